@@ -1,0 +1,61 @@
+import Fastify, { type FastifyInstance } from 'fastify'
+import formbody from '@fastify/formbody'
+import fastifyStatic from '@fastify/static'
+import compress from '@fastify/compress'
+import type { Knex } from 'knex'
+import type { AppConfig } from './config'
+import { systemClock, type Clock } from './lib/clock'
+import clockPlugin from './plugins/clock'
+import dbPlugin from './plugins/db'
+import settingsPlugin from './plugins/settings'
+import sessionPlugin from './plugins/session'
+import securityPlugin from './plugins/security'
+import viewPlugin, { STATIC_DIR } from './plugins/view'
+import authPlugin from './plugins/auth'
+import errorsPlugin from './plugins/errors'
+import membersRoutes from './features/members/routes'
+
+export interface BuildOptions {
+  /** Defaults to the system clock; tests pass a ManualClock. */
+  clock?: Clock
+  /** An existing Knex handle (tests, CLI); otherwise one is created from config.database. */
+  knex?: Knex
+}
+
+/**
+ * The app factory used by the server process and by every test:
+ * external plugins → app plugins → features → error/404 handlers.
+ */
+export async function buildApp (config: AppConfig, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+    trustProxy: config.trustProxy,
+    // Request ids are shown on the 500 page so a user can quote one to an admin.
+    genReqId: () => Math.random().toString(36).slice(2, 10),
+    bodyLimit: 256 * 1024,
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 }
+  })
+
+  await app.register(clockPlugin, { clock: options.clock ?? systemClock })
+  await app.register(dbPlugin, { config, knex: options.knex })
+  await app.register(settingsPlugin)
+  await app.register(formbody)
+  await app.register(compress, { threshold: 1024, encodings: ['br', 'gzip', 'deflate'] })
+  await app.register(fastifyStatic, {
+    root: STATIC_DIR,
+    prefix: '/static/',
+    // Asset URLs carry ?v=<content hash>, so a long cache is safe.
+    maxAge: '365d',
+    immutable: true
+  })
+  await app.register(sessionPlugin, { config })
+  await app.register(securityPlugin)
+  await app.register(viewPlugin, { config })
+  await app.register(authPlugin, { config })
+  await app.register(errorsPlugin)
+
+  // Features: each a plugin in src/features/<feature>/.
+  await app.register(membersRoutes)
+
+  return app
+}

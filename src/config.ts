@@ -1,0 +1,135 @@
+/**
+ * One validated, frozen configuration, read from the environment at start.
+ * The server, knexfile.ts, the CLI and the tests all build their config here,
+ * so a bad value fails the same way everywhere: with a message naming the variable.
+ */
+
+export type DatabaseConfig =
+  | { client: 'sqlite'; filename: string }
+  | { client: 'mysql'; url: string }
+
+export interface AppConfig {
+  readonly nodeEnv: 'development' | 'production' | 'test'
+  readonly port: number
+  readonly host: string
+  readonly database: DatabaseConfig
+  /** Optional replica for guest-facing reads (MySQL only). */
+  readonly readDatabase: DatabaseConfig | null
+  readonly sessionSecret: string
+  readonly siteTimezone: string
+  /** Trust X-Forwarded-* from a reverse proxy (needed for Secure cookies behind TLS termination). */
+  readonly trustProxy: boolean
+  readonly bcryptCost: number
+  /** Number of node:cluster worker processes `npm start` runs. */
+  readonly workers: number
+  /** Log level for pino; 'silent' in tests. */
+  readonly logLevel: string
+}
+
+export class ConfigError extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = 'ConfigError'
+  }
+}
+
+type Env = Record<string, string | undefined>
+
+const DEV_SESSION_SECRET = 'luntan-development-secret-change-me-please-0123456789'
+
+function parseInteger (env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  if (!/^\d+$/.test(raw.trim())) {
+    throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`)
+  }
+  const value = Number(raw.trim())
+  if (value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`)
+  }
+  return value
+}
+
+function parseBoolean (env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  const v = raw.trim().toLowerCase()
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true
+  if (['0', 'false', 'no', 'off'].includes(v)) return false
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`)
+}
+
+export function parseDatabaseUrl (name: string, raw: string): DatabaseConfig {
+  if (raw.startsWith('sqlite:')) {
+    const filename = raw.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '')
+    if (filename === '') throw new ConfigError(`${name} needs a file after "sqlite:", e.g. sqlite:data/luntan.sqlite3`)
+    return { client: 'sqlite', filename }
+  }
+  if (raw.startsWith('mysql://') || raw.startsWith('mariadb://')) {
+    let url: URL
+    try {
+      url = new URL(raw.replace(/^mariadb:/, 'mysql:'))
+    } catch {
+      throw new ConfigError(`${name} is not a valid URL: "${raw}"`)
+    }
+    if (url.hostname === '') throw new ConfigError(`${name} needs a host: "${raw}"`)
+    if (url.pathname.length <= 1) throw new ConfigError(`${name} needs a database name, e.g. mysql://user:pass@host:3306/luntan`)
+    return { client: 'mysql', url: url.toString() }
+  }
+  throw new ConfigError(`${name} must start with "sqlite:" or "mysql://", got "${raw}"`)
+}
+
+function isValidTimeZone (tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz }).format(0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+export function loadConfig (env: Env = process.env): AppConfig {
+  const rawEnv = env.NODE_ENV ?? 'development'
+  if (rawEnv !== 'development' && rawEnv !== 'production' && rawEnv !== 'test') {
+    throw new ConfigError(`NODE_ENV must be development, production or test, got "${rawEnv}"`)
+  }
+  const nodeEnv = rawEnv
+
+  const sessionSecret = env.SESSION_SECRET ?? ''
+  if (sessionSecret === '' && nodeEnv === 'production') {
+    throw new ConfigError('SESSION_SECRET is required when NODE_ENV=production (at least 32 characters)')
+  }
+  if (sessionSecret !== '' && sessionSecret.length < 32) {
+    throw new ConfigError('SESSION_SECRET must be at least 32 characters long')
+  }
+
+  const siteTimezone = env.SITE_TIMEZONE ?? 'Asia/Shanghai'
+  if (!isValidTimeZone(siteTimezone)) {
+    throw new ConfigError(`SITE_TIMEZONE is not a known IANA time zone: "${siteTimezone}"`)
+  }
+
+  const host = env.HOST ?? '127.0.0.1'
+  if (host.trim() === '') throw new ConfigError('HOST must not be empty')
+
+  const readUrl = env.DATABASE_READ_URL
+  const readDatabase = readUrl !== undefined && readUrl !== '' ? parseDatabaseUrl('DATABASE_READ_URL', readUrl) : null
+
+  const logLevel = env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info')
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "${logLevel}"`)
+  }
+
+  return Object.freeze({
+    nodeEnv,
+    port: parseInteger(env, 'PORT', 3000, 0, 65535),
+    host,
+    database: parseDatabaseUrl('DATABASE_URL', env.DATABASE_URL ?? 'sqlite:data/luntan.sqlite3'),
+    readDatabase,
+    sessionSecret: sessionSecret === '' ? DEV_SESSION_SECRET : sessionSecret,
+    siteTimezone,
+    trustProxy: parseBoolean(env, 'TRUST_PROXY', false),
+    bcryptCost: parseInteger(env, 'BCRYPT_COST', 12, 4, 15),
+    workers: parseInteger(env, 'WORKERS', 1, 1, 64),
+    logLevel
+  })
+}

@@ -1,0 +1,72 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import knexFactory, { type Knex } from 'knex'
+import type { DatabaseConfig } from '../config'
+
+export const MIGRATIONS_DIR = path.join(__dirname, '..', '..', 'migrations')
+
+export const migrationConfig: Knex.MigratorConfig = {
+  directory: MIGRATIONS_DIR,
+  loadExtensions: ['.ts'],
+  tableName: 'knex_migrations'
+}
+
+/** Knex options for one database; shared by the app, knexfile.ts, the CLI and the tests. */
+export function knexOptions (database: DatabaseConfig, poolMax = 10): Knex.Config {
+  if (database.client === 'sqlite') {
+    return {
+      client: 'better-sqlite3',
+      connection: { filename: database.filename },
+      useNullAsDefault: true,
+      migrations: migrationConfig,
+      pool: {
+        // better-sqlite3 is synchronous: one connection serialises writers, WAL lets readers go on.
+        min: 1,
+        max: 1,
+        afterCreate (conn: { pragma: (sql: string) => unknown }, done: (err: Error | null, conn: unknown) => void) {
+          conn.pragma('journal_mode = WAL')
+          conn.pragma('foreign_keys = ON')
+          conn.pragma('busy_timeout = 5000')
+          conn.pragma('synchronous = NORMAL')
+          done(null, conn)
+        }
+      }
+    }
+  }
+  const url = new URL(database.url)
+  return {
+    client: 'mysql2',
+    connection: {
+      host: url.hostname,
+      port: url.port === '' ? 3306 : Number(url.port),
+      user: decodeURIComponent(url.username),
+      password: decodeURIComponent(url.password),
+      database: decodeURIComponent(url.pathname.slice(1)),
+      // utf8mb4 end to end: a 4-byte emoji in a title must survive a round trip.
+      charset: 'utf8mb4_unicode_ci',
+      timezone: 'Z',
+      supportBigNumbers: true,
+      bigNumberStrings: false
+    },
+    migrations: migrationConfig,
+    pool: { min: 0, max: poolMax }
+  }
+}
+
+export function createKnex (database: DatabaseConfig, poolMax?: number): Knex {
+  if (database.client === 'sqlite' && database.filename !== ':memory:') {
+    fs.mkdirSync(path.dirname(path.resolve(database.filename)), { recursive: true })
+  }
+  return knexFactory(knexOptions(database, poolMax))
+}
+
+export function isMysql (db: Knex): boolean {
+  return db.client.config.client === 'mysql2'
+}
+
+/** Maps a unique-key violation of either dialect to true, so services can turn it into a 409 page. */
+export function isUniqueViolation (err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false
+  const code = (err as { code?: unknown }).code
+  return code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+}

@@ -1,0 +1,72 @@
+/**
+ * Every permission rule of the site, in one place. Routes and services ask `can()`;
+ * templates only read answers computed here. Bans are honoured by comparing their
+ * expiry with the clock, so an expired ban ends by itself with no job running.
+ */
+
+export type Role = 'admin' | 'moderator' | 'member'
+export const ROLES: readonly Role[] = ['admin', 'moderator', 'member']
+export const ROLE_NAMES: Readonly<Record<Role, string>> = { admin: '管理员', moderator: '版主', member: '注册会员' }
+
+export type BanType = 'post' | 'visit'
+export const BAN_NAMES: Readonly<Record<BanType, string>> = { post: '禁止发言', visit: '禁止访问' }
+
+/** The member making a request, as the auth plugin loads it. */
+export interface AuthUser {
+  id: number
+  username: string
+  role: Role
+  createdAt: number
+  postCount: number
+  banType: BanType | null
+  /** Unix seconds; null with a banType means permanent. */
+  banUntil: number | null
+  banReason: string | null
+}
+
+export interface ActiveBan { type: BanType, until: number | null, reason: string }
+
+export function isRole (value: unknown): value is Role {
+  return value === 'admin' || value === 'moderator' || value === 'member'
+}
+
+export function activeBan (user: Pick<AuthUser, 'banType' | 'banUntil' | 'banReason'>, now: number): ActiveBan | null {
+  if (user.banType === null) return null
+  if (user.banUntil !== null && user.banUntil <= now) return null
+  return { type: user.banType, until: user.banUntil, reason: user.banReason ?? '' }
+}
+
+export function isStaff (user: AuthUser | null): boolean {
+  return user !== null && (user.role === 'admin' || user.role === 'moderator')
+}
+
+/** Something owned by a member (a comment, a post, an article). */
+export interface Owned { authorId: number | null }
+
+export type Action =
+  | { action: 'write' } // post a comment, reply, thread, or react: any write of member content
+  | { action: 'edit-own', resource: Owned } // edit or delete a piece of content
+  | { action: 'moderate' } // see /mod, the review queue, approve and delete others' content
+  | { action: 'ban', target: Pick<AuthUser, 'id' | 'role'> }
+  | { action: 'admin' }
+
+export function can (user: AuthUser | null, request: Action, now: number): boolean {
+  if (user === null) return false
+  const ban = activeBan(user, now)
+  switch (request.action) {
+    case 'write':
+      return ban === null
+    case 'edit-own':
+      if (isStaff(user)) return true
+      return ban === null && request.resource.authorId !== null && request.resource.authorId === user.id
+    case 'moderate':
+      return isStaff(user)
+    case 'ban':
+      if (request.target.id === user.id) return false
+      if (request.target.role === 'admin') return false
+      if (user.role === 'admin') return true
+      return user.role === 'moderator' && request.target.role === 'member'
+    case 'admin':
+      return user.role === 'admin'
+  }
+}

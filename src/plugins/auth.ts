@@ -1,0 +1,62 @@
+import fp from 'fastify-plugin'
+import type { FastifyRequest } from 'fastify'
+import { activeBan, can, type Action, type AuthUser } from '../lib/permissions'
+import { usersRepository } from '../features/members/repository'
+import { HttpError } from '../lib/http-errors'
+import { formatDateTime } from '../lib/dates'
+import type { AppConfig } from '../config'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The logged-in member, loaded fresh from the database on each request (so bans apply at once); null for guests. */
+    user: AuthUser | null
+  }
+  interface FastifyInstance {
+    /** The permission check bound to the app clock: `app.can(request.user, { action: 'write' })`. */
+    can: (user: AuthUser | null, action: Action) => boolean
+    /** Throws the right 401/403 page when the request's user may not do `action`. */
+    requirePermission: (request: FastifyRequest, action: Action) => AuthUser
+  }
+}
+
+// Paths a visit-banned member may still reach: they must be able to read why and to log out.
+const VISIT_BAN_ALLOWED = /^\/(login|logout|static\/)/
+
+export default fp<{ config: AppConfig }>(async (app, opts) => {
+  const users = usersRepository(app.db)
+  app.decorateRequest('user', null)
+  app.decorate('can', (user: AuthUser | null, action: Action) => can(user, action, app.clock.now()))
+
+  app.decorate('requirePermission', (request: FastifyRequest, action: Action): AuthUser => {
+    const user = request.user
+    if (user === null) {
+      throw new HttpError(401, '您需要先登录才能继续本操作', { loginUrl: '/login?return=' + encodeURIComponent(request.url) })
+    }
+    if (!can(user, action, app.clock.now())) {
+      const ban = activeBan(user, app.clock.now())
+      if (ban !== null && action.action !== 'moderate' && action.action !== 'admin' && action.action !== 'ban') {
+        const until = ban.until === null ? '永久' : formatDateTime(ban.until, opts.config.siteTimezone)
+        throw new HttpError(403, `抱歉，您已被禁止发言，截止时间：${until}，理由：${ban.reason}`)
+      }
+      throw new HttpError(403, '抱歉，您没有权限进行此操作')
+    }
+    return user
+  })
+
+  app.addHook('preHandler', async (request) => {
+    const userId = request.session.userId
+    if (userId === undefined) return
+    const user = await users.findAuthUser(userId)
+    if (user === null) {
+      // The account is gone: drop the stale login.
+      delete request.session.userId
+      return
+    }
+    request.user = user
+    const ban = activeBan(user, app.clock.now())
+    if (ban?.type === 'visit' && !VISIT_BAN_ALLOWED.test(request.url)) {
+      const until = ban.until === null ? '永不过期' : formatDateTime(ban.until, opts.config.siteTimezone)
+      throw new HttpError(403, '抱歉，您已被禁止访问', { reason: ban.reason, until, banned: 'visit' })
+    }
+  })
+}, { name: 'auth', dependencies: ['db', 'clock', 'session'] })

@@ -1,0 +1,113 @@
+import fp from 'fastify-plugin'
+import type { Knex } from 'knex'
+import type { Clock } from '../lib/clock'
+
+/**
+ * Site settings live in the `settings` table (key → value text), so admins change them without a deploy.
+ * Each process caches them for at most CACHE_MS: another instance's change is seen within that time.
+ */
+
+export interface FooterLink { label: string, url: string }
+
+export const SETTING_DEFAULTS = {
+  site_name: '濠江社区',
+  site_url: '',
+  site_hotline: '0754-8800 0000',
+  site_icp: '粤ICP备00000000号',
+  site_police_record: '粤公网安备 00000000000000号',
+  site_copyright: 'Copyright © 2024-2026 濠江社区',
+  report_phone: '0754-8800 0000',
+  report_email: 'report@example.com',
+  footer_links: JSON.stringify([
+    { label: '关于我们', url: '/about' },
+    { label: '帮助中心', url: '/help' },
+    { label: '法律声明', url: '/legal' },
+    { label: '联系我们', url: '/contact' },
+    { label: '手机版', url: '/?mobile=yes' },
+    { label: '小黑屋', url: '/darkroom' },
+    { label: 'Archiver', url: '/archiver/' }
+  ] satisfies FooterLink[]),
+  /** Hours in which the same visitor counts once per article/thread; 0 counts every request. */
+  view_dedupe_hours: '8',
+  darkroom_enabled: '1',
+  archiver_enabled: '1',
+  archiver_redirect: '0',
+  guest_comments: '0',
+  comment_max_length: '1000',
+  reactions_daily_cap: '50'
+} as const
+
+export type SettingKey = keyof typeof SETTING_DEFAULTS
+
+const CACHE_MS = 1000
+
+export class SettingsService {
+  private cache: Map<string, string> | null = null
+  private loadedAt = 0
+  private loading: Promise<Map<string, string>> | null = null
+
+  constructor (private readonly db: Knex, private readonly clock: Clock) {}
+
+  private async load (): Promise<Map<string, string>> {
+    if (this.cache !== null && this.clock.nowMs() - this.loadedAt < CACHE_MS) return this.cache
+    // One query for concurrent callers, not one each.
+    this.loading ??= (async () => {
+      try {
+        const rows = await this.db('settings').select<Array<{ key: string, value: string }>>('key', 'value')
+        const map = new Map<string, string>()
+        for (const row of rows) map.set(row.key, row.value)
+        this.cache = map
+        this.loadedAt = this.clock.nowMs()
+        return map
+      } finally {
+        this.loading = null
+      }
+    })()
+    return await this.loading
+  }
+
+  async get (key: SettingKey): Promise<string> {
+    const map = await this.load()
+    return map.get(key) ?? SETTING_DEFAULTS[key]
+  }
+
+  async getNumber (key: SettingKey): Promise<number> {
+    const value = Number(await this.get(key))
+    return Number.isFinite(value) ? value : Number(SETTING_DEFAULTS[key])
+  }
+
+  async getBoolean (key: SettingKey): Promise<boolean> {
+    const value = await this.get(key)
+    return value === '1' || value === 'true'
+  }
+
+  /** All settings with defaults filled in (for templates). */
+  async all (): Promise<Record<SettingKey, string>> {
+    const map = await this.load()
+    const out = { ...SETTING_DEFAULTS } as Record<SettingKey, string>
+    for (const key of Object.keys(SETTING_DEFAULTS) as SettingKey[]) {
+      const v = map.get(key)
+      if (v !== undefined) out[key] = v
+    }
+    return out
+  }
+
+  async set (key: SettingKey, value: string, trx?: Knex.Transaction): Promise<void> {
+    await (trx ?? this.db)('settings').insert({ key, value }).onConflict('key').merge()
+    this.invalidate()
+  }
+
+  invalidate (): void {
+    this.cache = null
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    settings: SettingsService
+  }
+}
+
+export default fp(async (app) => {
+  app.decorate('settings', new SettingsService(app.db, app.clock))
+}, { name: 'settings', dependencies: ['db', 'clock'] })

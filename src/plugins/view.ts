@@ -1,0 +1,92 @@
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import fp from 'fastify-plugin'
+import fastifyView from '@fastify/view'
+import nunjucks from 'nunjucks'
+import type { FastifyReply } from 'fastify'
+import type { AppConfig } from '../config'
+import { formatDate, formatDateTime, gmtLabel, humanizeFuture, humanizePast } from '../lib/dates'
+import { isStaff, ROLE_NAMES, isRole } from '../lib/permissions'
+import type { FooterLink } from './settings'
+
+export const VIEWS_DIR = path.join(__dirname, '..', '..', 'views')
+export const STATIC_DIR = path.join(__dirname, '..', '..', 'static')
+
+declare module 'fastify' {
+  interface FastifyReply {
+    /** Renders `template` inside the site layout with the shared locals (site settings, user, CSRF token, time). */
+    render: (template: string, data?: Record<string, unknown>) => Promise<FastifyReply>
+  }
+}
+
+/** A short hash of the stylesheet and script: `?v=` on their URLs lets them be cached for a year. */
+function assetVersion (): string {
+  const hash = crypto.createHash('sha256')
+  for (const file of ['css/luntan.css', 'js/luntan.js']) {
+    const p = path.join(STATIC_DIR, file)
+    if (fs.existsSync(p)) hash.update(fs.readFileSync(p))
+  }
+  return hash.digest('hex').slice(0, 10)
+}
+
+export default fp<{ config: AppConfig }>(async (app, opts) => {
+  const tz = opts.config.siteTimezone
+  const addFilters = (env: nunjucks.Environment): void => {
+    env.addFilter('datetime', (s: unknown) => typeof s === 'number' ? formatDateTime(s, tz) : '')
+    env.addFilter('date', (s: unknown) => typeof s === 'number' ? formatDate(s, tz) : '')
+    env.addFilter('ago', (s: unknown) => typeof s === 'number' ? humanizePast(s, app.clock.now(), tz) : '')
+    env.addFilter('countdown', (s: unknown) => typeof s === 'number' ? humanizeFuture(s, app.clock.now()) : '')
+    env.addFilter('roleName', (r: unknown) => isRole(r) ? ROLE_NAMES[r] : '')
+    env.addFilter('urlencode', (s: unknown) => encodeURIComponent(String(s ?? '')))
+  }
+
+  await app.register(fastifyView, {
+    engine: { nunjucks },
+    templates: VIEWS_DIR,
+    defaultContext: {},
+    options: {
+      autoescape: true,
+      trimBlocks: true,
+      lstripBlocks: true,
+      // Compiled templates are cached by nunjucks; never recompiled per request.
+      noCache: false,
+      onConfigure: addFilters
+    },
+    production: opts.config.nodeEnv === 'production'
+  })
+
+  const version = assetVersion()
+
+  app.decorateReply('render', async function (this: FastifyReply, template: string, data: Record<string, unknown> = {}) {
+    const request = this.request
+    const site = await app.settings.all()
+    let footerLinks: FooterLink[] = []
+    try {
+      footerLinks = JSON.parse(site.footer_links) as FooterLink[]
+    } catch {
+      footerLinks = []
+    }
+    // Switched-off features disappear from the footer.
+    footerLinks = footerLinks.filter((l) =>
+      !(l.url.startsWith('/darkroom') && site.darkroom_enabled !== '1') &&
+      !(l.url.startsWith('/archiver') && site.archiver_enabled !== '1'))
+    const now = app.clock.now()
+    const reply = this
+    const locals = {
+      site,
+      footerLinks,
+      user: request.user,
+      isStaff: isStaff(request.user),
+      currentUrl: request.url,
+      assetVersion: version,
+      siteTime: `${gmtLabel(now, tz)}, ${formatDateTime(now, tz)}`,
+      // A function, so only pages that render a form create a session for the token.
+      csrfToken: () => reply.generateCsrf(),
+      ...data
+    }
+    this.type('text/html; charset=utf-8')
+    const html = await this.viewAsync(template, locals)
+    return this.send(html)
+  })
+}, { name: 'view', dependencies: ['settings', 'clock', 'security'] })

@@ -1,0 +1,63 @@
+import type { FastifyInstance } from 'fastify'
+import type { Knex } from 'knex'
+import supertest from 'supertest'
+import { buildApp } from '../../src/app'
+import { loadConfig, type AppConfig } from '../../src/config'
+import { ManualClock } from '../../src/lib/clock'
+import type { TestDatabase } from './database'
+
+export interface TestApp {
+  app: FastifyInstance
+  clock: ManualClock
+  config: AppConfig
+  /** A fresh supertest agent (its own cookie jar = its own browser). */
+  agent: () => supertest.Agent
+  close: () => Promise<void>
+}
+
+export interface TestAppOptions {
+  clock?: ManualClock
+  env?: Record<string, string>
+  /** Use a separate connection pool (a second app instance on the same database). */
+  knex?: Knex
+}
+
+export async function buildTestApp (db: TestDatabase, options: TestAppOptions = {}): Promise<TestApp> {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: db.config.client === 'sqlite' ? `sqlite:${db.config.filename}` : db.config.url,
+    BCRYPT_COST: '4',
+    ...options.env
+  })
+  const clock = options.clock ?? new ManualClock()
+  const app = await buildApp(config, { clock, knex: options.knex ?? db.knex })
+  await app.ready()
+  return {
+    app,
+    clock,
+    config,
+    agent: () => supertest.agent(app.server),
+    close: async () => { await app.close() }
+  }
+}
+
+/** The CSRF token of the first form in a page. */
+export function csrfFrom (html: string): string {
+  const m = /name="_csrf" value="([^"]+)"/.exec(html)
+  if (m?.[1] === undefined) throw new Error('no CSRF token in page')
+  return m[1]
+}
+
+/** Logs an agent in through the real login form; returns the agent for chaining. */
+export async function login (agent: supertest.Agent, login: string, password: string): Promise<supertest.Agent> {
+  const page = await agent.get('/login').expect(200)
+  const res = await agent.post('/login').type('form').send({ _csrf: csrfFrom(page.text), login, password })
+  if (res.status !== 303) throw new Error(`login as ${login} failed with ${res.status}`)
+  return agent
+}
+
+/** A CSRF token for an agent's session (loads the login page or any page with a form). */
+export async function csrfToken (agent: supertest.Agent, path = '/login'): Promise<string> {
+  const page = await agent.get(path)
+  return csrfFrom(page.text)
+}

@@ -1,0 +1,77 @@
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import type { Knex } from 'knex'
+import { createKnex, migrationConfig } from '../../src/db/knex'
+import type { DatabaseConfig } from '../../src/config'
+
+export type Dialect = 'sqlite' | 'mysql'
+
+const mysqlUrl = process.env.TEST_MYSQL_URL ?? ''
+
+/** SQLite always; MySQL/MariaDB too when TEST_MYSQL_URL is set (CI sets it and fails if it is unreachable). */
+export const dialects: Dialect[] = mysqlUrl === '' ? ['sqlite'] : ['sqlite', 'mysql']
+
+if (mysqlUrl === '' && process.env.JEST_WORKER_ID !== undefined && !(globalThis as { __luntanWarned?: boolean }).__luntanWarned) {
+  (globalThis as { __luntanWarned?: boolean }).__luntanWarned = true
+  console.warn('TEST_MYSQL_URL is not set: these tests run on SQLite only (CI runs them on MariaDB too).')
+}
+
+export interface TestDatabase {
+  dialect: Dialect
+  config: DatabaseConfig
+  knex: Knex
+  /** Another, independent connection pool to the same database (a second app instance). */
+  connect: () => Knex
+  destroy: () => Promise<void>
+}
+
+/** A fresh database for one test file: created, migrated, and dropped afterwards. */
+export async function createTestDatabase (dialect: Dialect, options: { migrate?: boolean } = {}): Promise<TestDatabase> {
+  const name = `luntan_test_${process.pid}_${crypto.randomBytes(4).toString('hex')}`
+  let config: DatabaseConfig
+  let dropDatabase: () => Promise<void>
+  if (dialect === 'sqlite') {
+    const file = path.join(os.tmpdir(), `${name}.sqlite3`)
+    config = { client: 'sqlite', filename: file }
+    dropDatabase = async () => {
+      for (const suffix of ['', '-wal', '-shm']) fs.rmSync(file + suffix, { force: true })
+    }
+  } else {
+    const base = new URL(mysqlUrl)
+    const admin = createKnex({ client: 'mysql', url: withDatabase(base, 'mysql') }, 1)
+    await admin.raw(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`)
+    await admin.destroy()
+    config = { client: 'mysql', url: withDatabase(base, name) }
+    dropDatabase = async () => {
+      const a = createKnex({ client: 'mysql', url: withDatabase(base, 'mysql') }, 1)
+      await a.raw(`DROP DATABASE IF EXISTS \`${name}\``)
+      await a.destroy()
+    }
+  }
+  const knex = createKnex(config)
+  if (options.migrate !== false) await knex.migrate.latest(migrationConfig)
+  const extra: Knex[] = []
+  return {
+    dialect,
+    config,
+    knex,
+    connect: () => {
+      const k = createKnex(config)
+      extra.push(k)
+      return k
+    },
+    destroy: async () => {
+      for (const k of extra) await k.destroy()
+      await knex.destroy()
+      await dropDatabase()
+    }
+  }
+}
+
+function withDatabase (base: URL, database: string): string {
+  const u = new URL(base.toString())
+  u.pathname = '/' + database
+  return u.toString()
+}

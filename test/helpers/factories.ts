@@ -1,0 +1,58 @@
+import bcrypt from 'bcrypt'
+import type { Knex } from 'knex'
+import type { Role } from '../../src/lib/permissions'
+
+let counter = 0
+const nowSeconds = (): number => Math.floor(Date.now() / 1000)
+
+export interface CreatedUser { id: number, username: string, password: string, role: Role }
+
+export async function createUser (db: Knex, fields: { username?: string, password?: string, role?: Role, createdAt?: number, email?: string } = {}): Promise<CreatedUser> {
+  counter++
+  const username = fields.username ?? `user${process.pid % 1000}_${counter}`
+  const password = fields.password ?? 'password123'
+  const role = fields.role ?? 'member'
+  const email = fields.email ?? `${username.toLowerCase()}@example.com`
+  const [id] = await db('users').insert({
+    username,
+    username_key: username.toLowerCase(),
+    email,
+    email_key: email.toLowerCase(),
+    password_hash: await bcrypt.hash(password, 4),
+    role,
+    // Old enough by default that new-member rules (first minutes, first day) do not apply.
+    created_at: fields.createdAt ?? nowSeconds() - 30 * 86400
+  })
+  return { id: Number(id), username, password, role }
+}
+
+export async function createCategory (db: Knex, fields: { name?: string, parentId?: number | null, allowComments?: boolean } = {}): Promise<number> {
+  counter++
+  const [id] = await db('categories').insert({
+    name: fields.name ?? `分类${counter}`,
+    parent_id: fields.parentId ?? null,
+    display_order: counter,
+    allow_comments: fields.allowComments ?? true
+  })
+  return Number(id)
+}
+
+export async function createArticle (db: Knex, fields: { categoryId: number, authorId: number, title?: string, body?: string, status?: string, publishedAt?: number, views?: number, allowComments?: boolean }): Promise<number> {
+  counter++
+  const at = fields.publishedAt ?? nowSeconds() - counter
+  const [id] = await db('articles').insert({
+    category_id: fields.categoryId,
+    author_id: fields.authorId,
+    title: fields.title ?? `测试文章 ${counter}`,
+    summary: '这是一段测试摘要。',
+    source_name: '本站',
+    source_url: '',
+    body: fields.body ?? '第一段。\n\n第二段。',
+    status: fields.status ?? 'published',
+    allow_comments: fields.allowComments ?? true,
+    published_at: at,
+    updated_at: at,
+    views: fields.views ?? 0
+  })
+  return Number(id)
+}
