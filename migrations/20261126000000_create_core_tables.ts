@@ -4,13 +4,17 @@ import type { Knex } from 'knex'
 // no time-zone conversion in the driver, shown in the site's zone by src/lib/dates.ts.
 // Migrations never import app code: they must keep working as the app changes.
 
+let isMysql = false
+
 function utf8mb4 (table: Knex.CreateTableBuilder): void {
-  // Explicit, or MariaDB picks utf8mb4_general_ci (or worse, latin1 from the server default).
+  // Explicit, or MariaDB picks utf8mb4_general_ci (or worse, latin1 from the server default). SQLite is always UTF-8.
+  if (!isMysql) return
   table.charset('utf8mb4')
   table.collate('utf8mb4_unicode_ci')
 }
 
 export async function up (knex: Knex): Promise<void> {
+  isMysql = knex.client.config.client === 'mysql2'
   await knex.schema.createTable('settings', (t) => {
     utf8mb4(t)
     t.string('key', 64).primary()

@@ -43,7 +43,7 @@ export function knexOptions (database: DatabaseConfig, poolMax = 10): Knex.Confi
       password: decodeURIComponent(url.password),
       database: decodeURIComponent(url.pathname.slice(1)),
       // utf8mb4 end to end: a 4-byte emoji in a title must survive a round trip.
-      charset: 'utf8mb4_unicode_ci',
+      charset: 'utf8mb4',
       timezone: 'Z',
       supportBigNumbers: true,
       bigNumberStrings: false

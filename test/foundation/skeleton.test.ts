@@ -10,8 +10,8 @@ describe.each(dialects)('app skeleton on %s', (dialect) => {
     t = await buildTestApp(db)
   })
   afterAll(async () => {
-    await t.close()
-    await db.destroy()
+    await t?.close()
+    await db?.destroy()
   })
 
   it('answers an unknown page with a Chinese 404 page inside the layout', async () => {
