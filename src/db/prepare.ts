@@ -1,8 +1,7 @@
 import type { Knex } from 'knex'
 import type { AppConfig } from '../config'
 import { migrationConfig } from './knex'
-
-export interface FirstRunAdmin { username: string, password: string }
+import { seedDemo, type FirstRunAdmin } from './demo-seed'
 
 /**
  * Brings a database up to date at start: runs pending migrations and, on an empty database,
@@ -10,9 +9,5 @@ export interface FirstRunAdmin { username: string, password: string }
  */
 export async function prepareDatabase (knex: Knex, config: AppConfig): Promise<FirstRunAdmin | null> {
   await knex.migrate.latest(migrationConfig)
-  const seeded = await knex('users').first('id')
-  if (seeded !== undefined) return null
-  // The portal feature fills this in with the demo content (see src/features/portal/demo-seed.ts).
-  void config
-  return null
+  return await seedDemo(knex, config)
 }
