@@ -100,6 +100,7 @@ export async function up (knex: Knex): Promise<void> {
     t.index(['category_id', 'status', 'published_at'])
     t.index(['status', 'published_at'])
     t.index(['status', 'views'])
+    t.index(['category_id', 'status', 'views']) // a category's 热文 list
     t.index(['author_id'])
   })
 }

@@ -14,12 +14,17 @@ import viewPlugin, { STATIC_DIR } from './plugins/view'
 import authPlugin from './plugins/auth'
 import errorsPlugin from './plugins/errors'
 import membersRoutes from './features/members/routes'
+import viewCountsPlugin from './plugins/view-counts'
+import articleSectionsPlugin from './features/portal/sections'
+import portalRoutes from './features/portal/routes'
 
 export interface BuildOptions {
   /** Defaults to the system clock; tests pass a ManualClock. */
   clock?: Clock
   /** An existing Knex handle (tests, CLI); otherwise one is created from config.database. */
   knex?: Knex
+  /** How often buffered view counts are written (default 1000 ms); tests stretch it to flush by hand. */
+  viewFlushIntervalMs?: number
 }
 
 /**
@@ -53,9 +58,12 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(viewPlugin, { config })
   await app.register(authPlugin, { config })
   await app.register(errorsPlugin)
+  await app.register(viewCountsPlugin, { config, flushIntervalMs: options.viewFlushIntervalMs })
+  await app.register(articleSectionsPlugin)
 
   // Features: each a plugin in src/features/<feature>/.
   await app.register(membersRoutes)
+  await app.register(portalRoutes)
 
   return app
 }

@@ -20,6 +20,7 @@ export interface TestAppOptions {
   env?: Record<string, string>
   /** Use a separate connection pool (a second app instance on the same database). */
   knex?: Knex
+  viewFlushIntervalMs?: number
 }
 
 export async function buildTestApp (db: TestDatabase, options: TestAppOptions = {}): Promise<TestApp> {
@@ -30,7 +31,7 @@ export async function buildTestApp (db: TestDatabase, options: TestAppOptions = 
     ...options.env
   })
   const clock = options.clock ?? new ManualClock()
-  const app = await buildApp(config, { clock, knex: options.knex ?? db.knex })
+  const app = await buildApp(config, { clock, knex: options.knex ?? db.knex, viewFlushIntervalMs: options.viewFlushIntervalMs })
   await app.ready()
   return {
     app,

@@ -1,0 +1,118 @@
+import type { Knex } from 'knex'
+
+/** Portal queries (categories and articles). Every list is served by an index of the core migration. */
+
+export interface CategoryRow {
+  id: number
+  parent_id: number | null
+  name: string
+  description: string
+  display_order: number
+  allow_comments: number | boolean
+}
+
+export interface ArticleListRow {
+  id: number
+  category_id: number
+  title: string
+  summary: string
+  published_at: number
+  views: number
+  comment_count: number
+}
+
+export interface ArticleRow extends ArticleListRow {
+  author_id: number
+  author_name: string
+  source_name: string
+  source_url: string
+  body: string
+  status: string
+  allow_comments: number | boolean
+  updated_at: number
+  react_luguo: number
+  react_leiren: number
+  react_woshou: number
+  react_xianhua: number
+  react_jidan: number
+}
+
+export interface NeighbourRow { id: number, title: string }
+
+const LIST_COLUMNS = ['id', 'category_id', 'title', 'summary', 'published_at', 'views', 'comment_count'] as const
+
+export function portalRepository (db: Knex) {
+  return {
+    async allCategories (): Promise<CategoryRow[]> {
+      return await db<CategoryRow>('categories').select('id', 'parent_id', 'name', 'description', 'display_order', 'allow_comments')
+        .orderBy([{ column: 'display_order' }, { column: 'id' }])
+    },
+
+    /** A published article with its author's name; null when missing or not published. */
+    async findPublishedArticle (id: number): Promise<ArticleRow | null> {
+      const row = await db('articles as a')
+        .join('users as u', 'u.id', 'a.author_id')
+        .where('a.id', id)
+        .andWhere('a.status', 'published')
+        .first<ArticleRow | undefined>('a.*', 'u.username as author_name')
+      return row ?? null
+    },
+
+    async newest (limit: number): Promise<ArticleListRow[]> {
+      return await db('articles').where('status', 'published')
+        .orderBy([{ column: 'published_at', order: 'desc' }, { column: 'id', order: 'desc' }])
+        .limit(limit).select(...LIST_COLUMNS)
+    },
+
+    /** The most viewed articles published since `since` (Discuz ranks its hot list this way). */
+    async hottestSince (since: number, limit: number): Promise<ArticleListRow[]> {
+      return await db('articles').where('status', 'published').andWhere('published_at', '>=', since)
+        .orderBy([{ column: 'views', order: 'desc' }, { column: 'id', order: 'desc' }])
+        .limit(limit).select(...LIST_COLUMNS)
+    },
+
+    async hottestInCategory (categoryId: number, limit: number): Promise<ArticleListRow[]> {
+      return await db('articles').where({ category_id: categoryId, status: 'published' })
+        .orderBy([{ column: 'views', order: 'desc' }, { column: 'id', order: 'desc' }])
+        .limit(limit).select(...LIST_COLUMNS)
+    },
+
+    async countInCategories (categoryIds: readonly number[]): Promise<number> {
+      const row = await db('articles').whereIn('category_id', categoryIds).andWhere('status', 'published')
+        .count<{ n: number | string }>({ n: '*' }).first()
+      return Number(row?.n ?? 0)
+    },
+
+    async pageInCategories (categoryIds: readonly number[], offset: number, limit: number): Promise<ArticleListRow[]> {
+      return await db('articles').whereIn('category_id', categoryIds).andWhere('status', 'published')
+        .orderBy([{ column: 'published_at', order: 'desc' }, { column: 'id', order: 'desc' }])
+        .offset(offset).limit(limit).select(...LIST_COLUMNS)
+    },
+
+    /**
+     * 上一篇 (older) and 下一篇 (newer) within the category, in one round trip: two scalar
+     * subqueries (each an index range scan with LIMIT 1) pick the ids, the outer query their titles.
+     */
+    async neighbours (article: Pick<ArticleRow, 'id' | 'category_id' | 'published_at'>): Promise<{ previous: NeighbourRow | null, next: NeighbourRow | null }> {
+      const side = (older: boolean): Knex.QueryBuilder => db('articles').where({ category_id: article.category_id, status: 'published' })
+        .andWhere((q) => {
+          void q.where('published_at', older ? '<' : '>', article.published_at)
+            .orWhere((q2) => { void q2.where('published_at', article.published_at).andWhere('id', older ? '<' : '>', article.id) })
+        })
+        .orderBy([{ column: 'published_at', order: older ? 'desc' : 'asc' }, { column: 'id', order: older ? 'desc' : 'asc' }])
+        .limit(1).select('id')
+      const rows = await db('articles').where('id', side(true)).orWhere('id', side(false))
+        .select<Array<NeighbourRow & { published_at: number }>>('id', 'title', 'published_at')
+      const isOlder = (r: { id: number, published_at: number }): boolean =>
+        r.published_at < article.published_at || (r.published_at === article.published_at && r.id < article.id)
+      const previous = rows.find(isOlder)
+      const next = rows.find((r) => !isOlder(r))
+      return {
+        previous: previous === undefined ? null : { id: previous.id, title: previous.title },
+        next: next === undefined ? null : { id: next.id, title: next.title }
+      }
+    }
+  }
+}
+
+export type PortalRepository = ReturnType<typeof portalRepository>

@@ -1,0 +1,157 @@
+import type { Knex } from 'knex'
+import { LRUCache } from 'lru-cache'
+import { notFound } from '../../lib/http-errors'
+import { renderMarkdown } from '../../lib/markdown'
+import { paginate, type Page } from '../../lib/pagination'
+import { portalRepository, type ArticleListRow, type ArticleRow, type CategoryRow, type NeighbourRow } from './repository'
+
+/** Portal rules: which articles a reader may see, category trees, lists. No Fastify types here. */
+
+export const ARTICLE_NOT_FOUND = '抱歉，您指定要查看的文章不存在或正在审核'
+export const CATEGORY_NOT_FOUND = '抱歉，您指定的分类不存在'
+export const CATEGORY_PAGE_SIZE = 20
+export const HOME_PAGE_SIZE = 15
+export const HOT_LIST_SIZE = 10
+export const HOT_WINDOW_DAYS = 90
+
+export interface Category {
+  id: number
+  parentId: number | null
+  name: string
+  description: string
+  allowComments: boolean
+  children: Category[]
+}
+
+export class CategoryTree {
+  readonly roots: Category[]
+  private readonly byId: Map<number, Category>
+
+  constructor (rows: readonly CategoryRow[]) {
+    this.byId = new Map(rows.map((r) => [r.id, {
+      id: r.id, parentId: r.parent_id, name: r.name, description: r.description, allowComments: Boolean(r.allow_comments), children: []
+    }]))
+    this.roots = []
+    for (const c of this.byId.values()) {
+      const parent = c.parentId === null ? undefined : this.byId.get(c.parentId)
+      if (parent === undefined) this.roots.push(c)
+      else parent.children.push(c)
+    }
+  }
+
+  get (id: number): Category | null { return this.byId.get(id) ?? null }
+
+  /** The category and its ancestors, root first (for breadcrumbs). */
+  path (id: number): Category[] {
+    const out: Category[] = []
+    const guard = new Set<number>()
+    let c = this.byId.get(id)
+    while (c !== undefined && !guard.has(c.id)) {
+      guard.add(c.id)
+      out.unshift(c)
+      c = c.parentId === null ? undefined : this.byId.get(c.parentId)
+    }
+    return out
+  }
+
+  /** The category's id and all its descendants' ids (a parent's list includes its subcategories' articles). */
+  subtreeIds (id: number): number[] {
+    const out: number[] = []
+    const stack = [this.byId.get(id)]
+    while (stack.length > 0) {
+      const c = stack.pop()
+      if (c === undefined || out.includes(c.id)) continue
+      out.push(c.id)
+      stack.push(...c.children)
+    }
+    return out
+  }
+
+  /** Comments are allowed only when the category and every ancestor allow them. */
+  allowsComments (id: number): boolean {
+    return this.path(id).every((c) => c.allowComments)
+  }
+}
+
+export interface ArticleView {
+  article: ArticleRow
+  bodyHtml: string
+  categoryPath: Category[]
+  previous: NeighbourRow | null
+  next: NeighbourRow | null
+  related: ArticleListRow[]
+}
+
+// Categories change rarely and only by admins; a short cache keeps them out of every page's queries.
+const CATEGORY_CACHE_MS = 5000
+// Rendering Markdown is the costliest step of a page; the key includes updated_at, so an edit shows at once.
+const bodyCache = new LRUCache<string, string>({ max: 2000 })
+
+export function portalService (db: Knex, nowMs: () => number) {
+  const repo = portalRepository(db)
+  let cachedTree: { tree: CategoryTree, at: number } | null = null
+
+  async function categoryTree (): Promise<CategoryTree> {
+    const now = nowMs()
+    if (cachedTree === null || now - cachedTree.at > CATEGORY_CACHE_MS || now < cachedTree.at) {
+      cachedTree = { tree: new CategoryTree(await repo.allCategories()), at: now }
+    }
+    return cachedTree.tree
+  }
+
+  return {
+    categoryTree,
+
+    async home (requestedPage: number, now: number): Promise<{ newest: ArticleListRow[], page: Page, hot: ArticleListRow[], tree: CategoryTree }> {
+      const tree = await categoryTree()
+      const allIds = [...tree.roots.flatMap((r) => tree.subtreeIds(r.id))]
+      const total = await repo.countInCategories(allIds)
+      const page = paginate(requestedPage, HOME_PAGE_SIZE, total)
+      const [newest, hot] = await Promise.all([
+        repo.pageInCategories(allIds, page.offset, page.perPage),
+        repo.hottestSince(now - HOT_WINDOW_DAYS * 86400, HOT_LIST_SIZE)
+      ])
+      return { newest, page, hot, tree }
+    },
+
+    async category (id: number, requestedPage: number): Promise<{ category: Category, path: Category[], articles: ArticleListRow[], page: Page, hot: ArticleListRow[], tree: CategoryTree }> {
+      const tree = await categoryTree()
+      const category = tree.get(id)
+      if (category === null) throw notFound(CATEGORY_NOT_FOUND)
+      const ids = tree.subtreeIds(id)
+      const total = await repo.countInCategories(ids)
+      const page = paginate(requestedPage, CATEGORY_PAGE_SIZE, total)
+      const [articles, hot] = await Promise.all([
+        repo.pageInCategories(ids, page.offset, page.perPage),
+        repo.hottestInCategory(id, HOT_LIST_SIZE)
+      ])
+      return { category, path: tree.path(id), articles, page, hot, tree }
+    },
+
+    async article (id: number): Promise<ArticleView> {
+      const article = await repo.findPublishedArticle(id)
+      if (article === null) throw notFound(ARTICLE_NOT_FOUND)
+      const tree = await categoryTree()
+      const [neighbours, related] = await Promise.all([
+        repo.neighbours(article),
+        repo.hottestInCategory(article.category_id, HOT_LIST_SIZE)
+      ])
+      const cacheKey = `${article.id}:${article.updated_at}`
+      let bodyHtml = bodyCache.get(cacheKey)
+      if (bodyHtml === undefined) {
+        bodyHtml = renderMarkdown(article.body)
+        bodyCache.set(cacheKey, bodyHtml)
+      }
+      return {
+        article,
+        bodyHtml,
+        categoryPath: tree.path(article.category_id),
+        previous: neighbours.previous,
+        next: neighbours.next,
+        related: related.filter((r) => r.id !== article.id).slice(0, HOT_LIST_SIZE - 1)
+      }
+    }
+  }
+}
+
+export type PortalService = ReturnType<typeof portalService>

@@ -1,0 +1,90 @@
+import { LRUCache } from 'lru-cache'
+
+/**
+ * Counts views (查看) of articles and threads without one UPDATE per request.
+ *
+ * - Dedupe: a visitor (member id, or a salted hash of IP + User-Agent for guests) counts once per
+ *   item per window. The set lives in a bounded LRU, so memory stays flat under any traffic; with
+ *   several processes each has its own set, so a visitor may count once per process.
+ * - Buffer: increments collect in memory and `flush()` writes them as one additive
+ *   `UPDATE … SET views = views + CASE id … END` per kind: several processes add up exactly,
+ *   because nobody reads-then-writes. A crash loses at most the increments since the last flush.
+ */
+
+export type ViewKind = string
+
+export interface ViewStore {
+  /** Adds each increment to the stored count (additively). */
+  addViews: (kind: ViewKind, increments: ReadonlyMap<number, number>) => Promise<void>
+}
+
+export interface ViewCounterOptions {
+  store: ViewStore
+  /** Dedupe window in seconds; 0 counts every request. Read on every hit so a settings change applies at once. */
+  dedupeSeconds: () => Promise<number>
+  /** Maximum remembered (visitor, item) pairs. */
+  dedupeCapacity?: number
+  now: () => number
+}
+
+export class ViewCounter {
+  private pending = new Map<ViewKind, Map<number, number>>()
+  private readonly seen: LRUCache<string, number>
+  private flushing: Promise<void> | null = null
+
+  constructor (private readonly options: ViewCounterOptions) {
+    this.seen = new LRUCache<string, number>({ max: options.dedupeCapacity ?? 200_000 })
+  }
+
+  /** Records a view unless this visitor was seen on this item within the window. Returns whether it counted. */
+  async hit (kind: ViewKind, id: number, visitor: string): Promise<boolean> {
+    const windowSeconds = await this.options.dedupeSeconds()
+    if (windowSeconds > 0) {
+      const key = `${kind}:${id}:${visitor}`
+      const now = this.options.now()
+      const last = this.seen.get(key)
+      if (last !== undefined && now - last < windowSeconds) return false
+      this.seen.set(key, now)
+    }
+    let byId = this.pending.get(kind)
+    if (byId === undefined) {
+      byId = new Map()
+      this.pending.set(kind, byId)
+    }
+    byId.set(id, (byId.get(id) ?? 0) + 1)
+    return true
+  }
+
+  /** Views counted by this process and not yet written: added to the stored count when a page shows it. */
+  pendingFor (kind: ViewKind, id: number): number {
+    return this.pending.get(kind)?.get(id) ?? 0
+  }
+
+  /** Writes every buffered increment. Concurrent calls share one flush. */
+  async flush (): Promise<void> {
+    while (this.flushing !== null) await this.flushing
+    if (this.pending.size === 0) return
+    const batch = this.pending
+    this.pending = new Map()
+    this.flushing = (async () => {
+      for (const [kind, increments] of batch) {
+        try {
+          await this.options.store.addViews(kind, increments)
+        } catch (err) {
+          // Put the increments back so the next flush retries them, then report.
+          for (const [id, n] of increments) {
+            let byId = this.pending.get(kind)
+            if (byId === undefined) { byId = new Map(); this.pending.set(kind, byId) }
+            byId.set(id, (byId.get(id) ?? 0) + n)
+          }
+          throw err
+        }
+      }
+    })()
+    try {
+      await this.flushing
+    } finally {
+      this.flushing = null
+    }
+  }
+}
