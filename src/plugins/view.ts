@@ -38,7 +38,7 @@ export default fp<{ config: AppConfig }>(async (app, opts) => {
     env.addFilter('ago', (s: unknown) => typeof s === 'number' ? humanizePast(s, app.clock.now(), tz) : '')
     env.addFilter('countdown', (s: unknown) => typeof s === 'number' ? humanizeFuture(s, app.clock.now()) : '')
     env.addFilter('roleName', (r: unknown) => isRole(r) ? ROLE_NAMES[r] : '')
-    env.addFilter('urlencode', (s: unknown) => encodeURIComponent(String(s ?? '')))
+    env.addFilter('urlencode', (s: unknown) => encodeURIComponent(typeof s === 'string' || typeof s === 'number' ? String(s) : ''))
   }
 
   await app.register(fastifyView, {
@@ -72,7 +72,6 @@ export default fp<{ config: AppConfig }>(async (app, opts) => {
       !(l.url.startsWith('/darkroom') && site.darkroom_enabled !== '1') &&
       !(l.url.startsWith('/archiver') && site.archiver_enabled !== '1'))
     const now = app.clock.now()
-    const reply = this
     const locals = {
       site,
       footerLinks,
@@ -82,7 +81,7 @@ export default fp<{ config: AppConfig }>(async (app, opts) => {
       assetVersion: version,
       siteTime: `${gmtLabel(now, tz)}, ${formatDateTime(now, tz)}`,
       // A function, so only pages that render a form create a session for the token.
-      csrfToken: () => reply.generateCsrf(),
+      csrfToken: () => this.generateCsrf(),
       ...data
     }
     this.type('text/html; charset=utf-8')
