@@ -25,6 +25,8 @@ export interface BuildOptions {
   knex?: Knex
   /** How often buffered view counts are written (default 1000 ms); tests stretch it to flush by hand. */
   viewFlushIntervalMs?: number
+  /** Guest page micro-cache lifetime (default 1000 ms; tests turn it off unless they test it). */
+  guestCacheMs?: number
 }
 
 /**
@@ -63,7 +65,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
 
   // Features: each a plugin in src/features/<feature>/.
   await app.register(membersRoutes)
-  await app.register(portalRoutes)
+  await app.register(portalRoutes, { guestCacheMs: options.guestCacheMs })
 
   return app
 }

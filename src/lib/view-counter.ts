@@ -31,6 +31,9 @@ export class ViewCounter {
   private pending = new Map<ViewKind, Map<number, number>>()
   private readonly seen: LRUCache<string, number>
   private flushing: Promise<void> | null = null
+  // Views counted by this process since it started, never reset by a flush: a cached page adds
+  // the difference since it was rendered to the count it showed then.
+  private readonly counted = new LRUCache<string, number>({ max: 100_000 })
 
   constructor (private readonly options: ViewCounterOptions) {
     this.seen = new LRUCache<string, number>({ max: options.dedupeCapacity ?? 200_000 })
@@ -52,7 +55,14 @@ export class ViewCounter {
       this.pending.set(kind, byId)
     }
     byId.set(id, (byId.get(id) ?? 0) + 1)
+    const key = `${kind}:${id}`
+    this.counted.set(key, (this.counted.get(key) ?? 0) + 1)
     return true
+  }
+
+  /** How many views this process has counted for an item since it started (monotonic). */
+  countedFor (kind: ViewKind, id: number): number {
+    return this.counted.get(`${kind}:${id}`) ?? 0
   }
 
   /** Views counted by this process and not yet written: added to the stored count when a page shows it. */

@@ -24,6 +24,8 @@ export interface AppViewCounts {
   countView: (kind: string, id: number, request: FastifyRequest) => Promise<boolean>
   /** Views of this process not yet written to the database. */
   pendingFor: (kind: string, id: number) => number
+  /** Views this process has counted since it started (monotonic; for cached pages). */
+  countedFor: (kind: string, id: number) => number
   flush: () => Promise<void>
 }
 
@@ -72,6 +74,7 @@ export default fp<{ config: AppConfig, flushIntervalMs?: number }>(async (app, o
       return await counter.hit(kind, id, visitor)
     },
     pendingFor: (kind, id) => counter.pendingFor(kind, id),
+    countedFor: (kind, id) => counter.countedFor(kind, id),
     flush: async () => { await counter.flush() }
   } satisfies AppViewCounts)
 

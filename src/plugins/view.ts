@@ -17,8 +17,15 @@ declare module 'fastify' {
   interface FastifyReply {
     /** Renders `template` inside the site layout with the shared locals (site settings, user, CSRF token, time). */
     render: (template: string, data?: Record<string, unknown>) => Promise<FastifyReply>
+    /**
+     * Renders like `render` but returns the HTML; `personal` is true when the page holds something
+     * tied to this visitor's session (a CSRF token), so it must not be served to anyone else.
+     */
+    renderPage: (template: string, data?: Record<string, unknown>) => Promise<RenderedPage>
   }
 }
+
+export interface RenderedPage { html: string, personal: boolean }
 
 /** A short hash of the stylesheet and script: `?v=` on their URLs lets them be cached for a year. */
 function assetVersion (): string {
@@ -58,7 +65,7 @@ export default fp<{ config: AppConfig }>(async (app, opts) => {
 
   const version = assetVersion()
 
-  app.decorateReply('render', async function (this: FastifyReply, template: string, data: Record<string, unknown> = {}) {
+  app.decorateReply('renderPage', async function (this: FastifyReply, template: string, data: Record<string, unknown> = {}): Promise<RenderedPage> {
     const request = this.request
     const site = await app.settings.all()
     let footerLinks: FooterLink[] = []
@@ -81,11 +88,20 @@ export default fp<{ config: AppConfig }>(async (app, opts) => {
       assetVersion: version,
       siteTime: `${gmtLabel(now, tz)}, ${formatDateTime(now, tz)}`,
       // A function, so only pages that render a form create a session for the token.
-      csrfToken: () => this.generateCsrf(),
+      csrfToken: () => {
+        personal = true
+        return this.generateCsrf()
+      },
       ...data
     }
-    this.type('text/html; charset=utf-8')
+    let personal = request.user !== null
     const html = await this.viewAsync(template, locals)
-    return this.send(html)
+    return { html, personal }
+  })
+
+  app.decorateReply('render', async function (this: FastifyReply, template: string, data: Record<string, unknown> = {}) {
+    const page = await this.renderPage(template, data)
+    this.type('text/html; charset=utf-8')
+    return this.send(page.html)
   })
 }, { name: 'view', dependencies: ['settings', 'clock', 'security'] })

@@ -21,6 +21,8 @@ export interface TestAppOptions {
   /** Use a separate connection pool (a second app instance on the same database). */
   knex?: Knex
   viewFlushIntervalMs?: number
+  /** The guest page micro-cache is off in tests (a frozen ManualClock would keep pages forever) unless set. */
+  guestCacheMs?: number
 }
 
 export async function buildTestApp (db: TestDatabase, options: TestAppOptions = {}): Promise<TestApp> {
@@ -31,7 +33,7 @@ export async function buildTestApp (db: TestDatabase, options: TestAppOptions = 
     ...options.env
   })
   const clock = options.clock ?? new ManualClock()
-  const app = await buildApp(config, { clock, knex: options.knex ?? db.knex, viewFlushIntervalMs: options.viewFlushIntervalMs })
+  const app = await buildApp(config, { clock, knex: options.knex ?? db.knex, viewFlushIntervalMs: options.viewFlushIntervalMs, guestCacheMs: options.guestCacheMs ?? 0 })
   await app.ready()
   return {
     app,

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { parsePageParam, pagerNumbers, type Page } from '../../lib/pagination'
 import { parseId } from '../../lib/http-errors'
+import { MicroCache } from '../../lib/micro-cache'
 import { portalService, ARTICLE_NOT_FOUND, CATEGORY_NOT_FOUND } from './service'
 
 /** Portal pages: home, category lists, the article view, and Discuz's legacy URLs. */
@@ -11,7 +12,17 @@ export function pagerFor (page: Page, baseUrl: string): Record<string, unknown> 
 
 interface PageQuery { Querystring: { page?: string } }
 
-export default async function portalRoutes (app: FastifyInstance): Promise<void> {
+interface CachedArticlePage { html: string, views: number, countedAtRender: number }
+const GUEST_CACHE_MS = 1000
+// Stands for the view count in a rendered page; digits only after replacement, never user text.
+const VIEWS_MARKER = '__LUNTAN_VIEW_COUNT__'
+
+export interface PortalRoutesOptions {
+  /** How long a guest's article page is reused (ms); 0 turns the micro-cache off. */
+  guestCacheMs?: number
+}
+
+export default async function portalRoutes (app: FastifyInstance, opts: PortalRoutesOptions): Promise<void> {
   const portal = portalService(app.dbRead, () => app.clock.nowMs())
   app.viewCounts.registerKind('article', 'articles')
 
@@ -34,23 +45,39 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
     })
   })
 
+  // Guest article pages are cached for a second (see src/lib/micro-cache.ts). The view count is
+  // left as a marker in the cached HTML and filled in on every response.
+  const guestArticles = new MicroCache<CachedArticlePage>(opts.guestCacheMs ?? GUEST_CACHE_MS)
+
   app.get<{ Params: { aid: string } }>('/article/:aid', async (request, reply) => {
     const id = parseId(request.params.aid, ARTICLE_NOT_FOUND)
+    const guest = request.user === null
+    const cached = guest ? guestArticles.get(`article:${id}`, app.clock.nowMs()) : undefined
+    if (cached !== undefined) {
+      await app.viewCounts.countView('article', id, request)
+      const shown = cached.views + app.viewCounts.countedFor('article', id) - cached.countedAtRender
+      return await reply.type('text/html; charset=utf-8').send(cached.html.replace(VIEWS_MARKER, String(shown)))
+    }
+
     const view = await portal.article(id)
     await app.viewCounts.countView('article', id, request)
     const tree = await portal.categoryTree()
     const commentsAllowed = Boolean(view.article.allow_comments) && tree.allowsComments(view.article.category_id)
     const sections = await app.articleSections.load({ article: view.article, commentsAllowed, request })
     const category = view.categoryPath[view.categoryPath.length - 1]
-    return await reply.render('portal/article.njk', {
+    const views = view.article.views + app.viewCounts.pendingFor('article', id)
+    const countedAtRender = app.viewCounts.countedFor('article', id)
+    const page = await reply.renderPage('portal/article.njk', {
       navActive: 'portal',
       ...view,
       ...sections,
       commentsAllowed,
       category,
-      views: view.article.views + app.viewCounts.pendingFor('article', id),
+      views: VIEWS_MARKER,
       crumbs: [{ label: '门户', url: '/' }, ...view.categoryPath.map((c) => ({ label: c.name, url: `/category/${c.id}` })), { label: '查看内容' }]
     })
+    if (guest && !page.personal) guestArticles.set(`article:${id}`, { html: page.html, views, countedAtRender }, app.clock.nowMs())
+    return await reply.type('text/html; charset=utf-8').send(page.html.replace(VIEWS_MARKER, String(views)))
   })
 
   // Discuz's URLs, so links and search results pointing at an old site keep working.
