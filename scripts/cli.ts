@@ -2,6 +2,7 @@ import { ConfigError, loadConfig, type AppConfig } from '../src/config'
 import { createKnex, migrationConfig } from '../src/db/knex'
 import type { Knex } from 'knex'
 import { seedDemo } from '../src/db/demo-seed'
+import { seedBulk, type BulkCounts } from '../src/db/bulk-seed'
 import { memberCommands } from '../src/features/members/cli'
 
 /**
@@ -48,7 +49,40 @@ const coreCommands: Record<string, CliCommand> = {
   }
 }
 
-const COMMANDS: Record<string, CliCommand> = { ...coreCommands, ...memberCommands }
+const BULK_FLAGS: ReadonlyArray<keyof BulkCounts> = ['members', 'articles', 'comments', 'threads', 'posts', 'bans']
+
+const bulkCommands: Record<string, CliCommand> = {
+  'seed:bulk': {
+    summary: 'add synthetic data: --members N --articles N --comments N --threads N --posts N --bans N',
+    async run ({ knex, flags }) {
+      const counts: BulkCounts = { members: 0, articles: 0, comments: 0, threads: 0, posts: 0, bans: 0 }
+      for (const name of BULK_FLAGS) {
+        const raw = flags[name]
+        if (raw === undefined) continue
+        if (typeof raw !== 'string' || !/^\d{1,8}$/.test(raw)) {
+          console.error(`--${name} must be a whole number`)
+          return 2
+        }
+        counts[name] = Number(raw)
+      }
+      await knex.migrate.latest(migrationConfig)
+      const started = Date.now()
+      let lastLine = ''
+      await seedBulk(knex, counts, (label, done, total) => {
+        const width = 30
+        const filled = total === 0 ? width : Math.round((done / total) * width)
+        const line = `${label.padEnd(10)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`
+        if (line !== lastLine) process.stderr.write(`\r${line}`)
+        if (done >= total) process.stderr.write('\n')
+        lastLine = line
+      })
+      console.log(`seeded ${JSON.stringify(counts)} in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+      return 0
+    }
+  }
+}
+
+const COMMANDS: Record<string, CliCommand> = { ...coreCommands, ...bulkCommands, ...memberCommands }
 
 export function parseFlags (args: readonly string[]): CliFlags {
   const flags: Record<string, string | true> = {}

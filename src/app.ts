@@ -56,7 +56,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
     immutable: true
   })
   await app.register(sessionPlugin, { config })
-  await app.register(securityPlugin)
+  await app.register(securityPlugin, { config })
   await app.register(viewPlugin, { config })
   await app.register(authPlugin, { config })
   await app.register(errorsPlugin)

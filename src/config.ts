@@ -24,6 +24,8 @@ export interface AppConfig {
   readonly workers: number
   /** Log level for pino; 'silent' in tests. */
   readonly logLevel: string
+  /** Client IPs exempt from rate limits (RATE_LIMIT_ALLOW, comma-separated): load generators, health checks. */
+  readonly rateLimitAllow: readonly string[]
 }
 
 export class ConfigError extends Error {
@@ -119,6 +121,11 @@ export function loadConfig (env: Env = process.env): AppConfig {
     throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "${logLevel}"`)
   }
 
+  const rateLimitAllow = (env.RATE_LIMIT_ALLOW ?? '').split(',').map((ip) => ip.trim()).filter((ip) => ip !== '')
+  for (const ip of rateLimitAllow) {
+    if (!/^[0-9a-fA-F.:]+$/.test(ip)) throw new ConfigError(`RATE_LIMIT_ALLOW must be a comma-separated list of IP addresses, got "${ip}"`)
+  }
+
   return Object.freeze({
     nodeEnv,
     port: parseInteger(env, 'PORT', 3000, 0, 65535),
@@ -130,6 +137,7 @@ export function loadConfig (env: Env = process.env): AppConfig {
     trustProxy: parseBoolean(env, 'TRUST_PROXY', false),
     bcryptCost: parseInteger(env, 'BCRYPT_COST', 12, 4, 15),
     workers: parseInteger(env, 'WORKERS', 1, 1, 64),
-    logLevel
+    logLevel,
+    rateLimitAllow: Object.freeze(rateLimitAllow)
   })
 }

@@ -25,12 +25,44 @@ function formatterFor (timeZone: string): Intl.DateTimeFormat {
   return f
 }
 
-export function zonedParts (unixSeconds: number, timeZone: string): Parts {
+function slowZonedParts (unixSeconds: number, timeZone: string): Parts {
   const parts: Parts = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0 }
   for (const p of formatterFor(timeZone).formatToParts(new Date(unixSeconds * 1000))) {
     if (p.type in parts) parts[p.type as keyof Parts] = Number(p.value)
   }
   return parts
+}
+
+// formatToParts costs tens of microseconds and a page shows dozens of dates, so the zone's UTC
+// offset is looked up once per 15-minute slot (every real zone changes offset on such a boundary)
+// and the rest is arithmetic.
+const offsets = new Map<string, number>()
+const OFFSET_SLOT = 900
+
+function offsetAt (unixSeconds: number, timeZone: string): number {
+  const slot = Math.floor(unixSeconds / OFFSET_SLOT)
+  const key = `${timeZone}:${slot}`
+  let offset = offsets.get(key)
+  if (offset === undefined) {
+    const start = slot * OFFSET_SLOT
+    const p = slowZonedParts(start, timeZone)
+    offset = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) / 1000 - start
+    if (offsets.size > 10_000) offsets.clear()
+    offsets.set(key, offset)
+  }
+  return offset
+}
+
+export function zonedParts (unixSeconds: number, timeZone: string): Parts {
+  const d = new Date((unixSeconds + offsetAt(unixSeconds, timeZone)) * 1000)
+  return {
+    year: d.getUTCFullYear(),
+    month: d.getUTCMonth() + 1,
+    day: d.getUTCDate(),
+    hour: d.getUTCHours(),
+    minute: d.getUTCMinutes(),
+    second: d.getUTCSeconds()
+  }
 }
 
 const pad2 = (n: number): string => String(n).padStart(2, '0')

@@ -1,3 +1,4 @@
+import type { AppConfig } from '../config'
 import fp from 'fastify-plugin'
 import helmet from '@fastify/helmet'
 import rateLimit from '@fastify/rate-limit'
@@ -10,7 +11,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
  * CSRF: a synchroniser token whose secret lives in the session; every non-GET request must carry it
  * (form field `_csrf` or header `x-csrf-token`). A guest without a session cannot post at all.
  */
-export default fp(async (app) => {
+export default fp<{ config: AppConfig }>(async (app, opts) => {
   await app.register(helmet, {
     contentSecurityPolicy: {
       directives: {
@@ -32,7 +33,7 @@ export default fp(async (app) => {
   })
 
   // Not global: each route group opts in with `config: { rateLimit: {...} }` (login, posting).
-  await app.register(rateLimit, { global: false })
+  await app.register(rateLimit, { global: false, allowList: [...opts.config.rateLimitAllow] })
 
   await app.register(csrf, { sessionPlugin: '@fastify/session', getToken: (req) => {
     const body = req.body as Record<string, unknown> | undefined

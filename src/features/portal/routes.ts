@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { parsePageParam, pagerNumbers, type Page } from '../../lib/pagination'
 import { parseId } from '../../lib/http-errors'
 import { MicroCache } from '../../lib/micro-cache'
@@ -23,27 +23,44 @@ export interface PortalRoutesOptions {
 }
 
 export default async function portalRoutes (app: FastifyInstance, opts: PortalRoutesOptions): Promise<void> {
-  const portal = portalService(app.dbRead, () => app.clock.nowMs())
+  // Tests turn the guest cache off; cached list counts go with it (a frozen test clock never expires them).
+  const portal = portalService(app.dbRead, () => app.clock.nowMs(), opts.guestCacheMs === 0 ? { countCacheMs: 0 } : {})
   app.viewCounts.registerKind('article', 'articles')
 
-  app.get<PageQuery>('/', async (request, reply) => {
+  // Lists for guests are reused for the same second too (home and category pages).
+  const guestLists = new MicroCache<string>(opts.guestCacheMs ?? GUEST_CACHE_MS)
+  async function renderList (request: FastifyRequest, reply: FastifyReply, template: string, data: () => Promise<Record<string, unknown>>): Promise<FastifyReply> {
+    const key = request.url
+    const guest = request.user === null
+    const cached = guest ? guestLists.get(key, app.clock.nowMs()) : undefined
+    if (cached !== undefined) return await reply.type('text/html; charset=utf-8').send(cached)
+    const page = await reply.renderPage(template, await data())
+    if (guest && !page.personal) guestLists.set(key, page.html, app.clock.nowMs())
+    return await reply.type('text/html; charset=utf-8').send(page.html)
+  }
+
+  app.get<PageQuery>('/', async (request, reply) => await renderList(request, reply, 'portal/home.njk', async () => {
     const { newest, page, hot, tree } = await portal.home(parsePageParam(request.query.page), app.clock.now())
-    return await reply.render('portal/home.njk', {
+    return {
       navActive: 'portal', newest, hot, categories: tree.roots, categoryNames: Object.fromEntries(tree.roots.flatMap((r) => [r, ...r.children]).map((c) => [c.id, c.name])),
       pager: pagerFor(page, '/')
-    })
-  })
+    }
+  }))
 
   app.get<PageQuery & { Params: { catid: string } }>('/category/:catid', async (request, reply) => {
     const id = parseId(request.params.catid, CATEGORY_NOT_FOUND)
-    const view = await portal.category(id, parsePageParam(request.query.page))
-    return await reply.render('portal/category.njk', {
+    return await renderList(request, reply, 'portal/category.njk', async () => categoryPage(id, parsePageParam(request.query.page)))
+  })
+
+  async function categoryPage (id: number, requestedPage: number): Promise<Record<string, unknown>> {
+    const view = await portal.category(id, requestedPage)
+    return {
       navActive: 'portal',
       ...view,
       crumbs: [{ label: '门户', url: '/' }, ...view.path.map((c, i) => i === view.path.length - 1 ? { label: c.name } : { label: c.name, url: `/category/${c.id}` })],
       pager: pagerFor(view.page, `/category/${id}`)
-    })
-  })
+    }
+  }
 
   // Guest article pages are cached for a second (see src/lib/micro-cache.ts). The view count is
   // left as a marker in the cached HTML and filled in on every response.

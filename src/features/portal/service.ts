@@ -1,5 +1,6 @@
 import type { Knex } from 'knex'
 import { LRUCache } from 'lru-cache'
+import { MicroCache } from '../../lib/micro-cache'
 import { notFound } from '../../lib/http-errors'
 import { renderMarkdown } from '../../lib/markdown'
 import { paginate, type Page } from '../../lib/pagination'
@@ -84,12 +85,24 @@ export interface ArticleView {
 
 // Categories change rarely and only by admins; a short cache keeps them out of every page's queries.
 const CATEGORY_CACHE_MS = 5000
+const COUNT_CACHE_MS = 5000
 // Rendering Markdown is the costliest step of a page; the key includes updated_at, so an edit shows at once.
 const bodyCache = new LRUCache<string, string>({ max: 2000 })
 
-export function portalService (db: Knex, nowMs: () => number) {
+export function portalService (db: Knex, nowMs: () => number, options: { countCacheMs?: number } = {}) {
   const repo = portalRepository(db)
   let cachedTree: { tree: CategoryTree, at: number } | null = null
+  // COUNT(*) grows with the data; a list's page count may lag a few seconds behind new articles.
+  const counts = new MicroCache<number>(options.countCacheMs ?? COUNT_CACHE_MS)
+  async function countIn (ids: readonly number[]): Promise<number> {
+    const key = ids.join(',')
+    let n = counts.get(key, nowMs())
+    if (n === undefined) {
+      n = await repo.countInCategories(ids)
+      counts.set(key, n, nowMs())
+    }
+    return n
+  }
 
   async function categoryTree (): Promise<CategoryTree> {
     const now = nowMs()
@@ -105,7 +118,7 @@ export function portalService (db: Knex, nowMs: () => number) {
     async home (requestedPage: number, now: number): Promise<{ newest: ArticleListRow[], page: Page, hot: ArticleListRow[], tree: CategoryTree }> {
       const tree = await categoryTree()
       const allIds = [...tree.roots.flatMap((r) => tree.subtreeIds(r.id))]
-      const total = await repo.countInCategories(allIds)
+      const total = await countIn(allIds)
       const page = paginate(requestedPage, HOME_PAGE_SIZE, total)
       const [newest, hot] = await Promise.all([
         repo.pageInCategories(allIds, page.offset, page.perPage),
@@ -119,7 +132,7 @@ export function portalService (db: Knex, nowMs: () => number) {
       const category = tree.get(id)
       if (category === null) throw notFound(CATEGORY_NOT_FOUND)
       const ids = tree.subtreeIds(id)
-      const total = await repo.countInCategories(ids)
+      const total = await countIn(ids)
       const page = paginate(requestedPage, CATEGORY_PAGE_SIZE, total)
       const [articles, hot] = await Promise.all([
         repo.pageInCategories(ids, page.offset, page.perPage),

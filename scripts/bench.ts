@@ -1,0 +1,348 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import autocannon from 'autocannon'
+import type { Knex } from 'knex'
+import { parseDatabaseUrl, type DatabaseConfig } from '../src/config'
+import { createKnex, migrationConfig } from '../src/db/knex'
+import { seedBulk, BULK_PASSWORD, type BulkCounts } from '../src/db/bulk-seed'
+import { SCENARIOS, hotArticleId, type BenchContext, type MemberSession, type Scenario } from './bench/scenarios'
+import { CHECKS } from './bench/checks'
+
+/**
+ * `npm run bench [-- --duration 5 --connections 64 --runs 3 --sizes small,large --workers 1,2 --only name,… --write]`
+ *
+ * One run: a bare Fastify `hello` server (the ceiling of this stack on this machine), then the app
+ * on a small and a large data set, each scenario for a fixed time with the same connection count.
+ * Prints medians of the runs, ratios to `hello`, large/small ratios, peak RSS, and checks that
+ * counters add up afterwards. DATABASE_URL picks SQLite (default) or MySQL.
+ */
+
+interface Flags { duration: number, connections: number, runs: number, sizes: string[], workers: number[], only: string[] | null, write: boolean }
+
+const SIZES: Record<string, BulkCounts> = {
+  small: { members: 2000, articles: 1000, comments: 10_000, threads: 1000, posts: 10_000, bans: 1000 },
+  large: { members: 20_000, articles: 100_000, comments: 1_000_000, threads: 10_000, posts: 1_000_000, bans: 100_000 }
+}
+const MEMBER_SESSIONS = 300
+const APP_PORT = 3911
+const HELLO_PORT = 3912
+
+function parseFlags (argv: readonly string[]): Flags {
+  const flags: Flags = { duration: 5, connections: 64, runs: 3, sizes: ['small', 'large'], workers: [1, 2], only: null, write: false }
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i]
+    const value = argv[i + 1] ?? ''
+    switch (name) {
+      case '--duration': flags.duration = Number(value); i++; break
+      case '--connections': flags.connections = Number(value); i++; break
+      case '--runs': flags.runs = Number(value); i++; break
+      case '--sizes': flags.sizes = value.split(','); i++; break
+      case '--workers': flags.workers = value.split(',').map(Number); i++; break
+      case '--only': flags.only = value.split(','); i++; break
+      case '--write': flags.write = true; break
+      default: throw new Error(`unknown flag ${name ?? ''}`)
+    }
+  }
+  for (const s of flags.sizes) if (SIZES[s] === undefined) throw new Error(`unknown size ${s} (small, large)`)
+  return flags
+}
+
+/** The bench database of a size: its own SQLite file, or its own MySQL database next to DATABASE_URL's. */
+function benchDatabase (size: string): { config: DatabaseConfig, url: string } {
+  const base = process.env.DATABASE_URL
+  if (base === undefined || base === '' || base.startsWith('sqlite:')) {
+    const file = path.resolve('data', `bench-${size}.sqlite3`)
+    return { config: { client: 'sqlite', filename: file }, url: `sqlite:${file}` }
+  }
+  const u = new URL(base)
+  u.pathname = `/${u.pathname.slice(1) || 'luntan'}_bench_${size}`
+  const config = parseDatabaseUrl('DATABASE_URL', u.toString())
+  return { config, url: u.toString() }
+}
+
+async function ensureMysqlDatabase (url: string): Promise<void> {
+  const u = new URL(url)
+  const name = u.pathname.slice(1)
+  u.pathname = '/mysql'
+  const admin = createKnex({ client: 'mysql', url: u.toString() }, 1)
+  await admin.raw(`CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`)
+  await admin.destroy()
+}
+
+/** Seeds a size once; later runs reuse it (the counts are remembered in the settings table). */
+async function prepareData (size: string): Promise<{ knex: Knex, url: string }> {
+  const { config, url } = benchDatabase(size)
+  const counts = SIZES[size] as BulkCounts
+  const marker = JSON.stringify(counts)
+  if (config.client === 'mysql') await ensureMysqlDatabase(url)
+  else fs.mkdirSync(path.dirname(config.filename), { recursive: true })
+  let knex = createKnex(config)
+  await knex.migrate.latest(migrationConfig)
+  const seeded = await knex('settings').where({ key: 'bench_seed' }).first<{ value: string } | undefined>('value')
+  if (seeded?.value !== marker) {
+    await knex.destroy()
+    if (config.client === 'sqlite') {
+      for (const suffix of ['', '-wal', '-shm']) fs.rmSync(config.filename + suffix, { force: true })
+    } else {
+      const u = new URL(url)
+      const name = u.pathname.slice(1)
+      u.pathname = '/mysql'
+      const admin = createKnex({ client: 'mysql', url: u.toString() }, 1)
+      await admin.raw(`DROP DATABASE IF EXISTS \`${name}\``)
+      await admin.destroy()
+      await ensureMysqlDatabase(url)
+    }
+    knex = createKnex(config)
+    await knex.migrate.latest(migrationConfig)
+    console.log(`seeding ${size}: ${marker}`)
+    const started = Date.now()
+    await seedBulk(knex, counts, (label, done, total) => {
+      if (done === total || done % 50_000 === 0) process.stderr.write(`  ${label} ${done}/${total}\n`)
+    })
+    await knex('settings').insert({ key: 'bench_seed', value: marker })
+    console.log(`seeded ${size} in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+  }
+  // Every request counts (no dedupe), so the view check below can be exact; no daily caps.
+  for (const [key, value] of [['view_dedupe_hours', '0'], ['reactions_daily_cap', '1000000']]) {
+    await knex('settings').where({ key }).delete()
+    await knex('settings').insert({ key, value })
+  }
+  return { knex, url }
+}
+
+async function waitForHttp (url: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 120_000
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`)
+    try {
+      const res = await fetch(url)
+      if (res.status < 500) return
+    } catch { /* not listening yet */ }
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  throw new Error(`${url} did not answer within 120 s`)
+}
+
+function startProcess (script: string, args: string[], env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] })
+}
+
+async function stopProcess (child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return
+  await new Promise<void>((resolve) => {
+    child.once('exit', () => { resolve() })
+    child.kill('SIGTERM')
+  })
+}
+
+/** Peak resident memory (VmHWM) of a process and its children (cluster workers), in MB: the largest single process. */
+function peakRssMb (pid: number): number {
+  const pids = [pid]
+  for (let i = 0; i < pids.length; i++) {
+    const p = pids[i] as number
+    try {
+      for (const task of fs.readdirSync(`/proc/${p}/task`)) {
+        const children = fs.readFileSync(`/proc/${p}/task/${task}/children`, 'utf8').trim()
+        if (children !== '') pids.push(...children.split(/\s+/).map(Number))
+      }
+    } catch { /* process gone */ }
+  }
+  let peak = 0
+  for (const p of pids) {
+    try {
+      const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'))
+      if (m?.[1] !== undefined) peak = Math.max(peak, Number(m[1]) / 1024)
+    } catch { /* gone */ }
+  }
+  return Math.round(peak)
+}
+
+function cookiesOf (res: Response): string {
+  return res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ')
+}
+
+async function logInMembers (base: string, db: Knex, count: number): Promise<MemberSession[]> {
+  const rows = await db('users').where('username', 'like', 'bench%').orderBy('id').limit(count).select<Array<{ id: number, username: string }>>('id', 'username')
+  const sessions: MemberSession[] = []
+  for (const row of rows) {
+    const page = await fetch(`${base}/login`, { headers: { 'user-agent': 'bench' } })
+    let cookie = cookiesOf(page)
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())?.[1] ?? ''
+    const res = await fetch(`${base}/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', 'user-agent': 'bench' },
+      body: new URLSearchParams({ _csrf: csrf, login: row.username, password: BULK_PASSWORD }).toString()
+    })
+    if (res.status !== 303) throw new Error(`logging in ${row.username} failed: ${res.status}`)
+    cookie = cookiesOf(res) || cookie
+    const form = await fetch(`${base}/login`, { headers: { cookie, 'user-agent': 'bench' } })
+    const token = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? ''
+    sessions.push({ userId: row.id, cookie, csrf: token })
+  }
+  return sessions
+}
+
+interface Measurement { rps: number, p50: number, p99: number, errors: number, non2xx: number, bytes: number, ok: number, sent: number }
+
+async function measure (url: string, connections: number, duration: number, make: ((n: number) => import('./bench/scenarios').BenchRequest) | null): Promise<Measurement> {
+  let n = 0
+  const result = await autocannon({
+    url,
+    connections,
+    duration,
+    timeout: 10,
+    requests: make === null
+      ? undefined
+      : [{
+          setupRequest: (req) => {
+            const r = make(n++)
+            return { ...req, method: r.method, path: r.path, headers: r.headers, body: r.body }
+          }
+        }]
+  })
+  const total = result.requests.total
+  return {
+    rps: total / result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+    bytes: total === 0 ? 0 : Math.round(result.throughput.total / total),
+    ok: result['2xx'],
+    // Includes requests still in flight when the clock stopped: the server answers (and counts) them too.
+    sent: result.requests.sent
+  }
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  const mid = Math.floor(s.length / 2)
+  return s.length % 2 === 1 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2
+}
+
+interface Row { config: string, scenario: Scenario, runs: Measurement[], hello: number[] }
+
+async function main (): Promise<void> {
+  const flags = parseFlags(process.argv.slice(2))
+  const scenarios = SCENARIOS.filter((s) => flags.only === null || flags.only.includes(s.name))
+  const lines: string[] = []
+  const log = (line = ''): void => { console.log(line); lines.push(line) }
+  const dialect = (process.env.DATABASE_URL ?? '').startsWith('mysql') ? 'MySQL/MariaDB' : 'SQLite'
+  log(`# luntan benchmark — ${new Date().toISOString()}`)
+  log()
+  log(`Command: \`npm run bench -- ${process.argv.slice(2).join(' ')}\` on ${dialect}; ${os.cpus().length} CPU cores (${os.cpus()[0]?.model ?? '?'}), Node ${process.version}; ${flags.connections} connections, ${flags.duration} s per scenario, median of ${flags.runs} runs.`)
+  log()
+
+  const hello = startProcess('scripts/bench/hello-server.ts', [String(HELLO_PORT)], {})
+  await waitForHttp(`http://127.0.0.1:${HELLO_PORT}/`, hello)
+  const rows: Row[] = []
+  const failures: string[] = []
+  try {
+    for (const size of flags.sizes) {
+      const { knex, url } = await prepareData(size)
+      try {
+        for (const workers of flags.workers) {
+          const config = `${size}, ${workers} worker${workers > 1 ? 's' : ''}`
+          const hot = await hotArticleId(knex)
+          const viewsBefore = hot === null ? 0 : Number((await knex('articles').where({ id: hot }).first<{ views: number }>('views'))?.views ?? 0)
+          const app = startProcess('src/server.ts', [], {
+            NODE_ENV: 'production', PORT: String(APP_PORT), HOST: '127.0.0.1', DATABASE_URL: url, WORKERS: String(workers),
+            LOG_LEVEL: 'warn', SESSION_SECRET: 'bench-secret-bench-secret-bench-secret-0123', BCRYPT_COST: '4', RATE_LIMIT_ALLOW: '127.0.0.1'
+          })
+          const base = `http://127.0.0.1:${APP_PORT}`
+          let articleViews = 0
+          try {
+            await waitForHttp(`${base}/`, app)
+            const ctx: BenchContext = { db: knex, members: await logInMembers(base, knex, MEMBER_SESSIONS) }
+            const prepared: Array<{ scenario: Scenario, make: (n: number) => import('./bench/scenarios').BenchRequest }> = []
+            for (const scenario of scenarios) {
+              const make = await scenario.prepare(ctx)
+              if (typeof make === 'string') log(`- ${config}: skipped "${scenario.name}": ${make}`)
+              else prepared.push({ scenario, make })
+            }
+            const byName = new Map<string, Row>()
+            for (let run = 0; run < flags.runs; run++) {
+              const h = await measure(`http://127.0.0.1:${HELLO_PORT}/`, flags.connections, flags.duration, null)
+              for (const { scenario, make } of prepared) {
+                const m = await measure(base, flags.connections, flags.duration, make)
+                if (scenario.name === 'guest article page' || scenario.name === 'member article page') articleViews += m.sent
+                let row = byName.get(scenario.name)
+                if (row === undefined) {
+                  row = { config, scenario, runs: [], hello: [] }
+                  byName.set(scenario.name, row)
+                  rows.push(row)
+                }
+                row.runs.push(m)
+                row.hello.push(h.rps)
+                process.stderr.write(`  ${config} run ${run + 1}: ${scenario.name} ${Math.round(m.rps)} req/s (hello ${Math.round(h.rps)})\n`)
+              }
+            }
+            log(`- ${config}: peak RSS ${peakRssMb(app.pid ?? 0)} MB per process`)
+          } finally {
+            await stopProcess(app)
+          }
+          if (hot !== null) {
+            const after = Number((await knex('articles').where({ id: hot }).first<{ views: number }>('views'))?.views ?? 0)
+            const ok = after - viewsBefore === articleViews
+            log(`- ${config}: view count of article ${hot} rose by ${after - viewsBefore}, article pages served ${articleViews}: ${ok ? 'exact' : 'MISMATCH'}`)
+            if (!ok) failures.push(`${config}: view count mismatch`)
+          }
+          for (const check of CHECKS) {
+            const problem = await check.run(knex)
+            log(`- ${config}: ${check.name}: ${problem ?? 'ok'}`)
+            if (problem !== null) failures.push(`${config}: ${check.name}: ${problem}`)
+          }
+        }
+      } finally {
+        await knex.destroy()
+      }
+    }
+  } finally {
+    await stopProcess(hello)
+  }
+
+  log()
+  log('| data, workers | scenario | req/s | × hello | p50 ms | p99 ms | errors | non-2xx | bytes/resp |')
+  log('|---|---|---:|---:|---:|---:|---:|---:|---:|')
+  for (const row of rows) {
+    const rps = median(row.runs.map((m) => m.rps))
+    const helloRps = median(row.hello)
+    const errors = row.runs.reduce((a, m) => a + m.errors, 0)
+    const non2xx = row.runs.reduce((a, m) => a + m.non2xx, 0)
+    if (row.scenario.kind === 'read' && errors + non2xx > 0) failures.push(`${row.config}: ${row.scenario.name}: ${errors} errors, ${non2xx} non-2xx`)
+    log(`| ${row.config} | ${row.scenario.name} | ${Math.round(rps)} | ${(rps / helloRps).toFixed(2)} | ${median(row.runs.map((m) => m.p50))} | ${median(row.runs.map((m) => m.p99))} | ${errors} | ${non2xx} | ${median(row.runs.map((m) => m.bytes))} |`)
+  }
+  if (flags.sizes.includes('small') && flags.sizes.includes('large')) {
+    log()
+    log('Large/small ratio (small req/s ÷ large req/s; ≤ 1.3 is the target for reads):')
+    log()
+    for (const workers of flags.workers) {
+      for (const s of scenarios) {
+        const small = rows.find((r) => r.scenario === s && r.config === `small, ${workers} worker${workers > 1 ? 's' : ''}`)
+        const large = rows.find((r) => r.scenario === s && r.config === `large, ${workers} worker${workers > 1 ? 's' : ''}`)
+        if (small === undefined || large === undefined) continue
+        const ratio = median(small.runs.map((m) => m.rps)) / median(large.runs.map((m) => m.rps))
+        log(`- ${workers} worker${workers > 1 ? 's' : ''}, ${s.name}: ${ratio.toFixed(2)}`)
+      }
+    }
+  }
+  if (failures.length > 0) {
+    log()
+    log('Problems:')
+    for (const f of failures) log(`- ${f}`)
+  }
+  if (flags.write) {
+    fs.mkdirSync('docs', { recursive: true })
+    fs.writeFileSync(path.join('docs', 'benchmarks.md'), lines.join('\n') + '\n')
+    console.log('written to docs/benchmarks.md')
+  }
+  process.exitCode = failures.length > 0 ? 1 : 0
+}
+
+main().catch((err: unknown) => {
+  console.error(err)
+  process.exitCode = 1
+})

@@ -1,0 +1,79 @@
+import type { Knex } from 'knex'
+
+/**
+ * The benchmark's scenarios. Adding one is a few lines: a name, whether it reads or writes, and
+ * the requests (a path, or a function building each request so writes can rotate members).
+ * `prepare` finds the ids a scenario needs in the seeded database; returning null skips it
+ * with a printed reason (e.g. the feature's table is empty).
+ */
+
+export interface MemberSession { userId: number, cookie: string, csrf: string }
+
+export interface BenchContext {
+  db: Knex
+  /** Logged-in bulk members (cookie + CSRF token), for member pages and write paths. */
+  members: MemberSession[]
+}
+
+export interface BenchRequest { method: 'GET' | 'POST', path: string, headers?: Record<string, string>, body?: string }
+
+export interface Scenario {
+  name: string
+  kind: 'read' | 'write'
+  /** Returns the request maker, or a string saying why the scenario cannot run on this data. */
+  prepare: (ctx: BenchContext) => Promise<((n: number) => BenchRequest) | string>
+}
+
+const BROWSER_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36'
+export const browserHeaders = (extra: Record<string, string> = {}): Record<string, string> => ({ 'user-agent': BROWSER_UA, ...extra })
+
+/** The most viewed article: the one a group chat would be sharing. */
+export async function hotArticleId (db: Knex): Promise<number | null> {
+  const row = await db('articles').where('status', 'published').orderBy('views', 'desc').first<{ id: number } | undefined>('id')
+  return row?.id ?? null
+}
+
+export const SCENARIOS: Scenario[] = [
+  {
+    name: 'guest article page',
+    kind: 'read',
+    async prepare ({ db }) {
+      const id = await hotArticleId(db)
+      if (id === null) return 'no articles'
+      return () => ({ method: 'GET', path: `/article/${id}`, headers: browserHeaders() })
+    }
+  },
+  {
+    name: 'member article page',
+    kind: 'read',
+    async prepare ({ db, members }) {
+      const id = await hotArticleId(db)
+      if (id === null) return 'no articles'
+      if (members.length === 0) return 'no logged-in members'
+      return (n) => ({ method: 'GET', path: `/article/${id}`, headers: browserHeaders({ cookie: members[n % members.length]?.cookie ?? '' }) })
+    }
+  },
+  {
+    name: 'portal home',
+    kind: 'read',
+    async prepare () { return () => ({ method: 'GET', path: '/', headers: browserHeaders() }) }
+  },
+  {
+    name: 'category page',
+    kind: 'read',
+    async prepare ({ db }) {
+      const row = await db('articles').groupBy('category_id').orderByRaw('count(*) desc').first<{ category_id: number } | undefined>('category_id')
+      if (row === undefined) return 'no articles'
+      return () => ({ method: 'GET', path: `/category/${row.category_id}`, headers: browserHeaders() })
+    }
+  },
+  {
+    name: 'category page 500',
+    kind: 'read',
+    async prepare ({ db }) {
+      const row = await db('articles').groupBy('category_id').orderByRaw('count(*) desc').first<{ category_id: number, n: number } | undefined>('category_id', db.raw('count(*) as n'))
+      if (row === undefined || Number(row.n) < 500 * 20) return 'fewer than 500 pages of articles in any category'
+      return () => ({ method: 'GET', path: `/category/${row.category_id}?page=500`, headers: browserHeaders() })
+    }
+  }
+]
