@@ -20,6 +20,8 @@ describe.each(dialects)('app skeleton on %s', (dialect) => {
     expect(res.text).toContain('抱歉，您访问的页面不存在')
     expect(res.text).toContain('违法和不良信息举报电话')
     expect(res.text).toMatch(/GMT\+8, \d{4}-\d{1,2}-\d{1,2} \d{2}:\d{2}/)
+    expect(res.headers['content-security-policy']).toContain("script-src 'self'")
+    expect(res.headers['x-frame-options']).toBe('SAMEORIGIN')
   })
 
   it('serves static files with a long cache', async () => {
