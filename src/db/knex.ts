@@ -12,6 +12,31 @@ export const migrationConfig: Knex.MigratorConfig = {
 }
 
 /** Knex options for one database; shared by the app, knexfile.ts, the CLI and the tests. */
+interface SqliteConnection {
+  pragma: (sql: string) => unknown
+  prepare: (sql: string) => unknown
+}
+
+/**
+ * Knex prepares every SQLite statement anew; compiling the SQL costs more than running a typical
+ * indexed query. The app issues the same few hundred statements over and over, so the connection
+ * keeps them (bounded). Safe because better-sqlite3 runs each statement to completion synchronously
+ * (`all`/`run`), and SQLite re-prepares a statement itself after a schema change.
+ */
+function cachePreparedStatements (conn: SqliteConnection, max = 1000): void {
+  const prepare = conn.prepare.bind(conn)
+  const statements = new Map<string, unknown>()
+  conn.prepare = (sql: string) => {
+    let statement = statements.get(sql)
+    if (statement === undefined) {
+      statement = prepare(sql)
+      if (statements.size >= max) statements.clear()
+      statements.set(sql, statement)
+    }
+    return statement
+  }
+}
+
 export function knexOptions (database: DatabaseConfig, poolMax = 10): Knex.Config {
   if (database.client === 'sqlite') {
     return {
@@ -23,7 +48,8 @@ export function knexOptions (database: DatabaseConfig, poolMax = 10): Knex.Confi
         // better-sqlite3 is synchronous: one connection serialises writers, WAL lets readers go on.
         min: 1,
         max: 1,
-        afterCreate (conn: { pragma: (sql: string) => unknown }, done: (err: Error | null, conn: unknown) => void) {
+        afterCreate (conn: SqliteConnection, done: (err: Error | null, conn: unknown) => void) {
+          cachePreparedStatements(conn)
           conn.pragma('journal_mode = WAL')
           conn.pragma('foreign_keys = ON')
           conn.pragma('busy_timeout = 5000')

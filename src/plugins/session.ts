@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin'
+import { LRUCache } from 'lru-cache'
 import fastifyCookie from '@fastify/cookie'
 import fastifySession, { type SessionStore } from '@fastify/session'
 import type { Knex } from 'knex'
@@ -18,6 +19,7 @@ declare module 'fastify' {
 export const SESSION_COOKIE = 'luntan_sid'
 const SESSION_MAX_AGE_MS = 30 * 24 * 3600 * 1000
 const CLEANUP_EVERY_MS = 10 * 60 * 1000
+const ROLLING_WRITE_EVERY_S = 3600
 
 type Callback = (err?: unknown) => void
 type GetCallback = (err: unknown, session?: Session | null) => void
@@ -28,17 +30,28 @@ type GetCallback = (err: unknown, session?: Session | null) => void
  */
 export class KnexSessionStore implements SessionStore {
   private lastCleanup = 0
+  // What this process last wrote per session: rolling expiry would otherwise cost a write on every
+  // page a member reads. Unchanged data is rewritten only when the expiry has moved by an hour.
+  private readonly written = new LRUCache<string, { data: string, expiresAt: number }>({ max: 50_000 })
   constructor (private readonly db: Knex, private readonly clock: Clock) {}
 
   set (sessionId: string, session: Session, callback: Callback): void {
     const expires = session.cookie.expires
     const expiresAt = Math.floor((expires instanceof Date ? expires.getTime() : this.clock.nowMs() + SESSION_MAX_AGE_MS) / 1000)
+    const data = JSON.stringify(session)
+    const contentKey = JSON.stringify(session, (key, value: unknown) => key === 'cookie' ? undefined : value)
+    const last = this.written.get(sessionId)
+    if (last !== undefined && last.data === contentKey && expiresAt - last.expiresAt < ROLLING_WRITE_EVERY_S) {
+      callback()
+      return
+    }
     const row = {
       id: sessionId,
       user_id: session.userId ?? null,
-      data: JSON.stringify(session),
+      data,
       expires_at: expiresAt
     }
+    this.written.set(sessionId, { data: contentKey, expiresAt })
     this.db('sessions').insert(row).onConflict('id').merge()
       .then(async () => await this.cleanupExpired())
       .then(() => callback(), callback)
@@ -53,6 +66,7 @@ export class KnexSessionStore implements SessionStore {
   }
 
   destroy (sessionId: string, callback: Callback): void {
+    this.written.delete(sessionId)
     this.db('sessions').where({ id: sessionId }).delete().then(() => callback(), callback)
   }
 

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { parsePageParam, pagerNumbers, type Page } from '../../lib/pagination'
 import { parseId } from '../../lib/http-errors'
 import { MicroCache } from '../../lib/micro-cache'
-import { portalService, ARTICLE_NOT_FOUND, CATEGORY_NOT_FOUND } from './service'
+import { portalService, ARTICLE_NOT_FOUND, CATEGORY_NOT_FOUND, type ArticleView } from './service'
 
 /** Portal pages: home, category lists, the article view, and Discuz's legacy URLs. */
 
@@ -24,7 +24,7 @@ export interface PortalRoutesOptions {
 
 export default async function portalRoutes (app: FastifyInstance, opts: PortalRoutesOptions): Promise<void> {
   // Tests turn the guest cache off; cached list counts go with it (a frozen test clock never expires them).
-  const portal = portalService(app.dbRead, () => app.clock.nowMs(), opts.guestCacheMs === 0 ? { countCacheMs: 0 } : {})
+  const portal = portalService(app.dbRead, () => app.clock.nowMs(), opts.guestCacheMs === 0 ? { countCacheMs: 0, articleCacheMs: 0 } : {})
   app.viewCounts.registerKind('article', 'articles')
 
   // Lists for guests are reused for the same second too (home and category pages).
@@ -66,6 +66,18 @@ export default async function portalRoutes (app: FastifyInstance, opts: PortalRo
   // left as a marker in the cached HTML and filled in on every response.
   const guestArticles = new MicroCache<CachedArticlePage>(opts.guestCacheMs ?? GUEST_CACHE_MS)
 
+  // An article view may be reused for a second; its count then grows by the views counted since it was loaded
+  // (the stored count plus this process's unflushed views at load time is the base).
+  const viewBases = new WeakMap<ArticleView, { base: number, counted: number }>()
+  function viewsShown (view: ArticleView, id: number): number {
+    let entry = viewBases.get(view)
+    if (entry === undefined) {
+      entry = { base: view.article.views + app.viewCounts.pendingFor('article', id), counted: app.viewCounts.countedFor('article', id) }
+      viewBases.set(view, entry)
+    }
+    return entry.base + app.viewCounts.countedFor('article', id) - entry.counted
+  }
+
   app.get<{ Params: { aid: string } }>('/article/:aid', async (request, reply) => {
     const id = parseId(request.params.aid, ARTICLE_NOT_FOUND)
     const guest = request.user === null
@@ -82,7 +94,7 @@ export default async function portalRoutes (app: FastifyInstance, opts: PortalRo
     const commentsAllowed = Boolean(view.article.allow_comments) && tree.allowsComments(view.article.category_id)
     const sections = await app.articleSections.load({ article: view.article, commentsAllowed, request })
     const category = view.categoryPath[view.categoryPath.length - 1]
-    const views = view.article.views + app.viewCounts.pendingFor('article', id)
+    const views = viewsShown(view, id)
     const countedAtRender = app.viewCounts.countedFor('article', id)
     const page = await reply.renderPage('portal/article.njk', {
       navActive: 'portal',

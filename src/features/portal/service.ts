@@ -86,14 +86,24 @@ export interface ArticleView {
 // Categories change rarely and only by admins; a short cache keeps them out of every page's queries.
 const CATEGORY_CACHE_MS = 5000
 const COUNT_CACHE_MS = 5000
+const ARTICLE_CACHE_MS = 1000
 // Rendering Markdown is the costliest step of a page; the key includes updated_at, so an edit shows at once.
 const bodyCache = new LRUCache<string, string>({ max: 2000 })
 
-export function portalService (db: Knex, nowMs: () => number, options: { countCacheMs?: number } = {}) {
+export interface PortalCacheOptions {
+  /** List totals (COUNT) are reused this long (default 5 s). */
+  countCacheMs?: number
+  /** An article with its neighbours and hot list is reused this long for every reader (default 1 s). */
+  articleCacheMs?: number
+}
+
+export function portalService (db: Knex, nowMs: () => number, options: PortalCacheOptions = {}) {
   const repo = portalRepository(db)
   let cachedTree: { tree: CategoryTree, at: number } | null = null
   // COUNT(*) grows with the data; a list's page count may lag a few seconds behind new articles.
   const counts = new MicroCache<number>(options.countCacheMs ?? COUNT_CACHE_MS)
+  // Shared by guests and members: what every reader sees alike (member-specific parts are sections).
+  const articles = new MicroCache<ArticleView>(options.articleCacheMs ?? ARTICLE_CACHE_MS, 2000)
   async function countIn (ids: readonly number[]): Promise<number> {
     const key = ids.join(',')
     let n = counts.get(key, nowMs())
@@ -110,6 +120,30 @@ export function portalService (db: Knex, nowMs: () => number, options: { countCa
       cachedTree = { tree: new CategoryTree(await repo.allCategories()), at: now }
     }
     return cachedTree.tree
+  }
+
+  async function loadArticle (id: number): Promise<ArticleView> {
+    const article = await repo.findPublishedArticle(id)
+    if (article === null) throw notFound(ARTICLE_NOT_FOUND)
+    const tree = await categoryTree()
+    const [neighbours, related] = await Promise.all([
+      repo.neighbours(article),
+      repo.hottestInCategory(article.category_id, HOT_LIST_SIZE)
+    ])
+    const cacheKey = `${article.id}:${article.updated_at}`
+    let bodyHtml = bodyCache.get(cacheKey)
+    if (bodyHtml === undefined) {
+      bodyHtml = renderMarkdown(article.body)
+      bodyCache.set(cacheKey, bodyHtml)
+    }
+    return {
+      article,
+      bodyHtml,
+      categoryPath: tree.path(article.category_id),
+      previous: neighbours.previous,
+      next: neighbours.next,
+      related: related.filter((r) => r.id !== article.id).slice(0, HOT_LIST_SIZE - 1)
+    }
   }
 
   return {
@@ -142,27 +176,11 @@ export function portalService (db: Knex, nowMs: () => number, options: { countCa
     },
 
     async article (id: number): Promise<ArticleView> {
-      const article = await repo.findPublishedArticle(id)
-      if (article === null) throw notFound(ARTICLE_NOT_FOUND)
-      const tree = await categoryTree()
-      const [neighbours, related] = await Promise.all([
-        repo.neighbours(article),
-        repo.hottestInCategory(article.category_id, HOT_LIST_SIZE)
-      ])
-      const cacheKey = `${article.id}:${article.updated_at}`
-      let bodyHtml = bodyCache.get(cacheKey)
-      if (bodyHtml === undefined) {
-        bodyHtml = renderMarkdown(article.body)
-        bodyCache.set(cacheKey, bodyHtml)
-      }
-      return {
-        article,
-        bodyHtml,
-        categoryPath: tree.path(article.category_id),
-        previous: neighbours.previous,
-        next: neighbours.next,
-        related: related.filter((r) => r.id !== article.id).slice(0, HOT_LIST_SIZE - 1)
-      }
+      const cached = articles.get(String(id), nowMs())
+      if (cached !== undefined) return cached
+      const view = await loadArticle(id)
+      articles.set(String(id), view, nowMs())
+      return view
     }
   }
 }
