@@ -17,6 +17,9 @@ import membersRoutes from './features/members/routes'
 import viewCountsPlugin from './plugins/view-counts'
 import articleSectionsPlugin from './features/portal/sections'
 import portalRoutes from './features/portal/routes'
+import archiverCommentsPlugin from './features/archiver/comments-source'
+import archiverRoutes from './features/archiver/routes'
+import sitemapPlugin from './features/archiver/sitemap'
 
 export interface BuildOptions {
   /** Defaults to the system clock; tests pass a ManualClock. */
@@ -27,6 +30,8 @@ export interface BuildOptions {
   viewFlushIntervalMs?: number
   /** Guest page micro-cache lifetime (default 1000 ms; tests turn it off unless they test it). */
   guestCacheMs?: number
+  /** URLs per sitemap file (the protocol's limit, 50,000, by default; tests use a small one). */
+  sitemapUrlsPerFile?: number
 }
 
 /**
@@ -62,10 +67,13 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(errorsPlugin)
   await app.register(viewCountsPlugin, { config, flushIntervalMs: options.viewFlushIntervalMs })
   await app.register(articleSectionsPlugin)
+  await app.register(archiverCommentsPlugin)
+  await app.register(sitemapPlugin, { urlsPerFile: options.sitemapUrlsPerFile })
 
   // Features: each a plugin in src/features/<feature>/.
   await app.register(membersRoutes)
   await app.register(portalRoutes, { guestCacheMs: options.guestCacheMs })
+  await app.register(archiverRoutes, { prefix: '/archiver', cacheMs: options.guestCacheMs })
 
   return app
 }

@@ -23,6 +23,7 @@ export interface TestAppOptions {
   viewFlushIntervalMs?: number
   /** The guest page micro-cache is off in tests (a frozen ManualClock would keep pages forever) unless set. */
   guestCacheMs?: number
+  sitemapUrlsPerFile?: number
 }
 
 export async function buildTestApp (db: TestDatabase, options: TestAppOptions = {}): Promise<TestApp> {
@@ -33,7 +34,7 @@ export async function buildTestApp (db: TestDatabase, options: TestAppOptions = 
     ...options.env
   })
   const clock = options.clock ?? new ManualClock()
-  const app = await buildApp(config, { clock, knex: options.knex ?? db.knex, viewFlushIntervalMs: options.viewFlushIntervalMs, guestCacheMs: options.guestCacheMs ?? 0 })
+  const app = await buildApp(config, { clock, knex: options.knex ?? db.knex, viewFlushIntervalMs: options.viewFlushIntervalMs, guestCacheMs: options.guestCacheMs ?? 0, sitemapUrlsPerFile: options.sitemapUrlsPerFile })
   await app.ready()
   return {
     app,

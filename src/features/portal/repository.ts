@@ -89,6 +89,16 @@ export function portalRepository (db: Knex) {
         .offset(offset).limit(limit).select(...LIST_COLUMNS)
     },
 
+    async countPublished (): Promise<number> {
+      const row = await db('articles').where('status', 'published').count<{ n: number | string }>({ n: '*' }).first()
+      return Number(row?.n ?? 0)
+    },
+
+    /** Published articles by id (for the sitemap). */
+    async publishedById (offset: number, limit: number): Promise<Array<{ id: number, updated_at: number }>> {
+      return await db('articles').where('status', 'published').orderBy('id').offset(offset).limit(limit).select('id', 'updated_at')
+    },
+
     /**
      * 上一篇 (older) and 下一篇 (newer) within the category, in one round trip: two scalar
      * subqueries (each an index range scan with LIMIT 1) pick the ids, the outer query their titles.

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { parsePageParam, pagerNumbers, type Page } from '../../lib/pagination'
 import { parseId } from '../../lib/http-errors'
 import { MicroCache } from '../../lib/micro-cache'
+import { portalRepository } from './repository'
 import { portalService, ARTICLE_NOT_FOUND, CATEGORY_NOT_FOUND, type ArticleView } from './service'
 
 /** Portal pages: home, category lists, the article view, and Discuz's legacy URLs. */
@@ -26,6 +27,12 @@ export default async function portalRoutes (app: FastifyInstance, opts: PortalRo
   // Tests turn the guest cache off; cached list counts go with it (a frozen test clock never expires them).
   const portal = portalService(app.dbRead, () => app.clock.nowMs(), opts.guestCacheMs === 0 ? { countCacheMs: 0, articleCacheMs: 0 } : {})
   app.viewCounts.registerKind('article', 'articles')
+  const articlesRepo = portalRepository(app.dbRead)
+  app.sitemap.add({
+    name: 'articles',
+    count: async () => await articlesRepo.countPublished(),
+    list: async (offset, limit) => (await articlesRepo.publishedById(offset, limit)).map((a) => ({ path: `/article/${a.id}`, lastModified: a.updated_at }))
+  })
 
   // Lists for guests are reused for the same second too (home and category pages).
   const guestLists = new MicroCache<string>(opts.guestCacheMs ?? GUEST_CACHE_MS)

@@ -2,7 +2,7 @@ import type { Knex } from 'knex'
 import { LRUCache } from 'lru-cache'
 import { MicroCache } from '../../lib/micro-cache'
 import { notFound } from '../../lib/http-errors'
-import { renderMarkdown } from '../../lib/markdown'
+import { renderMarkdown, renderMarkdownAsText } from '../../lib/markdown'
 import { paginate, type Page } from '../../lib/pagination'
 import { portalRepository, type ArticleListRow, type ArticleRow, type CategoryRow, type NeighbourRow } from './repository'
 
@@ -173,6 +173,29 @@ export function portalService (db: Knex, nowMs: () => number, options: PortalCac
         repo.hottestInCategory(id, HOT_LIST_SIZE)
       ])
       return { category, path: tree.path(id), articles, page, hot, tree }
+    },
+
+    /** A category's articles without the side lists (text views such as the Archiver). */
+    async articleList (id: number, requestedPage: number, perPage: number): Promise<{ category: Category, path: Category[], articles: ArticleListRow[], page: Page }> {
+      const tree = await categoryTree()
+      const category = tree.get(id)
+      if (category === null) throw notFound(CATEGORY_NOT_FOUND)
+      const ids = tree.subtreeIds(id)
+      const page = paginate(requestedPage, perPage, await countIn(ids))
+      return { category, path: tree.path(id), articles: await repo.pageInCategories(ids, page.offset, page.perPage), page }
+    },
+
+    /** One published article and its body as text-mode HTML (images become `[图: caption]`). */
+    async articleAsText (id: number): Promise<{ article: ArticleRow, textHtml: string, categoryPath: Category[] }> {
+      const article = await repo.findPublishedArticle(id)
+      if (article === null) throw notFound(ARTICLE_NOT_FOUND)
+      const cacheKey = `text:${article.id}:${article.updated_at}`
+      let textHtml = bodyCache.get(cacheKey)
+      if (textHtml === undefined) {
+        textHtml = renderMarkdownAsText(article.body)
+        bodyCache.set(cacheKey, textHtml)
+      }
+      return { article, textHtml, categoryPath: (await categoryTree()).path(article.category_id) }
     },
 
     async article (id: number): Promise<ArticleView> {

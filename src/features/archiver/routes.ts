@@ -1,0 +1,149 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { parseId, HttpError, notFound } from '../../lib/http-errors'
+import { pagerNumbers, parsePageParam, type Page } from '../../lib/pagination'
+import { isCrawler, userAgentOf } from '../../lib/visitor'
+import { portalService, ARTICLE_NOT_FOUND, CATEGORY_NOT_FOUND } from '../portal/service'
+
+/**
+ * Archiver: text-only pages for slow phones and crawlers, under Discuz's own URLs. One small HTML
+ * response each (own layout, inline CSS, no script or images), ETag/Last-Modified from the
+ * content's change time with 304s, and the same visibility rules as the full site.
+ */
+
+export const ARTICLES_PER_PAGE = 20
+export const COMMENTS_PER_PAGE = 50
+
+// The five reactions as Discuz names them, in display order (their counters are article columns).
+const REACTIONS = [
+  { key: 'luguo', name: '路过' }, { key: 'leiren', name: '雷人' }, { key: 'woshou', name: '握手' },
+  { key: 'xianhua', name: '鲜花' }, { key: 'jidan', name: '鸡蛋' }
+] as const
+
+interface Crumb { label: string, url?: string }
+
+function pagerFor (page: Page, baseUrl: string): Record<string, unknown> {
+  return { page: page.page, pageCount: page.pageCount, numbers: pagerNumbers(page.page, page.pageCount), baseUrl }
+}
+
+/** `?page=N` on the full site for page N > 1. */
+function withPage (url: string, page: number): string {
+  return page > 1 ? `${url}?page=${page}` : url
+}
+
+export default async function archiverRoutes (app: FastifyInstance, opts: { cacheMs?: number }): Promise<void> {
+  const portal = portalService(app.dbRead, () => app.clock.nowMs(), opts.cacheMs === 0 ? { countCacheMs: 0, articleCacheMs: 0 } : {})
+
+  /** The switches: off → 404; `archiver_redirect` sends human browsers to the full page. */
+  async function gate (request: FastifyRequest, reply: FastifyReply, fullUrl: string): Promise<boolean> {
+    if (await app.settings.get('archiver_enabled') !== '1') throw notFound()
+    if (await app.settings.get('archiver_redirect') === '1' && !isCrawler(userAgentOf(request))) {
+      await reply.redirect(fullUrl, 302)
+      return false
+    }
+    return true
+  }
+
+  /**
+   * Answers 304 when the client's copy is current; otherwise sets the validators. The tag covers
+   * everything the page shows (change time, counters, page number), so it changes when the page does.
+   */
+  function notModified (request: FastifyRequest, reply: FastifyReply, tag: string, lastModified: number): boolean {
+    const etag = `W/"${tag}"`
+    void reply.header('ETag', etag)
+    void reply.header('Last-Modified', new Date(lastModified * 1000).toUTCString())
+    void reply.header('Cache-Control', request.user === null ? 'public, max-age=60' : 'private, max-age=0')
+    const ifNoneMatch = request.headers['if-none-match']
+    if (typeof ifNoneMatch === 'string') return ifNoneMatch.split(',').map((t) => t.trim()).includes(etag)
+    const since = request.headers['if-modified-since']
+    if (typeof since === 'string') {
+      const t = Date.parse(since)
+      return !Number.isNaN(t) && Math.floor(t / 1000) >= lastModified
+    }
+    return false
+  }
+
+  async function send (reply: FastifyReply, template: string, data: Record<string, unknown>): Promise<FastifyReply> {
+    const page = await reply.renderPage(template, data)
+    return await reply.type('text/html; charset=utf-8').send(page.html)
+  }
+
+  // Registered under the /archiver prefix, so this 404 page and error handler only cover the Archiver.
+  app.get('/', async (request, reply) => {
+    if (request.url === '/archiver' || request.url.startsWith('/archiver?')) return await reply.redirect(request.url.replace('/archiver', '/archiver/'), 301)
+    // Discuz's query forms: /archiver/?tid-1.html, /archiver/?fid-2.html, /archiver/?action=tid&value=1
+    const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : ''
+    const short = /^(tid|fid|aid|cid)-(\d{1,10})\.html/.exec(query)
+    if (short !== null) return await reply.redirect(`/archiver/${short[1] ?? ''}-${short[2] ?? ''}.html`, 301)
+    const params = new URLSearchParams(query)
+    const action = params.get('action')
+    const value = params.get('value')
+    if (action !== null && /^(tid|fid|aid|cid)$/.test(action) && value !== null && /^\d{1,10}$/.test(value)) {
+      return await reply.redirect(`/archiver/${action}-${value}.html`, 301)
+    }
+    if (!await gate(request, reply, '/')) return reply
+    const tree = await portal.categoryTree()
+    return await send(reply, 'archiver/index.njk', {
+      categories: tree.roots, path: [], fullUrl: '/', fullTitle: '首页'
+    })
+  })
+
+  app.get<{ Params: { id: string }, Querystring: { page?: string } }>('/cid-:id(^\\d+).html', async (request, reply) => {
+    const id = parseId(request.params.id, CATEGORY_NOT_FOUND)
+    const requested = parsePageParam(request.query.page)
+    if (!await gate(request, reply, withPage(`/category/${id}`, requested))) return reply
+    const list = await portal.articleList(id, requested, ARTICLES_PER_PAGE)
+    const newest = list.articles.reduce((m, a) => Math.max(m, a.published_at), 0)
+    const tag = `c${id}-${list.page.page}-${list.page.total}-${list.articles.map((a) => `${a.id}.${a.comment_count}`).join('_')}`
+    if (notModified(request, reply, tag, newest)) return await reply.code(304).send()
+    const path: Crumb[] = list.path.map((c, i) => i === list.path.length - 1 ? { label: c.name } : { label: c.name, url: `/archiver/cid-${c.id}.html` })
+    return await send(reply, 'archiver/category.njk', {
+      category: list.category,
+      articles: list.articles,
+      startAt: list.page.offset + 1,
+      pager: pagerFor(list.page, `/archiver/cid-${id}.html`),
+      path,
+      fullUrl: withPage(`/category/${id}`, list.page.page),
+      fullTitle: list.category.name
+    })
+  })
+
+  app.get<{ Params: { id: string }, Querystring: { page?: string } }>('/aid-:id(^\\d+).html', async (request, reply) => {
+    const id = parseId(request.params.id, ARTICLE_NOT_FOUND)
+    const requested = parsePageParam(request.query.page)
+    if (!await gate(request, reply, withPage(`/article/${id}`, requested))) return reply
+    const { article, textHtml, categoryPath } = await portal.articleAsText(id)
+    await app.viewCounts.countView('article', id, request)
+    const reactions = REACTIONS.map((r) => ({ name: r.name, count: article[`react_${r.key}`] }))
+    const comments = await app.archiverComments.page(article.id, requested, COMMENTS_PER_PAGE)
+    const lastModified = Math.max(article.updated_at, comments.lastChangedAt)
+    const tag = `a${id}-${article.updated_at}-${comments.page.page}-${comments.page.total}-${reactions.map((r) => r.count).join('.')}-${comments.lastChangedAt}`
+    if (notModified(request, reply, tag, lastModified)) return await reply.code(304).send()
+    const path: Crumb[] = [
+      ...categoryPath.map((c) => ({ label: c.name, url: `/archiver/cid-${c.id}.html` })),
+      { label: article.title }
+    ]
+    return await send(reply, 'archiver/article.njk', {
+      article,
+      bodyHtml: textHtml,
+      reactions,
+      comments: comments.rows,
+      pager: pagerFor(comments.page, `/archiver/aid-${id}.html`),
+      path,
+      fullUrl: comments.page.page > 1 ? `/article/${id}/comments?page=${comments.page.page}` : `/article/${id}`,
+      fullTitle: article.title
+    })
+  })
+
+  // Unknown Archiver pages: the small 404 in the Archiver's own style.
+  app.setNotFoundHandler(async (request, reply) => {
+    return await reply.code(404).type('text/html; charset=utf-8')
+      .send((await reply.renderPage('archiver/not-found.njk', { message: '抱歉，您访问的页面不存在', path: [], fullUrl: '/', fullTitle: '首页' })).html)
+  })
+  app.setErrorHandler(async (error, request, reply) => {
+    if (error instanceof HttpError && error.statusCode === 404) {
+      return await reply.code(404).type('text/html; charset=utf-8')
+        .send((await reply.renderPage('archiver/not-found.njk', { message: error.message, path: [], fullUrl: '/', fullTitle: '首页' })).html)
+    }
+    throw error
+  })
+}

@@ -1,0 +1,94 @@
+import fp from 'fastify-plugin'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { notFound } from '../../lib/http-errors'
+
+/**
+ * robots.txt and sitemap.xml, pointing crawlers at canonical pages. Features add their pages as
+ * sources (`app.sitemap.add(...)`): the portal its articles, the forum its threads. Up to 50,000
+ * URLs per file as the protocol allows; beyond that /sitemap.xml is an index of numbered files.
+ */
+
+export interface SitemapEntry { path: string, lastModified: number }
+export interface SitemapSource {
+  name: string
+  count: () => Promise<number>
+  /** Entries in a stable order (e.g. by id), `offset`/`limit` over that order. */
+  list: (offset: number, limit: number) => Promise<SitemapEntry[]>
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    sitemap: { add: (source: SitemapSource) => void }
+  }
+}
+
+export const URLS_PER_SITEMAP = 50_000
+
+function origin (request: FastifyRequest): string {
+  return `${request.protocol}://${request.host}`
+}
+
+function escapeXml (s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
+}
+
+function isoDate (unixSeconds: number): string {
+  return new Date(unixSeconds * 1000).toISOString().slice(0, 10)
+}
+
+export default fp<{ urlsPerFile?: number }>(async (app: FastifyInstance, opts) => {
+  const perFile = opts.urlsPerFile ?? URLS_PER_SITEMAP
+  const sources: SitemapSource[] = []
+  app.decorate('sitemap', { add: (source: SitemapSource) => { sources.push(source) } })
+
+  app.get('/robots.txt', async (request, reply) => {
+    const lines = [
+      'User-agent: *',
+      'Disallow: /mod',
+      'Disallow: /admin',
+      'Disallow: /settings',
+      'Disallow: /login',
+      'Disallow: /register',
+      `Sitemap: ${origin(request)}/sitemap.xml`
+    ]
+    return await reply.type('text/plain; charset=utf-8').header('Cache-Control', 'public, max-age=3600').send(lines.join('\n') + '\n')
+  })
+
+  async function urlset (request: FastifyRequest, source: SitemapSource, offset: number): Promise<string> {
+    const base = origin(request)
+    const entries = await source.list(offset, perFile)
+    const urls = entries.map((e) => `<url><loc>${escapeXml(base + e.path)}</loc><lastmod>${isoDate(e.lastModified)}</lastmod></url>`)
+    return `<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n${urls.join('\n')}\n</urlset>\n`
+  }
+
+  app.get('/sitemap.xml', async (request, reply) => {
+    const counts = await Promise.all(sources.map(async (s) => ({ source: s, count: await s.count() })))
+    const total = counts.reduce((a, c) => a + c.count, 0)
+    void reply.type('application/xml; charset=utf-8').header('Cache-Control', 'public, max-age=3600')
+    if (total <= perFile) {
+      const base = origin(request)
+      const urls: string[] = []
+      for (const { source } of counts) {
+        for (const e of await source.list(0, perFile)) urls.push(`<url><loc>${escapeXml(base + e.path)}</loc><lastmod>${isoDate(e.lastModified)}</lastmod></url>`)
+      }
+      return await reply.send(`<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n${urls.join('\n')}\n</urlset>\n`)
+    }
+    const base = origin(request)
+    const files: string[] = []
+    for (const { source, count } of counts) {
+      for (let n = 1; n <= Math.ceil(count / perFile); n++) files.push(`<sitemap><loc>${escapeXml(`${base}/sitemap-${source.name}-${n}.xml`)}</loc></sitemap>`)
+    }
+    return await reply.send(`<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n${files.join('\n')}\n</sitemapindex>\n`)
+  })
+
+  app.get<{ Params: { file: string } }>('/sitemap-:file', async (request, reply) => {
+    const m = /^([a-z]+)-(\d{1,6})\.xml$/.exec(request.params.file)
+    const source = m === null ? undefined : sources.find((s) => s.name === m[1])
+    if (m === null || source === undefined) throw notFound()
+    const n = Number(m[2])
+    const count = await source.count()
+    if (n < 1 || (n - 1) * perFile >= count) throw notFound()
+    return await reply.type('application/xml; charset=utf-8').header('Cache-Control', 'public, max-age=3600')
+      .send(await urlset(request, source, (n - 1) * perFile))
+  })
+}, { name: 'sitemap' })
