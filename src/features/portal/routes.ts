@@ -3,7 +3,7 @@ import { parsePageParam, pagerNumbers, type Page } from '../../lib/pagination'
 import { parseId } from '../../lib/http-errors'
 import { MicroCache } from '../../lib/micro-cache'
 import { portalRepository } from './repository'
-import { portalService, ARTICLE_NOT_FOUND, CATEGORY_NOT_FOUND, type ArticleView } from './service'
+import { portalService, ARTICLE_NOT_FOUND, CATEGORY_NOT_FOUND, type ArticleView, type PortalService } from './service'
 
 /** Portal pages: home, category lists, the article view, and Discuz's legacy URLs. */
 
@@ -25,7 +25,12 @@ export interface PortalRoutesOptions {
 
 export default async function portalRoutes (app: FastifyInstance, opts: PortalRoutesOptions): Promise<void> {
   // Tests turn the guest cache off; cached list counts go with it (a frozen test clock never expires them).
-  const portal = portalService(app.dbRead, () => app.clock.nowMs(), opts.guestCacheMs === 0 ? { countCacheMs: 0, articleCacheMs: 0 } : {})
+  const cacheOptions = opts.guestCacheMs === 0 ? { countCacheMs: 0, articleCacheMs: 0 } : {}
+  // Guests read from the replica (DATABASE_READ_URL) when there is one; members from the primary,
+  // so they never miss their own latest write to replication lag.
+  const guestPortal = portalService(app.dbRead, () => app.clock.nowMs(), cacheOptions)
+  const memberPortal = app.dbRead === app.db ? guestPortal : portalService(app.db, () => app.clock.nowMs(), cacheOptions)
+  const portalFor = (request: FastifyRequest): PortalService => request.user === null ? guestPortal : memberPortal
   app.viewCounts.registerKind('article', 'articles')
   const articlesRepo = portalRepository(app.dbRead)
   app.sitemap.add({
@@ -47,7 +52,7 @@ export default async function portalRoutes (app: FastifyInstance, opts: PortalRo
   }
 
   app.get<PageQuery>('/', async (request, reply) => await renderList(request, reply, 'portal/home.njk', async () => {
-    const { newest, page, hot, tree } = await portal.home(parsePageParam(request.query.page), app.clock.now())
+    const { newest, page, hot, tree } = await portalFor(request).home(parsePageParam(request.query.page), app.clock.now())
     return {
       navActive: 'portal', newest, hot, categories: tree.roots, categoryNames: Object.fromEntries(tree.roots.flatMap((r) => [r, ...r.children]).map((c) => [c.id, c.name])),
       pager: pagerFor(page, '/')
@@ -56,10 +61,10 @@ export default async function portalRoutes (app: FastifyInstance, opts: PortalRo
 
   app.get<PageQuery & { Params: { catid: string } }>('/category/:catid', async (request, reply) => {
     const id = parseId(request.params.catid, CATEGORY_NOT_FOUND)
-    return await renderList(request, reply, 'portal/category.njk', async () => categoryPage(id, parsePageParam(request.query.page)))
+    return await renderList(request, reply, 'portal/category.njk', async () => await categoryPage(portalFor(request), id, parsePageParam(request.query.page)))
   })
 
-  async function categoryPage (id: number, requestedPage: number): Promise<Record<string, unknown>> {
+  async function categoryPage (portal: PortalService, id: number, requestedPage: number): Promise<Record<string, unknown>> {
     const view = await portal.category(id, requestedPage)
     return {
       navActive: 'portal',
@@ -95,6 +100,7 @@ export default async function portalRoutes (app: FastifyInstance, opts: PortalRo
       return await reply.type('text/html; charset=utf-8').send(cached.html.replace(VIEWS_MARKER, String(shown)))
     }
 
+    const portal = portalFor(request)
     const view = await portal.article(id)
     await app.viewCounts.countView('article', id, request)
     const tree = await portal.categoryTree()
