@@ -14,6 +14,7 @@ import viewPlugin, { STATIC_DIR } from './plugins/view'
 import authPlugin from './plugins/auth'
 import errorsPlugin from './plugins/errors'
 import membersRoutes from './features/members/routes'
+import memberProfilesPlugin from './features/members/profile-plugin'
 
 export interface BuildOptions {
   /** Defaults to the system clock; tests pass a ManualClock. */
@@ -53,9 +54,11 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(viewPlugin, { config })
   await app.register(authPlugin, { config })
   await app.register(errorsPlugin)
+  // Shared services features contribute to (before the features that use them).
+  await app.register(memberProfilesPlugin)
 
   // Features: each a plugin in src/features/<feature>/.
-  await app.register(membersRoutes)
+  await app.register(membersRoutes, { config })
 
   return app
 }
