@@ -2,6 +2,7 @@ import fp from 'fastify-plugin'
 import fastifyCookie from '@fastify/cookie'
 import fastifySession, { type SessionStore } from '@fastify/session'
 import type { Knex } from 'knex'
+import { LRUCache } from 'lru-cache'
 import type { Session } from 'fastify'
 import type { AppConfig } from '../config'
 import type { Clock } from '../lib/clock'
@@ -28,6 +29,13 @@ type GetCallback = (err: unknown, session?: Session | null) => void
  */
 export class KnexSessionStore implements SessionStore {
   private lastCleanup = 0
+  /**
+   * Ids this process read from the table during a request that has not saved yet. Saving such a session
+   * only UPDATEs its row: if the row was deleted meanwhile (logout elsewhere, or a password change ending
+   * the member's other sessions), a request that was already in flight must not bring it back to life.
+   * New sessions (first visit, or the new id from regenerate() at login) are not in here and are inserted.
+   */
+  private readonly loaded = new LRUCache<string, true>({ max: 20000, ttl: 5 * 60 * 1000 })
   constructor (private readonly db: Knex, private readonly clock: Clock) {}
 
   set (sessionId: string, session: Session, callback: Callback): void {
@@ -35,11 +43,16 @@ export class KnexSessionStore implements SessionStore {
     const expiresAt = Math.floor((expires instanceof Date ? expires.getTime() : this.clock.nowMs() + SESSION_MAX_AGE_MS) / 1000)
     const row = {
       id: sessionId,
+      // A column, not only inside `data`: a password change deletes the member's other sessions by it.
       user_id: session.userId ?? null,
       data: JSON.stringify(session),
       expires_at: expiresAt
     }
-    this.db('sessions').insert(row).onConflict('id').merge()
+    const existing = this.loaded.delete(sessionId)
+    const write = existing
+      ? this.db('sessions').where({ id: sessionId }).update({ user_id: row.user_id, data: row.data, expires_at: row.expires_at })
+      : this.db('sessions').insert(row).onConflict('id').merge()
+    write
       .then(async () => await this.cleanupExpired())
       .then(() => callback(), callback)
   }
@@ -48,11 +61,13 @@ export class KnexSessionStore implements SessionStore {
     this.db('sessions').where({ id: sessionId }).first('data', 'expires_at')
       .then((row: { data: string, expires_at: number } | undefined) => {
         if (row === undefined || row.expires_at <= this.clock.now()) return callback(null, null)
+        this.loaded.set(sessionId, true)
         callback(null, JSON.parse(row.data) as Session)
       }, callback)
   }
 
   destroy (sessionId: string, callback: Callback): void {
+    this.loaded.delete(sessionId)
     this.db('sessions').where({ id: sessionId }).delete().then(() => callback(), callback)
   }
 

@@ -3,6 +3,8 @@ import { buildTestApp, csrfFrom, csrfToken, login, type TestApp } from '../helpe
 import { createUser, type CreatedUser } from '../helpers/factories'
 import { safeReturnPath } from '../../src/features/members/routes'
 import { sessionCookie } from './_helpers'
+import { KnexSessionStore } from '../../src/plugins/session'
+import type { Session } from 'fastify'
 
 describe('safeReturnPath', () => {
   it.each([
@@ -177,6 +179,18 @@ describe.each(dialects)('login, logout and sessions on %s', (dialect) => {
     expect(last).toBe(429)
     const res = await a.post('/login').type('form').send({ _csrf: token, login: '', password: '' })
     expect(res.text).toContain('您的操作太频繁，请稍后再试')
+  })
+
+  it('does not bring back a session deleted while a request of it was in flight', async () => {
+    const store = new KnexSessionStore(db.knex, t.clock)
+    const call = async <T>(fn: (cb: (err?: unknown, v?: T) => void) => void): Promise<T | undefined> =>
+      await new Promise((resolve, reject) => { fn((err, v) => { if (err !== undefined && err !== null) reject(err); else resolve(v) }) })
+    const session = { cookie: { expires: new Date(t.clock.nowMs() + 3600_000) }, userId: alice.id } as unknown as Session
+    await call((cb) => { store.set('in-flight', session, cb) }) // a new session is inserted
+    await call<Session | null>((cb) => { store.get('in-flight', cb) }) // a request loads it ...
+    await db.knex('sessions').where({ id: 'in-flight' }).delete() // ... a password change elsewhere ends it ...
+    await call((cb) => { store.set('in-flight', session, cb) }) // ... and the request saves at its end
+    expect(await db.knex('sessions').where({ id: 'in-flight' }).first()).toBeUndefined()
   })
 
   it('removes expired session rows opportunistically', async () => {

@@ -42,7 +42,7 @@ describe.each(dialects)('registration on %s', (dialect) => {
     ['CJK too long (8 × 2 = 16)', { username: '一二三四五六七八' }, 'username', vm.usernameLength],
     ['a space', { username: 'ab cd' }, 'username', vm.usernameChars],
     ['a full-width space', { username: 'ab\u3000cd' }, 'username', vm.usernameChars],
-    ...['%', ',', '*', '"', '<', '>', '&', '(', ')', '\''].map((c): [string, RegisterFields, string, string] => [`the character ${c}`, { username: `ab${c}cd` }, 'username', vm.usernameChars]),
+    ...['%', ',', '*', '"', '<', '>', '&', '(', ')', '\'', '@'].map((c): [string, RegisterFields, string, string] => [`the character ${c}`, { username: `ab${c}cd` }, 'username', vm.usernameChars]),
     ['游客 inside', { username: 'a游客b' }, 'username', vm.usernameReserved],
     ['Guest prefix', { username: 'GuestAbc' }, 'username', vm.usernameReserved],
     ['guest prefix in another case', { username: 'gUEST_1' }, 'username', vm.usernameReserved],

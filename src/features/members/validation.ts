@@ -16,7 +16,7 @@ export const EMAIL_MAX = 191
 export const validationMessages = {
   usernameEmpty: '请输入用户名',
   usernameLength: `用户名长度应为 ${USERNAME_MIN}-${USERNAME_MAX} 个字符（一个汉字算两个字符）`,
-  usernameChars: '用户名不能包含空格或以下字符：% , * " < > & ( ) \'',
+  usernameChars: '用户名不能包含空格或以下字符：% , * " < > & ( ) \' @',
   usernameReserved: '用户名包含被系统屏蔽的字符（不能包含“游客”，不能以 Guest 开头）',
   usernameTaken: '该用户名已被注册',
   passwordShort: `密码太短，至少需要 ${PASSWORD_MIN} 个字符`,
@@ -39,7 +39,8 @@ export function usernameLength (username: string): number {
 }
 
 // Discuz's censor list for names: whitespace (any kind, incl. full-width space) and these punctuation marks.
-const FORBIDDEN_USERNAME_CHARS = /[\s\u3000%,*"<>&()']/u
+// Also '@': members log in with a username or an e-mail, so a name must never look like someone's address.
+const FORBIDDEN_USERNAME_CHARS = /[\s\u3000%,*"<>&()'@]/u
 // Control characters would make names that look identical.
 const CONTROL_CHARS = /\p{Cc}|\p{Cf}/u
 
