@@ -184,7 +184,7 @@ describe.each(dialects)('login, logout and sessions on %s', (dialect) => {
   it('does not bring back a session deleted while a request of it was in flight', async () => {
     const store = new KnexSessionStore(db.knex, t.clock)
     const call = async <T>(fn: (cb: (err?: unknown, v?: T) => void) => void): Promise<T | undefined> =>
-      await new Promise((resolve, reject) => { fn((err, v) => { if (err !== undefined && err !== null) reject(err); else resolve(v) }) })
+      await new Promise((resolve, reject) => { fn((err, v) => { if (err !== undefined && err !== null) reject(err instanceof Error ? err : new Error('store error', { cause: err })); else resolve(v) }) })
     const session = { cookie: { expires: new Date(t.clock.nowMs() + 3600_000) }, userId: alice.id } as unknown as Session
     await call((cb) => { store.set('in-flight', session, cb) }) // a new session is inserted
     await call<Session | null>((cb) => { store.get('in-flight', cb) }) // a request loads it ...

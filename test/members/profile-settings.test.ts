@@ -103,7 +103,7 @@ describe.each(dialects)('profile and settings on %s', (dialect) => {
     expect((await here.get('/settings')).text).not.toContain('密码已修改')
     expect((await elsewhere.get('/settings')).status).toBe(303)
     const row = await db.knex('users').where({ id: u.id }).first()
-    expect(await verifyPassword('brand-new-pass', row.password_hash)).toBe(true)
+    expect(await verifyPassword('brand-new-pass', String(row.password_hash))).toBe(true)
     await login(t.agent(), 'changer', 'brand-new-pass')
   })
 

@@ -90,7 +90,7 @@ export function postsProvider (db: Knex): ProfileProvider {
   return {
     name: 'posts',
     async stats (userId) {
-      const row = await db('users').where({ id: userId }).first('post_count') as { post_count: number } | undefined
+      const row = await db<{ id: number, post_count: number }>('users').where({ id: userId }).first('post_count')
       return [{ label: '帖子数', value: Number(row?.post_count ?? 0), order: 20 }]
     }
   }
@@ -104,12 +104,13 @@ export function articlesProvider (db: Knex): ProfileProvider {
   return {
     name: 'articles',
     async stats (userId) {
-      const row = await db('articles').where({ author_id: userId, status: 'published' }).count({ n: '*' }).first() as { n: number | string } | undefined
+      const row = await db('articles').where({ author_id: userId, status: 'published' }).count<Array<{ n: number | string }>>({ n: '*' }).first()
       return [{ label: '文章数', value: Number(row?.n ?? 0), order: 10 }]
     },
     async recent (userId) {
-      const rows = await db('articles').where({ author_id: userId, status: 'published' })
-        .orderBy('published_at', 'desc').limit(5).select('id', 'title', 'published_at') as Array<{ id: number, title: string, published_at: number }>
+      const rows = await db<{ id: number, title: string, published_at: number, author_id: number, status: string }>('articles')
+        .where({ author_id: userId, status: 'published' })
+        .orderBy('published_at', 'desc').limit(5).select('id', 'title', 'published_at')
       if (rows.length === 0) return null
       return { title: '最新文章', order: 10, items: rows.map((r) => ({ title: r.title, url: `/article/${r.id}`, at: r.published_at })) }
     }

@@ -40,7 +40,7 @@ export const nameKey = (s: string): string => s.trim().toLowerCase()
 export function usersRepository (db: Knex) {
   return {
     async findAuthUser (id: number, trx?: Knex.Transaction): Promise<AuthUser | null> {
-      const row = await (trx ?? db)('users').where({ id }).first(...AUTH_COLUMNS)
+      const row = await (trx ?? db)<UserRow>('users').where({ id }).first(...AUTH_COLUMNS)
       return row === undefined ? null : toAuthUser(row)
     },
 

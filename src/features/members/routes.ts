@@ -19,7 +19,6 @@ declare module 'fastify' {
 export function safeReturnPath (raw: unknown): string {
   if (typeof raw !== 'string' || raw.length > 2000) return '/'
   if (!raw.startsWith('/') || raw.startsWith('//')) return '/'
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f\\]/.test(raw)) return '/'
   return raw
 }
@@ -113,7 +112,6 @@ export default async function membersRoutes (app: FastifyInstance, opts: { confi
     try {
       const id = await service.register(input)
       await startSession(request, id, app.clock.now())
-      request.session.flash = '注册成功，欢迎加入！'
       return await reply.redirect(returnTo, 303)
     } catch (err) {
       if (!(err instanceof FormError)) throw err
@@ -145,7 +143,7 @@ export default async function membersRoutes (app: FastifyInstance, opts: { confi
   const renderSettings = async (request: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown> = {}): Promise<FastifyReply> => {
     const user = request.user
     if (user === null) throw new HttpError(401, '您需要先登录才能继续本操作')
-    const row = await app.db('users').where({ id: user.id }).first('email') as { email: string } | undefined
+    const row = await app.db<{ id: number, email: string }>('users').where({ id: user.id }).first('email')
     return await reply.render('members/settings.njk', {
       currentEmail: row?.email ?? '', errors: {}, form: {}, active: null, flash: takeFlash(request), ...extra
     })

@@ -26,8 +26,8 @@ export const LOGIN_WINDOW_SECONDS = 15 * 60
 const ATTEMPT_CLEANUP_EVERY_MS = 60 * 1000
 
 /** A form that failed: field → Chinese message. Routes render it beside the fields with a 400. */
-export class FormError<F extends string = string> extends Error {
-  constructor (readonly fields: FieldErrors<F>) {
+export class FormError extends Error {
+  constructor (readonly fields: Readonly<Partial<Record<string, string>>>) {
     super('form has errors')
     this.name = 'FormError'
   }
@@ -40,6 +40,9 @@ export function membersService (db: Knex, clock: Clock, options: MembersServiceO
   const sessions = sessionsRepository(db)
   const attempts = loginAttemptsRepository(db)
   let lastAttemptCleanup = 0
+  // Compared against when the name does not exist, so a wrong name takes as long as a wrong password
+  // (the response time must not tell which accounts exist). Made once, at the configured cost.
+  let dummyHash: Promise<string> | null = null
 
   async function cleanupAttempts (): Promise<void> {
     // Opportunistic: whichever process records a failure removes expired rows, at most once a minute.
@@ -93,7 +96,10 @@ export function membersService (db: Knex, clock: Clock, options: MembersServiceO
       if (recent.account.length >= LOGIN_MAX_FAILURES || recent.ip.length >= LOGIN_MAX_FAILURES) {
         throw new HttpError(429, messages.loginLocked)
       }
-      const ok = user !== null && await verifyPassword(password, user.password_hash)
+      dummyHash ??= hashPassword('not-a-real-password', options.bcryptCost)
+      let ok = false
+      if (user !== null) ok = await verifyPassword(password, user.password_hash)
+      else await verifyPassword(password, await dummyHash)
       if (!ok || user === null) {
         await attempts.record(accountKey, ipHash, now)
         await cleanupAttempts()
@@ -138,7 +144,7 @@ export function membersService (db: Knex, clock: Clock, options: MembersServiceO
         await users.updateEmail(userId, email)
       } catch (err) {
         if (!isUniqueViolation(err)) throw err
-        throw new FormError<'email'>({ email: validationMessages.emailTaken })
+        throw new FormError({ email: validationMessages.emailTaken })
       }
     },
 
