@@ -19,6 +19,15 @@ declare module 'fastify' {
 export const SESSION_COOKIE = 'luntan_sid'
 const SESSION_MAX_AGE_MS = 30 * 24 * 3600 * 1000
 const CLEANUP_EVERY_MS = 10 * 60 * 1000
+/** A rolling session whose data did not change is rewritten only when its expiry moved by this much. */
+const EXPIRY_SLACK_SECONDS = 3600
+
+/** The session's data without its cookie (whose expiry moves on every request of a rolling session). */
+function fingerprint (data: unknown): string {
+  const copy = JSON.parse(JSON.stringify(data)) as Record<string, unknown>
+  delete copy.cookie
+  return JSON.stringify(copy)
+}
 
 type Callback = (err?: unknown) => void
 type GetCallback = (err: unknown, session?: Session | null) => void
@@ -34,8 +43,10 @@ export class KnexSessionStore implements SessionStore {
    * only UPDATEs its row: if the row was deleted meanwhile (logout elsewhere, or a password change ending
    * the member's other sessions), a request that was already in flight must not bring it back to life.
    * New sessions (first visit, or the new id from regenerate() at login) are not in here and are inserted.
+   * Rolling sessions would otherwise cost one write per page view: an unchanged session whose stored
+   * expiry is less than EXPIRY_SLACK_SECONDS behind is not written at all (it may end that much early).
    */
-  private readonly loaded = new LRUCache<string, true>({ max: 20000, ttl: 5 * 60 * 1000 })
+  private readonly loaded = new LRUCache<string, { fingerprint: string, expiresAt: number }>({ max: 20000, ttl: 5 * 60 * 1000 })
   constructor (private readonly db: Knex, private readonly clock: Clock) {}
 
   set (sessionId: string, session: Session, callback: Callback): void {
@@ -48,8 +59,13 @@ export class KnexSessionStore implements SessionStore {
       data: JSON.stringify(session),
       expires_at: expiresAt
     }
-    const existing = this.loaded.delete(sessionId)
-    const write = existing
+    const loaded = this.loaded.get(sessionId)
+    this.loaded.delete(sessionId)
+    if (loaded !== undefined && expiresAt - loaded.expiresAt < EXPIRY_SLACK_SECONDS && fingerprint(session) === loaded.fingerprint) {
+      callback()
+      return
+    }
+    const write = loaded !== undefined
       ? this.db('sessions').where({ id: sessionId }).update({ user_id: row.user_id, data: row.data, expires_at: row.expires_at })
       : this.db('sessions').insert(row).onConflict('id').merge()
     write
@@ -61,8 +77,9 @@ export class KnexSessionStore implements SessionStore {
     this.db('sessions').where({ id: sessionId }).first('data', 'expires_at')
       .then((row: { data: string, expires_at: number } | undefined) => {
         if (row === undefined || row.expires_at <= this.clock.now()) return callback(null, null)
-        this.loaded.set(sessionId, true)
-        callback(null, JSON.parse(row.data) as Session)
+        const data = JSON.parse(row.data) as Session
+        this.loaded.set(sessionId, { fingerprint: fingerprint(data), expiresAt: Number(row.expires_at) })
+        callback(null, data)
       }, callback)
   }
 

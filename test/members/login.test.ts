@@ -193,6 +193,21 @@ describe.each(dialects)('login, logout and sessions on %s', (dialect) => {
     expect(await db.knex('sessions').where({ id: 'in-flight' }).first()).toBeUndefined()
   })
 
+  it('does not rewrite an unchanged rolling session on every request, only when its expiry moved an hour', async () => {
+    const dave = await createUser(db.knex, { username: 'dave' })
+    const a = await login(t.agent(), 'dave', dave.password)
+    await a.get('/settings').expect(200) // creates the CSRF secret: a real change, written
+    const before = await db.knex('sessions').where({ user_id: dave.id }).first()
+    await db.knex('sessions').where({ id: before.id }).update({ expires_at: Number(before.expires_at) - 60 })
+    await a.get('/settings').expect(200)
+    const same = await db.knex('sessions').where({ id: before.id }).first()
+    expect(Number(same.expires_at)).toBe(Number(before.expires_at) - 60) // not rewritten
+    await db.knex('sessions').where({ id: before.id }).update({ expires_at: Number(before.expires_at) - 7200 })
+    await a.get('/settings').expect(200)
+    const moved = await db.knex('sessions').where({ id: before.id }).first()
+    expect(Number(moved.expires_at)).toBeGreaterThanOrEqual(Number(before.expires_at)) // rolled forward
+  })
+
   it('removes expired session rows opportunistically', async () => {
     await db.knex('sessions').insert({ id: 'expired-session', user_id: null, data: '{}', expires_at: t.clock.now() - 10 })
     // A fresh instance cleans on its first session write.
