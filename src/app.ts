@@ -14,6 +14,7 @@ import viewPlugin, { STATIC_DIR } from './plugins/view'
 import authPlugin from './plugins/auth'
 import errorsPlugin from './plugins/errors'
 import membersRoutes from './features/members/routes'
+import memberProfilesPlugin from './features/members/profile-plugin'
 import viewCountsPlugin from './plugins/view-counts'
 import articleSectionsPlugin from './features/portal/sections'
 import portalRoutes from './features/portal/routes'
@@ -65,13 +66,15 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(viewPlugin, { config })
   await app.register(authPlugin, { config })
   await app.register(errorsPlugin)
+  // Shared services features contribute to (before the features that use them).
   await app.register(viewCountsPlugin, { config, flushIntervalMs: options.viewFlushIntervalMs })
+  await app.register(memberProfilesPlugin)
   await app.register(articleSectionsPlugin)
   await app.register(archiverCommentsPlugin)
   await app.register(sitemapPlugin, { urlsPerFile: options.sitemapUrlsPerFile })
 
   // Features: each a plugin in src/features/<feature>/.
-  await app.register(membersRoutes)
+  await app.register(membersRoutes, { config })
   await app.register(portalRoutes, { guestCacheMs: options.guestCacheMs })
   await app.register(archiverRoutes, { prefix: '/archiver', cacheMs: options.guestCacheMs })
 

@@ -1,8 +1,8 @@
 import fp from 'fastify-plugin'
-import { LRUCache } from 'lru-cache'
 import fastifyCookie from '@fastify/cookie'
 import fastifySession, { type SessionStore } from '@fastify/session'
 import type { Knex } from 'knex'
+import { LRUCache } from 'lru-cache'
 import type { Session } from 'fastify'
 import type { AppConfig } from '../config'
 import type { Clock } from '../lib/clock'
@@ -19,7 +19,15 @@ declare module 'fastify' {
 export const SESSION_COOKIE = 'luntan_sid'
 const SESSION_MAX_AGE_MS = 30 * 24 * 3600 * 1000
 const CLEANUP_EVERY_MS = 10 * 60 * 1000
-const ROLLING_WRITE_EVERY_S = 3600
+/** A rolling session whose data did not change is rewritten only when its expiry moved by this much. */
+const EXPIRY_SLACK_SECONDS = 3600
+
+/** The session's data without its cookie (whose expiry moves on every request of a rolling session). */
+function fingerprint (data: unknown): string {
+  const copy = JSON.parse(JSON.stringify(data)) as Record<string, unknown>
+  delete copy.cookie
+  return JSON.stringify(copy)
+}
 
 type Callback = (err?: unknown) => void
 type GetCallback = (err: unknown, session?: Session | null) => void
@@ -30,29 +38,37 @@ type GetCallback = (err: unknown, session?: Session | null) => void
  */
 export class KnexSessionStore implements SessionStore {
   private lastCleanup = 0
-  // What this process last wrote per session: rolling expiry would otherwise cost a write on every
-  // page a member reads. Unchanged data is rewritten only when the expiry has moved by an hour.
-  private readonly written = new LRUCache<string, { data: string, expiresAt: number }>({ max: 50_000 })
+  /**
+   * Ids this process read from the table during a request that has not saved yet. Saving such a session
+   * only UPDATEs its row: if the row was deleted meanwhile (logout elsewhere, or a password change ending
+   * the member's other sessions), a request that was already in flight must not bring it back to life.
+   * New sessions (first visit, or the new id from regenerate() at login) are not in here and are inserted.
+   * Rolling sessions would otherwise cost one write per page view: an unchanged session whose stored
+   * expiry is less than EXPIRY_SLACK_SECONDS behind is not written at all (it may end that much early).
+   */
+  private readonly loaded = new LRUCache<string, { fingerprint: string, expiresAt: number }>({ max: 20000, ttl: 5 * 60 * 1000 })
   constructor (private readonly db: Knex, private readonly clock: Clock) {}
 
   set (sessionId: string, session: Session, callback: Callback): void {
     const expires = session.cookie.expires
     const expiresAt = Math.floor((expires instanceof Date ? expires.getTime() : this.clock.nowMs() + SESSION_MAX_AGE_MS) / 1000)
-    const data = JSON.stringify(session)
-    const contentKey = JSON.stringify(session, (key, value: unknown) => key === 'cookie' ? undefined : value)
-    const last = this.written.get(sessionId)
-    if (last !== undefined && last.data === contentKey && expiresAt - last.expiresAt < ROLLING_WRITE_EVERY_S) {
+    const row = {
+      id: sessionId,
+      // A column, not only inside `data`: a password change deletes the member's other sessions by it.
+      user_id: session.userId ?? null,
+      data: JSON.stringify(session),
+      expires_at: expiresAt
+    }
+    const loaded = this.loaded.get(sessionId)
+    this.loaded.delete(sessionId)
+    if (loaded !== undefined && expiresAt - loaded.expiresAt < EXPIRY_SLACK_SECONDS && fingerprint(session) === loaded.fingerprint) {
       callback()
       return
     }
-    const row = {
-      id: sessionId,
-      user_id: session.userId ?? null,
-      data,
-      expires_at: expiresAt
-    }
-    this.written.set(sessionId, { data: contentKey, expiresAt })
-    this.db('sessions').insert(row).onConflict('id').merge()
+    const write = loaded !== undefined
+      ? this.db('sessions').where({ id: sessionId }).update({ user_id: row.user_id, data: row.data, expires_at: row.expires_at })
+      : this.db('sessions').insert(row).onConflict('id').merge()
+    write
       .then(async () => await this.cleanupExpired())
       .then(() => callback(), callback)
   }
@@ -61,12 +77,14 @@ export class KnexSessionStore implements SessionStore {
     this.db('sessions').where({ id: sessionId }).first('data', 'expires_at')
       .then((row: { data: string, expires_at: number } | undefined) => {
         if (row === undefined || row.expires_at <= this.clock.now()) return callback(null, null)
-        callback(null, JSON.parse(row.data) as Session)
+        const data = JSON.parse(row.data) as Session
+        this.loaded.set(sessionId, { fingerprint: fingerprint(data), expiresAt: Number(row.expires_at) })
+        callback(null, data)
       }, callback)
   }
 
   destroy (sessionId: string, callback: Callback): void {
-    this.written.delete(sessionId)
+    this.loaded.delete(sessionId)
     this.db('sessions').where({ id: sessionId }).delete().then(() => callback(), callback)
   }
 

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex'
-import { isRole, type AuthUser, type BanType } from '../../lib/permissions'
+import { isRole, type AuthUser, type BanType, type Role } from '../../lib/permissions'
 
 export interface UserRow {
   id: number
@@ -34,10 +34,13 @@ export function toAuthUser (row: Pick<UserRow, typeof AUTH_COLUMNS[number]>): Au
   }
 }
 
+/** The lower-cased copy that carries the unique index (case-insensitive on both dialects). */
+export const nameKey = (s: string): string => s.trim().toLowerCase()
+
 export function usersRepository (db: Knex) {
   return {
     async findAuthUser (id: number, trx?: Knex.Transaction): Promise<AuthUser | null> {
-      const row = await (trx ?? db)('users').where({ id }).first(...AUTH_COLUMNS)
+      const row = await (trx ?? db)<UserRow>('users').where({ id }).first(...AUTH_COLUMNS)
       return row === undefined ? null : toAuthUser(row)
     },
 
@@ -46,26 +49,99 @@ export function usersRepository (db: Knex) {
       return row ?? null
     },
 
-    async findByLogin (login: string, trx?: Knex.Transaction): Promise<UserRow | null> {
-      const key = login.trim().toLowerCase()
-      const row = await (trx ?? db)<UserRow>('users').where({ username_key: key }).orWhere({ email_key: key }).first()
+    async findByUsername (username: string, trx?: Knex.Transaction): Promise<UserRow | null> {
+      const row = await (trx ?? db)<UserRow>('users').where({ username_key: nameKey(username) }).first()
       return row ?? null
+    },
+
+    async findByLogin (login: string, trx?: Knex.Transaction): Promise<UserRow | null> {
+      const key = nameKey(login)
+      // A username wins over an e-mail that happens to be spelled the same (a name cannot contain '@'-free e-mail anyway).
+      const rows = await (trx ?? db)<UserRow>('users').where({ username_key: key }).orWhere({ email_key: key }).limit(2)
+      return rows.find((r) => r.username_key === key) ?? rows[0] ?? null
+    },
+
+    async usernameTaken (username: string, trx?: Knex.Transaction): Promise<boolean> {
+      const row = await (trx ?? db)('users').where({ username_key: nameKey(username) }).first('id')
+      return row !== undefined
+    },
+
+    async emailTaken (email: string, exceptUserId: number | null = null, trx?: Knex.Transaction): Promise<boolean> {
+      const q = (trx ?? db)('users').where({ email_key: nameKey(email) })
+      if (exceptUserId !== null) q.whereNot({ id: exceptUserId })
+      return (await q.first('id')) !== undefined
     },
 
     async insert (user: { username: string, email: string, passwordHash: string, role: string, createdAt: number }, trx?: Knex.Transaction): Promise<number> {
       const [id] = await (trx ?? db)('users').insert({
         username: user.username,
-        username_key: user.username.toLowerCase(),
+        username_key: nameKey(user.username),
         email: user.email,
-        email_key: user.email.toLowerCase(),
+        email_key: nameKey(user.email),
         password_hash: user.passwordHash,
         role: user.role,
         created_at: user.createdAt
       })
       if (typeof id !== 'number') throw new Error('insert returned no id')
       return id
+    },
+
+    async touchLogin (id: number, now: number, trx?: Knex.Transaction): Promise<void> {
+      await (trx ?? db)('users').where({ id }).update({ last_login_at: now })
+    },
+
+    async updatePasswordHash (id: number, passwordHash: string, trx?: Knex.Transaction): Promise<void> {
+      await (trx ?? db)('users').where({ id }).update({ password_hash: passwordHash })
+    },
+
+    async updateEmail (id: number, email: string, trx?: Knex.Transaction): Promise<void> {
+      await (trx ?? db)('users').where({ id }).update({ email, email_key: nameKey(email) })
+    },
+
+    async setRole (id: number, role: Role, trx?: Knex.Transaction): Promise<void> {
+      await (trx ?? db)('users').where({ id }).update({ role })
     }
   }
 }
 
 export type UsersRepository = ReturnType<typeof usersRepository>
+
+export function sessionsRepository (db: Knex) {
+  return {
+    /** Ends every session of a member except `keepSessionId` (after a password change). Returns how many. */
+    async deleteOthersOfUser (userId: number, keepSessionId: string, trx?: Knex.Transaction): Promise<number> {
+      return await (trx ?? db)('sessions').where({ user_id: userId }).whereNot({ id: keepSessionId }).delete()
+    }
+  }
+}
+
+/**
+ * Failed logins, in the database so every app instance sees the same count.
+ * `account_key` names the account tried ("uid:7", or "login:<typed name>" for names that do not exist);
+ * `ip_hash` is a keyed hash of the address (src/lib/visitor.ts), never the address itself.
+ */
+export function loginAttemptsRepository (db: Knex) {
+  return {
+    async record (accountKey: string, ipHash: string, at: number): Promise<void> {
+      await db('login_attempts').insert({ account_key: accountKey, ip_hash: ipHash, created_at: at })
+    },
+
+    /** Failures since `since` for the account and for the IP, and the newest of each (to say when the lock ends). */
+    async failuresSince (accountKey: string, ipHash: string, since: number): Promise<{ account: number[], ip: number[] }> {
+      // Two indexed queries rather than one OR, so each uses its own (key, created_at) index.
+      const byAccount = await db('login_attempts').where({ account_key: accountKey }).andWhere('created_at', '>', since)
+        .orderBy('created_at', 'desc').limit(50).pluck('created_at') as number[]
+      const byIp = await db('login_attempts').where({ ip_hash: ipHash }).andWhere('created_at', '>', since)
+        .orderBy('created_at', 'desc').limit(50).pluck('created_at') as number[]
+      return { account: byAccount.map(Number), ip: byIp.map(Number) }
+    },
+
+    async clearAccount (accountKey: string): Promise<void> {
+      await db('login_attempts').where({ account_key: accountKey }).delete()
+    },
+
+    async deleteOlderThan (cutoff: number): Promise<number> {
+      return await db('login_attempts').where('created_at', '<=', cutoff).delete()
+    }
+  }
+}

@@ -1,45 +1,88 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { HttpError } from '../../lib/http-errors'
-import { membersService } from './service'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { AppConfig } from '../../config'
+import { HttpError, notFound, parseId } from '../../lib/http-errors'
+import { ipHash } from '../../lib/visitor'
+import { FormError, membersService, messages } from './service'
 
-/** Only same-site paths: `/x`, never `//host` or `/\host` (no open redirect). */
+declare module 'fastify' {
+  interface Session {
+    /** A one-time message shown on the next page (post/redirect/get). */
+    flash?: string
+  }
+}
+
+/**
+ * Only same-site paths: `/x`, never `//host`, `/\host` or an absolute URL (no open redirect).
+ * Browsers drop tabs and newlines inside URLs (`/\t/evil` becomes `//evil`), so any control
+ * character or backslash refuses the path too.
+ */
 export function safeReturnPath (raw: unknown): string {
-  if (typeof raw !== 'string' || !raw.startsWith('/') || raw.startsWith('//') || raw.startsWith('/\\')) return '/'
-  if (/[\r\n]/.test(raw)) return '/'
+  if (typeof raw !== 'string' || raw.length > 2000) return '/'
+  if (!raw.startsWith('/') || raw.startsWith('//')) return '/'
+  if (/[\u0000-\u001f\u007f\\]/.test(raw)) return '/'
   return raw
 }
 
-interface LoginBody { login?: string, password?: string, return?: string }
+/** Rate limits per route group (per IP, per instance): registration and login are the stricter ones. */
+export const RATE_LIMITS = {
+  login: { max: 20, timeWindow: '1 minute' },
+  register: { max: 30, timeWindow: '10 minutes' },
+  settings: { max: 20, timeWindow: '1 minute' }
+} as const
 
-async function regenerate (request: FastifyRequest): Promise<void> {
+const str = (maxLength: number) => ({ type: 'string', maxLength }) as const
+const formSchema = (fields: Record<string, number>) => ({
+  body: {
+    type: 'object',
+    properties: Object.fromEntries([['_csrf', 200], ['return', 2000], ...Object.entries(fields)].map(([k, n]) => [k, str(Number(n))]))
+  }
+})
+
+interface LoginBody { login?: string, password?: string, return?: string }
+interface RegisterBody { username?: string, password?: string, password2?: string, email?: string, return?: string }
+interface SettingsBody { form?: string, oldPassword?: string, password?: string, password2?: string, email?: string, emailPassword?: string }
+
+const text = (v: unknown): string => typeof v === 'string' ? v : ''
+
+/** Logs the member in on a fresh session id: a session fixed by an attacker before login is worthless. */
+async function startSession (request: FastifyRequest, userId: number, now: number): Promise<void> {
   await request.session.regenerate()
+  request.session.userId = userId
+  request.session.loginAt = now
 }
 
-export default async function membersRoutes (app: FastifyInstance): Promise<void> {
-  const service = membersService(app.db, app.clock)
+function takeFlash (request: FastifyRequest): string | null {
+  const flash = request.session.flash
+  if (flash === undefined) return null
+  delete request.session.flash
+  return flash
+}
+
+export default async function membersRoutes (app: FastifyInstance, opts: { config: AppConfig }): Promise<void> {
+  const config = opts.config
+  const service = membersService(app.db, app.clock, { bcryptCost: config.bcryptCost })
+
+  // ---- login / logout ----
 
   app.get<{ Querystring: { return?: string } }>('/login', async (request, reply) => {
-    if (request.user !== null) return reply.redirect(safeReturnPath(request.query.return), 303)
-    return reply.render('members/login.njk', { returnTo: safeReturnPath(request.query.return), form: {} })
+    if (request.user !== null) return await reply.redirect(safeReturnPath(request.query.return), 303)
+    return await reply.render('members/login.njk', { returnTo: safeReturnPath(request.query.return), form: {} })
   })
 
   app.post<{ Body: LoginBody }>('/login', {
-    config: { rateLimit: { max: 30, timeWindow: '1 minute' } }
+    schema: formSchema({ login: 200, password: 200 }),
+    config: { rateLimit: RATE_LIMITS.login }
   }, async (request, reply) => {
     const body = request.body ?? {}
-    const login = typeof body.login === 'string' ? body.login : ''
-    const password = typeof body.password === 'string' ? body.password : ''
+    const login = text(body.login)
     const returnTo = safeReturnPath(body.return)
     try {
-      const user = await service.authenticate(login, password)
-      // A new session id at login: a session fixed by an attacker before login is worthless.
-      await regenerate(request)
-      request.session.userId = user.id
-      request.session.loginAt = app.clock.now()
+      const user = await service.authenticate(login, text(body.password), ipHash(config.sessionSecret, request.ip))
+      await startSession(request, user.id, app.clock.now())
       return await reply.redirect(returnTo, 303)
     } catch (err) {
-      if (err instanceof HttpError && err.statusCode === 400) {
-        reply.code(400)
+      if (err instanceof HttpError && (err.statusCode === 400 || err.statusCode === 429)) {
+        reply.code(err.statusCode)
         return await reply.render('members/login.njk', { returnTo, form: { login }, error: err.message })
       }
       throw err
@@ -49,5 +92,92 @@ export default async function membersRoutes (app: FastifyInstance): Promise<void
   app.post('/logout', async (request, reply) => {
     await request.session.destroy()
     return await reply.redirect('/', 303)
+  })
+
+  // ---- registration ----
+
+  app.get<{ Querystring: { return?: string } }>('/register', async (request, reply) => {
+    if (request.user !== null) return await reply.redirect('/', 303)
+    return await reply.render('members/register.njk', { returnTo: safeReturnPath(request.query.return), form: {}, errors: {} })
+  })
+
+  app.post<{ Body: RegisterBody }>('/register', {
+    schema: formSchema({ username: 100, password: 200, password2: 200, email: 300 }),
+    config: { rateLimit: RATE_LIMITS.register }
+  }, async (request, reply) => {
+    if (request.user !== null) return await reply.redirect('/', 303)
+    const body = request.body ?? {}
+    const input = { username: text(body.username), password: text(body.password), password2: text(body.password2), email: text(body.email) }
+    const returnTo = safeReturnPath(body.return)
+    try {
+      const id = await service.register(input)
+      await startSession(request, id, app.clock.now())
+      return await reply.redirect(returnTo, 303)
+    } catch (err) {
+      if (!(err instanceof FormError)) throw err
+      reply.code(400)
+      // The form keeps what was typed, never the passwords.
+      return await reply.render('members/register.njk', { returnTo, form: { username: input.username, email: input.email }, errors: err.fields })
+    }
+  })
+
+  // ---- profile (空间) and its legacy Discuz URLs ----
+
+  app.get<{ Params: { uid: string } }>('/user/:uid', async (request, reply) => {
+    const profile = await app.memberProfiles.get(parseId(request.params.uid))
+    if (profile === null) throw notFound('抱歉，您指定的用户空间不存在')
+    return await reply.render('members/profile.njk', { profile, flash: request.user?.id === profile.id ? takeFlash(request) : null })
+  })
+
+  app.get<{ Querystring: { mod?: string, uid?: string } }>('/home.php', async (request, reply) => {
+    if (request.query.mod !== 'space') throw notFound()
+    return await reply.redirect(`/user/${parseId(request.query.uid)}`, 301)
+  })
+
+  app.get<{ Params: { uid: string } }>('/space-uid-:uid.html', async (request, reply) => {
+    return await reply.redirect(`/user/${parseId(request.params.uid)}`, 301)
+  })
+
+  // ---- settings ----
+
+  const renderSettings = async (request: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown> = {}): Promise<FastifyReply> => {
+    const user = request.user
+    if (user === null) throw new HttpError(401, '您需要先登录才能继续本操作')
+    const row = await app.db<{ id: number, email: string }>('users').where({ id: user.id }).first('email')
+    return await reply.render('members/settings.njk', {
+      currentEmail: row?.email ?? '', errors: {}, form: {}, active: null, flash: takeFlash(request), ...extra
+    })
+  }
+
+  app.get('/settings', async (request, reply) => {
+    if (request.user === null) return await reply.redirect('/login?return=' + encodeURIComponent('/settings'), 303)
+    return await renderSettings(request, reply)
+  })
+
+  app.post<{ Body: SettingsBody }>('/settings', {
+    schema: formSchema({ form: 16, oldPassword: 200, password: 200, password2: 200, email: 300, emailPassword: 200 }),
+    config: { rateLimit: RATE_LIMITS.settings }
+  }, async (request, reply) => {
+    const user = request.user
+    if (user === null) return await reply.redirect('/login?return=' + encodeURIComponent('/settings'), 303)
+    const body = request.body ?? {}
+    try {
+      if (body.form === 'password') {
+        await service.changePassword(user.id, request.session.sessionId, {
+          oldPassword: text(body.oldPassword), password: text(body.password), password2: text(body.password2)
+        })
+        request.session.flash = messages.passwordChanged
+      } else if (body.form === 'email') {
+        await service.changeEmail(user.id, { email: text(body.email), password: text(body.emailPassword) })
+        request.session.flash = messages.emailChanged
+      } else {
+        throw new HttpError(400, '请求有误')
+      }
+      return await reply.redirect('/settings', 303)
+    } catch (err) {
+      if (!(err instanceof FormError)) throw err
+      reply.code(400)
+      return await renderSettings(request, reply, { errors: err.fields, active: body.form, form: { email: text(body.email) } })
+    }
   })
 }

@@ -1,25 +1,160 @@
 import type { Knex } from 'knex'
 import type { Clock } from '../../lib/clock'
 import { HttpError } from '../../lib/http-errors'
-import { usersRepository, type UserRow } from './repository'
-import { verifyPassword } from './password'
+import { isUniqueViolation } from '../../db/knex'
+import type { Role } from '../../lib/permissions'
+import { loginAttemptsRepository, sessionsRepository, usersRepository, type UserRow } from './repository'
+import { hashPassword, verifyPassword } from './password'
+import {
+  hasErrors, validateEmail, validatePassword, validateRegistration, validationMessages,
+  type FieldErrors, type RegistrationInput
+} from './validation'
 
 export const messages = {
   loginFailed: '登录失败，用户名或密码错误',
-  loginMissing: '请输入用户名和密码'
+  loginMissing: '请输入用户名和密码',
+  loginLocked: '密码错误次数过多，请 15 分钟后重新登录',
+  oldPasswordWrong: '原密码不正确',
+  passwordChanged: '密码已修改，您在其他设备上的登录已退出',
+  emailChanged: 'Email 地址已修改',
+  emailUnchanged: '新 Email 与当前 Email 相同'
 } as const
 
-export function membersService (db: Knex, clock: Clock) {
+/** 5 failures for one account or one IP within 15 minutes lock both for 15 minutes. */
+export const LOGIN_MAX_FAILURES = 5
+export const LOGIN_WINDOW_SECONDS = 15 * 60
+const ATTEMPT_CLEANUP_EVERY_MS = 60 * 1000
+
+/** A form that failed: field → Chinese message. Routes render it beside the fields with a 400. */
+export class FormError extends Error {
+  constructor (readonly fields: Readonly<Partial<Record<string, string>>>) {
+    super('form has errors')
+    this.name = 'FormError'
+  }
+}
+
+export interface MembersServiceOptions { bcryptCost: number }
+
+export function membersService (db: Knex, clock: Clock, options: MembersServiceOptions) {
   const users = usersRepository(db)
+  const sessions = sessionsRepository(db)
+  const attempts = loginAttemptsRepository(db)
+  let lastAttemptCleanup = 0
+  // Compared against when the name does not exist, so a wrong name takes as long as a wrong password
+  // (the response time must not tell which accounts exist). Made once, at the configured cost.
+  let dummyHash: Promise<string> | null = null
+
+  async function cleanupAttempts (): Promise<void> {
+    // Opportunistic: whichever process records a failure removes expired rows, at most once a minute.
+    if (clock.nowMs() - lastAttemptCleanup < ATTEMPT_CLEANUP_EVERY_MS) return
+    lastAttemptCleanup = clock.nowMs()
+    await attempts.deleteOlderThan(clock.now() - LOGIN_WINDOW_SECONDS)
+  }
+
+  /** Which of username/e-mail is taken, for a clear message after a unique-index race. */
+  async function duplicateErrors (username: string | null, email: string, exceptUserId: number | null): Promise<FieldErrors<'username' | 'email'>> {
+    const errors: FieldErrors<'username' | 'email'> = {}
+    if (username !== null && await users.usernameTaken(username)) errors.username = validationMessages.usernameTaken
+    if (await users.emailTaken(email, exceptUserId)) errors.email = validationMessages.emailTaken
+    return errors
+  }
+
   return {
-    /** Checks a username-or-e-mail and password; returns the member or throws a 400 with a message. */
-    async authenticate (login: string, password: string): Promise<UserRow> {
+    /**
+     * Creates a member after every rule of the registration form (the CLI uses it too).
+     * Throws FormError with per-field messages; a duplicate that slips past the check and
+     * hits the unique index (two people registering the same name at once) is a FormError too.
+     */
+    async register (input: RegistrationInput, role: Role = 'member'): Promise<number> {
+      const username = input.username.trim()
+      const email = input.email.trim()
+      const errors = validateRegistration({ ...input, username, email })
+      if (errors.username === undefined && await users.usernameTaken(username)) errors.username = validationMessages.usernameTaken
+      if (errors.email === undefined && await users.emailTaken(email)) errors.email = validationMessages.emailTaken
+      if (hasErrors(errors)) throw new FormError(errors)
+      const passwordHash = await hashPassword(input.password, options.bcryptCost)
+      try {
+        return await users.insert({ username, email, passwordHash, role, createdAt: clock.now() })
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err
+        const dup = await duplicateErrors(username, email, null)
+        throw new FormError(hasErrors(dup) ? dup : { username: validationMessages.usernameTaken })
+      }
+    },
+
+    /**
+     * Checks a username-or-e-mail and password; returns the member or throws a 400 (or 429 when locked).
+     * Failures are counted per account and per IP hash in `login_attempts`, shared by all instances.
+     */
+    async authenticate (login: string, password: string, ipHash: string): Promise<UserRow> {
       if (login.trim() === '' || password === '') throw new HttpError(400, messages.loginMissing)
       const user = await users.findByLogin(login)
-      const ok = user !== null && await verifyPassword(password, user.password_hash)
-      if (!ok || user === null) throw new HttpError(400, messages.loginFailed)
-      await db('users').where({ id: user.id }).update({ last_login_at: clock.now() })
+      const accountKey = user !== null ? `uid:${user.id}` : `login:${login.trim().toLowerCase().slice(0, 180)}`
+      const now = clock.now()
+      const recent = await attempts.failuresSince(accountKey, ipHash, now - LOGIN_WINDOW_SECONDS)
+      // Refused before bcrypt runs: a locked account cannot be probed, not even with the right password.
+      if (recent.account.length >= LOGIN_MAX_FAILURES || recent.ip.length >= LOGIN_MAX_FAILURES) {
+        throw new HttpError(429, messages.loginLocked)
+      }
+      dummyHash ??= hashPassword('not-a-real-password', options.bcryptCost)
+      let ok = false
+      if (user !== null) ok = await verifyPassword(password, user.password_hash)
+      else await verifyPassword(password, await dummyHash)
+      if (!ok || user === null) {
+        await attempts.record(accountKey, ipHash, now)
+        await cleanupAttempts()
+        throw new HttpError(400, messages.loginFailed)
+      }
+      await attempts.clearAccount(accountKey)
+      await users.touchLogin(user.id, now)
+      return user
+    },
+
+    /** Changes the password (the old one is asked for) and ends the member's other sessions. */
+    async changePassword (userId: number, currentSessionId: string, input: { oldPassword: string, password: string, password2: string }): Promise<void> {
+      const user = await users.findById(userId)
+      if (user === null) throw new HttpError(404, '用户不存在')
+      const errors: FieldErrors<'oldPassword' | 'password' | 'password2'> = {}
+      if (!await verifyPassword(input.oldPassword, user.password_hash)) errors.oldPassword = messages.oldPasswordWrong
+      const p = validatePassword(input.password)
+      if (p !== null) errors.password = p
+      else if (input.password !== input.password2) errors.password2 = validationMessages.passwordMismatch
+      if (hasErrors(errors)) throw new FormError(errors)
+      const hash = await hashPassword(input.password, options.bcryptCost)
+      await db.transaction(async (trx) => {
+        await users.updatePasswordHash(userId, hash, trx)
+        // Anyone who learnt the old password and logged in elsewhere is logged out now.
+        await sessions.deleteOthersOfUser(userId, currentSessionId, trx)
+      })
+    },
+
+    /** Changes the e-mail address after checking the current password (a borrowed session must not take the account). */
+    async changeEmail (userId: number, input: { email: string, password: string }): Promise<void> {
+      const user = await users.findById(userId)
+      if (user === null) throw new HttpError(404, '用户不存在')
+      const email = input.email.trim()
+      const errors: FieldErrors<'email' | 'emailPassword'> = {}
+      const e = validateEmail(email)
+      if (e !== null) errors.email = e
+      else if (email.toLowerCase() === user.email_key) errors.email = messages.emailUnchanged
+      else if (await users.emailTaken(email, userId)) errors.email = validationMessages.emailTaken
+      if (!await verifyPassword(input.password, user.password_hash)) errors.emailPassword = messages.oldPasswordWrong
+      if (hasErrors(errors)) throw new FormError(errors)
+      try {
+        await users.updateEmail(userId, email)
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err
+        throw new FormError({ email: validationMessages.emailTaken })
+      }
+    },
+
+    async setRole (username: string, role: Role): Promise<UserRow | null> {
+      const user = await users.findByUsername(username)
+      if (user === null) return null
+      await users.setRole(user.id, role)
       return user
     }
   }
 }
+
+export type MembersService = ReturnType<typeof membersService>
