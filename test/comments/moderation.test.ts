@@ -4,6 +4,7 @@ import { createArticle, createCategory, createUser, type CreatedUser } from '../
 import { commentIdFrom, postComment } from './helpers'
 import { reconcileCommentCounts } from '../../src/features/comments/cli'
 import { commentsByAuthor, countByAuthor } from '../../src/features/comments/repository'
+import type { AuditRow } from '../../src/features/moderation/audit'
 import { renderCommentText } from '../../src/lib/comment-text'
 
 const BROWSER = 'Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0 Safari/537.36'
@@ -35,7 +36,7 @@ describe.each(dialects)('comment moderation, edits and lists on %s', (dialect) =
   }
   const commentCount = async (aid: number) => Number((await db.knex('articles').where('id', aid).first('comment_count')).comment_count)
   const statusOf = async (cid: number) => (await db.knex('comments').where('id', cid).first('status')).status as string
-  const audits = async (action: string) => await db.knex('moderation_log').where('action', action).orderBy('id')
+  const audits = async (action: string): Promise<AuditRow[]> => await db.knex<AuditRow>('moderation_log').where('action', action).orderBy('id')
 
   it('lets the author edit (最后编辑于) and delete their own comment; another member may not', async () => {
     const aid = await newArticle()
@@ -95,7 +96,7 @@ describe.each(dialects)('comment moderation, edits and lists on %s', (dialect) =
     expect(await commentCount(aid)).toBe(0)
     const [del] = await audits('comment_delete')
     expect(del).toMatchObject({ actor_id: moderator.id, target_id: cid, target_user_id: user.id })
-    expect(JSON.parse(del.before_state)).toEqual({ status: 'visible' })
+    expect(JSON.parse(del?.before_state ?? 'null')).toEqual({ status: 'visible' })
   })
 
   it('runs the review queue: moderators only, approve one, bulk delete, counts and audit rows follow', async () => {

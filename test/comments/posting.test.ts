@@ -2,6 +2,7 @@ import { dialects, createTestDatabase, type TestDatabase } from '../helpers/data
 import { buildTestApp, login, type TestApp } from '../helpers/app'
 import { createArticle, createCategory, createUser, type CreatedUser } from '../helpers/factories'
 import { commentIdFrom, postComment } from './helpers'
+import type { CommentRow } from '../../src/features/comments/repository'
 import { antiAbuseFor } from '../../src/features/antiabuse/service'
 
 const BROWSER = 'Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0 Safari/537.36'
@@ -31,7 +32,7 @@ describe.each(dialects)('posting quick comments on %s', (dialect) => {
     return { user: u, agent: await login(browser(), u.username, u.password) }
   }
   const commentCount = async (aid: number) => Number((await db.knex('articles').where('id', aid).first('comment_count')).comment_count)
-  const rows = async (aid: number) => await db.knex('comments').where('article_id', aid).orderBy('id')
+  const rows = async (aid: number): Promise<CommentRow[]> => await db.knex<CommentRow>('comments').where('article_id', aid).orderBy('id')
 
   it('lets a member comment without JavaScript: 303 back to the comment, shown under the article and counted', async () => {
     const aid = await newArticle()
@@ -53,7 +54,7 @@ describe.each(dialects)('posting quick comments on %s', (dialect) => {
     expect(await commentCount(aid)).toBe(1)
     const [row] = await rows(aid)
     expect(row).toMatchObject({ author_id: user.id, status: 'visible', body: '第一条评论\n第二行', ip: null })
-    expect(row.ip_hash).toMatch(/^[0-9a-f]{32}$/)
+    expect(row?.ip_hash).toMatch(/^[0-9a-f]{32}$/)
   })
 
   it('answers fetch with JSON: the rendered comment, or {error}', async () => {
