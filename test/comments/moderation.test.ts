@@ -232,3 +232,43 @@ describe('comment text rendering', () => {
     expect(renderCommentText('javascript:alert(1) http://"onx=1')).toBe('javascript:alert(1) http://&quot;onx=1')
   })
 })
+
+describe.each(dialects)('simultaneous comments and rate limits on %s', (dialect) => {
+  let db: TestDatabase
+  let t: TestApp
+
+  beforeAll(async () => {
+    db = await createTestDatabase(dialect)
+    t = await buildTestApp(db)
+  })
+  afterAll(async () => {
+    await t?.close()
+    await db?.destroy()
+  })
+
+  it('takes comments from several members on one article at the same moment, counting each', async () => {
+    const editor = await createUser(db.knex)
+    const aid = await createArticle(db.knex, { categoryId: await createCategory(db.knex), authorId: editor.id })
+    const posters = await Promise.all(Array.from({ length: 5 }, async () => {
+      const u = await createUser(db.knex)
+      const agent = await login(t.agent().set('User-Agent', BROWSER), u.username, u.password)
+      const token = csrfFrom((await agent.get(`/article/${aid}`)).text)
+      return { agent, token }
+    }))
+    const results = await Promise.all(posters.map(async ({ agent, token }, i) =>
+      await agent.post(`/article/${aid}/comments`).type('form').send({ _csrf: token, message: `同一时刻的评论${i}` })))
+    expect(results.map((r) => r.status)).toEqual([303, 303, 303, 303, 303])
+    expect(Number((await db.knex('articles').where('id', aid).first('comment_count')).comment_count)).toBe(5)
+  })
+
+  it('rate-limits posting per visitor (20 a minute)', async () => {
+    const editor = await createUser(db.knex)
+    const aid = await createArticle(db.knex, { categoryId: await createCategory(db.knex), authorId: editor.id })
+    const guest = t.agent().set('User-Agent', BROWSER)
+    const token = csrfFrom((await guest.get('/login')).text)
+    const statuses: number[] = []
+    for (let i = 0; i < 21; i++) statuses.push((await guest.post(`/article/${aid}/comments`).type('form').send({ _csrf: token, message: '游客刷屏' })).status)
+    expect(statuses.slice(0, 20).every((s) => s === 401)).toBe(true)
+    expect(statuses[20]).toBe(429)
+  })
+})

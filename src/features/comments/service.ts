@@ -170,6 +170,10 @@ export function commentsService (db: Knex, deps: { antiAbuse: AntiAbuse, audit: 
       const shownGuestName = guestName === '' ? '' : (await antiAbuse.scanWords(guestName)).text
       const id = await db.transaction(async (trx) => {
         const verdict = await antiAbuse.checkContribution({ user, text, now, trx })
+        // Count first, insert second: the UPDATE takes the article row's exclusive lock before the
+        // insert's foreign-key check takes a shared one. The other order deadlocks on InnoDB when
+        // two members comment on the same article at once (both hold S, both want X).
+        if (verdict.status === 'visible') await repo.adjustArticleCount(article.id, 1, trx)
         const commentId = await repo.insert({
           articleId: article.id,
           authorId: user?.id ?? null,
@@ -180,7 +184,6 @@ export function commentsService (db: Knex, deps: { antiAbuse: AntiAbuse, audit: 
           body: verdict.text,
           createdAt: now
         }, trx)
-        if (verdict.status === 'visible') await repo.adjustArticleCount(article.id, 1, trx)
         return commentId
       })
       const row = await repo.findById(id)
