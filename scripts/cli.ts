@@ -4,6 +4,7 @@ import type { Knex } from 'knex'
 import { seedDemo } from '../src/db/demo-seed'
 import { seedBulk, type BulkCounts } from '../src/db/bulk-seed'
 import { memberCommands } from '../src/features/members/cli'
+import { commentCommands } from '../src/features/comments/cli'
 
 /**
  * `npm run cli -- <command> [--flag value ...]`. Each feature exports its commands
@@ -82,7 +83,7 @@ const bulkCommands: Record<string, CliCommand> = {
   }
 }
 
-const COMMANDS: Record<string, CliCommand> = { ...coreCommands, ...bulkCommands, ...memberCommands }
+const COMMANDS: Record<string, CliCommand> = { ...coreCommands, ...bulkCommands, ...memberCommands, ...commentCommands }
 
 export function parseFlags (args: readonly string[]): CliFlags {
   const flags: Record<string, string | true> = {}

@@ -21,6 +21,8 @@ import portalRoutes from './features/portal/routes'
 import archiverCommentsPlugin from './features/archiver/comments-source'
 import archiverRoutes from './features/archiver/routes'
 import sitemapPlugin from './features/archiver/sitemap'
+import adminWordsRoutes from './features/admin/words-routes'
+import commentsRoutes from './features/comments/routes'
 
 export interface BuildOptions {
   /** Defaults to the system clock; tests pass a ManualClock. */
@@ -77,6 +79,8 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(membersRoutes, { config })
   await app.register(portalRoutes, { guestCacheMs: options.guestCacheMs })
   await app.register(archiverRoutes, { prefix: '/archiver', cacheMs: options.guestCacheMs })
+  await app.register(adminWordsRoutes)
+  await app.register(commentsRoutes, { config })
 
   return app
 }
