@@ -8,7 +8,8 @@ import { paginate, type Page } from '../../lib/pagination'
 
 export interface ArchiverComment { id: number, author_name: string | null, created_at: number, body: string }
 export interface ArchiverCommentPage { rows: ArchiverComment[], page: Page, lastChangedAt: number }
-export type ArchiverCommentSource = (articleId: number, requestedPage: number, perPage: number) => Promise<ArchiverCommentPage>
+/** The article's visible comment count is its `comment_count`, kept exact by the comments feature. */
+export type ArchiverCommentSource = (article: { id: number, comment_count: number }, requestedPage: number, perPage: number) => Promise<ArchiverCommentPage>
 
 export interface ArchiverComments {
   page: ArchiverCommentSource
@@ -23,7 +24,7 @@ declare module 'fastify' {
 
 export default fp(async (app) => {
   const comments: ArchiverComments = {
-    page: async (_articleId, _requested, perPage) => ({ rows: [], page: paginate(1, perPage, 0), lastChangedAt: 0 }),
+    page: async (_article, _requested, perPage) => ({ rows: [], page: paginate(1, perPage, 0), lastChangedAt: 0 }),
     provide (source) { comments.page = source }
   }
   app.decorate('archiverComments', comments)

@@ -114,7 +114,7 @@ export default async function archiverRoutes (app: FastifyInstance, opts: { cach
     const { article, textHtml, categoryPath } = await portal.articleAsText(id)
     await app.viewCounts.countView('article', id, request)
     const reactions = REACTIONS.map((r) => ({ name: r.name, count: article[`react_${r.key}`] }))
-    const comments = await app.archiverComments.page(article.id, requested, COMMENTS_PER_PAGE)
+    const comments = await app.archiverComments.page(article, requested, COMMENTS_PER_PAGE)
     const lastModified = Math.max(article.updated_at, comments.lastChangedAt)
     const tag = `a${id}-${article.updated_at}-${comments.page.page}-${comments.page.total}-${reactions.map((r) => r.count).join('.')}-${comments.lastChangedAt}`
     if (notModified(request, reply, tag, lastModified)) return await reply.code(304).send()

@@ -1,13 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AppConfig } from '../../config'
 import { HttpError, parseId } from '../../lib/http-errors'
-import { parsePageParam } from '../../lib/pagination'
+import { paginate, parsePageParam } from '../../lib/pagination'
 import { ipHash } from '../../lib/visitor'
 import { antiAbuseFor } from '../antiabuse/service'
 import { auditLog } from '../moderation/audit'
 import { pagerFor } from '../portal/routes'
 import { portalService, ARTICLE_NOT_FOUND } from '../portal/service'
 import { commentsService, messages, type CommentView } from './service'
+import { commentsRepository, commentsByAuthor, countByAuthor } from './repository'
 
 /** 快速评论 under portal articles: the article-page section, the full list, posting, edit/delete, the review queue. HTTP only. */
 
@@ -28,9 +29,11 @@ function rateLimitKey (request: FastifyRequest): string {
 }
 
 export default async function commentsRoutes (app: FastifyInstance, opts: { config: AppConfig }): Promise<void> {
-  const portal = portalService(app.db, () => app.clock.nowMs())
+  // Writes check the article as it is now: no shared one-second copy here.
+  const portal = portalService(app.db, () => app.clock.nowMs(), { articleCacheMs: 0, countCacheMs: 0 })
   const comments = commentsService(app.db, { antiAbuse: antiAbuseFor(app.db), audit: auditLog(app.db), settings: app.settings })
   const rateLimit = { ...POST_LIMIT, keyGenerator: rateLimitKey }
+  const repository = commentsRepository(app.dbRead)
 
   async function articleFor (rawId: string): Promise<{ view: Awaited<ReturnType<typeof portal.article>>, commentsAllowed: boolean }> {
     const view = await portal.article(parseId(rawId, ARTICLE_NOT_FOUND))
@@ -46,6 +49,30 @@ export default async function commentsRoutes (app: FastifyInstance, opts: { conf
   function loginUrlFor (aid: number): string {
     return `/login?return=${encodeURIComponent(`/article/${aid}#comments`)}`
   }
+
+  // The Archiver shows visible comments as text, newest first like the full list.
+  app.archiverComments.provide(async (article, requestedPage, perPage) => {
+    const page = paginate(requestedPage, perPage, article.comment_count)
+    const rows = article.comment_count === 0 ? [] : await repository.listForArticle(article.id, { userId: null, moderator: false }, page.offset, page.perPage)
+    return {
+      rows: rows.map((c) => ({ id: c.id, author_name: c.author_name ?? (c.guest_name === '' ? null : c.guest_name), created_at: c.created_at, body: c.body })),
+      page,
+      lastChangedAt: rows.reduce((m, c) => Math.max(m, c.created_at, c.edited_at ?? 0), 0)
+    }
+  })
+
+  app.memberProfiles.addProvider({
+    name: 'comments',
+    async stats (userId) { return [{ label: '评论数', value: await countByAuthor(app.db, userId), order: 30 }] },
+    async recent (userId) {
+      const latest = await commentsByAuthor(app.db, userId, 10)
+      return {
+        title: '最新评论',
+        order: 30,
+        items: latest.map((c) => ({ title: `${c.article_title}：${c.body.length > 40 ? c.body.slice(0, 40) + '…' : c.body}`, url: `/article/${c.article_id}#comment-${c.id}`, at: c.created_at }))
+      }
+    }
+  })
 
   app.articleSections.add('comments', async ({ article, commentsAllowed, request }) => {
     const now = app.clock.now()
