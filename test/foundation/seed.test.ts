@@ -1,6 +1,9 @@
+import fs from 'node:fs'
+import path from 'node:path'
 import bcrypt from 'bcrypt'
 import { loadConfig } from '../../src/config'
 import { seedDemo } from '../../src/db/demo-seed'
+import { renderMarkdown } from '../../src/lib/markdown'
 import { SETTING_DEFAULTS } from '../../src/plugins/settings'
 import { dialects, createTestDatabase, type TestDatabase } from '../helpers/database'
 import { createCategory, createUser } from '../helpers/factories'
@@ -55,6 +58,15 @@ describe.each(dialects)('demo seed on %s', (dialect) => {
       expect(Number(article.views)).toBeGreaterThan(0)
     }
     expect(articles.filter((a) => a.body.includes('/static/img/demo/')).length).toBeGreaterThanOrEqual(3)
+    // Every picture an article shows exists, is small, scales (viewBox), and gets its ▲ caption.
+    for (const article of articles) {
+      for (const match of article.body.matchAll(/\/static\/img\/demo\/([\w-]+\.svg)/g)) {
+        const svg = fs.readFileSync(path.join(__dirname, '..', '..', 'static', 'img', 'demo', match[1] ?? ''), 'utf8')
+        expect(svg).toMatch(/<svg[^>]+width="\d+"[^>]+height="\d+"[^>]+viewBox="/)
+        expect(Buffer.byteLength(svg)).toBeLessThan(4096)
+        expect(renderMarkdown(article.body)).toContain('<span class="article-caption">▲ ')
+      }
+    }
 
     const settings = await db.knex('settings').select<Array<{ key: string, value: string }>>('key', 'value')
     const keys = settings.map((s) => s.key)
