@@ -2,6 +2,7 @@ import crypto from 'node:crypto'
 import bcrypt from 'bcrypt'
 import type { Knex } from 'knex'
 import type { AppConfig } from '../config'
+import { isUniqueViolation } from './knex'
 import { DEMO_ARTICLES, DEMO_CATEGORIES, DEMO_MEMBERS, DEMO_SETTINGS, type DemoCategory } from './demo-content'
 
 export interface FirstRunAdmin { username: string, password: string }
@@ -47,6 +48,18 @@ async function insertCategories (trx: Knex.Transaction, categories: DemoCategory
  */
 export async function seedDemo (knex: Knex, config: AppConfig): Promise<FirstRunAdmin | null> {
   const now = Math.floor(Date.now() / 1000)
+  try {
+    return await seedInTransaction(knex, config, now)
+  } catch (err) {
+    // Two processes seeding one empty MySQL database at once (two containers starting together):
+    // both saw no users, the second hits the unique key on `admin` and its transaction rolls back.
+    // The site is seeded either way, so the loser reports "not empty" instead of crashing.
+    if (isUniqueViolation(err)) return null
+    throw err
+  }
+}
+
+async function seedInTransaction (knex: Knex, config: AppConfig, now: number): Promise<FirstRunAdmin | null> {
   return await knex.transaction(async (trx) => {
     // Checked inside the transaction so that a failed seed leaves nothing behind and can be re-run.
     const existing = await trx('users').first('id')
