@@ -28,8 +28,13 @@ const coreCommands: Record<string, CliCommand> = {
     }
   },
   'migrate:rollback': {
-    summary: 'undo the last batch of migrations (--all: every batch)',
+    summary: 'undo the last batch of migrations (--all: every batch); drops data, so it needs --yes',
     async run ({ knex, flags }) {
+      // Destructive: a `down` drops tables with their rows, so a typo must not cost a site its data.
+      if (flags.yes !== true) {
+        console.error('migrate:rollback drops tables and their data: run it again with --yes to confirm')
+        return 1
+      }
       const [batch, files] = await knex.migrate.rollback(migrationConfig, flags.all === true) as [number, string[]]
       console.log(files.length === 0 ? 'nothing to roll back' : `rolled back batch ${batch}: ${files.join(', ')}`)
       return 0
