@@ -3,6 +3,8 @@ import { createKnex, migrationConfig } from '../src/db/knex'
 import type { Knex } from 'knex'
 import { seedDemo } from '../src/db/demo-seed'
 import { seedBulk, type BulkCounts } from '../src/db/bulk-seed'
+// Feature generators for seed:bulk register themselves on import.
+import '../src/features/comments/bulk'
 import { memberCommands } from '../src/features/members/cli'
 import { commentCommands } from '../src/features/comments/cli'
 

@@ -6,4 +6,16 @@ import type { Knex } from 'knex'
  */
 export interface BenchCheck { name: string, run: (db: Knex) => Promise<string | null> }
 
-export const CHECKS: BenchCheck[] = []
+export const CHECKS: BenchCheck[] = [
+  {
+    name: 'articles.comment_count equals visible comments',
+    async run (db) {
+      const drift = await db('articles as a')
+        .leftJoin(db('comments').where('status', 'visible').groupBy('article_id').select('article_id', db.raw('count(*) as n')).as('c'), 'c.article_id', 'a.id')
+        .whereRaw('a.comment_count <> coalesce(c.n, 0)')
+        .count<{ n: number | string }>({ n: '*' }).first()
+      const n = Number(drift?.n ?? 0)
+      return n === 0 ? null : `${n} articles drift`
+    }
+  }
+]

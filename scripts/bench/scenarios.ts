@@ -75,5 +75,24 @@ export const SCENARIOS: Scenario[] = [
       if (row === undefined || Number(row.n) < 500 * 20) return 'fewer than 500 pages of articles in any category'
       return () => ({ method: 'GET', path: `/category/${row.category_id}?page=500`, headers: browserHeaders() })
     }
+  },
+  {
+    // Each request is a different member (flood control allows one comment per member per 15 s).
+    name: 'quick comment post',
+    kind: 'write',
+    async prepare ({ db, members }) {
+      if (members.length === 0) return 'no logged-in members'
+      const articles = (await db('articles').where({ status: 'published', allow_comments: true }).orderBy('id', 'desc').limit(20).select('id')).map((r: { id: number }) => r.id)
+      if (articles.length === 0) return 'no articles'
+      return (n) => {
+        const member = members[n % members.length] as MemberSession
+        return {
+          method: 'POST',
+          path: `/article/${articles[n % articles.length] ?? 0}/comments`,
+          headers: browserHeaders({ cookie: member.cookie, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }),
+          body: new URLSearchParams({ _csrf: member.csrf, message: `压测评论 ${n}：街坊们早上好` }).toString()
+        }
+      }
+    }
   }
 ]
