@@ -7,6 +7,7 @@ import { seedBulk, type BulkCounts } from '../src/db/bulk-seed'
 import '../src/features/comments/bulk'
 import { memberCommands } from '../src/features/members/cli'
 import { commentCommands } from '../src/features/comments/cli'
+import { reactionCommands } from '../src/features/reactions/cli'
 
 /**
  * `npm run cli -- <command> [--flag value ...]`. Each feature exports its commands
@@ -90,7 +91,7 @@ const bulkCommands: Record<string, CliCommand> = {
   }
 }
 
-const COMMANDS: Record<string, CliCommand> = { ...coreCommands, ...bulkCommands, ...memberCommands, ...commentCommands }
+const COMMANDS: Record<string, CliCommand> = { ...coreCommands, ...bulkCommands, ...memberCommands, ...commentCommands, ...reactionCommands }
 
 export function parseFlags (args: readonly string[]): CliFlags {
   const flags: Record<string, string | true> = {}

@@ -23,6 +23,7 @@ import archiverRoutes from './features/archiver/routes'
 import sitemapPlugin from './features/archiver/sitemap'
 import adminWordsRoutes from './features/admin/words-routes'
 import commentsRoutes from './features/comments/routes'
+import reactionsRoutes from './features/reactions/routes'
 
 export interface BuildOptions {
   /** Defaults to the system clock; tests pass a ManualClock. */
@@ -81,6 +82,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(archiverRoutes, { prefix: '/archiver', cacheMs: options.guestCacheMs })
   await app.register(adminWordsRoutes)
   await app.register(commentsRoutes, { config })
+  await app.register(reactionsRoutes, { config })
 
   return app
 }

@@ -96,3 +96,21 @@ export function isUniqueViolation (err: unknown): boolean {
   const code = (err as { code?: unknown }).code
   return code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
 }
+
+/** InnoDB chose this transaction as a deadlock victim (or gave up waiting): safe to run it again. */
+export function isRetryableConflict (err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false
+  const code = (err as { code?: unknown }).code
+  return code === 'ER_LOCK_DEADLOCK' || code === 'ER_LOCK_WAIT_TIMEOUT' || code === 'SQLITE_BUSY'
+}
+
+/** Runs `work` in a transaction, again (up to `attempts` times) if the database reports a deadlock. */
+export async function transactionWithRetry<T> (db: Knex, work: (trx: Knex.Transaction) => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction(work)
+    } catch (err) {
+      if (attempt >= attempts || !isRetryableConflict(err)) throw err
+    }
+  }
+}

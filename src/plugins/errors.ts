@@ -8,7 +8,8 @@ import { HttpError } from '../lib/http-errors'
  * fails, an escaped plain-HTML page is sent.
  */
 
-function wantsJson (request: FastifyRequest): boolean {
+/** A fetch() from our script (or a tool) asking for JSON rather than a page. */
+export function wantsJson (request: FastifyRequest): boolean {
   const accept = request.headers.accept ?? ''
   return accept.includes('application/json') && !accept.includes('text/html')
 }

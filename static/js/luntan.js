@@ -72,3 +72,31 @@
     })
   })
 })()
+
+// ---- 表态 (reactions): submit in place and redraw the widget ----
+(function () {
+  'use strict'
+  document.addEventListener('submit', function (event) {
+    var form = event.target
+    if (!(form instanceof HTMLFormElement) || !form.classList.contains('react-form') || !window.fetch) return
+    var widget = form.closest('.reactions')
+    if (!widget) return
+    event.preventDefault()
+    fetch(form.action, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { Accept: 'application/json', 'Content-Type': 'application/x-www-form-urlencoded;charset=UTF-8' },
+      body: new URLSearchParams(new FormData(form)).toString()
+    }).then(function (res) {
+      return res.json().then(function (data) { return { ok: res.ok, data: data } })
+    }).then(function (result) {
+      if (!result.ok) {
+        var box = widget.querySelector('.react-error')
+        if (result.data.loginUrl) { window.location.href = result.data.loginUrl; return }
+        if (box) { box.textContent = result.data.error || '表态失败，请稍后再试'; box.hidden = false } else window.alert(result.data.error)
+        return
+      }
+      widget.outerHTML = result.data.html
+    }).catch(function () { form.submit() })
+  })
+})()

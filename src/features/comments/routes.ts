@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AppConfig } from '../../config'
+import { wantsJson } from '../../plugins/errors'
 import { HttpError, parseId } from '../../lib/http-errors'
 import { paginate, parsePageParam } from '../../lib/pagination'
 import { ipHash } from '../../lib/visitor'
@@ -17,11 +18,6 @@ interface ModBody { cid?: string | string[], action?: string, single?: string, p
 
 // Posting is also flood-controlled per member by the anti-abuse module; this stops scripted bursts (and guests) early.
 const POST_LIMIT = { max: 20, timeWindow: '1 minute' }
-
-function wantsJson (request: FastifyRequest): boolean {
-  const accept = request.headers.accept ?? ''
-  return accept.includes('application/json') && !accept.includes('text/html')
-}
 
 function rateLimitKey (request: FastifyRequest): string {
   const uid = request.session.userId

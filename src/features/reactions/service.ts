@@ -1,0 +1,100 @@
+import type { Knex } from 'knex'
+import { isUniqueViolation, transactionWithRetry } from '../../db/knex'
+import { startOfSiteDay } from '../../lib/dates'
+import { HttpError } from '../../lib/http-errors'
+import type { AuthUser } from '../../lib/permissions'
+import { reactionsRepository, REACTION_KEYS, type ReactionKey, type ReactionKindRow, type ReactionRow } from './repository'
+
+/**
+ * 表态 rules. Discuz checks-then-inserts (two quick clicks both count); here the unique key on
+ * (article, member) decides, and every counter change happens in the same transaction as its row.
+ * Lock order: a new reaction bumps the article's counter first (the insert's foreign-key check
+ * would otherwise take a shared lock that two transactions then both try to upgrade).
+ */
+
+export const CHANGE_WINDOW_SECONDS = 10 * 60
+export const RECENT_REACTORS = 24
+
+export const messages = {
+  own: '您不能给自己表态',
+  already: '您已表过态',
+  dailyCap: '您今天的表态次数已达上限，请明天再来',
+  badKind: '请选择一种表态',
+  notReacted: '您还没有表态',
+  reacted: '表态成功',
+  changed: '已修改表态',
+  withdrawn: '已撤销表态'
+} as const
+
+export interface ArticleRef { id: number, author_id: number }
+export interface ReactionCounts { [key: string]: number }
+
+export interface ReactionResult { message: string, mine: ReactionRow | null }
+
+export function reactionsService (db: Knex, deps: { dailyCap: () => Promise<number>, timeZone: string }) {
+  const repo = reactionsRepository(db)
+  let kindsCache: { rows: ReactionKindRow[], at: number } | null = null
+
+  async function existingOrAlready (article: ArticleRef, user: AuthUser, kind: ReactionKey, now: number): Promise<ReactionResult> {
+    const existing = await repo.find(article.id, user.id)
+    if (existing === null) throw new HttpError(409, messages.already) // vanished between the two statements: try again later
+    if (existing.kind === kind || existing.created_at <= now - CHANGE_WINDOW_SECONDS) throw new HttpError(409, messages.already)
+    const changed = await transactionWithRetry(db, async (trx) => {
+      if (!await repo.changeKind(article.id, user.id, existing.kind, kind, now - CHANGE_WINDOW_SECONDS, trx)) return false
+      await repo.adjustCounter(article.id, { [existing.kind]: -1, [kind]: 1 }, trx)
+      return true
+    })
+    if (!changed) throw new HttpError(409, messages.already)
+    return { message: messages.changed, mine: await repo.find(article.id, user.id) }
+  }
+
+  return {
+    /** The kinds in display order (data, so admins could rename or reorder them; counts follow the key). */
+    async kinds (nowMs: number): Promise<ReactionKindRow[]> {
+      if (kindsCache === null || nowMs - kindsCache.at > 5000 || nowMs < kindsCache.at) {
+        const rows = (await repo.kinds()).filter((k) => (REACTION_KEYS as readonly string[]).includes(k.key))
+        kindsCache = { rows, at: nowMs }
+      }
+      return kindsCache.rows
+    },
+
+    mine: async (articleId: number, userId: number) => await repo.find(articleId, userId),
+    recent: async (articleId: number) => await repo.recent(articleId, RECENT_REACTORS),
+
+    /** Records (or, within the window, changes) the member's reaction to an article. */
+    async react (article: ArticleRef, user: AuthUser, kind: ReactionKey, now: number): Promise<ReactionResult> {
+      if (article.author_id === user.id) throw new HttpError(403, messages.own)
+      const existing = await repo.find(article.id, user.id)
+      if (existing !== null) return await existingOrAlready(article, user, kind, now)
+      const cap = await deps.dailyCap()
+      try {
+        await transactionWithRetry(db, async (trx) => {
+          if (await repo.countSince(user.id, startOfSiteDay(now, deps.timeZone), trx) >= cap) throw new HttpError(429, messages.dailyCap)
+          await repo.adjustCounter(article.id, { [kind]: 1 }, trx)
+          await repo.insert(article.id, user.id, kind, now, trx)
+        })
+      } catch (err) {
+        // Another request of the same member got there first: the unique key kept it to one row.
+        if (isUniqueViolation(err)) return await existingOrAlready(article, user, kind, now)
+        throw err
+      }
+      return { message: messages.reacted, mine: await repo.find(article.id, user.id) }
+    },
+
+    /** Takes the member's reaction back, only within the window. */
+    async withdraw (article: ArticleRef, user: AuthUser, now: number): Promise<ReactionResult> {
+      const existing = await repo.find(article.id, user.id)
+      if (existing === null) throw new HttpError(409, messages.notReacted)
+      if (existing.created_at <= now - CHANGE_WINDOW_SECONDS) throw new HttpError(409, messages.already)
+      const done = await transactionWithRetry(db, async (trx) => {
+        if (!await repo.withdraw(article.id, user.id, existing.kind, now - CHANGE_WINDOW_SECONDS, trx)) return false
+        await repo.adjustCounter(article.id, { [existing.kind]: -1 }, trx)
+        return true
+      })
+      if (!done) throw new HttpError(409, messages.already)
+      return { message: messages.withdrawn, mine: null }
+    }
+  }
+}
+
+export type ReactionsService = ReturnType<typeof reactionsService>
