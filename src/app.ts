@@ -17,6 +17,9 @@ import membersRoutes from './features/members/routes'
 import viewCountsPlugin from './plugins/view-counts'
 import articleSectionsPlugin from './features/portal/sections'
 import portalRoutes from './features/portal/routes'
+import legacyUrlsPlugin from './plugins/legacy-urls'
+import banHooksPlugin from './features/moderation/ban-hooks'
+import moderationRoutes from './features/moderation/routes'
 
 export interface BuildOptions {
   /** Defaults to the system clock; tests pass a ManualClock. */
@@ -60,10 +63,13 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(errorsPlugin)
   await app.register(viewCountsPlugin, { config, flushIntervalMs: options.viewFlushIntervalMs })
   await app.register(articleSectionsPlugin)
+  await app.register(legacyUrlsPlugin)
+  await app.register(banHooksPlugin)
 
   // Features: each a plugin in src/features/<feature>/.
   await app.register(membersRoutes)
   await app.register(portalRoutes)
+  await app.register(moderationRoutes, { config })
 
   return app
 }
