@@ -53,7 +53,9 @@ describe.each(dialects)('bans on %s', (dialect) => {
     it('a moderator bans a member but not a moderator, an admin or themselves', async () => {
       const member = await createUser(db.knex)
       const agent = await login(t.agent(), mod.username, mod.password)
-      await agent.get(`/mod/ban/${member.id}`).expect(200)
+      const form = await agent.get(`/mod/ban/${member.id}?type=visit`).expect(200)
+      expect(form.text).toContain('name="type" value="visit" checked')
+      expect(form.text).toContain('同时屏蔽该会员最近的评论')
       for (const target of [mod2, admin, mod]) {
         await agent.get(`/mod/ban/${target.id}`).expect(403)
         const res = await postBan(agent, target.id, {})

@@ -4,6 +4,7 @@ import { createUser, type CreatedUser } from '../helpers/factories'
 import { ManualClock } from '../../src/lib/clock'
 import { legacyDarkroomRedirect } from '../../src/features/moderation/routes'
 import { postBan } from './helpers'
+import { migrationConfig } from '../../src/db/knex'
 
 // 2026-11-26 10:00 in Shanghai.
 const START_MS = Date.UTC(2026, 10, 26, 2, 0, 0)
@@ -164,5 +165,14 @@ describe.each(dialects)('the darkroom on %s', (dialect) => {
     await browser().get('/home.php?mod=space').expect(404)
     expect(legacyDarkroomRedirect({ mod: ['darkroom', 'x'] })).toBe('/darkroom')
     expect(legacyDarkroomRedirect({})).toBeNull()
+  })
+
+  it('the bans migration rolls back and forth', async () => {
+    // By name, so migrations added later by other features do not change which one this undoes.
+    const name = '20261126040000_create_bans.ts'
+    await db.knex.migrate.down({ ...migrationConfig, name })
+    expect(await db.knex.schema.hasTable('bans')).toBe(false)
+    await db.knex.migrate.up({ ...migrationConfig, name })
+    expect(await db.knex.schema.hasTable('bans')).toBe(true)
   })
 })

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex'
 import type { Clock } from '../../lib/clock'
-import { HttpError, badRequest, conflict, forbidden, notFound } from '../../lib/http-errors'
-import { BAN_NAMES, can, isRole, type AuthUser, type BanType } from '../../lib/permissions'
+import { badRequest, conflict, forbidden, notFound } from '../../lib/http-errors'
+import { can, isRole, type AuthUser, type BanType } from '../../lib/permissions'
 import { parseIsoDate, siteMidnight, zonedParts } from '../../lib/dates'
 import { auditLog, type AuditFilter, type AuditRow } from './audit'
 import type { BanHooks } from './ban-hooks'
@@ -207,4 +207,3 @@ export function moderationService (db: Knex, clock: Clock, hooks: BanHooks, time
 }
 
 export type ModerationService = ReturnType<typeof moderationService>
-export { BAN_NAMES, HttpError }
