@@ -35,7 +35,8 @@ describe.each(dialects)('bans on %s', (dialect) => {
     await db?.destroy()
   })
 
-  const auditRows = async (userId: number) => await db.knex('moderation_log').where({ target_user_id: userId }).orderBy('id')
+  interface LogRow { action: string, actor_id: number, target_user_id: number | null, reason: string, request_id: string, before_state: string, after_state: string }
+  const auditRows = async (userId: number): Promise<LogRow[]> => await db.knex<LogRow>('moderation_log').where({ target_user_id: userId }).orderBy('id')
 
   describe('who may ban whom (through HTTP)', () => {
     it('a member cannot reach the ban form or post a ban', async () => {
@@ -207,7 +208,7 @@ describe.each(dialects)('bans on %s', (dialect) => {
       const dark = await t.agent().get('/darkroom').expect(200)
       expect(dark.text).not.toContain('到期会员')
       const json = await t.agent().get('/darkroom.json').expect(200)
-      expect(json.body.rows.map((r: { uid: number }) => r.uid)).not.toContain(member.id)
+      expect((json.body as { rows: Array<{ uid: number }> }).rows.map((r) => r.uid)).not.toContain(member.id)
       clock.advance(-86400)
     })
 
@@ -261,6 +262,7 @@ describe.each(dialects)('bans on %s', (dialect) => {
       const rows = await auditRows(member.id)
       expect(rows.map((r) => r.action)).toEqual(['ban', 'lift_ban'])
       const [ban, lift] = rows
+      if (ban === undefined || lift === undefined) throw new Error('missing audit rows')
       const banRow = await db.knex('bans').where({ user_id: member.id }).first()
       expect(ban).toMatchObject({ actor_id: mod.id, target_type: 'user', target_id: member.id, reason: '审计测试' })
       expect(ban.request_id).not.toBe('')
@@ -284,7 +286,7 @@ describe.each(dialects)('bans on %s', (dialect) => {
       await postBan(modAgent, member.id, { hide_recent: '1' })
       expect(calls).toEqual([{ userId: member.id, hide: true }])
       const [row] = await auditRows(member.id)
-      expect(JSON.parse(row.after_state).hooks).toEqual({ 'test-hook': { hidden: 3 } })
+      expect((JSON.parse(row?.after_state ?? '{}') as { hooks?: unknown }).hooks).toEqual({ 'test-hook': { hidden: 3 } })
       failing.on = true
       const second = await createUser(db.knex)
       const res = await postBan(modAgent, second.id, {})

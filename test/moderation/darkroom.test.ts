@@ -110,12 +110,12 @@ describe.each(dialects)('the darkroom on %s', (dialect) => {
     expect(first.body.rows[0]).toMatchObject({ username: '黑屋99', action: '禁止访问', type: 'visit', reason: '理由99', expires_at: null })
     expect(first.body.rows[1]).toMatchObject({ username: '黑屋98', action: '禁止发言', type: 'post', expires_at: now + 86400 })
     expect(first.body.next_before).toBe(ids[80])
-    const all: JsonRow[] = [...first.body.rows]
-    let next: number | null = first.body.next_before
+    const all: JsonRow[] = [...(first.body as { rows: JsonRow[] }).rows]
+    let next = (first.body as { next_before: number | null }).next_before
     while (next !== null) {
       const page = await browser().get(`/darkroom.json?before=${next}`).expect(200)
-      all.push(...page.body.rows)
-      next = page.body.next_before
+      all.push(...(page.body as { rows: JsonRow[] }).rows)
+      next = (page.body as { next_before: number | null }).next_before
     }
     expect(all.map((r) => r.username)).toEqual(seen)
     // A bad ?before= is the first page.
@@ -128,7 +128,7 @@ describe.each(dialects)('the darkroom on %s', (dialect) => {
       .where((w) => { void w.whereNull('b.expires_at').orWhere('b.expires_at', '>', NOW) })
       .orderBy('b.id', 'desc').limit(21).toSQL().toNative()
     if (dialect === 'sqlite') {
-      const plan = await db.knex.raw(`EXPLAIN QUERY PLAN ${sql.sql}`, sql.bindings) as Array<{ detail: string }>
+      const plan = await db.knex.raw<Array<{ detail: string }>>(`EXPLAIN QUERY PLAN ${sql.sql}`, sql.bindings)
       const text = plan.map((p) => p.detail).join('\n')
       expect(text).toMatch(/bans_open_newest/)
       expect(text).not.toMatch(/USE TEMP B-TREE FOR ORDER BY/)
