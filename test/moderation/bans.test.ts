@@ -209,6 +209,12 @@ describe.each(dialects)('bans on %s', (dialect) => {
       expect(dark.text).not.toContain('到期会员')
       const json = await t.agent().get('/darkroom.json').expect(200)
       expect((json.body as { rows: Array<{ uid: number }> }).rows.map((r) => r.uid)).not.toContain(member.id)
+      // The next moderation write closes the expired row as expired (at its expiry, by nobody), and it cannot be lifted.
+      const expiresAt = clock.now()
+      const other = await createUser(db.knex)
+      expect((await postBan(modAgent, other.id, {})).status).toBe(303)
+      expect(await db.knex('bans').where({ user_id: member.id }).first()).toMatchObject({ lifted_at: expiresAt, lifted_by: null, lift_reason: '到期自动解除' })
+      expect((await postUnban(modAgent, member.id, '已经到期')).status).toBe(409)
       clock.advance(-86400)
     })
 
