@@ -24,6 +24,9 @@ import sitemapPlugin from './features/archiver/sitemap'
 import adminWordsRoutes from './features/admin/words-routes'
 import commentsRoutes from './features/comments/routes'
 import reactionsRoutes from './features/reactions/routes'
+import legacyUrlsPlugin from './plugins/legacy-urls'
+import banHooksPlugin from './features/moderation/ban-hooks'
+import moderationRoutes from './features/moderation/routes'
 
 export interface BuildOptions {
   /** Defaults to the system clock; tests pass a ManualClock. */
@@ -75,6 +78,8 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(articleSectionsPlugin)
   await app.register(archiverCommentsPlugin)
   await app.register(sitemapPlugin, { urlsPerFile: options.sitemapUrlsPerFile })
+  await app.register(legacyUrlsPlugin)
+  await app.register(banHooksPlugin)
 
   // Features: each a plugin in src/features/<feature>/.
   await app.register(membersRoutes, { config })
@@ -83,6 +88,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(adminWordsRoutes)
   await app.register(commentsRoutes, { config })
   await app.register(reactionsRoutes, { config })
+  await app.register(moderationRoutes, { config })
 
   return app
 }

@@ -1,3 +1,4 @@
+import { queryValue } from '../../plugins/legacy-urls'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AppConfig } from '../../config'
 import { HttpError, notFound, parseId } from '../../lib/http-errors'
@@ -129,9 +130,10 @@ export default async function membersRoutes (app: FastifyInstance, opts: { confi
     return await reply.render('members/profile.njk', { profile, flash: request.user?.id === profile.id ? takeFlash(request) : null })
   })
 
-  app.get<{ Querystring: { mod?: string, uid?: string } }>('/home.php', async (request, reply) => {
-    if (request.query.mod !== 'space') throw notFound()
-    return await reply.redirect(`/user/${parseId(request.query.uid)}`, 301)
+  // /home.php belongs to the legacy-URL plugin (other features answer other home.php forms).
+  app.legacyUrls.add('home.php', (query) => {
+    const uid = queryValue(query, 'uid')
+    return queryValue(query, 'mod') === 'space' && uid !== undefined && /^[1-9]\d{0,9}$/.test(uid) ? `/user/${uid}` : null
   })
 
   app.get<{ Params: { uid: string } }>('/space-uid-:uid.html', async (request, reply) => {
