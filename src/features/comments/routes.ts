@@ -18,6 +18,8 @@ interface ModBody { cid?: string | string[], action?: string, single?: string, p
 
 // Posting is also flood-controlled per member by the anti-abuse module; this stops scripted bursts (and guests) early.
 const POST_LIMIT = { max: 20, timeWindow: '1 minute' }
+// How far back a ban's "hide recent comments" reaches.
+const HIDE_RECENT_SECONDS = 7 * 86400
 
 function rateLimitKey (request: FastifyRequest): string {
   const uid = request.session.userId
@@ -55,6 +57,22 @@ export default async function commentsRoutes (app: FastifyInstance, opts: { conf
       page,
       lastChangedAt: rows.reduce((m, c) => Math.max(m, c.created_at, c.edited_at ?? 0), 0)
     }
+  })
+
+  // 禁止发言/禁止访问 with "also hide this member's recent comments": the last 7 days of their
+  // visible comments become deleted (soft, rows kept), inside the ban's transaction, counts adjusted.
+  app.banHooks.add('comments', async (event, trx) => {
+    if (!event.hideRecentContent) return undefined
+    const since = event.at - HIDE_RECENT_SECONDS
+    const rows = await trx('comments').where({ author_id: event.userId, status: 'visible' }).andWhere('created_at', '>=', since)
+      .select<Array<{ id: number, article_id: number }>>('id', 'article_id')
+    const perArticle = new Map<number, number>()
+    for (const r of rows) perArticle.set(r.article_id, (perArticle.get(r.article_id) ?? 0) + 1)
+    for (const [articleId, n] of [...perArticle].sort((a, b) => a[0] - b[0])) {
+      await trx('articles').where({ id: articleId }).update({ comment_count: trx.raw('comment_count - ?', [n]) })
+    }
+    if (rows.length > 0) await trx('comments').whereIn('id', rows.map((r) => r.id)).update({ status: 'deleted', edited_at: event.at, edited_by: event.moderatorId })
+    return { hiddenComments: rows.length }
   })
 
   app.memberProfiles.addProvider({

@@ -127,7 +127,9 @@ export default async function membersRoutes (app: FastifyInstance, opts: { confi
   app.get<{ Params: { uid: string } }>('/user/:uid', async (request, reply) => {
     const profile = await app.memberProfiles.get(parseId(request.params.uid))
     if (profile === null) throw notFound('抱歉，您指定的用户空间不存在')
-    return await reply.render('members/profile.njk', { profile, flash: request.user?.id === profile.id ? takeFlash(request) : null })
+    // The moderation links show only to someone the permission module lets ban this member.
+    const canBan = app.can(request.user, { action: 'ban', target: { id: profile.id, role: profile.role } })
+    return await reply.render('members/profile.njk', { profile, canBan, flash: request.user?.id === profile.id ? takeFlash(request) : null })
   })
 
   // /home.php belongs to the legacy-URL plugin (other features answer other home.php forms).
