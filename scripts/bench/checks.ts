@@ -17,5 +17,19 @@ export const CHECKS: BenchCheck[] = [
       const n = Number(drift?.n ?? 0)
       return n === 0 ? null : `${n} articles drift`
     }
+  },
+  {
+    name: 'articles.react_* equal reaction rows',
+    async run (db) {
+      let drifted = 0
+      for (const key of ['luguo', 'leiren', 'woshou', 'xianhua', 'jidan']) {
+        const row = await db('articles as a')
+          .leftJoin(db('reactions').where('kind', key).groupBy('article_id').select('article_id', db.raw('count(*) as n')).as('r'), 'r.article_id', 'a.id')
+          .whereRaw('?? <> coalesce(r.n, 0)', [`a.react_${key}`])
+          .count<{ n: number | string }>({ n: '*' }).first()
+        drifted += Number(row?.n ?? 0)
+      }
+      return drifted === 0 ? null : `${drifted} counters drift`
+    }
   }
 ]

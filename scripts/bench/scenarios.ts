@@ -94,5 +94,40 @@ export const SCENARIOS: Scenario[] = [
         }
       }
     }
+  },
+  {
+    name: 'reaction post',
+    kind: 'write',
+    async prepare ({ db, members }) {
+      if (members.length === 0) return 'no logged-in members'
+      const articles = await db('articles').where('status', 'published').orderBy('id', 'desc').limit(200).select<Array<{ id: number, author_id: number }>>('id', 'author_id')
+      if (articles.length === 0) return 'no articles'
+      const kinds = ['luguo', 'leiren', 'woshou', 'xianhua', 'jidan']
+      // Request n: member n % M on article floor(n / M): every (member, article) pair once until they run out.
+      return (n) => {
+        const member = members[n % members.length] as MemberSession
+        const article = articles[Math.floor(n / members.length) % articles.length] as { id: number }
+        return {
+          method: 'POST',
+          path: `/article/${article.id}/react`,
+          headers: browserHeaders({ cookie: member.cookie, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }),
+          body: new URLSearchParams({ _csrf: member.csrf, kind: kinds[n % kinds.length] ?? 'luguo' }).toString()
+        }
+      }
+    }
+  },
+  {
+    name: 'darkroom',
+    kind: 'read',
+    async prepare () { return () => ({ method: 'GET', path: '/darkroom', headers: browserHeaders() }) }
+  },
+  {
+    name: 'archiver article page',
+    kind: 'read',
+    async prepare ({ db }) {
+      const id = await hotArticleId(db)
+      if (id === null) return 'no articles'
+      return () => ({ method: 'GET', path: `/archiver/aid-${id}.html`, headers: browserHeaders() })
+    }
   }
 ]
