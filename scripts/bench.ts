@@ -271,7 +271,7 @@ async function main (): Promise<void> {
               const h = await measure(`http://127.0.0.1:${HELLO_PORT}/`, flags.connections, flags.duration, null)
               for (const { scenario, make } of prepared) {
                 const m = await measure(base, flags.connections, flags.duration, make)
-                if (scenario.name === 'guest article page' || scenario.name === 'member article page') articleViews += m.sent
+                if (scenario.viewsHotArticle === true) articleViews += m.sent
                 let row = byName.get(scenario.name)
                 if (row === undefined) {
                   row = { config, scenario, runs: [], hello: [] }
