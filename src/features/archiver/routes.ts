@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { parseId, HttpError, notFound } from '../../lib/http-errors'
 import { pagerNumbers, parsePageParam, type Page } from '../../lib/pagination'
 import { isCrawler, userAgentOf } from '../../lib/visitor'
+import { MicroCache } from '../../lib/micro-cache'
 import { portalService, ARTICLE_NOT_FOUND, CATEGORY_NOT_FOUND } from '../portal/service'
 
 /**
@@ -62,6 +63,26 @@ export default async function archiverRoutes (app: FastifyInstance, opts: { cach
     return false
   }
 
+  interface TextPage { tag: string, lastModified: number, template: string, data: () => Record<string, unknown> }
+  interface CachedTextPage { tag: string, lastModified: number, html: string }
+  // Guests' Archiver pages are reused for a second, like the full site's (crawlers come in bursts).
+  const guestPages = new MicroCache<CachedTextPage>(opts.cacheMs ?? 1000)
+
+  /** Validators, then a 304 or the page: from the micro-cache for guests when it is fresh. */
+  async function serve (request: FastifyRequest, reply: FastifyReply, load: () => Promise<TextPage>): Promise<FastifyReply> {
+    const guest = request.user === null
+    const cached = guest ? guestPages.get(request.url, app.clock.nowMs()) : undefined
+    if (cached !== undefined) {
+      if (notModified(request, reply, cached.tag, cached.lastModified)) return await reply.code(304).send()
+      return await reply.type('text/html; charset=utf-8').send(cached.html)
+    }
+    const page = await load()
+    if (notModified(request, reply, page.tag, page.lastModified)) return await reply.code(304).send()
+    const rendered = await reply.renderPage(page.template, page.data())
+    if (guest && !rendered.personal) guestPages.set(request.url, { tag: page.tag, lastModified: page.lastModified, html: rendered.html }, app.clock.nowMs())
+    return await reply.type('text/html; charset=utf-8').send(rendered.html)
+  }
+
   async function send (reply: FastifyReply, template: string, data: Record<string, unknown>): Promise<FastifyReply> {
     const page = await reply.renderPage(template, data)
     return await reply.type('text/html; charset=utf-8').send(page.html)
@@ -91,19 +112,24 @@ export default async function archiverRoutes (app: FastifyInstance, opts: { cach
     const id = parseId(request.params.id, CATEGORY_NOT_FOUND)
     const requested = parsePageParam(request.query.page)
     if (!await gate(request, reply, withPage(`/category/${id}`, requested))) return reply
-    const list = await portal.articleList(id, requested, ARTICLES_PER_PAGE)
-    const newest = list.articles.reduce((m, a) => Math.max(m, a.published_at), 0)
-    const tag = `c${id}-${list.page.page}-${list.page.total}-${list.articles.map((a) => `${a.id}.${a.comment_count}`).join('_')}`
-    if (notModified(request, reply, tag, newest)) return await reply.code(304).send()
-    const path: Crumb[] = list.path.map((c, i) => i === list.path.length - 1 ? { label: c.name } : { label: c.name, url: `/archiver/cid-${c.id}.html` })
-    return await send(reply, 'archiver/category.njk', {
-      category: list.category,
-      articles: list.articles,
-      startAt: list.page.offset + 1,
-      pager: pagerFor(list.page, `/archiver/cid-${id}.html`),
-      path,
-      fullUrl: withPage(`/category/${id}`, list.page.page),
-      fullTitle: list.category.name
+    return await serve(request, reply, async () => {
+      const list = await portal.articleList(id, requested, ARTICLES_PER_PAGE)
+      const newest = list.articles.reduce((m, a) => Math.max(m, a.published_at), 0)
+      const path: Crumb[] = list.path.map((c, i) => i === list.path.length - 1 ? { label: c.name } : { label: c.name, url: `/archiver/cid-${c.id}.html` })
+      return {
+        tag: `c${id}-${list.page.page}-${list.page.total}-${list.articles.map((a) => `${a.id}.${a.comment_count}`).join('_')}`,
+        lastModified: newest,
+        template: 'archiver/category.njk',
+        data: () => ({
+          category: list.category,
+          articles: list.articles,
+          startAt: list.page.offset + 1,
+          pager: pagerFor(list.page, `/archiver/cid-${id}.html`),
+          path,
+          fullUrl: withPage(`/category/${id}`, list.page.page),
+          fullTitle: list.category.name
+        })
+      }
     })
   })
 
@@ -111,26 +137,37 @@ export default async function archiverRoutes (app: FastifyInstance, opts: { cach
     const id = parseId(request.params.id, ARTICLE_NOT_FOUND)
     const requested = parsePageParam(request.query.page)
     if (!await gate(request, reply, withPage(`/article/${id}`, requested))) return reply
-    const { article, textHtml, categoryPath } = await portal.articleAsText(id)
-    await app.viewCounts.countView('article', id, request)
-    const reactions = REACTIONS.map((r) => ({ name: r.name, count: article[`react_${r.key}`] }))
-    const comments = await app.archiverComments.page(article, requested, COMMENTS_PER_PAGE)
-    const lastModified = Math.max(article.updated_at, comments.lastChangedAt)
-    const tag = `a${id}-${article.updated_at}-${comments.page.page}-${comments.page.total}-${reactions.map((r) => r.count).join('.')}-${comments.lastChangedAt}`
-    if (notModified(request, reply, tag, lastModified)) return await reply.code(304).send()
-    const path: Crumb[] = [
-      ...categoryPath.map((c) => ({ label: c.name, url: `/archiver/cid-${c.id}.html` })),
-      { label: article.title }
-    ]
-    return await send(reply, 'archiver/article.njk', {
-      article,
-      bodyHtml: textHtml,
-      reactions,
-      comments: comments.rows,
-      pager: pagerFor(comments.page, `/archiver/aid-${id}.html`),
-      path,
-      fullUrl: comments.page.page > 1 ? `/article/${id}/comments?page=${comments.page.page}` : `/article/${id}`,
-      fullTitle: article.title
+    let counted = false
+    const countOnce = async (): Promise<void> => {
+      if (!counted) await app.viewCounts.countView('article', id, request)
+      counted = true
+    }
+    // A cached copy exists only for an article that exists: count before serving it.
+    if (request.user === null && guestPages.get(request.url, app.clock.nowMs()) !== undefined) await countOnce()
+    return await serve(request, reply, async () => {
+      const { article, textHtml, categoryPath } = await portal.articleAsText(id)
+      await countOnce()
+      const reactions = REACTIONS.map((r) => ({ name: r.name, count: article[`react_${r.key}`] }))
+      const comments = await app.archiverComments.page(article, requested, COMMENTS_PER_PAGE)
+      const path: Crumb[] = [
+        ...categoryPath.map((c) => ({ label: c.name, url: `/archiver/cid-${c.id}.html` })),
+        { label: article.title }
+      ]
+      return {
+        tag: `a${id}-${article.updated_at}-${comments.page.page}-${comments.page.total}-${reactions.map((r) => r.count).join('.')}-${comments.lastChangedAt}`,
+        lastModified: Math.max(article.updated_at, comments.lastChangedAt),
+        template: 'archiver/article.njk',
+        data: () => ({
+          article,
+          bodyHtml: textHtml,
+          reactions,
+          comments: comments.rows,
+          pager: pagerFor(comments.page, `/archiver/aid-${id}.html`),
+          path,
+          fullUrl: comments.page.page > 1 ? `/article/${id}/comments?page=${comments.page.page}` : `/article/${id}`,
+          fullTitle: article.title
+        })
+      }
     })
   })
 
