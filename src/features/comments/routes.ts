@@ -71,7 +71,8 @@ export default async function commentsRoutes (app: FastifyInstance, opts: { conf
     for (const [articleId, n] of [...perArticle].sort((a, b) => a[0] - b[0])) {
       await trx('articles').where({ id: articleId }).update({ comment_count: trx.raw('comment_count - ?', [n]) })
     }
-    if (rows.length > 0) await trx('comments').whereIn('id', rows.map((r) => r.id)).update({ status: 'deleted', edited_at: event.at, edited_by: event.moderatorId })
+    if (rows.length === 0) return undefined // nothing to report in the audit row
+    await trx('comments').whereIn('id', rows.map((r) => r.id)).update({ status: 'deleted', edited_at: event.at, edited_by: event.moderatorId })
     return { hiddenComments: rows.length }
   })
 
