@@ -17,6 +17,7 @@ import membersRoutes from './features/members/routes'
 import viewCountsPlugin from './plugins/view-counts'
 import articleSectionsPlugin from './features/portal/sections'
 import portalRoutes from './features/portal/routes'
+import forumRoutes from './features/forum/routes'
 
 export interface BuildOptions {
   /** Defaults to the system clock; tests pass a ManualClock. */
@@ -64,6 +65,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   // Features: each a plugin in src/features/<feature>/.
   await app.register(membersRoutes)
   await app.register(portalRoutes)
+  await app.register(forumRoutes, { config })
 
   return app
 }

@@ -17,7 +17,9 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
 
   app.get<PageQuery>('/', async (request, reply) => {
     const { newest, page, hot, tree } = await portal.home(parsePageParam(request.query.page), app.clock.now())
+    const sections = await app.homeSections.load({ request })
     return await reply.render('portal/home.njk', {
+      ...sections,
       navActive: 'portal', newest, hot, categories: tree.roots, categoryNames: Object.fromEntries(tree.roots.flatMap((r) => [r, ...r.children]).map((c) => [c.id, c.name])),
       pager: pagerFor(page, '/')
     })
