@@ -3,6 +3,7 @@ import { createKnex, migrationConfig } from '../src/db/knex'
 import type { Knex } from 'knex'
 import { seedDemo } from '../src/db/demo-seed'
 import { memberCommands } from '../src/features/members/cli'
+import { forumCommands } from '../src/features/forum/cli'
 
 /**
  * `npm run cli -- <command> [--flag value ...]`. Each feature exports its commands
@@ -48,7 +49,7 @@ const coreCommands: Record<string, CliCommand> = {
   }
 }
 
-const COMMANDS: Record<string, CliCommand> = { ...coreCommands, ...memberCommands }
+const COMMANDS: Record<string, CliCommand> = { ...coreCommands, ...memberCommands, ...forumCommands }
 
 export function parseFlags (args: readonly string[]): CliFlags {
   const flags: Record<string, string | true> = {}
