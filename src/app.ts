@@ -18,6 +18,7 @@ import viewCountsPlugin from './plugins/view-counts'
 import articleSectionsPlugin from './features/portal/sections'
 import portalRoutes from './features/portal/routes'
 import forumRoutes from './features/forum/routes'
+import adminWordsRoutes from './features/admin/words-routes'
 
 export interface BuildOptions {
   /** Defaults to the system clock; tests pass a ManualClock. */
@@ -66,6 +67,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(membersRoutes)
   await app.register(portalRoutes)
   await app.register(forumRoutes, { config })
+  await app.register(adminWordsRoutes)
 
   return app
 }

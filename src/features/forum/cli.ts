@@ -1,5 +1,5 @@
 import type { CliCommand } from '../../../scripts/cli'
-import { permissionOnlyContribution } from './contribution'
+import { antiAbuseFor } from '../antiabuse/service'
 import { forumService } from './service'
 
 /** Forum commands of `npm run cli`. */
@@ -7,8 +7,7 @@ export const forumCommands: Record<string, CliCommand> = {
   'forum:reconcile': {
     summary: 'recompute every board\'s and thread\'s counters (threads, posts, 今日, replies, last post) from the posts',
     async run ({ knex, config }) {
-      // Reconcile writes no posts, so the contribution check is never called.
-      const forum = forumService({ db: knex, timeZone: config.siteTimezone, checkContribution: permissionOnlyContribution })
+      const forum = forumService({ db: knex, timeZone: config.siteTimezone, antiAbuse: antiAbuseFor(knex) })
       const { threads, boards } = await forum.reconcile(Math.floor(Date.now() / 1000))
       console.log(`reconciled ${threads} threads and ${boards} boards`)
       return 0

@@ -1,17 +1,20 @@
 import type { Knex } from 'knex'
-import { can, type AuthUser } from '../../lib/permissions'
-import { forbidden } from '../../lib/http-errors'
+import type { AuthUser } from '../../lib/permissions'
 
 /**
- * The shape of the anti-abuse entry point the forum calls for every new thread and reply, inside
- * the write's transaction: it may throw an HttpError (flood, ban, blocked word) or answer whether
- * the contribution shows at once or waits for review, with the (possibly word-replaced) text.
+ * What the forum needs from the anti-abuse module (src/features/antiabuse): its `checkContribution`
+ * runs for every new thread and reply inside the write's transaction (bans, flood control, new-member
+ * rules, 屏蔽词) and may throw an HttpError; `scanWords` runs the word list alone over an edit, which
+ * must not take a flood slot. Declared here as plain function types so the service can be tested
+ * with stand-ins and the CLI can build a service without the anti-abuse cache.
  */
 export interface ContributionInput {
   user: AuthUser
   text: string
   now: number
   trx: Knex.Transaction
+  /** 帖子 or 回复, for the refusal messages. */
+  noun?: string
 }
 
 export interface ContributionResult {
@@ -21,11 +24,5 @@ export interface ContributionResult {
 
 export type ContributionCheck = (input: ContributionInput) => Promise<ContributionResult>
 
-/**
- * Stand-in until the anti-abuse module is merged: only the ban rule (`can write`); lengths are
- * checked by the forum service before this runs.
- */
-export const permissionOnlyContribution: ContributionCheck = async ({ user, text, now }) => {
-  if (!can(user, { action: 'write' }, now)) throw forbidden('抱歉，您已被禁止发言')
-  return { status: 'visible', text }
-}
+export interface WordScanResult { blocked: string[], moderated: string[], text: string }
+export type WordScan = (text: string) => Promise<WordScanResult>

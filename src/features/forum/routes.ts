@@ -5,7 +5,7 @@ import { renderMarkdown } from '../../lib/markdown'
 import type { AuthUser } from '../../lib/permissions'
 import type { AppConfig } from '../../config'
 import { pagerFor } from '../portal/routes'
-import { permissionOnlyContribution } from './contribution'
+import { antiAbuseFor } from '../antiabuse/service'
 import { cleanBody, cleanTitle, forumService, messages, type Board, type ModerationContext } from './service'
 
 /** Forum pages: index, boards, threads, posting, editing, moderator actions, Discuz's legacy URLs. */
@@ -29,7 +29,8 @@ export default async function forumRoutes (app: FastifyInstance, opts: { config:
     db: app.db,
     dbRead: app.dbRead,
     timeZone: opts.config.siteTimezone,
-    checkContribution: permissionOnlyContribution
+    // The same anti-abuse instance (and word-list cache) as comments: one set of rules for all member content.
+    antiAbuse: antiAbuseFor(app.db)
   })
   app.viewCounts.registerKind('thread', 'threads')
   app.homeSections.add('latestThreads', async ({ request }) => await forum.latestThreads(request.user, app.clock.now()))
@@ -144,6 +145,13 @@ export default async function forumRoutes (app: FastifyInstance, opts: { config:
     const result = await forum.deletePost(moderation(request, user), parseId(request.params.pid, messages.postNotFound))
     if (result.threadDeleted) return await reply.redirect(`/forum/${result.boardId}`, 303)
     return await reply.redirect(`/thread/${result.threadId}?page=${Math.ceil(result.position / 10)}#post-${parseId(request.params.pid)}`, 303)
+  })
+
+  app.post<{ Params: { pid: string } }>('/post/:pid/approve', async (request, reply) => {
+    const user = app.requirePermission(request, { action: 'moderate' })
+    const pid = parseId(request.params.pid, messages.postNotFound)
+    const approved = await forum.approvePost(moderation(request, user), pid)
+    return await reply.redirect(`/thread/${approved.threadId}?page=${Math.ceil(approved.position / 10)}#post-${pid}`, 303)
   })
 
   // Moderator actions: plain POST forms on the thread page; each is audited by the service.

@@ -6,7 +6,7 @@ import { paginate, type Page } from '../../lib/pagination'
 import { can, isStaff, type AuthUser } from '../../lib/permissions'
 import { formatDateTime, startOfSiteDay } from '../../lib/dates'
 import { auditLog } from '../moderation/audit'
-import type { ContributionCheck } from './contribution'
+import type { ContributionCheck, WordScan } from './contribution'
 import { forumRepository, type BoardRow, type LatestThreadRow, type PostRow, type ThreadRow } from './repository'
 
 /** Forum rules: who sees which board and thread, posting, floors, counters, moderation. No Fastify types here. */
@@ -23,7 +23,9 @@ export const messages = {
   groupNoThreads: '抱歉，分区下不能直接发帖，请选择一个版块',
   moveSameBoard: '主题已在该版块中',
   moveBadBoard: '请选择要移动到的版块',
-  firstPostHasReplies: '主题已有回复，不能删除，请联系版主'
+  firstPostHasReplies: '主题已有回复，不能删除，请联系版主',
+  blockedWord: '您的帖子包含不允许的词语',
+  threadNotApproved: '请先审核该主题的楼主帖'
 } as const
 
 export const THREADS_PER_PAGE = 20
@@ -155,7 +157,8 @@ export interface ForumServiceOptions {
   /** Replica for guest reads, when there is one. */
   dbRead?: Knex
   timeZone: string
-  checkContribution: ContributionCheck
+  /** The anti-abuse module (antiAbuseFor(db)), or a stand-in with the same two functions. */
+  antiAbuse: { checkContribution: ContributionCheck, scanWords: WordScan }
 }
 
 export interface ModerationContext { actor: AuthUser, now: number, requestId?: string, reason?: string }
@@ -193,7 +196,8 @@ export function cleanBody (raw: unknown): string {
 }
 
 export function forumService (options: ForumServiceOptions) {
-  const { db, timeZone, checkContribution } = options
+  const { db, timeZone } = options
+  const checkContribution: ContributionCheck = async (input) => await options.antiAbuse.checkContribution(input)
   const dbRead = options.dbRead ?? db
   const repo = forumRepository(db)
   const readRepo = forumRepository(dbRead)
@@ -332,7 +336,7 @@ export function forumService (options: ForumServiceOptions) {
         if (board === null || !tree.visibleTo(user, boardId)) throw notFound(messages.boardNotFound)
         if (board.isGroup) throw badRequest(messages.groupNoThreads)
         // The title cannot hold a newline, so the checked text splits back at the first one.
-        const checked = await checkContribution({ user, text: `${title}\n${body}`, now, trx })
+        const checked = await checkContribution({ user, text: `${title}\n${body}`, now, trx, noun: '帖子' })
         const cut = checked.text.indexOf('\n')
         const finalTitle = cut < 0 ? title : checked.text.slice(0, cut)
         const finalBody = cut < 0 ? body : checked.text.slice(cut + 1)
@@ -353,7 +357,7 @@ export function forumService (options: ForumServiceOptions) {
         const { thread } = await lockReadableThread(trx, user, threadId, now)
         if (thread.status !== 'visible') throw notFound(messages.threadNotFound)
         if (Boolean(thread.closed) && !isStaff(user)) throw forbidden(messages.closed)
-        const checked = await checkContribution({ user, text: body, now, trx })
+        const checked = await checkContribution({ user, text: body, now, trx, noun: '回复' })
         const position = await repo.takeNextPosition(trx, threadId)
         const postId = await repo.insertPost(trx, { threadId, authorId: user.id, position, body: checked.text, status: checked.status, at: now })
         if (checked.status === 'visible') {
@@ -374,16 +378,68 @@ export function forumService (options: ForumServiceOptions) {
       return { post, thread, boardPath: tree.path(thread.board_id) }
     },
 
-    async editPost (user: AuthUser, postId: number, input: { title?: unknown, body: unknown }, now: number): Promise<{ threadId: number, position: number }> {
+    /**
+     * Edits a post (and the thread title on 楼主). Edits take no flood slot, but the word list applies:
+     * a blocked word refuses the edit, replace words are replaced, and a word that needs review sends a
+     * member's visible post back to review (off the counters until approved).
+     */
+    async editPost (user: AuthUser, postId: number, input: { title?: unknown, body: unknown }, now: number): Promise<{ threadId: number, position: number, status: PostRow['status'] }> {
       const body = cleanBody(input.body)
       return await db.transaction(async (trx) => {
         const post = await repo.findPost(postId, trx)
         if (post === null || post.status === 'deleted') throw notFound(messages.postNotFound)
-        await lockReadableThread(trx, user, post.thread_id, now)
+        const { thread } = await lockReadableThread(trx, user, post.thread_id, now)
         if (!can(user, { action: 'edit-own', resource: { authorId: post.author_id } }, now)) throw forbidden()
-        if (post.position === 1 && input.title !== undefined) await repo.updateThread(trx, post.thread_id, { title: cleanTitle(input.title) })
-        await repo.updatePost(trx, postId, { body, edited_at: now })
-        return { threadId: post.thread_id, position: post.position }
+        const title = post.position === 1 && input.title !== undefined ? cleanTitle(input.title) : null
+        const scan = await options.antiAbuse.scanWords(title === null ? body : `${title}\n${body}`)
+        if (scan.blocked.length > 0) throw badRequest(messages.blockedWord)
+        const cut = title === null ? -1 : scan.text.indexOf('\n')
+        const finalTitle = title === null ? null : (cut < 0 ? title : scan.text.slice(0, cut))
+        const finalBody = title === null ? scan.text : (cut < 0 ? body : scan.text.slice(cut + 1))
+        let status = post.status
+        if (scan.moderated.length > 0 && !isStaff(user) && post.status === 'visible') {
+          status = 'pending'
+          if (post.position === 1) {
+            if (thread.status === 'visible') await uncountThread(trx, thread)
+            await repo.updateThread(trx, thread.id, { status: 'pending' })
+          } else if (thread.status === 'visible') {
+            await repo.uncountReply(trx, thread.id)
+            await repo.uncountOnBoard(trx, thread.board_id, 0, 1)
+            await repo.uncountUserPosts(trx, post.author_id, 1)
+          }
+        }
+        if (finalTitle !== null) await repo.updateThread(trx, post.thread_id, { title: finalTitle })
+        await repo.updatePost(trx, postId, { body: finalBody, edited_at: now, status })
+        if (status !== post.status) {
+          await repo.refreshThreadLast(trx, thread.id)
+          await repo.refreshBoardLast(trx, thread.board_id)
+        }
+        return { threadId: post.thread_id, position: post.position, status }
+      })
+    },
+
+    /** A moderator approves a post waiting for review (楼主 approves its thread too); it joins the counters now. */
+    async approvePost (ctx: ModerationContext, postId: number): Promise<{ threadId: number, position: number }> {
+      if (!can(ctx.actor, { action: 'moderate' }, ctx.now)) throw forbidden()
+      return await db.transaction(async (trx) => {
+        const post = await repo.findPost(postId, trx)
+        if (post === null || post.status !== 'pending') throw notFound(messages.postNotFound)
+        const { thread } = await lockReadableThread(trx, ctx.actor, post.thread_id, ctx.now)
+        const opensThread = post.position === 1
+        if (!opensThread && thread.status !== 'visible') throw badRequest(messages.threadNotApproved)
+        await repo.updatePost(trx, post.id, { status: 'visible' })
+        if (opensThread) await repo.updateThread(trx, thread.id, { status: 'visible' })
+        await repo.countVisiblePost(trx, {
+          boardId: thread.board_id, threadId: thread.id, postId: post.id, authorId: post.author_id, authorName: post.author_name, at: post.created_at, today: today(ctx.now), opensThread
+        })
+        // The approved post may be older than the newest ones: take the "last post" columns from the data.
+        await repo.refreshThreadLast(trx, thread.id)
+        await repo.refreshBoardLast(trx, thread.board_id)
+        await audit.record({
+          actorId: ctx.actor.id, action: 'post_approve', targetType: 'post', targetId: post.id, targetUserId: post.author_id,
+          reason: ctx.reason, before: { status: 'pending' }, after: { status: 'visible' }, requestId: ctx.requestId, at: ctx.now
+        }, trx)
+        return { threadId: thread.id, position: post.position }
       })
     },
 

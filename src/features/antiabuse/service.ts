@@ -1,0 +1,201 @@
+import type { Knex } from 'knex'
+import { badRequest, forbidden, notFound, tooManyRequests } from '../../lib/http-errors'
+import { paginate, type Page } from '../../lib/pagination'
+import { can, isStaff, type AuthUser } from '../../lib/permissions'
+import { isWordAction, normalizeWord, WordMatcher, type WordAction } from '../../lib/word-filter'
+import { antiAbuseRepository, type WordFilterRow, type WordListSignature } from './repository'
+
+/**
+ * The anti-abuse rules every piece of member content passes through (portal comments, forum
+ * threads and replies): bans, flood control, the new-member rules, and the 屏蔽词 list.
+ * One entry point, `checkContribution`, called inside the caller's transaction just before the
+ * insert. No Fastify types here: the forum and comments services call it directly.
+ */
+
+/** Seconds between two contributions of one member. */
+export const FLOOD_INTERVAL = 15
+/** ...during the first day after registration. */
+export const NEW_MEMBER_FLOOD_INTERVAL = 30
+export const NEW_MEMBER_DAY = 86400
+/** Newly registered members may not post at all for this long. */
+export const NEW_MEMBER_SILENCE = 120
+/** A member's first contributions that contain a link go to review. */
+export const NEW_MEMBER_LINK_REVIEW_COUNT = 3
+/** How long an instance trusts its cached word list before checking the table's signature. */
+export const WORD_CACHE_TTL_MS = 5000
+
+export const messages = {
+  banned: '抱歉，您已被禁止发言',
+  newMemberSilence: `新注册用户在 ${NEW_MEMBER_SILENCE / 60} 分钟内不能发言`,
+  flood: (seconds: number) => `您两次发表间隔少于 ${seconds} 秒，请稍候再发表`,
+  blockedWord: (noun: string) => `您的${noun}包含不允许的词语`,
+  wordEmpty: '请输入要屏蔽的词语',
+  wordTooLong: '屏蔽词不能超过 100 个字符',
+  replacementTooLong: '替换内容不能超过 100 个字符',
+  wordAction: '请选择处理方式',
+  wordNotFound: '该屏蔽词不存在'
+} as const
+
+export type ContributionStatus = 'visible' | 'pending'
+
+export interface ContributionInput {
+  /** The member posting, or null for a guest (guests skip flood control and always go to review). */
+  user: AuthUser | null
+  /** The source text as typed (title and body joined, for a thread). */
+  text: string
+  now: number
+  /** The caller's transaction: the posting slot is taken in it, so a post that fails later gives it back. */
+  trx: Knex.Transaction
+  /** What the user is posting, for messages: 评论 (default), 帖子, 回复. */
+  noun?: string
+}
+
+export interface ContributionVerdict {
+  status: ContributionStatus
+  /** The text to store: the input with 'replace' words replaced. */
+  text: string
+  /** Why it goes to review (empty when visible): 'guest', 'word', 'new-member-link'. */
+  reasons: string[]
+}
+
+export interface AntiAbuseOptions {
+  /** Defaults to WORD_CACHE_TTL_MS; tests shorten it to see another instance's change. */
+  wordCacheTtlMs?: number
+  /** Milliseconds clock for the cache TTL (defaults to Date.now). */
+  nowMs?: () => number
+}
+
+const LINK_PATTERN = /(?:https?:\/\/|www\.)\S|\b[a-z0-9-]+\.(?:com|net|org|cn|info|top|xyz|cc|io|me|tk|vip|shop|site|club)(?:\/|\b)/i
+
+/** True when the text contains something a reader could follow as a link (after full-width folding). */
+export function containsLink (text: string): boolean {
+  return LINK_PATTERN.test(text.normalize('NFKC'))
+}
+
+/** The flood interval for a member at `now`, or a refusal when they registered moments ago. */
+export function floodIntervalFor (user: Pick<AuthUser, 'createdAt'>, now: number): number {
+  const age = now - user.createdAt
+  if (age < NEW_MEMBER_SILENCE) throw forbidden(messages.newMemberSilence)
+  return age < NEW_MEMBER_DAY ? NEW_MEMBER_FLOOD_INTERVAL : FLOOD_INTERVAL
+}
+
+export function antiAbuseService (db: Knex, options: AntiAbuseOptions = {}) {
+  const repo = antiAbuseRepository(db)
+  const ttl = options.wordCacheTtlMs ?? WORD_CACHE_TTL_MS
+  const nowMs = options.nowMs ?? (() => Date.now())
+  let matcher: WordMatcher | null = null
+  let signature: WordListSignature | null = null
+  let checkedAt = 0
+  let building: Promise<WordMatcher> | null = null
+
+  function sameSignature (a: WordListSignature | null, b: WordListSignature): boolean {
+    return a !== null && a.count === b.count && a.maxId === b.maxId && a.maxUpdatedAt === b.maxUpdatedAt
+  }
+
+  /** The cached matcher; rebuilt when this instance changed the list or the table's signature moved. */
+  // Inside a posting transaction the list is read through it: on SQLite the pool has one connection.
+  async function currentMatcher (trx?: Knex.Transaction): Promise<WordMatcher> {
+    if (matcher !== null && nowMs() - checkedAt < ttl) return matcher
+    building ??= (async () => {
+      try {
+        const latest = await repo.wordListSignature(trx)
+        if (matcher === null || !sameSignature(signature, latest)) {
+          const rows = await repo.listWords(trx)
+          matcher = new WordMatcher(rows.map((r) => ({ word: r.word, action: r.action, replacement: r.replacement })))
+          signature = latest
+        }
+        checkedAt = nowMs()
+        return matcher
+      } finally {
+        building = null
+      }
+    })()
+    return await building
+  }
+
+  function invalidate (): void {
+    matcher = null
+    signature = null
+  }
+
+  return {
+    /**
+     * Decides whether a contribution may be posted and how: throws an HttpError with the Chinese
+     * reason when refused, else says whether it is visible at once or waits for review, and gives
+     * the text to store. Takes the member's flood slot last, so a refusal for another reason does
+     * not use it up.
+     */
+    async checkContribution (input: ContributionInput): Promise<ContributionVerdict> {
+      const { user, now, trx } = input
+      const noun = input.noun ?? '评论'
+      const reasons: string[] = []
+      if (user !== null && !can(user, { action: 'write' }, now)) throw forbidden(messages.banned)
+      const interval = user === null ? 0 : floodIntervalFor(user, now)
+
+      const scan = (await currentMatcher(trx)).scan(input.text)
+      if (scan.blocked.length > 0) throw badRequest(messages.blockedWord(noun))
+      if (scan.moderated.length > 0) reasons.push('word')
+      if (user === null) reasons.push('guest')
+
+      if (user !== null) {
+        const before = await repo.takePostingSlot(user.id, now, interval, trx)
+        if (before === null) throw tooManyRequests(messages.flood(interval))
+        if (!isStaff(user) && before < NEW_MEMBER_LINK_REVIEW_COUNT && containsLink(scan.text)) reasons.push('new-member-link')
+      }
+      // Staff content never waits for review (they are the reviewers), but blocked words still apply.
+      const pending = reasons.length > 0 && !(user !== null && isStaff(user))
+      return { status: pending ? 'pending' : 'visible', text: scan.text, reasons: pending ? reasons : [] }
+    },
+
+    /** Runs only the word list over a text (e.g. to preview, or for an edit that must not take a flood slot). */
+    async scanWords (text: string): Promise<ReturnType<WordMatcher['scan']>> {
+      return (await currentMatcher()).scan(text)
+    },
+
+    words: {
+      /** Newest first, one page for the admin list. */
+      async page (requested: number, perPage = 100): Promise<{ words: WordFilterRow[], page: Page }> {
+        const page = paginate(requested, perPage, await repo.countWords())
+        return { words: await repo.listWordsPage(page.offset, page.perPage), page }
+      },
+
+      async add (input: { word: unknown, action: unknown, replacement?: unknown, by: number | null, now: number }): Promise<void> {
+        const word = typeof input.word === 'string' ? input.word.trim() : ''
+        if (word === '') throw badRequest(messages.wordEmpty)
+        if ([...word].length > 100) throw badRequest(messages.wordTooLong)
+        const key = normalizeWord(word)
+        if (key === '') throw badRequest(messages.wordEmpty)
+        if (!isWordAction(input.action)) throw badRequest(messages.wordAction)
+        const action: WordAction = input.action
+        const rawReplacement = typeof input.replacement === 'string' ? input.replacement : ''
+        const replacement = rawReplacement === '' ? '**' : rawReplacement
+        if ([...replacement].length > 100) throw badRequest(messages.replacementTooLong)
+        await repo.upsertWord({ word, key: key.slice(0, 100), action, replacement, by: input.by, at: input.now })
+        invalidate()
+      },
+
+      async remove (id: number): Promise<void> {
+        if (!await repo.deleteWord(id)) throw notFound(messages.wordNotFound)
+        invalidate()
+      }
+    }
+  }
+}
+
+export type AntiAbuse = ReturnType<typeof antiAbuseService>
+
+const shared = new WeakMap<Knex, AntiAbuse>()
+
+/**
+ * The process-wide anti-abuse service for a database: one cached matcher per Knex handle, shared
+ * by every feature, so an admin's change seen by one feature is seen by all in this process.
+ */
+export function antiAbuseFor (db: Knex): AntiAbuse {
+  let service = shared.get(db)
+  if (service === undefined) {
+    service = antiAbuseService(db)
+    shared.set(db, service)
+  }
+  return service
+}
+
