@@ -81,6 +81,16 @@ function minus (db: Knex, column: string, n: number): Knex.Raw {
   return db.raw('CASE WHEN ?? >= ? THEN ?? - ? ELSE 0 END', [column, n, column, n])
 }
 
+/**
+ * Writers lock the one row they change (MySQL; SQLite serialises writers anyway). A separate
+ * statement, not FOR UPDATE on the join that reads it: that would also lock the author's users row,
+ * and two members replying to each other's threads could then deadlock with the flood UPDATE.
+ */
+async function lockRow (trx: Knex.Transaction, table: 'threads' | 'posts', id: number): Promise<void> {
+  if (trx.client.config.client !== 'mysql2') return
+  await trx(table).where({ id }).forUpdate().first('id')
+}
+
 /** The numbers a visible post adds to its thread, board and author. */
 export interface VisiblePostEffect {
   boardId: number
@@ -105,10 +115,8 @@ export function forumRepository (db: Knex) {
     },
 
     async findThread (id: number, trx?: Knex.Transaction): Promise<ThreadRow | null> {
-      const q = (trx ?? db)('threads as t').join('users as u', 'u.id', 't.author_id').where('t.id', id)
-      // Writers lock the thread row (MySQL); SQLite serialises writers anyway.
-      if (trx !== undefined && trx.client.config.client === 'mysql2') void q.forUpdate()
-      const row = await q.first<ThreadRow | undefined>(...THREAD_COLUMNS)
+      if (trx !== undefined) await lockRow(trx, 'threads', id)
+      const row = await (trx ?? db)('threads as t').join('users as u', 'u.id', 't.author_id').where('t.id', id).first<ThreadRow | undefined>(...THREAD_COLUMNS)
       return row ?? null
     },
 
@@ -136,9 +144,8 @@ export function forumRepository (db: Knex) {
     },
 
     async findPost (id: number, trx?: Knex.Transaction): Promise<PostRow | null> {
-      const q = (trx ?? db)('posts as p').join('users as u', 'u.id', 'p.author_id').where('p.id', id)
-      if (trx !== undefined && trx.client.config.client === 'mysql2') void q.forUpdate()
-      const row = await q.first<PostRow | undefined>('p.*', 'u.username as author_name', 'u.role as author_role', 'u.created_at as author_created_at', 'u.post_count as author_post_count')
+      if (trx !== undefined) await lockRow(trx, 'posts', id)
+      const row = await (trx ?? db)('posts as p').join('users as u', 'u.id', 'p.author_id').where('p.id', id).first<PostRow | undefined>('p.*', 'u.username as author_name', 'u.role as author_role', 'u.created_at as author_created_at', 'u.post_count as author_post_count')
       return row ?? null
     },
 
