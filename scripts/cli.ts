@@ -3,6 +3,7 @@ import { createKnex, migrationConfig } from '../src/db/knex'
 import type { Knex } from 'knex'
 import { seedDemo } from '../src/db/demo-seed'
 import { memberCommands } from '../src/features/members/cli'
+import { commentCommands } from '../src/features/comments/cli'
 import { forumCommands } from '../src/features/forum/cli'
 
 /**
@@ -49,7 +50,7 @@ const coreCommands: Record<string, CliCommand> = {
   }
 }
 
-const COMMANDS: Record<string, CliCommand> = { ...coreCommands, ...memberCommands, ...forumCommands }
+const COMMANDS: Record<string, CliCommand> = { ...coreCommands, ...memberCommands, ...commentCommands, ...forumCommands }
 
 export function parseFlags (args: readonly string[]): CliFlags {
   const flags: Record<string, string | true> = {}

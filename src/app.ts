@@ -19,6 +19,7 @@ import articleSectionsPlugin from './features/portal/sections'
 import portalRoutes from './features/portal/routes'
 import forumRoutes from './features/forum/routes'
 import adminWordsRoutes from './features/admin/words-routes'
+import commentsRoutes from './features/comments/routes'
 
 export interface BuildOptions {
   /** Defaults to the system clock; tests pass a ManualClock. */
@@ -68,6 +69,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(portalRoutes)
   await app.register(forumRoutes, { config })
   await app.register(adminWordsRoutes)
+  await app.register(commentsRoutes, { config })
 
   return app
 }

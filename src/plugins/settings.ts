@@ -34,6 +34,8 @@ export const SETTING_DEFAULTS = {
   archiver_redirect: '0',
   guest_comments: '0',
   comment_max_length: '1000',
+  /** '1' keeps commenters' raw IP addresses next to the salted hash (off: only the hash is stored). */
+  comment_store_raw_ip: '0',
   reactions_daily_cap: '50'
 } as const
 

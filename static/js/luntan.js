@@ -2,4 +2,73 @@
 (function () {
   'use strict'
   // Features add their enhancers below, each guarded by the presence of its markup.
+
+  // ---- 快速评论 (comments): Ctrl+Enter, posting in place, 引用, delete confirmation ----
+  document.addEventListener('keydown', function (event) {
+    var target = event.target
+    if (!(target instanceof HTMLTextAreaElement) || target.name !== 'message') return
+    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey) && target.form) {
+      event.preventDefault()
+      if (typeof target.form.requestSubmit === 'function') target.form.requestSubmit()
+      else target.form.submit()
+    }
+  })
+
+  document.addEventListener('click', function (event) {
+    var link = event.target instanceof Element ? event.target.closest('a.comment-quote') : null
+    if (!link) return
+    var textarea = document.getElementById('comment-message')
+    if (!textarea) return // no form here (logged out, comments closed): follow the link
+    event.preventDefault()
+    var quote = link.getAttribute('data-quote') || ''
+    textarea.value = quote + (textarea.value ? '\n' + textarea.value : '')
+    textarea.focus()
+    textarea.setSelectionRange(textarea.value.length, textarea.value.length)
+    textarea.scrollIntoView({ block: 'center' })
+  })
+
+  document.addEventListener('submit', function (event) {
+    var form = event.target
+    if (!(form instanceof HTMLFormElement)) return
+    if (form.classList.contains('comment-delete')) {
+      if (!window.confirm('确定要删除这条评论吗？')) event.preventDefault()
+      return
+    }
+    if (!form.classList.contains('quick-comment-form') || !window.fetch) return
+    event.preventDefault()
+    var box = form.closest('.quick-comment')
+    var errorBox = box ? box.querySelector('.form-error') : null
+    var button = form.querySelector('button[type=submit]')
+    var showError = function (message) {
+      if (!errorBox) { window.alert(message); return }
+      errorBox.textContent = message
+      errorBox.hidden = false
+    }
+    if (button) button.disabled = true
+    fetch(form.action, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { Accept: 'application/json', 'Content-Type': 'application/x-www-form-urlencoded;charset=UTF-8' },
+      body: new URLSearchParams(new FormData(form)).toString()
+    }).then(function (res) {
+      return res.json().then(function (data) { return { ok: res.ok, data: data } })
+    }).then(function (result) {
+      if (!result.ok) { showError(result.data.error || '发表失败，请稍后再试'); return }
+      if (errorBox) { errorBox.hidden = true; errorBox.textContent = '' }
+      var list = form.closest('.comments') ? form.closest('.comments').querySelector('.comment-list') : null
+      if (list && result.data.html) {
+        var empty = list.querySelector('.comment-empty')
+        if (empty) empty.remove()
+        list.insertAdjacentHTML('afterbegin', result.data.html)
+      }
+      if (result.data.message && errorBox) { errorBox.textContent = result.data.message; errorBox.hidden = false }
+      form.elements.message.value = ''
+      var added = document.getElementById('comment-' + result.data.id)
+      if (added) added.scrollIntoView({ block: 'center' })
+    }).catch(function () {
+      showError('网络错误，评论未能发表，请稍后再试')
+    }).then(function () {
+      if (button) button.disabled = false
+    })
+  })
 })()

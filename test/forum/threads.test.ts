@@ -27,7 +27,16 @@ describe.each(dialects)('forum threads and replies on %s', (dialect) => {
   })
 
   const browser = () => t.agent().set('User-Agent', BROWSER)
-  const as = async (u: CreatedUser) => await login(browser(), u.username, u.password)
+  // One logged-in agent per member for the whole file: the login form is rate-limited per IP.
+  const agents = new Map<number, ReturnType<typeof browser>>()
+  const as = async (u: CreatedUser) => {
+    let agent = agents.get(u.id)
+    if (agent === undefined) {
+      agent = await login(browser(), u.username, u.password)
+      agents.set(u.id, agent)
+    }
+    return agent
+  }
   const board = async (id: number): Promise<Counters> => await db.knex('boards').where({ id }).first<Counters>('thread_count', 'post_count', 'today_posts', 'last_thread_id')
   const thread = async (id: number) => await db.knex('threads').where({ id }).first<{ reply_count: number, board_id: number, status: string, pinned: number | boolean, closed: number | boolean, last_poster_name: string, last_position: number }>()
   const postCount = async (u: CreatedUser): Promise<number> => Number((await db.knex('users').where({ id: u.id }).first<{ post_count: number }>('post_count')).post_count)
@@ -112,14 +121,24 @@ describe.each(dialects)('forum threads and replies on %s', (dialect) => {
     const { boardId } = await createGroupWithBoard(db.knex)
     const a = await as(member)
     const tid = await postThread(t, a, boardId, '抢楼')
-    const agents = await Promise.all(Array.from({ length: 8 }, async () => await as(await createUser(db.knex))))
+    const repliers = await Promise.all(Array.from({ length: 8 }, async () => await as(await createUser(db.knex))))
     t.clock.advance(600)
-    const tokens = await Promise.all(agents.map(async (ag) => await pageToken(ag, '/forum')))
-    const results = await Promise.all(agents.map(async (ag, i) => await ag.post(`/thread/${tid}/reply`).type('form').send({ _csrf: tokens[i], body: `抢到了 ${i}` })))
+    const tokens = await Promise.all(repliers.map(async (ag) => await pageToken(ag, '/forum')))
+    const results = await Promise.all(repliers.map(async (ag, i) => await ag.post(`/thread/${tid}/reply`).type('form').send({ _csrf: tokens[i], body: `抢到了 ${i}` })))
     expect(results.map((r) => r.status)).toEqual(Array(8).fill(303))
     const positions = await db.knex('posts').where({ thread_id: tid }).orderBy('position').pluck('position')
     expect(positions.map(Number)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9])
     expect(await thread(tid)).toMatchObject({ reply_count: 8, last_position: 9 })
+  })
+
+  it('opens simultaneous threads in one board without deadlock, every counter exact', async () => {
+    const { boardId } = await createGroupWithBoard(db.knex)
+    const openers = await Promise.all(Array.from({ length: 6 }, async () => await as(await createUser(db.knex))))
+    t.clock.advance(600)
+    const forms = await Promise.all(openers.map(async (ag) => csrfFrom((await ag.get(`/forum/${boardId}/new`).expect(200)).text)))
+    const results = await Promise.all(openers.map(async (ag, i) => await ag.post(`/forum/${boardId}/new`).type('form').send({ _csrf: forms[i], title: `同时发帖 ${i}`, body: '内容' })))
+    expect(results.map((r) => r.status)).toEqual(Array(6).fill(303))
+    expect(await board(boardId)).toMatchObject({ thread_count: 6, post_count: 6, today_posts: 6 })
   })
 
   it('lists a board 20 threads a page, pinned first then by last reply; sub-boards at the top', async () => {

@@ -147,6 +147,19 @@ export function antiAbuseService (db: Knex, options: AntiAbuseOptions = {}) {
       return { status: pending ? 'pending' : 'visible', text: scan.text, reasons: pending ? reasons : [] }
     },
 
+    /**
+     * The rules for an edit of existing content: bans and the word list, but no flood slot
+     * (an edit adds nothing new to the page). `pending` when a 'moderate' word appears (staff excepted).
+     */
+    async checkEdit (input: ContributionInput): Promise<ContributionVerdict> {
+      const { user, now, trx } = input
+      if (user !== null && !can(user, { action: 'write' }, now) && !isStaff(user)) throw forbidden(messages.banned)
+      const scan = (await currentMatcher(trx)).scan(input.text)
+      if (scan.blocked.length > 0) throw badRequest(messages.blockedWord(input.noun ?? '评论'))
+      const pending = scan.moderated.length > 0 && !(user !== null && isStaff(user))
+      return { status: pending ? 'pending' : 'visible', text: scan.text, reasons: pending ? ['word'] : [] }
+    },
+
     /** Runs only the word list over a text (e.g. to preview, or for an edit that must not take a flood slot). */
     async scanWords (text: string): Promise<ReturnType<WordMatcher['scan']>> {
       return (await currentMatcher()).scan(text)

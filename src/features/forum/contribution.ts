@@ -4,8 +4,8 @@ import type { AuthUser } from '../../lib/permissions'
 /**
  * What the forum needs from the anti-abuse module (src/features/antiabuse): its `checkContribution`
  * runs for every new thread and reply inside the write's transaction (bans, flood control, new-member
- * rules, 屏蔽词) and may throw an HttpError; `scanWords` runs the word list alone over an edit, which
- * must not take a flood slot. Declared here as plain function types so the service can be tested
+ * rules, 屏蔽词) and may throw an HttpError; `checkEdit` is the same for an edit (bans and words, no
+ * flood slot). Declared here as plain function types so the service can be tested
  * with stand-ins and the CLI can build a service without the anti-abuse cache.
  */
 export interface ContributionInput {
@@ -24,5 +24,3 @@ export interface ContributionResult {
 
 export type ContributionCheck = (input: ContributionInput) => Promise<ContributionResult>
 
-export interface WordScanResult { blocked: string[], moderated: string[], text: string }
-export type WordScan = (text: string) => Promise<WordScanResult>

@@ -114,6 +114,12 @@ export function forumRepository (db: Knex) {
         .orderBy([{ column: 'b.display_order' }, { column: 'b.id' }])
     },
 
+    /** Locks board rows (MySQL) in id order, before a write that references them and then updates their counters. */
+    async lockBoards (trx: Knex.Transaction, ids: readonly number[]): Promise<void> {
+      if (trx.client.config.client !== 'mysql2') return
+      await trx('boards').whereIn('id', [...ids].sort((a, b) => a - b)).orderBy('id').forUpdate().select('id')
+    },
+
     async findThread (id: number, trx?: Knex.Transaction): Promise<ThreadRow | null> {
       if (trx !== undefined) await lockRow(trx, 'threads', id)
       const row = await (trx ?? db)('threads as t').join('users as u', 'u.id', 't.author_id').where('t.id', id).first<ThreadRow | undefined>(...THREAD_COLUMNS)

@@ -6,7 +6,7 @@ import { paginate, type Page } from '../../lib/pagination'
 import { can, isStaff, type AuthUser } from '../../lib/permissions'
 import { formatDateTime, startOfSiteDay } from '../../lib/dates'
 import { auditLog } from '../moderation/audit'
-import type { ContributionCheck, WordScan } from './contribution'
+import type { ContributionCheck } from './contribution'
 import { forumRepository, type BoardRow, type LatestThreadRow, type PostRow, type ThreadRow } from './repository'
 
 /** Forum rules: who sees which board and thread, posting, floors, counters, moderation. No Fastify types here. */
@@ -24,7 +24,6 @@ export const messages = {
   moveSameBoard: '主题已在该版块中',
   moveBadBoard: '请选择要移动到的版块',
   firstPostHasReplies: '主题已有回复，不能删除，请联系版主',
-  blockedWord: '您的帖子包含不允许的词语',
   threadNotApproved: '请先审核该主题的楼主帖'
 } as const
 
@@ -158,7 +157,7 @@ export interface ForumServiceOptions {
   dbRead?: Knex
   timeZone: string
   /** The anti-abuse module (antiAbuseFor(db)), or a stand-in with the same two functions. */
-  antiAbuse: { checkContribution: ContributionCheck, scanWords: WordScan }
+  antiAbuse: { checkContribution: ContributionCheck, checkEdit: ContributionCheck }
 }
 
 export interface ModerationContext { actor: AuthUser, now: number, requestId?: string, reason?: string }
@@ -331,6 +330,9 @@ export function forumService (options: ForumServiceOptions) {
       const body = cleanBody(input.body)
       if (!can(user, { action: 'write' }, now)) throw forbidden()
       return await db.transaction(async (trx) => {
+        // The board row first: inserting the thread takes a shared lock on it (foreign key), and two
+        // such shared locks both upgrading for the counter UPDATE would deadlock on InnoDB.
+        await repo.lockBoards(trx, [boardId])
         const tree = await boardTree(now, trx)
         const board = tree.get(boardId)
         if (board === null || !tree.visibleTo(user, boardId)) throw notFound(messages.boardNotFound)
@@ -391,13 +393,13 @@ export function forumService (options: ForumServiceOptions) {
         const { thread } = await lockReadableThread(trx, user, post.thread_id, now)
         if (!can(user, { action: 'edit-own', resource: { authorId: post.author_id } }, now)) throw forbidden()
         const title = post.position === 1 && input.title !== undefined ? cleanTitle(input.title) : null
-        const scan = await options.antiAbuse.scanWords(title === null ? body : `${title}\n${body}`)
-        if (scan.blocked.length > 0) throw badRequest(messages.blockedWord)
-        const cut = title === null ? -1 : scan.text.indexOf('\n')
-        const finalTitle = title === null ? null : (cut < 0 ? title : scan.text.slice(0, cut))
-        const finalBody = title === null ? scan.text : (cut < 0 ? body : scan.text.slice(cut + 1))
+        // The word list over the edit, inside this transaction (no flood slot for an edit).
+        const checked = await options.antiAbuse.checkEdit({ user, text: title === null ? body : `${title}\n${body}`, now, trx, noun: '帖子' })
+        const cut = title === null ? -1 : checked.text.indexOf('\n')
+        const finalTitle = title === null ? null : (cut < 0 ? title : checked.text.slice(0, cut))
+        const finalBody = title === null ? checked.text : (cut < 0 ? body : checked.text.slice(cut + 1))
         let status = post.status
-        if (scan.moderated.length > 0 && !isStaff(user) && post.status === 'visible') {
+        if (checked.status === 'pending' && post.status === 'visible') {
           status = 'pending'
           if (post.position === 1) {
             if (thread.status === 'visible') await uncountThread(trx, thread)
@@ -498,6 +500,7 @@ export function forumService (options: ForumServiceOptions) {
         const target = tree.get(targetBoardId)
         if (target === null || target.isGroup) throw badRequest(messages.moveBadBoard)
         if (target.id === thread.board_id) throw badRequest(messages.moveSameBoard)
+        await repo.lockBoards(trx, [thread.board_id, target.id])
         if (thread.status === 'visible') {
           const posts = (await repo.visiblePostsByAuthor(trx, thread.id)).reduce((sum, r) => sum + r.n, 0)
           await repo.uncountOnBoard(trx, thread.board_id, 1, posts)

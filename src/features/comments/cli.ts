@@ -1,0 +1,44 @@
+import type { Knex } from 'knex'
+import type { CliCommand } from '../../../scripts/cli'
+import { commentsRepository } from './repository'
+
+/** Comment commands of `npm run cli`. */
+
+export interface DriftReport { checked: number, drifted: Array<{ id: number, stored: number, actual: number }> }
+
+/**
+ * Recomputes every article's comment_count from its visible comments, in batches by id.
+ * With `fix` false only reports. A comment posted during the run is counted by its own transaction
+ * (an increment), so the setter only ever writes a count that was true at its batch's read.
+ */
+export async function reconcileCommentCounts (knex: Knex, fix: boolean, batchSize = 500): Promise<DriftReport> {
+  const repo = commentsRepository(knex)
+  const report: DriftReport = { checked: 0, drifted: [] }
+  let afterId = 0
+  for (;;) {
+    const batch = await repo.countDrift(afterId, batchSize)
+    if (batch.lastId === null) break
+    report.checked += batch.checked
+    for (const d of batch.drift) {
+      report.drifted.push(d)
+      if (fix) await repo.setArticleCount(d.id, d.actual)
+    }
+    afterId = batch.lastId
+  }
+  return report
+}
+
+export const commentCommands: Record<string, CliCommand> = {
+  'comments:reconcile': {
+    summary: 'recompute articles.comment_count from visible comments and report drift (--dry-run: report only)',
+    async run ({ knex, flags }) {
+      const fix = flags['dry-run'] !== true
+      const report = await reconcileCommentCounts(knex, fix)
+      for (const d of report.drifted) console.log(`article ${d.id}: comment_count ${d.stored} → ${d.actual}`)
+      console.log(report.drifted.length === 0
+        ? `no drift: ${report.checked} article(s) checked, every comment_count matches its visible comments`
+        : `${report.drifted.length} article(s) drifted${fix ? ', fixed' : ' (dry run, nothing changed)'}`)
+      return 0
+    }
+  }
+}

@@ -1,0 +1,180 @@
+import type { Knex } from 'knex'
+
+/**
+ * Comment queries. Lists use the (article_id, status, created_at), (author_id, created_at) and
+ * (status, created_at) indexes. The one write outside `comments` is articles.comment_count, kept
+ * equal to the number of visible comments in the same transaction as every change of status.
+ */
+
+export type CommentStatus = 'visible' | 'pending' | 'deleted'
+
+export interface CommentRow {
+  id: number
+  article_id: number
+  author_id: number | null
+  author_name: string | null
+  guest_name: string
+  ip_hash: string
+  ip: string | null
+  status: CommentStatus
+  body: string
+  created_at: number
+  edited_at: number | null
+  edited_by: number | null
+  editor_name: string | null
+}
+
+export interface QueueRow extends CommentRow { article_title: string }
+
+export interface AuthorCommentRow { id: number, article_id: number, article_title: string, body: string, created_at: number }
+
+/** Which comments a reader sees: visible ones, plus pending ones for moderators or for their own author. */
+export interface CommentViewer { userId: number | null, moderator: boolean }
+
+export interface NewComment {
+  articleId: number
+  authorId: number | null
+  guestName: string
+  ipHash: string
+  ip: string | null
+  status: CommentStatus
+  body: string
+  createdAt: number
+}
+
+function withNames (db: Knex | Knex.Transaction): Knex.QueryBuilder {
+  return db('comments as c')
+    .leftJoin('users as u', 'u.id', 'c.author_id')
+    .leftJoin('users as e', 'e.id', 'c.edited_by')
+    .select('c.*', 'u.username as author_name', 'e.username as editor_name')
+}
+
+function visibleTo (q: Knex.QueryBuilder, viewer: CommentViewer): void {
+  if (viewer.moderator) {
+    void q.whereIn('c.status', ['visible', 'pending'])
+  } else if (viewer.userId !== null) {
+    const uid = viewer.userId
+    void q.where((w) => { void w.where('c.status', 'visible').orWhere((p) => { void p.where('c.status', 'pending').andWhere('c.author_id', uid) }) })
+  } else {
+    void q.where('c.status', 'visible')
+  }
+}
+
+export function commentsRepository (db: Knex) {
+  return {
+    async insert (c: NewComment, trx: Knex.Transaction): Promise<number> {
+      const [id] = await trx('comments').insert({
+        article_id: c.articleId,
+        author_id: c.authorId,
+        guest_name: c.guestName,
+        ip_hash: c.ipHash,
+        ip: c.ip,
+        status: c.status,
+        body: c.body,
+        created_at: c.createdAt
+      })
+      return Number(id)
+    },
+
+    async findById (id: number, trx?: Knex.Transaction): Promise<CommentRow | null> {
+      const row = await withNames(trx ?? db).where('c.id', id).first() as CommentRow | undefined
+      return row ?? null
+    },
+
+    /** Newest first. */
+    async listForArticle (articleId: number, viewer: CommentViewer, offset: number, limit: number): Promise<CommentRow[]> {
+      const q = withNames(db).where('c.article_id', articleId)
+      visibleTo(q, viewer)
+      return await q.orderBy([{ column: 'c.created_at', order: 'desc' }, { column: 'c.id', order: 'desc' }]).offset(offset).limit(limit) as CommentRow[]
+    },
+
+    async countForArticle (articleId: number, viewer: CommentViewer): Promise<number> {
+      const q = db('comments as c').where('c.article_id', articleId)
+      visibleTo(q, viewer)
+      const row = await q.count<Array<{ n: number | string }>>('* as n').first()
+      return Number(row?.n ?? 0)
+    },
+
+    /** Pending comments of the article that this viewer cannot see (for the "hidden" hint). */
+    async countHiddenPending (articleId: number, viewer: CommentViewer): Promise<number> {
+      if (viewer.moderator) return 0
+      const q = db('comments as c').where('c.article_id', articleId).andWhere('c.status', 'pending')
+      if (viewer.userId !== null) {
+        const uid = viewer.userId
+        void q.andWhere((w) => { void w.whereNull('c.author_id').orWhereNot('c.author_id', uid) })
+      }
+      const row = await q.count<Array<{ n: number | string }>>('* as n').first()
+      return Number(row?.n ?? 0)
+    },
+
+    /**
+     * Moves a comment from one status to another only if it still has `from`: of two moderators
+     * acting at once, one changes it and the other is told nothing changed (returns false).
+     */
+    async changeStatus (id: number, from: CommentStatus, to: CommentStatus, trx: Knex.Transaction): Promise<boolean> {
+      return (await trx('comments').where({ id, status: from }).update({ status: to })) === 1
+    },
+
+    async updateBody (id: number, fields: { body: string, status: CommentStatus, editedAt: number, editedBy: number }, trx: Knex.Transaction): Promise<void> {
+      await trx('comments').where('id', id).update({ body: fields.body, status: fields.status, edited_at: fields.editedAt, edited_by: fields.editedBy })
+    },
+
+    async adjustArticleCount (articleId: number, delta: 1 | -1, trx: Knex.Transaction): Promise<void> {
+      if (delta === 1) {
+        await trx('articles').where('id', articleId).increment('comment_count', 1)
+      } else {
+        // Never below zero (the column is unsigned on MySQL), even if it had drifted.
+        await trx('articles').where('id', articleId).update({ comment_count: trx.raw('CASE WHEN comment_count > 0 THEN comment_count - 1 ELSE 0 END') })
+      }
+    },
+
+    async pendingQueue (offset: number, limit: number): Promise<QueueRow[]> {
+      return await withNames(db).join('articles as a', 'a.id', 'c.article_id').select('a.title as article_title')
+        .where('c.status', 'pending')
+        .orderBy([{ column: 'c.created_at', order: 'desc' }, { column: 'c.id', order: 'desc' }]).offset(offset).limit(limit) as QueueRow[]
+    },
+
+    async countPending (): Promise<number> {
+      const row = await db('comments').where('status', 'pending').count<Array<{ n: number | string }>>('* as n').first()
+      return Number(row?.n ?? 0)
+    },
+
+    /** Several comments by id (status changes are made safe by changeStatus's condition, not by locks). */
+    async findMany (ids: readonly number[], trx: Knex.Transaction): Promise<CommentRow[]> {
+      if (ids.length === 0) return []
+      return await withNames(trx).whereIn('c.id', ids).orderBy('c.id') as CommentRow[]
+    },
+
+    /** One batch of articles after `afterId` (id order): those whose comment_count differs from their visible comments, and the last id seen (null at the end). */
+    async countDrift (afterId: number, limit: number): Promise<{ drift: Array<{ id: number, stored: number, actual: number }>, checked: number, lastId: number | null }> {
+      const articles = await db('articles').where('id', '>', afterId).orderBy('id').limit(limit).select<Array<{ id: number, comment_count: number }>>('id', 'comment_count')
+      if (articles.length === 0) return { drift: [], checked: 0, lastId: null }
+      const ids = articles.map((a) => a.id)
+      const counts = await db('comments').whereIn('article_id', ids).andWhere('status', 'visible').groupBy('article_id')
+        .select<Array<{ article_id: number, n: number | string }>>('article_id', db.raw('count(*) as n'))
+      const actual = new Map(counts.map((c) => [Number(c.article_id), Number(c.n)]))
+      const drift = articles.map((a) => ({ id: a.id, stored: Number(a.comment_count), actual: actual.get(a.id) ?? 0 })).filter((a) => a.stored !== a.actual)
+      return { drift, checked: articles.length, lastId: ids[ids.length - 1] ?? null }
+    },
+
+    async setArticleCount (articleId: number, count: number): Promise<void> {
+      await db('articles').where('id', articleId).update({ comment_count: count })
+    }
+  }
+}
+
+/** A member's latest visible comments (for the profile page). */
+export async function commentsByAuthor (db: Knex, uid: number, limit: number): Promise<AuthorCommentRow[]> {
+  return await db('comments as c').join('articles as a', 'a.id', 'c.article_id')
+    .where('c.author_id', uid).andWhere('c.status', 'visible').andWhere('a.status', 'published')
+    .orderBy([{ column: 'c.created_at', order: 'desc' }, { column: 'c.id', order: 'desc' }]).limit(limit)
+    .select<AuthorCommentRow[]>('c.id', 'c.article_id', 'a.title as article_title', 'c.body', 'c.created_at')
+}
+
+/** How many visible comments a member has written. */
+export async function countByAuthor (db: Knex, uid: number): Promise<number> {
+  const row = await db('comments').where({ author_id: uid, status: 'visible' }).count<Array<{ n: number | string }>>('* as n').first()
+  return Number(row?.n ?? 0)
+}
+
+export type CommentsRepository = ReturnType<typeof commentsRepository>

@@ -1,0 +1,271 @@
+import type { Knex } from 'knex'
+import { badRequest, forbidden, HttpError, notFound } from '../../lib/http-errors'
+import { can, type AuthUser } from '../../lib/permissions'
+import { paginate, type Page } from '../../lib/pagination'
+import { quoteOf, renderCommentText } from '../../lib/comment-text'
+import type { AntiAbuse } from '../antiabuse/service'
+import type { AuditLog } from '../moderation/audit'
+import { commentsRepository, type CommentRow, type CommentStatus, type CommentViewer, type QueueRow } from './repository'
+
+/**
+ * The rules of 快速评论: who may comment where, length, review, edit and delete rights, and the
+ * article's comment_count. Every change of a comment's status and the count move together in one
+ * transaction. No Fastify types: routes turn HTTP into these arguments.
+ */
+
+export const SECTION_SIZE = 20
+export const PAGE_SIZE = 25
+export const QUEUE_PAGE_SIZE = 30
+export const MIN_LENGTH = 2
+export const GUEST_NAME_MAX = 16
+
+export const messages = {
+  notAllowed: '该文章不允许评论',
+  loginRequired: '您需要先登录才能继续本操作',
+  tooShort: `评论内容不能少于 ${MIN_LENGTH} 个字符`,
+  tooLong: (max: number, actual: number) => `评论内容不能超过 ${max} 个字符（当前 ${actual} 个字符）`,
+  guestNameTooLong: `游客名称不能超过 ${GUEST_NAME_MAX} 个字符`,
+  notFound: '抱歉，该评论不存在或已被删除',
+  noneSelected: '请选择要操作的评论',
+  pending: '您的评论已提交，需要审核后才能显示'
+} as const
+
+export interface CommentSettings {
+  getNumber: (key: 'comment_max_length') => Promise<number>
+  getBoolean: (key: 'guest_comments' | 'comment_store_raw_ip') => Promise<boolean>
+}
+
+export interface CommentableArticle { id: number, commentsAllowed: boolean }
+
+/** A comment as templates show it: the text already rendered (escaped) by renderCommentText. */
+export interface CommentView {
+  id: number
+  articleId: number
+  authorId: number | null
+  authorName: string | null
+  guestName: string
+  status: CommentStatus
+  html: string
+  createdAt: number
+  editedAt: number | null
+  editorName: string | null
+  canEdit: boolean
+  /** What 引用 puts in the form. */
+  quote: string
+}
+
+export interface CreateInput {
+  article: CommentableArticle
+  user: AuthUser | null
+  guestName?: string
+  text: string
+  ipHash: string
+  ip: string
+  now: number
+}
+
+export interface ActorInput { commentId: number, user: AuthUser, now: number, requestId?: string }
+
+export function viewerOf (user: AuthUser | null, now: number): CommentViewer {
+  return { userId: user?.id ?? null, moderator: can(user, { action: 'moderate' }, now) }
+}
+
+/** Trims, unifies line breaks, and checks the length in characters (an emoji is one). */
+export function cleanText (raw: unknown, maxLength: number): string {
+  const text = (typeof raw === 'string' ? raw : '').replace(/\r\n?/g, '\n').replace(/^\s*\n|\s+$/g, '')
+  const length = [...text].length
+  if ([...text.trim()].length < MIN_LENGTH) throw badRequest(messages.tooShort)
+  if (length > maxLength) throw badRequest(messages.tooLong(maxLength, length))
+  return text
+}
+
+export function commentsService (db: Knex, deps: { antiAbuse: AntiAbuse, audit: AuditLog, settings: CommentSettings }) {
+  const repo = commentsRepository(db)
+  const { antiAbuse, audit, settings } = deps
+
+  function toView (row: CommentRow, user: AuthUser | null, now: number): CommentView {
+    const displayName = row.author_name ?? (row.guest_name === '' ? '游客' : `游客 ${row.guest_name}`)
+    return {
+      id: row.id,
+      articleId: row.article_id,
+      authorId: row.author_id,
+      authorName: row.author_name,
+      guestName: row.guest_name,
+      status: row.status,
+      html: renderCommentText(row.body),
+      createdAt: row.created_at,
+      editedAt: row.edited_at,
+      editorName: row.editor_name,
+      canEdit: can(user, { action: 'edit-own', resource: { authorId: row.author_id } }, now),
+      quote: quoteOf(displayName, row.body)
+    }
+  }
+
+  async function loadForChange (id: number, trx: Knex.Transaction): Promise<CommentRow> {
+    const [row] = await repo.findMany([id], trx)
+    if (row === undefined || row.status === 'deleted') throw notFound(messages.notFound)
+    return row
+  }
+
+  /** Moves a comment between statuses and keeps the article's count of visible comments. */
+  async function moveStatus (row: CommentRow, to: CommentStatus, trx: Knex.Transaction): Promise<boolean> {
+    if (row.status === to) return false
+    if (!await repo.changeStatus(row.id, row.status, to, trx)) return false
+    if (row.status === 'visible') await repo.adjustArticleCount(row.article_id, -1, trx)
+    if (to === 'visible') await repo.adjustArticleCount(row.article_id, 1, trx)
+    return true
+  }
+
+  return {
+    /** The block under an article: the newest comments this reader may see and the hidden-pending hint. */
+    async section (articleId: number, user: AuthUser | null, now: number): Promise<{ items: CommentView[], total: number, hiddenCount: number }> {
+      const viewer = viewerOf(user, now)
+      const [rows, total, hiddenCount] = await Promise.all([
+        repo.listForArticle(articleId, viewer, 0, SECTION_SIZE),
+        repo.countForArticle(articleId, { userId: null, moderator: false }),
+        repo.countHiddenPending(articleId, viewer)
+      ])
+      return { items: rows.map((r) => toView(r, user, now)), total, hiddenCount }
+    },
+
+    /** All comments of an article, PAGE_SIZE a page, newest first. */
+    async page (articleId: number, requested: number, user: AuthUser | null, now: number): Promise<{ items: CommentView[], page: Page, total: number, hiddenCount: number }> {
+      const viewer = viewerOf(user, now)
+      const [count, total, hiddenCount] = await Promise.all([
+        repo.countForArticle(articleId, viewer),
+        repo.countForArticle(articleId, { userId: null, moderator: false }),
+        repo.countHiddenPending(articleId, viewer)
+      ])
+      const page = paginate(requested, PAGE_SIZE, count)
+      const rows = await repo.listForArticle(articleId, viewer, page.offset, page.perPage)
+      return { items: rows.map((r) => toView(r, user, now)), page, total, hiddenCount }
+    },
+
+    /** The form's settings for this reader: may they post, as a guest, and how long. */
+    async formFor (article: CommentableArticle, user: AuthUser | null): Promise<{ allowed: boolean, guest: boolean, canPost: boolean, maxLength: number }> {
+      const guestComments = await settings.getBoolean('guest_comments')
+      const maxLength = await settings.getNumber('comment_max_length')
+      return { allowed: article.commentsAllowed, guest: user === null, canPost: article.commentsAllowed && (user !== null || guestComments), maxLength }
+    },
+
+    /** The 引用 text for a comment the reader can see on this article ('' when there is none). */
+    async quoteFor (commentId: number, articleId: number, user: AuthUser | null, now: number): Promise<string> {
+      const row = await repo.findById(commentId)
+      if (row === null || row.article_id !== articleId) return ''
+      const viewer = viewerOf(user, now)
+      const seen = row.status === 'visible' || (row.status === 'pending' && (viewer.moderator || (row.author_id !== null && row.author_id === viewer.userId)))
+      return seen ? toView(row, user, now).quote : ''
+    },
+
+    async create (input: CreateInput): Promise<CommentView> {
+      const { article, user, now } = input
+      if (!article.commentsAllowed) throw forbidden(messages.notAllowed)
+      if (user === null && !await settings.getBoolean('guest_comments')) {
+        throw new HttpError(401, messages.loginRequired, { loginUrl: `/login?return=${encodeURIComponent(`/article/${article.id}#comments`)}` })
+      }
+      const text = cleanText(input.text, await settings.getNumber('comment_max_length'))
+      const guestName = user === null ? (input.guestName ?? '').trim() : ''
+      if ([...guestName].length > GUEST_NAME_MAX) throw badRequest(messages.guestNameTooLong)
+      const storeIp = await settings.getBoolean('comment_store_raw_ip')
+      const shownGuestName = guestName === '' ? '' : (await antiAbuse.scanWords(guestName)).text
+      const id = await db.transaction(async (trx) => {
+        const verdict = await antiAbuse.checkContribution({ user, text, now, trx })
+        // Count first, insert second: the UPDATE takes the article row's exclusive lock before the
+        // insert's foreign-key check takes a shared one. The other order deadlocks on InnoDB when
+        // two members comment on the same article at once (both hold S, both want X).
+        if (verdict.status === 'visible') await repo.adjustArticleCount(article.id, 1, trx)
+        const commentId = await repo.insert({
+          articleId: article.id,
+          authorId: user?.id ?? null,
+          guestName: shownGuestName,
+          ipHash: input.ipHash,
+          ip: storeIp ? input.ip : null,
+          status: verdict.status,
+          body: verdict.text,
+          createdAt: now
+        }, trx)
+        return commentId
+      })
+      const row = await repo.findById(id)
+      if (row === null) throw notFound(messages.notFound)
+      return toView(row, user, now)
+    },
+
+    /** The comment to edit, if this member may edit it. */
+    async forEdit (commentId: number, user: AuthUser | null, now: number): Promise<CommentRow> {
+      const row = await repo.findById(commentId)
+      if (row === null || row.status === 'deleted') throw notFound(messages.notFound)
+      if (!can(user, { action: 'edit-own', resource: { authorId: row.author_id } }, now)) throw forbidden()
+      return row
+    },
+
+    async edit (input: ActorInput & { text: unknown }): Promise<CommentRow> {
+      const { user, now } = input
+      const text = cleanText(input.text, await settings.getNumber('comment_max_length'))
+      return await db.transaction(async (trx) => {
+        const row = await loadForChange(input.commentId, trx)
+        if (!can(user, { action: 'edit-own', resource: { authorId: row.author_id } }, now)) throw forbidden()
+        const verdict = await antiAbuse.checkEdit({ user, text, now, trx })
+        // An edit never approves: a pending comment stays pending; a visible one may go back to review.
+        const status: CommentStatus = row.status === 'pending' ? 'pending' : verdict.status
+        if (status !== row.status) await moveStatus(row, status, trx)
+        await repo.updateBody(row.id, { body: verdict.text, status, editedAt: now, editedBy: user.id }, trx)
+        if (row.author_id !== user.id) {
+          await audit.record({
+            actorId: user.id, action: 'comment_edit', targetType: 'comment', targetId: row.id, targetUserId: row.author_id,
+            before: { body: row.body, status: row.status }, after: { body: verdict.text, status }, requestId: input.requestId, at: now
+          }, trx)
+        }
+        return { ...row, body: verdict.text, status, edited_at: now, edited_by: user.id }
+      })
+    },
+
+    /** Soft delete (the row stays, status 'deleted'). A moderator deleting someone else's comment is audited. */
+    async remove (input: ActorInput & { reason?: string }): Promise<CommentRow> {
+      const { user, now } = input
+      return await db.transaction(async (trx) => {
+        const row = await loadForChange(input.commentId, trx)
+        if (!can(user, { action: 'edit-own', resource: { authorId: row.author_id } }, now)) throw forbidden()
+        await moveStatus(row, 'deleted', trx)
+        if (row.author_id !== user.id) {
+          await audit.record({
+            actorId: user.id, action: 'comment_delete', targetType: 'comment', targetId: row.id, targetUserId: row.author_id,
+            reason: input.reason, before: { status: row.status }, after: { status: 'deleted' }, requestId: input.requestId, at: now
+          }, trx)
+        }
+        return row
+      })
+    },
+
+    /** The review queue: pending comments, newest first. */
+    async queue (requested: number): Promise<{ items: QueueRow[], views: Map<number, string>, page: Page }> {
+      const page = paginate(requested, QUEUE_PAGE_SIZE, await repo.countPending())
+      const items = await repo.pendingQueue(page.offset, page.perPage)
+      return { items, views: new Map(items.map((r) => [r.id, renderCommentText(r.body)])), page }
+    },
+
+    /** Approves or deletes pending comments (one or many); returns how many changed. Each change is audited. */
+    async moderate (input: { ids: readonly number[], action: 'approve' | 'delete', moderator: AuthUser, now: number, requestId?: string }): Promise<number> {
+      const { moderator, now } = input
+      if (!can(moderator, { action: 'moderate' }, now)) throw forbidden()
+      const ids = [...new Set(input.ids)].slice(0, 200)
+      if (ids.length === 0) throw badRequest(messages.noneSelected)
+      return await db.transaction(async (trx) => {
+        let changed = 0
+        for (const row of await repo.findMany(ids, trx)) {
+          if (row.status !== 'pending') continue // already handled by someone else
+          const to: CommentStatus = input.action === 'approve' ? 'visible' : 'deleted'
+          if (!await moveStatus(row, to, trx)) continue
+          changed++
+          await audit.record({
+            actorId: moderator.id, action: input.action === 'approve' ? 'comment_approve' : 'comment_delete', targetType: 'comment',
+            targetId: row.id, targetUserId: row.author_id, before: { status: 'pending' }, after: { status: to }, requestId: input.requestId, at: now
+          }, trx)
+        }
+        return changed
+      })
+    }
+  }
+}
+
+export type CommentsService = ReturnType<typeof commentsService>
