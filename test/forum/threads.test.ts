@@ -298,6 +298,8 @@ describe.each(dialects)('forum threads and replies on %s', (dialect) => {
     const truthThread = await thread(tid)
     await db.knex('boards').where({ id: boardId }).update({ thread_count: 9, post_count: 99, today_posts: 7, last_thread_id: null, last_post_at: null })
     await db.knex('threads').where({ id: tid }).update({ reply_count: 50, last_position: 1, last_poster_name: '' })
+    const truthPosts = [await postCount(member), await postCount(other)]
+    await db.knex('users').whereIn('id', [member.id, other.id]).update({ post_count: 1234 })
     const log = jest.spyOn(console, 'log').mockImplementation(() => {})
     try {
       expect(await forumCommands['forum:reconcile']?.run({ knex: db.knex, config: t.config, flags: {} })).toBe(0)
@@ -308,5 +310,6 @@ describe.each(dialects)('forum threads and replies on %s', (dialect) => {
     const after = await board(boardId)
     expect({ ...after, today_posts: 0 }).toEqual({ ...truthBoard, today_posts: 0 })
     expect(await thread(tid)).toEqual(truthThread)
+    expect([await postCount(member), await postCount(other)]).toEqual(truthPosts)
   })
 })

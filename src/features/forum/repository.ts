@@ -269,6 +269,21 @@ export function forumRepository (db: Knex) {
       })
     },
 
+    async countPending (): Promise<number> {
+      const row = await db('posts').where({ status: 'pending' }).count<{ n: number | string }>({ n: '*' }).first()
+      return Number(row?.n ?? 0)
+    },
+
+    /** Posts waiting for review, oldest first (the order a moderator works through them), by the (status, created_at) index. */
+    async pendingPosts (offset: number, limit: number): Promise<Array<PostRow & { thread_title: string, board_id: number }>> {
+      return await db('posts as p').join('users as u', 'u.id', 'p.author_id').join('threads as t', 't.id', 'p.thread_id')
+        .where('p.status', 'pending')
+        .orderBy([{ column: 'p.created_at' }, { column: 'p.id' }])
+        .offset(offset).limit(limit)
+        .select<Array<PostRow & { thread_title: string, board_id: number }>>('p.*', 'u.username as author_name', 'u.role as author_role',
+          'u.created_at as author_created_at', 'u.post_count as author_post_count', 't.title as thread_title', 't.board_id')
+    },
+
     async updateThread (trx: Knex.Transaction, id: number, fields: Partial<{ title: string, pinned: boolean, closed: boolean, status: ContentStatus, board_id: number }>): Promise<void> {
       await trx('threads').where({ id }).update(fields)
     },
@@ -277,8 +292,8 @@ export function forumRepository (db: Knex) {
       await trx('posts').where({ id }).update(fields)
     },
 
-    /** Recomputes every thread's and board's counters from the posts (forum:reconcile). */
-    async reconcile (trx: Knex.Transaction, today: number): Promise<{ threads: number, boards: number }> {
+    /** Recomputes every thread's, board's and member's forum counters from the posts (forum:reconcile). */
+    async reconcile (trx: Knex.Transaction, today: number): Promise<{ threads: number, boards: number, users: number }> {
       const lastVisible = (column: string): Knex.Raw => trx.raw(
         `(SELECT ${column} FROM posts p JOIN users u ON u.id = p.author_id WHERE p.thread_id = threads.id AND p.status = 'visible' ORDER BY p.position DESC LIMIT 1)`)
       const threads = await trx('threads').update({
@@ -295,7 +310,11 @@ export function forumRepository (db: Knex) {
         today_date: today
       })
       for (const id of await trx('boards').pluck<number[]>('id')) await this.refreshBoardLast(trx, id)
-      return { threads: Number(threads), boards: Number(boards) }
+      // 帖子数 on a member's row counts their visible forum posts (comments do not count there).
+      const users = await trx('users').update({
+        post_count: trx.raw("(SELECT COUNT(*) FROM posts p JOIN threads t ON t.id = p.thread_id WHERE p.author_id = users.id AND p.status = 'visible' AND t.status = 'visible')")
+      })
+      return { threads: Number(threads), boards: Number(boards), users: Number(users) }
     }
   }
 }

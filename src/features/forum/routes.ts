@@ -147,6 +147,14 @@ export default async function forumRoutes (app: FastifyInstance, opts: { config:
     return await reply.redirect(`/thread/${result.threadId}?page=${Math.ceil(result.position / 10)}#post-${parseId(request.params.pid)}`, 303)
   })
 
+  app.get<PageQuery>('/mod/posts', async (request, reply) => {
+    const user = app.requirePermission(request, { action: 'moderate' })
+    const view = await forum.reviewQueue(user, parsePageParam(request.query.page), app.clock.now())
+    return await reply.render('forum/mod.njk', {
+      navActive: 'forum', ...view, crumbs: [{ label: '论坛', url: '/forum' }, { label: '帖子审核' }], pager: pagerFor(view.page, '/mod/posts')
+    })
+  })
+
   app.post<{ Params: { pid: string } }>('/post/:pid/approve', async (request, reply) => {
     const user = app.requirePermission(request, { action: 'moderate' })
     const pid = parseId(request.params.pid, messages.postNotFound)

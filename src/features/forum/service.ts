@@ -32,6 +32,7 @@ export const POSTS_PER_PAGE = 10
 export const TITLE_MAX_LENGTH = 80
 export const BODY_MAX_LENGTH = 20000
 export const LATEST_THREADS = 10
+export const REVIEW_PAGE_SIZE = 20
 
 export interface Board {
   id: number
@@ -523,8 +524,17 @@ export function forumService (options: ForumServiceOptions) {
       return { boardId }
     },
 
-    /** Recomputes every board's and thread's counters (forum:reconcile). Member post counts are left alone: comments count there too. */
-    async reconcile (now: number): Promise<{ threads: number, boards: number }> {
+    /** The review queue: posts (and new threads' 楼主) waiting for a moderator. */
+    async reviewQueue (viewer: AuthUser, requestedPage: number, now: number): Promise<{ posts: Array<PostRow & { thread_title: string, board_id: number, board_name: string, floorLabel: string }>, page: Page }> {
+      if (!can(viewer, { action: 'moderate' }, now)) throw forbidden()
+      const page = paginate(requestedPage, REVIEW_PAGE_SIZE, await repo.countPending())
+      const tree = await boardTree(now)
+      const rows = await repo.pendingPosts(page.offset, page.perPage)
+      return { posts: rows.map((r) => ({ ...r, board_name: tree.get(r.board_id)?.name ?? '', floorLabel: floorLabel(r.position) })), page }
+    },
+
+    /** Recomputes every board's, thread's and member's forum counters (forum:reconcile). */
+    async reconcile (now: number): Promise<{ threads: number, boards: number, users: number }> {
       return await db.transaction(async (trx) => await repo.reconcile(trx, today(now)))
     }
   }
