@@ -20,6 +20,36 @@ function boardCrumbs (path: readonly Board[], lastIsLink: boolean): Array<{ labe
   }))]
 }
 
+/**
+ * Where Discuz's `/forum.php?…` URLs live now: the index, a board (forumdisplay), a thread
+ * (viewthread) and the "last post" jump (redirect&goto=lastpost). Other modules of forum.php
+ * (misc: the darkroom, …) belong to other features: null lets them answer.
+ */
+export function forumPhpTarget (query: Readonly<Record<string, string | undefined>>): string | null {
+  const id = (raw: string | undefined): string | null => raw !== undefined && /^[1-9]\d{0,9}$/.test(raw) ? raw : null
+  const page = id(query.page)
+  const pageSuffix = page !== null && page !== '1' ? `?page=${page}` : ''
+  switch (query.mod ?? '') {
+    case '':
+    case 'index':
+      return '/forum'
+    case 'forumdisplay': {
+      const fid = id(query.fid)
+      return fid === null ? '/forum' : `/forum/${fid}${pageSuffix}`
+    }
+    case 'viewthread': {
+      const tid = id(query.tid)
+      return tid === null ? '/forum' : `/thread/${tid}${pageSuffix}`
+    }
+    case 'redirect': {
+      const tid = id(query.tid)
+      return tid === null ? '/forum' : `/thread/${tid}${query.goto === 'lastpost' ? '?page=last' : ''}`
+    }
+    default:
+      return null
+  }
+}
+
 function parseThreadPage (raw: unknown): number | 'last' {
   return raw === 'last' ? 'last' : parsePageParam(raw)
 }
