@@ -20,6 +20,9 @@ import portalRoutes from './features/portal/routes'
 import forumRoutes from './features/forum/routes'
 import adminWordsRoutes from './features/admin/words-routes'
 import commentsRoutes from './features/comments/routes'
+import legacyUrlsPlugin from './plugins/legacy-urls'
+import banHooksPlugin from './features/moderation/ban-hooks'
+import moderationRoutes from './features/moderation/routes'
 
 export interface BuildOptions {
   /** Defaults to the system clock; tests pass a ManualClock. */
@@ -63,6 +66,8 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(errorsPlugin)
   await app.register(viewCountsPlugin, { config, flushIntervalMs: options.viewFlushIntervalMs })
   await app.register(articleSectionsPlugin)
+  await app.register(legacyUrlsPlugin)
+  await app.register(banHooksPlugin)
 
   // Features: each a plugin in src/features/<feature>/.
   await app.register(membersRoutes)
@@ -70,6 +75,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(forumRoutes, { config })
   await app.register(adminWordsRoutes)
   await app.register(commentsRoutes, { config })
+  await app.register(moderationRoutes, { config })
 
   return app
 }

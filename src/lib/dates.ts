@@ -91,3 +91,26 @@ export function humanizeFuture (unixSeconds: number, nowSeconds: number): string
   if (diff < 86400) return `${Math.ceil(diff / 3600)} 小时后`
   return `${Math.ceil(diff / 86400)} 天后`
 }
+
+/** Unix seconds of 00:00 on the site-local date year-month-day (what a `YYYY-MM-DD` field means). */
+export function siteMidnight (year: number, month: number, day: number, timeZone: string): number {
+  const wallClock = Date.UTC(year, month - 1, day) / 1000
+  // The zone's offset at that instant; a second pass settles dates next to an offset change.
+  let guess = wallClock
+  for (let i = 0; i < 2; i++) {
+    const p = zonedParts(guess, timeZone)
+    const offset = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) / 1000 - guess
+    guess = wallClock - offset
+  }
+  return guess
+}
+
+/** Parses `YYYY-MM-DD` (a real calendar date) into its parts, or null. */
+export function parseIsoDate (raw: string): { year: number, month: number, day: number } | null {
+  const m = /^(\d{4})-(\d{1,2})-(\d{1,2})$/.exec(raw.trim())
+  if (m === null) return null
+  const year = Number(m[1]); const month = Number(m[2]); const day = Number(m[3])
+  const d = new Date(Date.UTC(year, month - 1, day))
+  if (d.getUTCFullYear() !== year || d.getUTCMonth() !== month - 1 || d.getUTCDate() !== day) return null
+  return { year, month, day }
+}

@@ -57,11 +57,16 @@ export function can (user: AuthUser | null, request: Action, now: number): boole
     case 'write':
       return ban === null
     case 'edit-own':
+      // A ban stops edits by anyone, staff included: 禁止发言 means no writing of any kind.
+      if (ban !== null) return false
       if (isStaff(user)) return true
-      return ban === null && request.resource.authorId !== null && request.resource.authorId === user.id
+      return request.resource.authorId !== null && request.resource.authorId === user.id
     case 'moderate':
       return isStaff(user)
     case 'ban':
+      // Nobody bans themselves or an admin; moderators ban members; admins also ban moderators.
+      // A moderator who is under a ban (an admin banned them) places or lifts no bans meanwhile.
+      if (ban !== null) return false
       if (request.target.id === user.id) return false
       if (request.target.role === 'admin') return false
       if (user.role === 'admin') return true

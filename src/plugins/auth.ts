@@ -20,7 +20,8 @@ declare module 'fastify' {
 }
 
 // Paths a visit-banned member may still reach: they must be able to read why and to log out.
-const VISIT_BAN_ALLOWED = /^\/(login|logout|static\/)/
+// Exact paths (with or without a query), so `/login-anything` or `/logout/x` stay behind the gate.
+const VISIT_BAN_ALLOWED = /^\/(?:(?:login|logout)(?:\?|$)|static\/)/
 
 export default fp<{ config: AppConfig }>(async (app, opts) => {
   const users = usersRepository(app.db)

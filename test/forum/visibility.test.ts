@@ -87,6 +87,18 @@ describe.each(dialects)('forum visibility, legacy URLs and views on %s', (dialec
     expect((await guest().get(`/thread-${openThread}-1-1.html`).expect(301)).headers.location).toBe(`/thread/${openThread}`)
     expect((await guest().get(`/thread-${openThread}-2-1.html`).expect(301)).headers.location).toBe(`/thread/${openThread}?page=2`)
     await guest().get('/thread-abc-1-1.html').expect(404)
+    const php = async (query: string): Promise<string> => String((await guest().get(`/forum.php${query}`).expect(301)).headers.location)
+    expect(await php('')).toBe('/forum')
+    expect(await php('?mod=index')).toBe('/forum')
+    expect(await php(`?mod=forumdisplay&fid=${openBoard}`)).toBe(`/forum/${openBoard}`)
+    expect(await php(`?mod=forumdisplay&fid=${openBoard}&page=2`)).toBe(`/forum/${openBoard}?page=2`)
+    expect(await php(`?mod=viewthread&tid=${openThread}`)).toBe(`/thread/${openThread}`)
+    expect(await php(`?mod=viewthread&tid=${openThread}&extra=page%3D1&page=3`)).toBe(`/thread/${openThread}?page=3`)
+    expect(await php(`?mod=redirect&goto=lastpost&tid=${openThread}`)).toBe(`/thread/${openThread}?page=last`)
+    expect(await php('?mod=viewthread&tid=x')).toBe('/forum')
+    // The darkroom still answers its own forum.php URL through the same plugin.
+    expect(await php('?mod=misc&action=showdarkroom')).toBe('/darkroom')
+    await guest().get('/forum.php?mod=nosuchmodule').expect(404)
   })
 
   it('counts thread views through app.viewCounts with the article dedupe, showing pending views at once', async () => {

@@ -6,6 +6,7 @@ import type { AuthUser } from '../../lib/permissions'
 import type { AppConfig } from '../../config'
 import { pagerFor } from '../portal/routes'
 import { antiAbuseFor } from '../antiabuse/service'
+import { queryValue, type LegacyQuery } from '../../plugins/legacy-urls'
 import { cleanBody, cleanTitle, forumService, messages, type Board, type ModerationContext } from './service'
 
 /** Forum pages: index, boards, threads, posting, editing, moderator actions, Discuz's legacy URLs. */
@@ -25,25 +26,28 @@ function boardCrumbs (path: readonly Board[], lastIsLink: boolean): Array<{ labe
  * (viewthread) and the "last post" jump (redirect&goto=lastpost). Other modules of forum.php
  * (misc: the darkroom, …) belong to other features: null lets them answer.
  */
-export function forumPhpTarget (query: Readonly<Record<string, string | undefined>>): string | null {
-  const id = (raw: string | undefined): string | null => raw !== undefined && /^[1-9]\d{0,9}$/.test(raw) ? raw : null
-  const page = id(query.page)
+export function forumPhpTarget (query: LegacyQuery): string | null {
+  const id = (name: string): string | null => {
+    const raw = queryValue(query, name)
+    return raw !== undefined && /^[1-9]\d{0,9}$/.test(raw) ? raw : null
+  }
+  const page = id('page')
   const pageSuffix = page !== null && page !== '1' ? `?page=${page}` : ''
-  switch (query.mod ?? '') {
+  switch (queryValue(query, 'mod') ?? '') {
     case '':
     case 'index':
       return '/forum'
     case 'forumdisplay': {
-      const fid = id(query.fid)
+      const fid = id('fid')
       return fid === null ? '/forum' : `/forum/${fid}${pageSuffix}`
     }
     case 'viewthread': {
-      const tid = id(query.tid)
+      const tid = id('tid')
       return tid === null ? '/forum' : `/thread/${tid}${pageSuffix}`
     }
     case 'redirect': {
-      const tid = id(query.tid)
-      return tid === null ? '/forum' : `/thread/${tid}${query.goto === 'lastpost' ? '?page=last' : ''}`
+      const tid = id('tid')
+      return tid === null ? '/forum' : `/thread/${tid}${queryValue(query, 'goto') === 'lastpost' ? '?page=last' : ''}`
     }
     default:
       return null
@@ -222,7 +226,9 @@ export default async function forumRoutes (app: FastifyInstance, opts: { config:
     return await reply.redirect(`/forum/${boardId}`, 303)
   })
 
-  // Discuz's static URLs (its rewrite rules), so old links and search results keep working.
+  // Discuz's URLs, so old links and search results keep working: /forum.php through the shared
+  // legacy-URL plugin (the darkroom answers there too), the static rewrite forms as our own routes.
+  app.legacyUrls.add('forum.php', forumPhpTarget)
   app.get<{ Params: { fid: string, page: string } }>('/forum-:fid(^\\d+)-:page(^\\d+).html', async (request, reply) => {
     const page = Number(request.params.page)
     return await reply.redirect(`/forum/${request.params.fid}${page > 1 ? `?page=${page}` : ''}`, 301)

@@ -1,0 +1,147 @@
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { HttpError, notFound, parseId } from '../../lib/http-errors'
+import { BAN_NAMES, activeBan, isRole, type BanType } from '../../lib/permissions'
+import { queryValue, type LegacyQuery } from '../../plugins/legacy-urls'
+import { DURATIONS, AUDIT_ACTIONS, moderationService, parseBanForm, type BanForm } from './service'
+import type { ActiveBanRow, BanTargetRow } from './repository'
+import type { AppConfig } from '../../config'
+
+/** Moderation: the ban and lift forms (/mod/ban/:uid, /mod/unban/:uid), the staff page /mod, and the public darkroom. */
+
+const DARKROOM_PER_PAGE = 20
+const MOD_BANS_PER_PAGE = 20
+const AUDIT_PER_PAGE = 30
+
+/** Discuz's darkroom URLs: `forum.php?mod=misc&action=showdarkroom` and `misc.php?mod=darkroom`. */
+export function legacyDarkroomRedirect (query: LegacyQuery): string | null {
+  const mod = queryValue(query, 'mod')
+  if (mod === 'misc' && queryValue(query, 'action') === 'showdarkroom') return '/darkroom'
+  if (mod === 'darkroom') return '/darkroom'
+  return null
+}
+
+/** `?before=<id>` for keyset pages; anything else means the first page. */
+function parseBefore (raw: unknown): number | undefined {
+  return typeof raw === 'string' && /^[1-9]\d{0,9}$/.test(raw) ? Number(raw) : undefined
+}
+
+function banName (type: string): string {
+  return type === 'post' || type === 'visit' ? BAN_NAMES[type] : type
+}
+
+function darkroomJson (row: ActiveBanRow): Record<string, unknown> {
+  return { uid: row.user_id, username: row.username, action: banName(row.type), type: row.type, expires_at: row.expires_at, created_at: row.created_at, reason: row.reason }
+}
+
+interface BanParams { Params: { uid: string } }
+
+export default fp<{ config: AppConfig }>(async function moderationRoutes (app: FastifyInstance, opts): Promise<void> {
+  const timeZone = opts.config.siteTimezone
+  const service = moderationService(app.db, app.clock, app.banHooks, timeZone)
+
+  app.legacyUrls.add('forum.php', legacyDarkroomRedirect)
+  app.legacyUrls.add('misc.php', legacyDarkroomRedirect)
+
+  async function requireDarkroom (): Promise<void> {
+    if (!await app.settings.getBoolean('darkroom_enabled')) throw notFound()
+  }
+
+  app.get<{ Querystring: { before?: string } }>('/darkroom', async (request, reply) => {
+    await requireDarkroom()
+    const before = parseBefore(request.query.before)
+    const { rows, nextBefore } = await service.activeBans(DARKROOM_PER_PAGE, before)
+    return await reply.render('moderation/darkroom.njk', {
+      navActive: 'darkroom', rows: rows.map((r) => ({ ...r, action: banName(r.type) })), nextBefore, isFirstPage: before === undefined
+    })
+  })
+
+  app.get<{ Querystring: { before?: string } }>('/darkroom.json', async (request, reply) => {
+    await requireDarkroom()
+    const { rows, nextBefore } = await service.activeBans(DARKROOM_PER_PAGE, parseBefore(request.query.before))
+    return await reply.type('application/json; charset=utf-8').send({ rows: rows.map(darkroomJson), next_before: nextBefore })
+  })
+
+  app.get<{ Querystring: { before?: string, bans_before?: string, moderator?: string, member?: string, action?: string } }>('/mod', async (request, reply) => {
+    app.requirePermission(request, { action: 'moderate' })
+    const q = request.query
+    const filter = {
+      moderator: typeof q.moderator === 'string' ? q.moderator.slice(0, 32) : '',
+      member: typeof q.member === 'string' ? q.member.slice(0, 32) : '',
+      action: AUDIT_ACTIONS.some((a) => a.value === q.action) ? (q.action ?? '') : ''
+    }
+    const bans = await service.activeBans(MOD_BANS_PER_PAGE, parseBefore(q.bans_before))
+    const audit = await service.auditEntries(filter, AUDIT_PER_PAGE, parseBefore(q.before))
+    const filterQuery = new URLSearchParams(Object.entries(filter).filter(([, v]) => v !== '')).toString()
+    return await reply.render('moderation/mod.njk', {
+      navActive: 'mod',
+      bans: bans.rows.map((r) => ({ ...r, action: banName(r.type) })),
+      bansNextBefore: bans.nextBefore,
+      audit: audit.rows.map((r) => ({ ...r, actionLabel: AUDIT_ACTIONS.find((a) => a.value === r.action)?.label ?? r.action })),
+      auditNextUrl: audit.nextBefore === null ? null : `/mod?${filterQuery}${filterQuery === '' ? '' : '&'}before=${audit.nextBefore}`,
+      unknownNames: audit.unknownNames,
+      filter,
+      actions: AUDIT_ACTIONS,
+      crumbs: [{ label: '管理面板' }]
+    })
+  })
+
+  app.get<BanParams & { Querystring: { type?: string, done?: string } }>('/mod/ban/:uid', async (request, reply) => {
+    const actor = app.requirePermission(request, { action: 'moderate' })
+    const target = await service.target(actor, parseId(request.params.uid))
+    const type: BanType = request.query.type === 'visit' ? 'visit' : 'post'
+    return await reply.render('moderation/ban.njk', banFormData(target, { type, duration: '7' }, request.query.done))
+  })
+
+  function banFormData (target: BanTargetRow, form: Record<string, string>, done?: string, error?: string): Record<string, unknown> {
+    const current = activeBan({ banType: target.ban_type === 'post' || target.ban_type === 'visit' ? target.ban_type : null, banUntil: target.ban_until, banReason: target.ban_reason }, app.clock.now())
+    return {
+      navActive: 'mod',
+      target: { ...target, role: isRole(target.role) ? target.role : 'member' },
+      current,
+      currentName: current === null ? null : BAN_NAMES[current.type],
+      liftLabel: current?.type === 'visit' ? '解除禁止访问' : '解除禁言',
+      form,
+      durations: DURATIONS,
+      tomorrow: service.tomorrow(),
+      done: done === 'ban' ? '处罚已生效' : done === 'unban' ? '已解除' : null,
+      error,
+      crumbs: [{ label: '管理面板', url: '/mod' }, { label: `处罚 ${target.username}` }]
+    }
+  }
+
+  app.post<BanParams & { Body: BanForm }>('/mod/ban/:uid', async (request, reply) => {
+    const actor = app.requirePermission(request, { action: 'moderate' })
+    const userId = parseId(request.params.uid)
+    const target = await service.target(actor, userId)
+    const body = request.body ?? {}
+    try {
+      const input = parseBanForm(body, app.clock.now(), timeZone)
+      await service.ban(actor, userId, input, { requestId: request.id })
+    } catch (err) {
+      if (err instanceof HttpError && err.statusCode === 400) {
+        reply.code(400)
+        const form = Object.fromEntries(Object.entries(body).filter(([k, v]) => k !== '_csrf' && typeof v === 'string')) as Record<string, string>
+        return await reply.render('moderation/ban.njk', banFormData(target, form, undefined, err.message))
+      }
+      throw err
+    }
+    return await reply.redirect(`/mod/ban/${userId}?done=ban`, 303)
+  })
+
+  app.post<BanParams & { Body: { reason?: unknown } }>('/mod/unban/:uid', async (request, reply) => {
+    const actor = app.requirePermission(request, { action: 'moderate' })
+    const userId = parseId(request.params.uid)
+    const target = await service.target(actor, userId)
+    try {
+      await service.lift(actor, userId, request.body?.reason, { requestId: request.id })
+    } catch (err) {
+      if (err instanceof HttpError && err.statusCode === 400) {
+        reply.code(400)
+        return await reply.render('moderation/ban.njk', banFormData(target, { type: 'post', duration: '7', lift_reason: typeof request.body?.reason === 'string' ? request.body.reason : '' }, undefined, err.message))
+      }
+      throw err
+    }
+    return await reply.redirect(`/mod/ban/${userId}?done=unban`, 303)
+  })
+}, { name: 'moderation', dependencies: ['ban-hooks', 'legacy-urls', 'auth', 'view'] })
