@@ -269,6 +269,17 @@ export function forumRepository (db: Knex) {
       })
     },
 
+    /** A member's threads and replies (floor > 1) since `since` that are not deleted: for hiding a banned member's recent posts. */
+    async recentContentOf (trx: Knex.Transaction, authorId: number, since: number): Promise<{ threads: ThreadRow[], replies: PostRow[] }> {
+      const threads = await trx('threads as t').join('users as u', 'u.id', 't.author_id')
+        .where('t.author_id', authorId).andWhere('t.created_at', '>=', since).whereIn('t.status', ['visible', 'pending'])
+        .select<ThreadRow[]>(...THREAD_COLUMNS)
+      const replies = await trx('posts as p').join('users as u', 'u.id', 'p.author_id')
+        .where('p.author_id', authorId).andWhere('p.created_at', '>=', since).andWhere('p.position', '>', 1).whereIn('p.status', ['visible', 'pending'])
+        .select<PostRow[]>('p.*', 'u.username as author_name', 'u.role as author_role', 'u.created_at as author_created_at', 'u.post_count as author_post_count')
+      return { threads, replies }
+    },
+
     async countPending (): Promise<number> {
       const row = await db('posts').where({ status: 'pending' }).count<{ n: number | string }>({ n: '*' }).first()
       return Number(row?.n ?? 0)

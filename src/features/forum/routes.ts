@@ -67,6 +67,7 @@ export default async function forumRoutes (app: FastifyInstance, opts: { config:
     antiAbuse: antiAbuseFor(app.db)
   })
   app.viewCounts.registerKind('thread', 'threads')
+  app.banHooks.add('forum', async (event, trx) => event.hideRecentContent ? await forum.hideRecentContent(trx, event.userId, event.at) : undefined)
   app.homeSections.add('latestThreads', async ({ request }) => await forum.latestThreads(request.user, app.clock.now()))
 
   const moderation = (request: FastifyRequest, actor: AuthUser): ModerationContext => {

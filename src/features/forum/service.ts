@@ -33,6 +33,8 @@ export const TITLE_MAX_LENGTH = 80
 export const BODY_MAX_LENGTH = 20000
 export const LATEST_THREADS = 10
 export const REVIEW_PAGE_SIZE = 20
+/** How far back 同时屏蔽该会员最近的帖子 reaches when a member is banned. */
+export const HIDE_RECENT_SECONDS = 3 * 86400
 
 export interface Board {
   id: number
@@ -522,6 +524,39 @@ export function forumService (options: ForumServiceOptions) {
         return { action: 'thread_delete', before: { status: thread.status }, after: { status: 'deleted' } }
       })
       return { boardId }
+    },
+
+    /**
+     * A ban hook: when the moderator asks to hide a banned member's recent content, their threads
+     * and replies of the last HIDE_RECENT_SECONDS are soft-deleted with every counter following,
+     * inside the ban's transaction (the ban's audit row records the numbers).
+     */
+    async hideRecentContent (trx: Knex.Transaction, authorId: number, at: number): Promise<{ hiddenThreads: number, hiddenPosts: number }> {
+      const { threads, replies } = await repo.recentContentOf(trx, authorId, at - HIDE_RECENT_SECONDS)
+      const touchedBoards = new Set<number>()
+      for (const thread of threads) {
+        if (thread.status === 'visible') await uncountThread(trx, thread)
+        await repo.updateThread(trx, thread.id, { status: 'deleted' })
+        touchedBoards.add(thread.board_id)
+      }
+      const deletedThreads = new Set(threads.map((th) => th.id))
+      let hiddenPosts = 0
+      for (const post of replies) {
+        if (deletedThreads.has(post.thread_id)) continue
+        const thread = await repo.findThread(post.thread_id, trx)
+        if (thread === null || thread.status === 'deleted') continue
+        if (post.status === 'visible' && thread.status === 'visible') {
+          await repo.uncountReply(trx, thread.id)
+          await repo.uncountOnBoard(trx, thread.board_id, 0, 1)
+          await repo.uncountUserPosts(trx, post.author_id, 1)
+        }
+        await repo.updatePost(trx, post.id, { status: 'deleted' })
+        await repo.refreshThreadLast(trx, thread.id)
+        touchedBoards.add(thread.board_id)
+        hiddenPosts++
+      }
+      for (const boardId of touchedBoards) await repo.refreshBoardLast(trx, boardId)
+      return { hiddenThreads: threads.length, hiddenPosts }
     },
 
     /** The review queue: posts (and new threads' 楼主) waiting for a moderator. */
