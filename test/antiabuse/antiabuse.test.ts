@@ -86,6 +86,8 @@ describe.each(dialects)('anti-abuse on %s', (dialect) => {
     expect((await check(member, '新人报到', created + 120)).status).toBe('visible')
     expect((await refusal(member, '新人报到二', created + 149)).message).toBe('您两次发表间隔少于 30 秒，请稍候再发表')
     expect((await check(member, '新人报到二', created + 150)).status).toBe('visible')
+    const newAdmin = await authUser((await createUser(db.knex, { role: 'admin', createdAt: created })).id)
+    expect((await check(newAdmin, '管理员不受新人限制', created + 1)).status).toBe('visible')
     // After the first day the interval is 15 seconds.
     const nextDay = created + 86400 + 10
     await check(member, '第二天', nextDay)
