@@ -67,7 +67,12 @@ export default async function forumRoutes (app: FastifyInstance, opts: { config:
     antiAbuse: antiAbuseFor(app.db)
   })
   app.viewCounts.registerKind('thread', 'threads')
-  app.banHooks.add('forum', async (event, trx) => event.hideRecentContent ? await forum.hideRecentContent(trx, event.userId, event.at) : undefined)
+  // Reports into the ban's audit row only when it hid something.
+  app.banHooks.add('forum', async (event, trx) => {
+    if (!event.hideRecentContent) return undefined
+    const hidden = await forum.hideRecentContent(trx, event.userId, event.at)
+    return hidden.hiddenThreads + hidden.hiddenPosts > 0 ? hidden : undefined
+  })
   app.homeSections.add('latestThreads', async ({ request }) => await forum.latestThreads(request.user, app.clock.now()))
 
   const moderation = (request: FastifyRequest, actor: AuthUser): ModerationContext => {
