@@ -9,6 +9,7 @@ import '../src/features/moderation/bulk'
 import { memberCommands } from '../src/features/members/cli'
 import { commentCommands } from '../src/features/comments/cli'
 import { reactionCommands } from '../src/features/reactions/cli'
+import { forumCommands } from '../src/features/forum/cli'
 
 /**
  * `npm run cli -- <command> [--flag value ...]`. Each feature exports its commands
@@ -92,7 +93,7 @@ const bulkCommands: Record<string, CliCommand> = {
   }
 }
 
-const COMMANDS: Record<string, CliCommand> = { ...coreCommands, ...bulkCommands, ...memberCommands, ...commentCommands, ...reactionCommands }
+const COMMANDS: Record<string, CliCommand> = { ...coreCommands, ...bulkCommands, ...memberCommands, ...commentCommands, ...reactionCommands, ...forumCommands }
 
 export function parseFlags (args: readonly string[]): CliFlags {
   const flags: Record<string, string | true> = {}

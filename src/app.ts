@@ -24,6 +24,7 @@ import sitemapPlugin from './features/archiver/sitemap'
 import adminWordsRoutes from './features/admin/words-routes'
 import commentsRoutes from './features/comments/routes'
 import reactionsRoutes from './features/reactions/routes'
+import forumRoutes from './features/forum/routes'
 import legacyUrlsPlugin from './plugins/legacy-urls'
 import banHooksPlugin from './features/moderation/ban-hooks'
 import moderationRoutes from './features/moderation/routes'
@@ -89,6 +90,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(commentsRoutes, { config })
   await app.register(reactionsRoutes, { config })
   await app.register(moderationRoutes, { config })
+  await app.register(forumRoutes, { config })
 
   return app
 }

@@ -53,7 +53,9 @@ export default async function portalRoutes (app: FastifyInstance, opts: PortalRo
 
   app.get<PageQuery>('/', async (request, reply) => await renderList(request, reply, 'portal/home.njk', async () => {
     const { newest, page, hot, tree } = await portalFor(request).home(parsePageParam(request.query.page), app.clock.now())
+    const sections = await app.homeSections.load({ request })
     return {
+      ...sections,
       navActive: 'portal', newest, hot, categories: tree.roots, categoryNames: Object.fromEntries(tree.roots.flatMap((r) => [r, ...r.children]).map((c) => [c.id, c.name])),
       pager: pagerFor(page, '/')
     }

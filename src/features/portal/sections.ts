@@ -23,22 +23,39 @@ export interface ArticleSections {
   load: (ctx: ArticleSectionContext) => Promise<Record<string, unknown>>
 }
 
+/**
+ * The portal home is assembled the same way: other features add blocks (the forum's 最新主题 as
+ * `latestThreads`), and views/portal/home.njk includes a feature's partial when its data is there.
+ */
+export interface HomeSectionContext { request: FastifyRequest }
+export type HomeSectionLoader = (ctx: HomeSectionContext) => Promise<unknown>
+export interface HomeSections {
+  add: (name: string, loader: HomeSectionLoader) => void
+  load: (ctx: HomeSectionContext) => Promise<Record<string, unknown>>
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
     articleSections: ArticleSections
+    homeSections: HomeSections
   }
 }
 
-export default fp(async (app) => {
-  const loaders = new Map<string, ArticleSectionLoader>()
-  app.decorate('articleSections', {
+function sectionRegistry<Ctx> (kind: string): { add: (name: string, loader: (ctx: Ctx) => Promise<unknown>) => void, load: (ctx: Ctx) => Promise<Record<string, unknown>> } {
+  const loaders = new Map<string, (ctx: Ctx) => Promise<unknown>>()
+  return {
     add (name, loader) {
-      if (loaders.has(name)) throw new Error(`article section ${name} registered twice`)
+      if (loaders.has(name)) throw new Error(`${kind} section ${name} registered twice`)
       loaders.set(name, loader)
     },
     async load (ctx) {
       const entries = await Promise.all([...loaders].map(async ([name, loader]) => [name, await loader(ctx)] as const))
       return Object.fromEntries(entries)
     }
-  } satisfies ArticleSections)
+  }
+}
+
+export default fp(async (app) => {
+  app.decorate('articleSections', sectionRegistry<ArticleSectionContext>('article') satisfies ArticleSections)
+  app.decorate('homeSections', sectionRegistry<HomeSectionContext>('home') satisfies HomeSections)
 }, { name: 'article-sections' })

@@ -1,0 +1,16 @@
+import type { CliCommand } from '../../../scripts/cli'
+import { antiAbuseFor } from '../antiabuse/service'
+import { forumService } from './service'
+
+/** Forum commands of `npm run cli`. */
+export const forumCommands: Record<string, CliCommand> = {
+  'forum:reconcile': {
+    summary: 'recompute board, thread and member counters (threads, posts, 今日, replies, last post, 帖子数) from the posts',
+    async run ({ knex, config }) {
+      const forum = forumService({ db: knex, timeZone: config.siteTimezone, antiAbuse: antiAbuseFor(knex) })
+      const { threads, boards, users } = await forum.reconcile(Math.floor(Date.now() / 1000))
+      console.log(`reconciled ${threads} threads, ${boards} boards and ${users} members' post counts`)
+      return 0
+    }
+  }
+}

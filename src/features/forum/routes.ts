@@ -1,0 +1,246 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { parsePageParam } from '../../lib/pagination'
+import { HttpError, parseId } from '../../lib/http-errors'
+import { renderMarkdown } from '../../lib/markdown'
+import type { AuthUser } from '../../lib/permissions'
+import type { AppConfig } from '../../config'
+import { pagerFor } from '../portal/routes'
+import { antiAbuseFor } from '../antiabuse/service'
+import { queryValue, type LegacyQuery } from '../../plugins/legacy-urls'
+import { cleanBody, cleanTitle, forumService, messages, type Board, type ModerationContext } from './service'
+
+/** Forum pages: index, boards, threads, posting, editing, moderator actions, Discuz's legacy URLs. */
+
+interface PageQuery { Querystring: { page?: string } }
+interface PostingBody { title?: string, body?: string, preview?: string }
+
+function boardCrumbs (path: readonly Board[], lastIsLink: boolean): Array<{ label: string, url?: string }> {
+  return [{ label: '论坛', url: '/forum' }, ...path.map((b, i) => ({
+    label: b.name,
+    url: b.isGroup ? `/forum#group-${b.id}` : (i === path.length - 1 && !lastIsLink ? undefined : `/forum/${b.id}`)
+  }))]
+}
+
+/**
+ * Where Discuz's `/forum.php?…` URLs live now: the index, a board (forumdisplay), a thread
+ * (viewthread) and the "last post" jump (redirect&goto=lastpost). Other modules of forum.php
+ * (misc: the darkroom, …) belong to other features: null lets them answer.
+ */
+export function forumPhpTarget (query: LegacyQuery): string | null {
+  const id = (name: string): string | null => {
+    const raw = queryValue(query, name)
+    return raw !== undefined && /^[1-9]\d{0,9}$/.test(raw) ? raw : null
+  }
+  const page = id('page')
+  const pageSuffix = page !== null && page !== '1' ? `?page=${page}` : ''
+  switch (queryValue(query, 'mod') ?? '') {
+    case '':
+    case 'index':
+      return '/forum'
+    case 'forumdisplay': {
+      const fid = id('fid')
+      return fid === null ? '/forum' : `/forum/${fid}${pageSuffix}`
+    }
+    case 'viewthread': {
+      const tid = id('tid')
+      return tid === null ? '/forum' : `/thread/${tid}${pageSuffix}`
+    }
+    case 'redirect': {
+      const tid = id('tid')
+      return tid === null ? '/forum' : `/thread/${tid}${queryValue(query, 'goto') === 'lastpost' ? '?page=last' : ''}`
+    }
+    default:
+      return null
+  }
+}
+
+function parseThreadPage (raw: unknown): number | 'last' {
+  return raw === 'last' ? 'last' : parsePageParam(raw)
+}
+
+export default async function forumRoutes (app: FastifyInstance, opts: { config: AppConfig }): Promise<void> {
+  const forum = forumService({
+    db: app.db,
+    dbRead: app.dbRead,
+    timeZone: opts.config.siteTimezone,
+    // The same anti-abuse instance (and word-list cache) as comments: one set of rules for all member content.
+    antiAbuse: antiAbuseFor(app.db)
+  })
+  app.viewCounts.registerKind('thread', 'threads')
+  // Reports into the ban's audit row only when it hid something.
+  app.banHooks.add('forum', async (event, trx) => {
+    if (!event.hideRecentContent) return undefined
+    const hidden = await forum.hideRecentContent(trx, event.userId, event.at)
+    return hidden.hiddenThreads + hidden.hiddenPosts > 0 ? hidden : undefined
+  })
+  app.homeSections.add('latestThreads', async ({ request }) => await forum.latestThreads(request.user, app.clock.now()))
+
+  const moderation = (request: FastifyRequest, actor: AuthUser): ModerationContext => {
+    const body = request.body as { reason?: unknown } | undefined
+    return { actor, now: app.clock.now(), requestId: request.id, reason: typeof body?.reason === 'string' ? body.reason : '' }
+  }
+
+  app.get('/forum', async (request, reply) => {
+    const view = await forum.index(request.user, app.clock.now())
+    return await reply.render('forum/index.njk', { navActive: 'forum', ...view, crumbs: [{ label: '论坛' }] })
+  })
+
+  app.get<PageQuery & { Params: { fid: string } }>('/forum/:fid', async (request, reply) => {
+    const id = parseId(request.params.fid, messages.boardNotFound)
+    const view = await forum.board(request.user, id, parsePageParam(request.query.page), app.clock.now())
+    return await reply.render('forum/board.njk', {
+      navActive: 'forum', ...view, crumbs: boardCrumbs(view.path, false), pager: pagerFor(view.page, `/forum/${id}`)
+    })
+  })
+
+  const renderNewThread = async (reply: FastifyReply, boardId: number, user: AuthUser, form: PostingBody, extra: Record<string, unknown> = {}): Promise<FastifyReply> => {
+    const { board, path } = await forum.boardForPosting(user, boardId, app.clock.now())
+    return await reply.render('forum/new.njk', { navActive: 'forum', board, form, crumbs: [...boardCrumbs(path, true), { label: '发表帖子' }], ...extra })
+  }
+
+  app.get<{ Params: { fid: string } }>('/forum/:fid/new', async (request, reply) => {
+    const user = app.requirePermission(request, { action: 'write' })
+    return await renderNewThread(reply, parseId(request.params.fid, messages.boardNotFound), user, {})
+  })
+
+  app.post<{ Params: { fid: string }, Body: PostingBody }>('/forum/:fid/new', async (request, reply) => {
+    const user = app.requirePermission(request, { action: 'write' })
+    const boardId = parseId(request.params.fid, messages.boardNotFound)
+    const form = { title: String(request.body?.title ?? ''), body: String(request.body?.body ?? '') }
+    try {
+      if (request.body?.preview !== undefined) {
+        // 预览 without JavaScript: the same form again, with the rendered body above it.
+        cleanTitle(form.title)
+        return await renderNewThread(reply, boardId, user, form, { previewHtml: renderMarkdown(cleanBody(form.body)) })
+      }
+      const created = await forum.createThread(user, boardId, form, app.clock.now())
+      return await reply.redirect(`/thread/${created.threadId}`, 303)
+    } catch (err) {
+      // Bad input: the form again with the message and what was typed; other errors get the error page.
+      if (err instanceof HttpError && err.statusCode === 400) {
+        reply.code(400)
+        return await renderNewThread(reply, boardId, user, form, { error: err.message })
+      }
+      throw err
+    }
+  })
+
+  app.get<{ Params: { tid: string }, Querystring: { page?: string, quote?: string } }>('/thread/:tid', async (request, reply) => {
+    const id = parseId(request.params.tid, messages.threadNotFound)
+    const now = app.clock.now()
+    const view = await forum.thread(request.user, id, parseThreadPage(request.query.page), now)
+    await app.viewCounts.countView('thread', id, request)
+    const quote = request.query.quote
+    const quickReply = view.canReply && quote !== undefined && /^\d{1,10}$/.test(quote)
+      ? await forum.quoteText(request.user, id, Number(quote))
+      : ''
+    return await reply.render('forum/thread.njk', {
+      navActive: 'forum',
+      ...view,
+      quickReply,
+      views: view.thread.views + app.viewCounts.pendingFor('thread', id),
+      crumbs: [...boardCrumbs(view.boardPath, true), { label: view.thread.title }],
+      pager: pagerFor(view.page, `/thread/${id}`)
+    })
+  })
+
+  app.post<{ Params: { tid: string }, Body: { body?: string } }>('/thread/:tid/reply', async (request, reply) => {
+    const user = app.requirePermission(request, { action: 'write' })
+    const id = parseId(request.params.tid, messages.threadNotFound)
+    const created = await forum.reply(user, id, { body: request.body?.body }, app.clock.now())
+    return await reply.redirect(`/thread/${id}?page=${created.page}#post-${created.postId}`, 303)
+  })
+
+  app.get<{ Params: { pid: string } }>('/post/:pid/edit', async (request, reply) => {
+    const user = app.requirePermission(request, { action: 'write' })
+    const { post, thread, boardPath } = await forum.postForEdit(user, parseId(request.params.pid, messages.postNotFound), app.clock.now())
+    return await reply.render('forum/edit.njk', {
+      navActive: 'forum', post, thread, form: { title: thread.title, body: post.body },
+      crumbs: [...boardCrumbs(boardPath, true), { label: thread.title, url: `/thread/${thread.id}` }, { label: '编辑帖子' }]
+    })
+  })
+
+  app.post<{ Params: { pid: string }, Body: PostingBody }>('/post/:pid/edit', async (request, reply) => {
+    const user = app.requirePermission(request, { action: 'write' })
+    const pid = parseId(request.params.pid, messages.postNotFound)
+    const form = { title: request.body?.title, body: String(request.body?.body ?? '') }
+    try {
+      const edited = await forum.editPost(user, pid, form, app.clock.now())
+      return await reply.redirect(`/thread/${edited.threadId}?page=${Math.ceil(edited.position / 10)}#post-${pid}`, 303)
+    } catch (err) {
+      if (err instanceof HttpError && err.statusCode === 400) {
+        const { post, thread, boardPath } = await forum.postForEdit(user, pid, app.clock.now())
+        reply.code(400)
+        return await reply.render('forum/edit.njk', {
+          navActive: 'forum', post, thread, form: { title: form.title ?? thread.title, body: form.body }, error: err.message,
+          crumbs: [...boardCrumbs(boardPath, true), { label: thread.title, url: `/thread/${thread.id}` }, { label: '编辑帖子' }]
+        })
+      }
+      throw err
+    }
+  })
+
+  app.post<{ Params: { pid: string } }>('/post/:pid/delete', async (request, reply) => {
+    const user = app.requirePermission(request, { action: 'write' })
+    const result = await forum.deletePost(moderation(request, user), parseId(request.params.pid, messages.postNotFound))
+    if (result.threadDeleted) return await reply.redirect(`/forum/${result.boardId}`, 303)
+    return await reply.redirect(`/thread/${result.threadId}?page=${Math.ceil(result.position / 10)}#post-${parseId(request.params.pid)}`, 303)
+  })
+
+  app.get<PageQuery>('/mod/posts', async (request, reply) => {
+    const user = app.requirePermission(request, { action: 'moderate' })
+    const view = await forum.reviewQueue(user, parsePageParam(request.query.page), app.clock.now())
+    return await reply.render('forum/mod.njk', {
+      navActive: 'forum', ...view, crumbs: [{ label: '论坛', url: '/forum' }, { label: '帖子审核' }], pager: pagerFor(view.page, '/mod/posts')
+    })
+  })
+
+  app.post<{ Params: { pid: string } }>('/post/:pid/approve', async (request, reply) => {
+    const user = app.requirePermission(request, { action: 'moderate' })
+    const pid = parseId(request.params.pid, messages.postNotFound)
+    const approved = await forum.approvePost(moderation(request, user), pid)
+    return await reply.redirect(`/thread/${approved.threadId}?page=${Math.ceil(approved.position / 10)}#post-${pid}`, 303)
+  })
+
+  // Moderator actions: plain POST forms on the thread page; each is audited by the service.
+  app.post<{ Params: { tid: string }, Body: { pinned?: string } }>('/thread/:tid/pin', async (request, reply) => {
+    const user = app.requirePermission(request, { action: 'moderate' })
+    const id = parseId(request.params.tid, messages.threadNotFound)
+    await forum.setPinned(moderation(request, user), id, request.body?.pinned === '1')
+    return await reply.redirect(`/thread/${id}`, 303)
+  })
+
+  app.post<{ Params: { tid: string }, Body: { closed?: string } }>('/thread/:tid/close', async (request, reply) => {
+    const user = app.requirePermission(request, { action: 'moderate' })
+    const id = parseId(request.params.tid, messages.threadNotFound)
+    await forum.setClosed(moderation(request, user), id, request.body?.closed === '1')
+    return await reply.redirect(`/thread/${id}`, 303)
+  })
+
+  app.post<{ Params: { tid: string }, Body: { board_id?: string } }>('/thread/:tid/move', async (request, reply) => {
+    const user = app.requirePermission(request, { action: 'moderate' })
+    const id = parseId(request.params.tid, messages.threadNotFound)
+    const raw = request.body?.board_id
+    const target = typeof raw === 'string' && /^\d{1,10}$/.test(raw) ? Number(raw) : 0
+    await forum.move(moderation(request, user), id, target)
+    return await reply.redirect(`/thread/${id}`, 303)
+  })
+
+  app.post<{ Params: { tid: string } }>('/thread/:tid/delete', async (request, reply) => {
+    const user = app.requirePermission(request, { action: 'moderate' })
+    const { boardId } = await forum.deleteThread(moderation(request, user), parseId(request.params.tid, messages.threadNotFound))
+    return await reply.redirect(`/forum/${boardId}`, 303)
+  })
+
+  // Discuz's URLs, so old links and search results keep working: /forum.php through the shared
+  // legacy-URL plugin (the darkroom answers there too), the static rewrite forms as our own routes.
+  app.legacyUrls.add('forum.php', forumPhpTarget)
+  app.get<{ Params: { fid: string, page: string } }>('/forum-:fid(^\\d+)-:page(^\\d+).html', async (request, reply) => {
+    const page = Number(request.params.page)
+    return await reply.redirect(`/forum/${request.params.fid}${page > 1 ? `?page=${page}` : ''}`, 301)
+  })
+  app.get<{ Params: { tid: string, page: string, extra: string } }>('/thread-:tid(^\\d+)-:page(^\\d+)-:extra(^\\d+).html', async (request, reply) => {
+    const page = Number(request.params.page)
+    return await reply.redirect(`/thread/${request.params.tid}${page > 1 ? `?page=${page}` : ''}`, 301)
+  })
+}
