@@ -2,6 +2,7 @@ import crypto from 'node:crypto'
 import bcrypt from 'bcrypt'
 import type { Knex } from 'knex'
 import type { AppConfig } from '../config'
+import { seedForumDemo } from '../features/forum/demo'
 import { isUniqueViolation } from './knex'
 import { DEMO_ARTICLES, DEMO_CATEGORIES, DEMO_MEMBERS, DEMO_SETTINGS, type DemoCategory } from './demo-content'
 
@@ -99,6 +100,8 @@ async function seedInTransaction (knex: Knex, config: AppConfig, now: number): P
         views: article.views
       })
     }
+    // The forum half: boards, threads and replies by the members above.
+    await seedForumDemo(knex, trx, config.siteTimezone)
     return admin
   })
 }
