@@ -85,7 +85,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   // Features: each a plugin in src/features/<feature>/.
   await app.register(membersRoutes, { config })
   await app.register(portalRoutes, { guestCacheMs: options.guestCacheMs })
-  await app.register(archiverRoutes, { prefix: '/archiver', cacheMs: options.guestCacheMs })
+  await app.register(archiverRoutes, { prefix: '/archiver', cacheMs: options.guestCacheMs, config })
   await app.register(adminWordsRoutes)
   await app.register(commentsRoutes, { config })
   await app.register(reactionsRoutes, { config })

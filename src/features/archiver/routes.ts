@@ -4,6 +4,9 @@ import { pagerNumbers, parsePageParam, type Page } from '../../lib/pagination'
 import { isCrawler, userAgentOf } from '../../lib/visitor'
 import { MicroCache } from '../../lib/micro-cache'
 import { portalService, ARTICLE_NOT_FOUND, CATEGORY_NOT_FOUND } from '../portal/service'
+import { forumService, messages as forumMessages } from '../forum/service'
+import { antiAbuseFor } from '../antiabuse/service'
+import type { AppConfig } from '../../config'
 
 /**
  * Archiver: text-only pages for slow phones and crawlers, under Discuz's own URLs. One small HTML
@@ -13,6 +16,8 @@ import { portalService, ARTICLE_NOT_FOUND, CATEGORY_NOT_FOUND } from '../portal/
 
 export const ARTICLES_PER_PAGE = 20
 export const COMMENTS_PER_PAGE = 50
+const BOARD_NOT_FOUND = forumMessages.boardNotFound
+const THREAD_NOT_FOUND = forumMessages.threadNotFound
 
 // The five reactions as Discuz names them, in display order (their counters are article columns).
 const REACTIONS = [
@@ -31,8 +36,16 @@ function withPage (url: string, page: number): string {
   return page > 1 ? `${url}?page=${page}` : url
 }
 
-export default async function archiverRoutes (app: FastifyInstance, opts: { cacheMs?: number }): Promise<void> {
+export default async function archiverRoutes (app: FastifyInstance, opts: { cacheMs?: number, config: AppConfig }): Promise<void> {
   const portal = portalService(app.dbRead, () => app.clock.nowMs(), opts.cacheMs === 0 ? { countCacheMs: 0, articleCacheMs: 0 } : {})
+  // Reads only (no posting here), with the board list reused for a second like the other caches.
+  const forum = forumService({
+    db: app.db,
+    dbRead: app.dbRead,
+    timeZone: opts.config.siteTimezone,
+    antiAbuse: antiAbuseFor(app.db),
+    boardCacheMs: opts.cacheMs ?? 1000
+  })
 
   /** The switches: off → 404; `archiver_redirect` sends human browsers to the full page. */
   async function gate (request: FastifyRequest, reply: FastifyReply, fullUrl: string): Promise<boolean> {
@@ -103,8 +116,13 @@ export default async function archiverRoutes (app: FastifyInstance, opts: { cach
     }
     if (!await gate(request, reply, '/')) return reply
     const tree = await portal.categoryTree()
+    const { groups } = await forum.index(request.user, app.clock.now())
     return await send(reply, 'archiver/index.njk', {
-      categories: tree.roots, path: [], fullUrl: '/', fullTitle: '首页'
+      categories: tree.roots,
+      boardGroups: groups.map((g) => ({ name: g.name, boards: g.children })),
+      path: [],
+      fullUrl: '/',
+      fullTitle: '首页'
     })
   })
 
@@ -166,6 +184,63 @@ export default async function archiverRoutes (app: FastifyInstance, opts: { cach
           path,
           fullUrl: comments.page.page > 1 ? `/article/${id}/comments?page=${comments.page.page}` : `/article/${id}`,
           fullTitle: article.title
+        })
+      }
+    })
+  })
+
+  app.get<{ Params: { id: string }, Querystring: { page?: string } }>('/fid-:id(^\\d+).html', async (request, reply) => {
+    const id = parseId(request.params.id, BOARD_NOT_FOUND)
+    const requested = parsePageParam(request.query.page)
+    if (!await gate(request, reply, withPage(`/forum/${id}`, requested))) return reply
+    return await serve(request, reply, async () => {
+      const view = await forum.board(request.user, id, requested, app.clock.now())
+      const path: Crumb[] = view.path.map((b, i) => i === view.path.length - 1 || b.isGroup ? { label: b.name } : { label: b.name, url: `/archiver/fid-${b.id}.html` })
+      return {
+        tag: `f${id}-${view.page.page}-${view.page.total}-${view.threads.map((t) => `${t.id}.${t.reply_count}.${t.last_post_at}`).join('_')}`,
+        lastModified: view.threads.reduce((m, t) => Math.max(m, t.last_post_at), 0),
+        template: 'archiver/board.njk',
+        data: () => ({
+          board: view.board,
+          threads: view.threads,
+          startAt: view.page.offset + 1,
+          pager: pagerFor(view.page, `/archiver/fid-${id}.html`),
+          path,
+          fullUrl: withPage(`/forum/${id}`, view.page.page),
+          fullTitle: view.board.name
+        })
+      }
+    })
+  })
+
+  app.get<{ Params: { id: string }, Querystring: { page?: string } }>('/tid-:id(^\\d+).html', async (request, reply) => {
+    const id = parseId(request.params.id, THREAD_NOT_FOUND)
+    const requested = parsePageParam(request.query.page)
+    if (!await gate(request, reply, withPage(`/thread/${id}`, requested))) return reply
+    let counted = false
+    const countOnce = async (): Promise<void> => {
+      if (!counted) await app.viewCounts.countView('thread', id, request)
+      counted = true
+    }
+    if (request.user === null && guestPages.get(request.url, app.clock.nowMs()) !== undefined) await countOnce()
+    return await serve(request, reply, async () => {
+      const view = await forum.threadText(request.user, id, requested, app.clock.now())
+      await countOnce()
+      const path: Crumb[] = [
+        ...view.boardPath.map((b) => b.isGroup ? { label: b.name } : { label: b.name, url: `/archiver/fid-${b.id}.html` }),
+        { label: view.thread.title }
+      ]
+      return {
+        tag: `t${id}-${view.page.page}-${view.thread.last_position}-${view.thread.reply_count}-${view.posts.map((p) => `${p.id}.${p.editedAt ?? 0}`).join('_')}`,
+        lastModified: view.posts.reduce((m, p) => Math.max(m, p.createdAt, p.editedAt ?? 0), view.thread.created_at),
+        template: 'archiver/thread.njk',
+        data: () => ({
+          thread: view.thread,
+          posts: view.posts,
+          pager: pagerFor(view.page, `/archiver/tid-${id}.html`),
+          path,
+          fullUrl: withPage(`/thread/${id}`, view.page.page),
+          fullTitle: view.thread.title
         })
       }
     })

@@ -1,3 +1,4 @@
+import type { Knex } from 'knex'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { parsePageParam } from '../../lib/pagination'
 import { HttpError, parseId } from '../../lib/http-errors'
@@ -67,6 +68,15 @@ export default async function forumRoutes (app: FastifyInstance, opts: { config:
     antiAbuse: antiAbuseFor(app.db)
   })
   app.viewCounts.registerKind('thread', 'threads')
+  // Crawlers get the threads guests may read (members-only boards never appear).
+  const guestThreads = (): Knex.QueryBuilder => app.dbRead('threads as t').join('boards as b', 'b.id', 't.board_id')
+    .where('t.status', 'visible').andWhere('b.guest_visible', true)
+  app.sitemap.add({
+    name: 'threads',
+    count: async () => Number((await guestThreads().count<{ n: number | string }>({ n: '*' }).first())?.n ?? 0),
+    list: async (offset, limit) => (await guestThreads().orderBy('t.id').offset(offset).limit(limit).select<Array<{ id: number, last_post_at: number }>>('t.id', 't.last_post_at'))
+      .map((t) => ({ path: `/thread/${t.id}`, lastModified: t.last_post_at }))
+  })
   // Reports into the ban's audit row only when it hid something.
   app.banHooks.add('forum', async (event, trx) => {
     if (!event.hideRecentContent) return undefined

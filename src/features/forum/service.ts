@@ -1,7 +1,7 @@
 import type { Knex } from 'knex'
 import { LRUCache } from 'lru-cache'
 import { badRequest, forbidden, notFound } from '../../lib/http-errors'
-import { renderMarkdown } from '../../lib/markdown'
+import { renderMarkdown, renderMarkdownAsText } from '../../lib/markdown'
 import { paginate, type Page } from '../../lib/pagination'
 import { can, isStaff, type AuthUser } from '../../lib/permissions'
 import { formatDateTime, startOfSiteDay } from '../../lib/dates'
@@ -161,6 +161,16 @@ export interface ForumServiceOptions {
   timeZone: string
   /** The anti-abuse module (antiAbuseFor(db)), or a stand-in with the same two functions. */
   antiAbuse: { checkContribution: ContributionCheck, checkEdit: ContributionCheck }
+  /** Reuse the board list this long for reads (default 0: read fresh). */
+  boardCacheMs?: number
+}
+
+/** A thread page as text (the Archiver): visible posts only, bodies without images. */
+export interface ThreadTextView {
+  thread: ThreadRow
+  boardPath: Board[]
+  page: Page
+  posts: Array<{ id: number, floorLabel: string, authorName: string, createdAt: number, editedAt: number | null, textHtml: string }>
 }
 
 export interface ModerationContext { actor: AuthUser, now: number, requestId?: string, reason?: string }
@@ -207,9 +217,18 @@ export function forumService (options: ForumServiceOptions) {
 
   const today = (now: number): number => startOfSiteDay(now, timeZone)
 
+  let cachedBoards: { rows: Awaited<ReturnType<typeof readRepo.allBoards>>, at: number } | null = null
   async function boardTree (now: number, trx?: Knex.Transaction): Promise<BoardTree> {
-    // Boards are few; read fresh each time so an admin's change shows at once on every instance.
-    return new BoardTree(await (trx !== undefined ? repo.allBoards(trx) : readRepo.allBoards()), today(now))
+    // Boards are few; read fresh each time so an admin's change shows at once on every instance,
+    // unless this instance was built with a short cache (the Archiver's text pages).
+    if (trx !== undefined) return new BoardTree(await repo.allBoards(trx), today(now))
+    const cacheMs = options.boardCacheMs ?? 0
+    const nowMs = now * 1000
+    if (cacheMs <= 0) return new BoardTree(await readRepo.allBoards(), today(now))
+    if (cachedBoards === null || nowMs - cachedBoards.at >= cacheMs || nowMs < cachedBoards.at) {
+      cachedBoards = { rows: await readRepo.allBoards(), at: nowMs }
+    }
+    return new BoardTree(cachedBoards.rows, today(now))
   }
 
   function mayReadThread (viewer: AuthUser | null, thread: ThreadRow, tree: BoardTree): boolean {
@@ -310,6 +329,27 @@ export function forumService (options: ForumServiceOptions) {
         canModerate,
         moveTargets: canModerate ? tree.boardsForMove() : []
       }
+    },
+
+    /** Two queries: the thread, then its page of floors; the board list comes from the tree. */
+    async threadText (viewer: AuthUser | null, id: number, requestedPage: number, now: number): Promise<ThreadTextView> {
+      const thread = await readRepo.findThread(id)
+      const tree = await boardTree(now)
+      if (thread === null || !mayReadThread(viewer, thread, tree)) throw notFound(messages.threadNotFound)
+      const board = tree.get(thread.board_id)
+      if (board === null) throw notFound(messages.threadNotFound)
+      const page = paginate(requestedPage, POSTS_PER_PAGE, thread.last_position)
+      const rows = await readRepo.postsInRange(id, (page.page - 1) * POSTS_PER_PAGE + 1, page.page * POSTS_PER_PAGE)
+      const posts = rows.filter((p) => p.status === 'visible').map((p) => {
+        const key = `text:${p.id}:${p.edited_at ?? 0}`
+        let textHtml = bodyCache.get(key)
+        if (textHtml === undefined) {
+          textHtml = renderMarkdownAsText(p.body)
+          bodyCache.set(key, textHtml)
+        }
+        return { id: p.id, floorLabel: floorLabel(p.position), authorName: p.author_name, createdAt: p.created_at, editedAt: p.edited_at, textHtml }
+      })
+      return { thread, boardPath: tree.path(board.id), page, posts }
     },
 
     /** The quick-reply prefill for `?quote=<pid>`: the quoted post as a Markdown blockquote. */
