@@ -9,6 +9,7 @@ import { createKnex, migrationConfig } from '../src/db/knex'
 import { seedBulk, BULK_PASSWORD, type BulkCounts } from '../src/db/bulk-seed'
 import '../src/features/comments/bulk'
 import '../src/features/moderation/bulk'
+import '../src/features/forum/bulk'
 import { SCENARIOS, hotArticleId, type BenchContext, type MemberSession, type Scenario } from './bench/scenarios'
 import { CHECKS } from './bench/checks'
 
@@ -25,7 +26,7 @@ interface Flags { duration: number, connections: number, runs: number, sizes: st
 
 const SIZES: Record<string, BulkCounts> = {
   small: { members: 4000, articles: 1000, comments: 10_000, threads: 1000, posts: 10_000, bans: 1000 },
-  large: { members: 20_000, articles: 100_000, comments: 1_000_000, threads: 10_000, posts: 1_000_000, bans: 100_000 }
+  large: { members: 20_000, articles: 100_000, comments: 1_000_000, threads: 20_000, posts: 1_000_000, bans: 100_000 }
 }
 // Enough distinct members that flood control (one comment per member per 15 s) does not refuse the write scenarios.
 const MEMBER_SESSIONS = 1500

@@ -6,6 +6,7 @@ import { seedBulk, type BulkCounts } from '../src/db/bulk-seed'
 // Feature generators for seed:bulk register themselves on import.
 import '../src/features/comments/bulk'
 import '../src/features/moderation/bulk'
+import '../src/features/forum/bulk'
 import { memberCommands } from '../src/features/members/cli'
 import { commentCommands } from '../src/features/comments/cli'
 import { reactionCommands } from '../src/features/reactions/cli'

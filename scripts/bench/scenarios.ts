@@ -134,5 +134,62 @@ export const SCENARIOS: Scenario[] = [
       if (id === null) return 'no articles'
       return () => ({ method: 'GET', path: `/archiver/aid-${id}.html`, headers: browserHeaders() })
     }
+  },
+  {
+    name: 'forum index',
+    kind: 'read',
+    async prepare () { return () => ({ method: 'GET', path: '/forum', headers: browserHeaders() }) }
+  },
+  {
+    name: 'board page',
+    kind: 'read',
+    async prepare ({ db }) {
+      const board = await biggestBoard(db)
+      if (board === null) return 'no boards'
+      return () => ({ method: 'GET', path: `/forum/${board.id}`, headers: browserHeaders() })
+    }
+  },
+  {
+    name: 'board page 500',
+    kind: 'read',
+    async prepare ({ db }) {
+      const board = await biggestBoard(db)
+      if (board === null || board.thread_count < 500 * 20) return 'no board with 500 pages of threads'
+      return () => ({ method: 'GET', path: `/forum/${board.id}?page=500`, headers: browserHeaders() })
+    }
+  },
+  {
+    name: 'thread page (10 posts)',
+    kind: 'read',
+    async prepare ({ db }) {
+      const thread = await db('threads').where('status', 'visible').andWhere('last_position', '>=', 10).orderBy('id', 'desc').first<{ id: number } | undefined>('id')
+      if (thread === undefined) return 'no thread with 10 posts'
+      return () => ({ method: 'GET', path: `/thread/${thread.id}`, headers: browserHeaders() })
+    }
+  },
+  {
+    name: 'thread deep page',
+    kind: 'read',
+    async prepare ({ db }) {
+      const thread = await db('threads').where('status', 'visible').orderBy('last_position', 'desc').first<{ id: number, last_position: number } | undefined>('id', 'last_position')
+      if (thread === undefined || thread.last_position < 1000) return 'no thread with 1,000 posts'
+      // Page 500 of a 10,000-reply thread (or the last page of a shorter one).
+      const page = Math.min(500, Math.ceil(thread.last_position / 10))
+      return () => ({ method: 'GET', path: `/thread/${thread.id}?page=${page}`, headers: browserHeaders() })
+    }
+  },
+  {
+    name: 'archiver thread page',
+    kind: 'read',
+    async prepare ({ db }) {
+      const thread = await db('threads').where('status', 'visible').andWhere('last_position', '>=', 10).orderBy('id', 'desc').first<{ id: number } | undefined>('id')
+      if (thread === undefined) return 'no thread with 10 posts'
+      return () => ({ method: 'GET', path: `/archiver/tid-${thread.id}.html`, headers: browserHeaders() })
+    }
   }
 ]
+
+async function biggestBoard (db: Knex): Promise<{ id: number, thread_count: number } | null> {
+  const row = await db('boards').where('is_group', false).orderBy('thread_count', 'desc').first<{ id: number, thread_count: number } | undefined>('id', 'thread_count')
+  return row ?? null
+}
