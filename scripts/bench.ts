@@ -25,11 +25,11 @@ import { CHECKS } from './bench/checks'
 interface Flags { duration: number, connections: number, runs: number, sizes: string[], workers: number[], only: string[] | null, write: boolean }
 
 const SIZES: Record<string, BulkCounts> = {
-  small: { members: 4000, articles: 1000, comments: 10_000, threads: 1000, posts: 10_000, bans: 1000 },
+  small: { members: 6000, articles: 1000, comments: 10_000, threads: 1000, posts: 10_000, bans: 1000 },
   large: { members: 20_000, articles: 100_000, comments: 1_000_000, threads: 20_000, posts: 1_000_000, bans: 100_000 }
 }
 // Enough distinct members that flood control (one comment per member per 15 s) does not refuse the write scenarios.
-const MEMBER_SESSIONS = 1500
+const MEMBER_SESSIONS = 3000
 const APP_PORT = 3911
 const HELLO_PORT = 3912
 
@@ -129,8 +129,12 @@ async function waitForHttp (url: string, child: ChildProcess): Promise<void> {
   throw new Error(`${url} did not answer within 120 s`)
 }
 
+// The same V8 heap settings as `npm start` (package.json): a small young generation and a capped old
+// space keep a process's memory flat under load instead of letting garbage pile up between collections.
+const NODE_FLAGS = ['--max-old-space-size=128', '--max-semi-space-size=4']
+
 function startProcess (script: string, args: string[], env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] })
+  return spawn(process.execPath, [...NODE_FLAGS, '--import', 'tsx', script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] })
 }
 
 async function stopProcess (child: ChildProcess): Promise<void> {

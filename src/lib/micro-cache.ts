@@ -9,7 +9,9 @@ import { LRUCache } from 'lru-cache'
 export class MicroCache<V> {
   private readonly entries: LRUCache<string, { value: V, at: number }>
 
-  constructor (private readonly ttlMs: number, max = 5000) {
+  // A small bound: entries live a second, so the pages hot within that second are all it needs to hold
+  // (expired entries are only dropped when read or pushed out, so the bound is also the memory ceiling).
+  constructor (private readonly ttlMs: number, max = 500) {
     this.entries = new LRUCache({ max })
   }
 

@@ -3,10 +3,10 @@ import { BULK_GENERATORS, insertInBatches } from '../../db/bulk-seed'
 /**
  * seed:bulk --bans N: ban history for the darkroom at scale. Nine in ten bans are history (lifted
  * or expired); the newest tenth are active, on distinct members, with users.ban_* set to match (the
- * fast path the auth plugin reads). The first 2,000 bulk members are never banned: the benchmark
+ * fast path the auth plugin reads). The first 3,000 bulk members are never banned: the benchmark
  * logs them in to write comments and reactions.
  */
-export const UNBANNED_BULK_MEMBERS = 2000
+export const UNBANNED_BULK_MEMBERS = 3000
 
 BULK_GENERATORS.push(async ({ knex, counts, now, memberIds, progress }) => {
   if (counts.bans === 0) return

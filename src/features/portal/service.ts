@@ -103,7 +103,7 @@ export function portalService (db: Knex, nowMs: () => number, options: PortalCac
   // COUNT(*) grows with the data; a list's page count may lag a few seconds behind new articles.
   const counts = new MicroCache<number>(options.countCacheMs ?? COUNT_CACHE_MS)
   // Shared by guests and members: what every reader sees alike (member-specific parts are sections).
-  const articles = new MicroCache<ArticleView>(options.articleCacheMs ?? ARTICLE_CACHE_MS, 2000)
+  const articles = new MicroCache<ArticleView>(options.articleCacheMs ?? ARTICLE_CACHE_MS)
   async function countIn (ids: readonly number[]): Promise<number> {
     const key = ids.join(',')
     let n = counts.get(key, nowMs())
