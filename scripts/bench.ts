@@ -197,10 +197,11 @@ interface Measurement { rps: number, p50: number, p99: number, errors: number, n
 
 // Request numbers continue across runs, so a write scenario never repeats a (member, article) pair
 // from an earlier run (which would be refused as a repeat, not measured as a write).
-const requestNumbers = new Map<unknown, number>()
+// Keyed by data set and scenario: the database lives on from one worker count to the next.
+const requestNumbers = new Map<string, number>()
 
-async function measure (url: string, connections: number, duration: number, make: ((n: number) => import('./bench/scenarios').BenchRequest) | null): Promise<Measurement> {
-  let n = requestNumbers.get(make) ?? 0
+async function measure (url: string, connections: number, duration: number, make: ((n: number) => import('./bench/scenarios').BenchRequest) | null, key = ''): Promise<Measurement> {
+  let n = requestNumbers.get(key) ?? 0
   const result = await autocannon({
     url,
     connections,
@@ -215,7 +216,7 @@ async function measure (url: string, connections: number, duration: number, make
           }
         }]
   })
-  requestNumbers.set(make, n)
+  requestNumbers.set(key, n)
   const total = result.requests.total
   return {
     rps: total / result.duration,
@@ -280,7 +281,7 @@ async function main (): Promise<void> {
             for (let run = 0; run < flags.runs; run++) {
               const h = await measure(`http://127.0.0.1:${HELLO_PORT}/`, flags.connections, flags.duration, null)
               for (const { scenario, make } of prepared) {
-                const m = await measure(base, flags.connections, flags.duration, make)
+                const m = await measure(base, flags.connections, flags.duration, make, `${size}:${scenario.name}`)
                 if (scenario.viewsHotArticle === true) articleViews += m.sent
                 let row = byName.get(scenario.name)
                 if (row === undefined) {
