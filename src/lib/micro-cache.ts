@@ -8,6 +8,7 @@ import { LRUCache } from 'lru-cache'
  */
 export class MicroCache<V> {
   private readonly entries: LRUCache<string, { value: V, at: number }>
+  private readonly loading = new Map<string, Promise<V>>()
 
   // A small bound: entries live a second, so the pages hot within that second are all it needs to hold
   // (expired entries are only dropped when read or pushed out, so the bound is also the memory ceiling).
@@ -28,6 +29,26 @@ export class MicroCache<V> {
   set (key: string, value: V, nowMs: number): void {
     if (this.ttlMs <= 0) return
     this.entries.set(key, { value, at: nowMs })
+  }
+
+  /**
+   * The cached value, or the result of `load`. Concurrent misses for one key share a single load:
+   * when a page expires under a burst, one request queries the database and the others wait for it
+   * (without this, 64 connections would run the same heavy queries at once).
+   */
+  async getOrLoad (key: string, nowMs: number, load: () => Promise<V>): Promise<V> {
+    if (this.ttlMs <= 0) return await load()
+    const cached = this.get(key, nowMs)
+    if (cached !== undefined) return cached
+    let pending = this.loading.get(key)
+    if (pending === undefined) {
+      pending = load().then((value) => {
+        this.set(key, value, nowMs)
+        return value
+      }).finally(() => { this.loading.delete(key) })
+      this.loading.set(key, pending)
+    }
+    return await pending
   }
 
   clear (): void { this.entries.clear() }

@@ -58,10 +58,10 @@ export function portalRepository (db: Knex) {
       return row ?? null
     },
 
-    async newest (limit: number): Promise<ArticleListRow[]> {
+    async newestPage (offset: number, limit: number): Promise<ArticleListRow[]> {
       return await db('articles').where('status', 'published')
         .orderBy([{ column: 'published_at', order: 'desc' }, { column: 'id', order: 'desc' }])
-        .limit(limit).select(...LIST_COLUMNS)
+        .offset(offset).limit(limit).select(...LIST_COLUMNS)
     },
 
     /** The most viewed articles published since `since` (Discuz ranks its hot list this way). */

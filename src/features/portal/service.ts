@@ -104,14 +104,10 @@ export function portalService (db: Knex, nowMs: () => number, options: PortalCac
   const counts = new MicroCache<number>(options.countCacheMs ?? COUNT_CACHE_MS)
   // Shared by guests and members: what every reader sees alike (member-specific parts are sections).
   const articles = new MicroCache<ArticleView>(options.articleCacheMs ?? ARTICLE_CACHE_MS)
+  // The home and category lists, shared for the same second like articles.
+  const lists = new MicroCache<{ rows: ArticleListRow[], hot: ArticleListRow[], total: number }>(options.articleCacheMs ?? ARTICLE_CACHE_MS)
   async function countIn (ids: readonly number[]): Promise<number> {
-    const key = ids.join(',')
-    let n = counts.get(key, nowMs())
-    if (n === undefined) {
-      n = await repo.countInCategories(ids)
-      counts.set(key, n, nowMs())
-    }
-    return n
+    return await counts.getOrLoad(ids.join(','), nowMs(), async () => await repo.countInCategories(ids))
   }
 
   async function categoryTree (): Promise<CategoryTree> {
@@ -151,14 +147,18 @@ export function portalService (db: Knex, nowMs: () => number, options: PortalCac
 
     async home (requestedPage: number, now: number): Promise<{ newest: ArticleListRow[], page: Page, hot: ArticleListRow[], tree: CategoryTree }> {
       const tree = await categoryTree()
-      const allIds = [...tree.roots.flatMap((r) => tree.subtreeIds(r.id))]
-      const total = await countIn(allIds)
+      // Every published article (all belong to a category): the (status, published_at) index serves
+      // the newest first without sorting, where an IN list over every category would need a filesort.
+      const total = await counts.getOrLoad('all', nowMs(), async () => await repo.countPublished())
       const page = paginate(requestedPage, HOME_PAGE_SIZE, total)
-      const [newest, hot] = await Promise.all([
-        repo.pageInCategories(allIds, page.offset, page.perPage),
-        repo.hottestSince(now - HOT_WINDOW_DAYS * 86400, HOT_LIST_SIZE)
-      ])
-      return { newest, page, hot, tree }
+      const list = await lists.getOrLoad(`home:${page.page}`, nowMs(), async () => {
+        const [rows, hot] = await Promise.all([
+          repo.newestPage(page.offset, page.perPage),
+          repo.hottestSince(now - HOT_WINDOW_DAYS * 86400, HOT_LIST_SIZE)
+        ])
+        return { rows, hot, total }
+      })
+      return { newest: list.rows, page, hot: list.hot, tree }
     },
 
     async category (id: number, requestedPage: number): Promise<{ category: Category, path: Category[], articles: ArticleListRow[], page: Page, hot: ArticleListRow[], tree: CategoryTree }> {
@@ -168,11 +168,14 @@ export function portalService (db: Knex, nowMs: () => number, options: PortalCac
       const ids = tree.subtreeIds(id)
       const total = await countIn(ids)
       const page = paginate(requestedPage, CATEGORY_PAGE_SIZE, total)
-      const [articles, hot] = await Promise.all([
-        repo.pageInCategories(ids, page.offset, page.perPage),
-        repo.hottestInCategory(id, HOT_LIST_SIZE)
-      ])
-      return { category, path: tree.path(id), articles, page, hot, tree }
+      const list = await lists.getOrLoad(`category:${id}:${page.page}`, nowMs(), async () => {
+        const [rows, hot] = await Promise.all([
+          repo.pageInCategories(ids, page.offset, page.perPage),
+          repo.hottestInCategory(id, HOT_LIST_SIZE)
+        ])
+        return { rows, hot, total }
+      })
+      return { category, path: tree.path(id), articles: list.rows, page, hot: list.hot, tree }
     },
 
     /** A category's articles without the side lists (text views such as the Archiver). */
@@ -199,11 +202,7 @@ export function portalService (db: Knex, nowMs: () => number, options: PortalCac
     },
 
     async article (id: number): Promise<ArticleView> {
-      const cached = articles.get(String(id), nowMs())
-      if (cached !== undefined) return cached
-      const view = await loadArticle(id)
-      articles.set(String(id), view, nowMs())
-      return view
+      return await articles.getOrLoad(String(id), nowMs(), async () => await loadArticle(id))
     }
   }
 }

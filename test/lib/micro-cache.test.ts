@@ -1,0 +1,25 @@
+import { MicroCache } from '../../src/lib/micro-cache'
+
+describe('MicroCache', () => {
+  it('shares one load among concurrent misses and serves the copy until it expires', async () => {
+    const cache = new MicroCache<number>(1000)
+    let loads = 0
+    const load = async (): Promise<number> => { loads++; await new Promise((resolve) => setTimeout(resolve, 10)); return loads }
+    const values = await Promise.all(Array.from({ length: 20 }, async () => await cache.getOrLoad('k', 5000, load)))
+    expect(loads).toBe(1)
+    expect(new Set(values)).toEqual(new Set([1]))
+    expect(await cache.getOrLoad('k', 5999, load)).toBe(1)
+    expect(await cache.getOrLoad('k', 6000, load)).toBe(2) // a second later: loaded again
+  })
+
+  it('does not keep a failed load, and caches nothing with a zero lifetime', async () => {
+    const cache = new MicroCache<string>(1000)
+    await expect(cache.getOrLoad('k', 0, async () => { throw new Error('boom') })).rejects.toThrow('boom')
+    expect(await cache.getOrLoad('k', 0, async () => 'ok')).toBe('ok')
+    const off = new MicroCache<number>(0)
+    let n = 0
+    await off.getOrLoad('k', 0, async () => ++n)
+    await off.getOrLoad('k', 0, async () => ++n)
+    expect(n).toBe(2)
+  })
+})
