@@ -33,8 +33,8 @@ export default async function commentsRoutes (app: FastifyInstance, opts: { conf
   const rateLimit = { ...POST_LIMIT, keyGenerator: rateLimitKey }
   const repository = commentsRepository(app.dbRead)
 
-  async function articleFor (rawId: string): Promise<{ view: Awaited<ReturnType<typeof portal.article>>, commentsAllowed: boolean }> {
-    const view = await portal.article(parseId(rawId, ARTICLE_NOT_FOUND))
+  async function articleFor (rawId: string): Promise<{ view: Awaited<ReturnType<typeof portal.articleRow>>, commentsAllowed: boolean }> {
+    const view = await portal.articleRow(parseId(rawId, ARTICLE_NOT_FOUND))
     const tree = await portal.categoryTree()
     return { view, commentsAllowed: Boolean(view.article.allow_comments) && tree.allowsComments(view.article.category_id) }
   }

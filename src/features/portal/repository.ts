@@ -100,27 +100,23 @@ export function portalRepository (db: Knex) {
     },
 
     /**
-     * 上一篇 (older) and 下一篇 (newer) within the category, in one round trip: two scalar
-     * subqueries (each an index range scan with LIMIT 1) pick the ids, the outer query their titles.
+     * 上一篇 (older) and 下一篇 (newer) within the category: two index range scans with LIMIT 1 on
+     * (category_id, status, published_at). (One statement with `id = (subquery) OR id = (subquery)`
+     * was tried: SQLite turns it into two primary-key lookups, MySQL into a scan of the whole table.)
      */
     async neighbours (article: Pick<ArticleRow, 'id' | 'category_id' | 'published_at'>): Promise<{ previous: NeighbourRow | null, next: NeighbourRow | null }> {
-      const side = (older: boolean): Knex.QueryBuilder => db('articles').where({ category_id: article.category_id, status: 'published' })
-        .andWhere((q) => {
-          void q.where('published_at', older ? '<' : '>', article.published_at)
-            .orWhere((q2) => { void q2.where('published_at', article.published_at).andWhere('id', older ? '<' : '>', article.id) })
-        })
-        .orderBy([{ column: 'published_at', order: older ? 'desc' : 'asc' }, { column: 'id', order: older ? 'desc' : 'asc' }])
-        .limit(1).select('id')
-      const rows = await db('articles').where('id', side(true)).orWhere('id', side(false))
-        .select<Array<NeighbourRow & { published_at: number }>>('id', 'title', 'published_at')
-      const isOlder = (r: { id: number, published_at: number }): boolean =>
-        r.published_at < article.published_at || (r.published_at === article.published_at && r.id < article.id)
-      const previous = rows.find(isOlder)
-      const next = rows.find((r) => !isOlder(r))
-      return {
-        previous: previous === undefined ? null : { id: previous.id, title: previous.title },
-        next: next === undefined ? null : { id: next.id, title: next.title }
+      const side = async (older: boolean): Promise<NeighbourRow | null> => {
+        const row = await db('articles').where({ category_id: article.category_id, status: 'published' })
+          .andWhere((q) => {
+            void q.where('published_at', older ? '<' : '>', article.published_at)
+              .orWhere((q2) => { void q2.where('published_at', article.published_at).andWhere('id', older ? '<' : '>', article.id) })
+          })
+          .orderBy([{ column: 'published_at', order: older ? 'desc' : 'asc' }, { column: 'id', order: older ? 'desc' : 'asc' }])
+          .first<NeighbourRow | undefined>('id', 'title')
+        return row ?? null
       }
+      const [previous, next] = await Promise.all([side(true), side(false)])
+      return { previous, next }
     }
   }
 }

@@ -188,6 +188,13 @@ export function portalService (db: Knex, nowMs: () => number, options: PortalCac
       return { category, path: tree.path(id), articles: await repo.pageInCategories(ids, page.offset, page.perPage), page }
     },
 
+    /** One published article and its category path, without side lists or rendering (write paths). */
+    async articleRow (id: number): Promise<{ article: ArticleRow, categoryPath: Category[] }> {
+      const article = await repo.findPublishedArticle(id)
+      if (article === null) throw notFound(ARTICLE_NOT_FOUND)
+      return { article, categoryPath: (await categoryTree()).path(article.category_id) }
+    },
+
     /** One published article and its body as text-mode HTML (images become `[图: caption]`). */
     async articleAsText (id: number): Promise<{ article: ArticleRow, textHtml: string, categoryPath: Category[] }> {
       const article = await repo.findPublishedArticle(id)

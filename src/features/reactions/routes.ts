@@ -66,7 +66,7 @@ export default async function reactionsRoutes (app: FastifyInstance, opts: { con
       throw new HttpError(401, '您需要先登录才能继续本操作', { loginUrl: `/login?return=${encodeURIComponent(`/article/${id}#click`)}` })
     }
     const user = app.requirePermission(request, { action: 'write' })
-    const { article } = await portal.article(id)
+    const { article } = await portal.articleRow(id)
     const kind = request.body?.kind
     const now = app.clock.now()
     let result
