@@ -9,7 +9,8 @@ import clockPlugin from './plugins/clock'
 import dbPlugin from './plugins/db'
 import settingsPlugin from './plugins/settings'
 import sessionPlugin from './plugins/session'
-import securityPlugin from './plugins/security'
+import securityPlugin, { securityHeadersPlugin } from './plugins/security'
+import guestPagesPlugin from './plugins/guest-pages'
 import viewPlugin, { STATIC_DIR } from './plugins/view'
 import authPlugin from './plugins/auth'
 import errorsPlugin from './plugins/errors'
@@ -68,13 +69,17 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
     maxAge: '365d',
     immutable: true
   })
+  // Headers, view counting and the guest page cache come before the session: a guest's request for a
+  // page rendered within the last second is answered there, without a session or a member lookup.
+  await app.register(securityHeadersPlugin)
+  await app.register(viewCountsPlugin, { config, flushIntervalMs: options.viewFlushIntervalMs })
+  await app.register(guestPagesPlugin, { ttlMs: options.guestCacheMs })
   await app.register(sessionPlugin, { config })
   await app.register(securityPlugin, { config })
   await app.register(viewPlugin, { config })
   await app.register(authPlugin, { config })
   await app.register(errorsPlugin)
   // Shared services features contribute to (before the features that use them).
-  await app.register(viewCountsPlugin, { config, flushIntervalMs: options.viewFlushIntervalMs })
   await app.register(memberProfilesPlugin)
   await app.register(articleSectionsPlugin)
   await app.register(archiverCommentsPlugin)

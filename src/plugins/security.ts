@@ -24,11 +24,10 @@ export function helmetHeaders (options: Readonly<HelmetOptions>): Record<string,
 }
 
 /**
- * Security headers, rate limiting and CSRF for the whole app.
- * CSRF: a synchroniser token whose secret lives in the session; every non-GET request must carry it
- * (form field `_csrf` or header `x-csrf-token`). A guest without a session cannot post at all.
+ * Security headers on every response, cached guest pages included: registered before the guest page
+ * cache and the session (see app.ts), whose early answers skip the plugins after them.
  */
-export default fp<{ config: AppConfig }>(async (app, opts) => {
+export const securityHeadersPlugin = fp(async (app) => {
   const securityHeaders = helmetHeaders({
     contentSecurityPolicy: {
       directives: {
@@ -52,7 +51,14 @@ export default fp<{ config: AppConfig }>(async (app, opts) => {
     reply.headers(securityHeaders)
     done()
   })
+}, { name: 'security-headers' })
 
+/**
+ * Rate limiting and CSRF for the whole app.
+ * CSRF: a synchroniser token whose secret lives in the session; every non-GET request must carry it
+ * (form field `_csrf` or header `x-csrf-token`). A guest without a session cannot post at all.
+ */
+export default fp<{ config: AppConfig }>(async (app, opts) => {
   // Not global: each route group opts in with `config: { rateLimit: {...} }` (login, posting).
   await app.register(rateLimit, { global: false, allowList: [...opts.config.rateLimitAllow] })
 
@@ -71,4 +77,4 @@ export default fp<{ config: AppConfig }>(async (app, opts) => {
     }
     app.csrfProtection(request, reply, done)
   })
-}, { name: 'security', dependencies: ['session'] })
+}, { name: 'security', dependencies: ['session', 'security-headers'] })

@@ -1,6 +1,8 @@
 import { dialects, createTestDatabase, type TestDatabase } from '../helpers/database'
 import { buildTestApp, login, type TestApp } from '../helpers/app'
 import { createArticle, createCategory, createUser } from '../helpers/factories'
+import { createGroupWithBoard } from '../forum/factories'
+import { postThread } from '../forum/helpers'
 
 const ua = (n: number | string): string => `Mozilla/5.0 (Reader ${n}) Firefox/120.0`
 
@@ -50,5 +52,89 @@ describe.each(dialects)('guest article micro-cache and query budget on %s', (dia
     t.clock.advance(2)
     const later = await t.agent().get(`/article/${articleId}`).set('User-Agent', ua(4)).expect(200)
     expect(later.text).toContain('标题已修改')
+  })
+})
+
+describe.each(dialects)('the guest page cache answers before the session on %s', (dialect) => {
+  const CRAWLER = 'Mozilla/5.0 (compatible; Baiduspider/2.0; +http://www.baidu.com/search/spider.html)'
+  let db: TestDatabase
+  let t: TestApp
+  let articleId: number
+  let threadId: number
+
+  beforeAll(async () => {
+    db = await createTestDatabase(dialect)
+    t = await buildTestApp(db, { guestCacheMs: 1000, viewFlushIntervalMs: 3_600_000 })
+    const author = await createUser(db.knex)
+    articleId = await createArticle(db.knex, { categoryId: await createCategory(db.knex), authorId: author.id, views: 100 })
+    const { boardId } = await createGroupWithBoard(db.knex)
+    const poster = t.agent().set('User-Agent', ua('poster'))
+    await login(poster, author.username, author.password)
+    threadId = await postThread(t, poster, boardId, '缓存测试主题')
+    t.clock.advance(5)
+  })
+  afterAll(async () => {
+    await t?.close()
+    await db?.destroy()
+  })
+
+  const viewsShown = (html: string): number => Number(/id="view-count">(\d+)</.exec(html)?.[1])
+  const sessionRows = async (): Promise<number> => Number((await db.knex('sessions').count<Array<{ n: number }>>({ n: '*' }))[0]?.n)
+
+  it('serves a warm article to cookieless guests with the security headers, no session, and every view counted', async () => {
+    const first = await t.agent().get(`/article/${articleId}`).set('User-Agent', ua('a0')).expect(200)
+    const sessionsBefore = await sessionRows()
+    const hit = await t.agent().get(`/article/${articleId}`).set('User-Agent', ua('a1')).expect(200)
+    expect(hit.headers['set-cookie']).toBeUndefined()
+    expect(hit.headers['content-security-policy']).toContain("default-src 'self'")
+    expect(hit.headers['content-type']).toBe('text/html; charset=utf-8')
+    expect(viewsShown(hit.text)).toBe(viewsShown(first.text) + 1)
+    await t.agent().head(`/article/${articleId}`).set('User-Agent', ua('a2')).expect(200) // HEAD is not a view
+    const next = await t.agent().get(`/article/${articleId}`).set('User-Agent', ua('a3')).expect(200)
+    expect(viewsShown(next.text)).toBe(viewsShown(first.text) + 2)
+    expect(await sessionRows()).toBe(sessionsBefore)
+    await t.app.viewCounts.flush()
+    const row = await db.knex('articles').where({ id: articleId }).first<{ views: number }>('views')
+    expect(Number(row?.views)).toBe(viewsShown(next.text))
+  })
+
+  it('gives a guest holding a session (after opening the login form) the same page and counts the view', async () => {
+    const guest = t.agent().set('User-Agent', ua('with-session'))
+    await guest.get('/login').expect(200)
+    const before = await t.agent().get(`/article/${articleId}`).set('User-Agent', ua('b0')).expect(200)
+    const mine = await guest.get(`/article/${articleId}`).expect(200)
+    expect(mine.text).toContain('>登录</a>')
+    expect(viewsShown(mine.text)).toBe(viewsShown(before.text) + 1)
+  })
+
+  it('caches guest thread pages with a live view count, never for members', async () => {
+    const first = await t.agent().get(`/thread/${threadId}`).set('User-Agent', ua('t0')).expect(200)
+    const second = await t.agent().get(`/thread/${threadId}`).set('User-Agent', ua('t1')).expect(200)
+    expect(second.headers['set-cookie']).toBeUndefined()
+    expect(viewsShown(second.text)).toBe(viewsShown(first.text) + 1)
+    const member = await createUser(db.knex)
+    const agent = t.agent().set('User-Agent', ua('t-member'))
+    await login(agent, member.username, member.password)
+    const theirs = await agent.get(`/thread/${threadId}`).expect(200)
+    expect(theirs.text).toContain(`>${member.username}</a>`)
+    expect(theirs.text).toContain('name="_csrf"') // their quick-reply form, not a guest's copy
+    expect(viewsShown(theirs.text)).toBe(viewsShown(first.text) + 2)
+  })
+
+  it('answers 304 from the cached Archiver copy and keeps a crawler-only copy from human browsers', async () => {
+    const url = `/archiver/tid-${threadId}.html`
+    const first = await t.agent().get(url).set('User-Agent', ua('r0')).expect(200)
+    const etag = String(first.headers.etag)
+    const again = await t.agent().get(url).set('User-Agent', ua('r1')).set('If-None-Match', etag).expect(304)
+    expect(again.headers.etag).toBe(etag)
+    expect(again.headers['cache-control']).toBe('public, max-age=60')
+
+    await db.knex('settings').insert({ key: 'archiver_redirect', value: '1' })
+    t.clock.advance(5)
+    await t.agent().get(url).set('User-Agent', CRAWLER).expect(200)
+    await t.agent().get(url).set('User-Agent', ua('r2')).expect(302).expect('Location', `/thread/${threadId}`)
+    await t.agent().get(url).set('User-Agent', CRAWLER).expect(200)
+    await db.knex('settings').where({ key: 'archiver_redirect' }).delete()
+    t.clock.advance(5)
   })
 })

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { parseId, HttpError, notFound } from '../../lib/http-errors'
 import { pagerNumbers, parsePageParam, type Page } from '../../lib/pagination'
 import { isCrawler, userAgentOf } from '../../lib/visitor'
-import { MicroCache } from '../../lib/micro-cache'
+import { answerNotModified } from '../../plugins/guest-pages'
 import { portalService, ARTICLE_NOT_FOUND, CATEGORY_NOT_FOUND } from '../portal/service'
 import { forumService, messages as forumMessages } from '../forum/service'
 import { antiAbuseFor } from '../antiabuse/service'
@@ -57,43 +57,18 @@ export default async function archiverRoutes (app: FastifyInstance, opts: { cach
     return true
   }
 
-  /**
-   * Answers 304 when the client's copy is current; otherwise sets the validators. The tag covers
-   * everything the page shows (change time, counters, page number), so it changes when the page does.
-   */
-  function notModified (request: FastifyRequest, reply: FastifyReply, tag: string, lastModified: number): boolean {
-    const etag = `W/"${tag}"`
-    void reply.header('ETag', etag)
-    void reply.header('Last-Modified', new Date(lastModified * 1000).toUTCString())
-    void reply.header('Cache-Control', request.user === null ? 'public, max-age=60' : 'private, max-age=0')
-    const ifNoneMatch = request.headers['if-none-match']
-    if (typeof ifNoneMatch === 'string') return ifNoneMatch.split(',').map((t) => t.trim()).includes(etag)
-    const since = request.headers['if-modified-since']
-    if (typeof since === 'string') {
-      const t = Date.parse(since)
-      return !Number.isNaN(t) && Math.floor(t / 1000) >= lastModified
-    }
-    return false
-  }
-
   interface TextPage { tag: string, lastModified: number, template: string, data: () => Record<string, unknown> }
-  interface CachedTextPage { tag: string, lastModified: number, html: string }
-  // Guests' Archiver pages are reused for a second, like the full site's (crawlers come in bursts).
-  const guestPages = new MicroCache<CachedTextPage>(opts.cacheMs ?? 1000)
 
-  /** Validators, then a 304 or the page: from the micro-cache for guests when it is fresh. */
-  async function serve (request: FastifyRequest, reply: FastifyReply, load: () => Promise<TextPage>): Promise<FastifyReply> {
-    const guest = request.user === null
-    const cached = guest ? guestPages.get(request.url, app.clock.nowMs()) : undefined
-    if (cached !== undefined) {
-      if (notModified(request, reply, cached.tag, cached.lastModified)) return await reply.code(304).send()
-      return await reply.type('text/html; charset=utf-8').send(cached.html)
-    }
+  /** Validators, then a 304 or the page; guests get the guest page cache's copy while it is fresh. */
+  async function serve (request: FastifyRequest, reply: FastifyReply, view: { kind: string, id: number } | undefined, load: () => Promise<TextPage>): Promise<FastifyReply> {
+    if (request.user === null && await app.guestPages.serveCached(request, reply)) return reply
     const page = await load()
-    if (notModified(request, reply, page.tag, page.lastModified)) return await reply.code(304).send()
+    if (view !== undefined) await app.viewCounts.countView(view.kind, view.id, request)
+    if (answerNotModified(request, reply, page.tag, page.lastModified)) return await reply.code(304).send()
     const rendered = await reply.renderPage(page.template, page.data())
-    if (guest && !rendered.personal) guestPages.set(request.url, { tag: page.tag, lastModified: page.lastModified, html: rendered.html }, app.clock.nowMs())
-    return await reply.type('text/html; charset=utf-8').send(rendered.html)
+    // With archiver_redirect on, only crawlers reach this point; the cached copy must not serve human browsers.
+    const crawlersOnly = await app.settings.get('archiver_redirect') === '1'
+    return await app.guestPages.send(request, reply, rendered, { view, validators: { tag: page.tag, lastModified: page.lastModified }, crawlersOnly })
   }
 
   async function send (reply: FastifyReply, template: string, data: Record<string, unknown>): Promise<FastifyReply> {
@@ -130,7 +105,7 @@ export default async function archiverRoutes (app: FastifyInstance, opts: { cach
     const id = parseId(request.params.id, CATEGORY_NOT_FOUND)
     const requested = parsePageParam(request.query.page)
     if (!await gate(request, reply, withPage(`/category/${id}`, requested))) return reply
-    return await serve(request, reply, async () => {
+    return await serve(request, reply, undefined, async () => {
       const list = await portal.articleList(id, requested, ARTICLES_PER_PAGE)
       const newest = list.articles.reduce((m, a) => Math.max(m, a.published_at), 0)
       const path: Crumb[] = list.path.map((c, i) => i === list.path.length - 1 ? { label: c.name } : { label: c.name, url: `/archiver/cid-${c.id}.html` })
@@ -155,16 +130,8 @@ export default async function archiverRoutes (app: FastifyInstance, opts: { cach
     const id = parseId(request.params.id, ARTICLE_NOT_FOUND)
     const requested = parsePageParam(request.query.page)
     if (!await gate(request, reply, withPage(`/article/${id}`, requested))) return reply
-    let counted = false
-    const countOnce = async (): Promise<void> => {
-      if (!counted) await app.viewCounts.countView('article', id, request)
-      counted = true
-    }
-    // A cached copy exists only for an article that exists: count before serving it.
-    if (request.user === null && guestPages.get(request.url, app.clock.nowMs()) !== undefined) await countOnce()
-    return await serve(request, reply, async () => {
+    return await serve(request, reply, { kind: 'article', id }, async () => {
       const { article, textHtml, categoryPath } = await portal.articleAsText(id)
-      await countOnce()
       const reactions = REACTIONS.map((r) => ({ name: r.name, count: article[`react_${r.key}`] }))
       const comments = await app.archiverComments.page(article, requested, COMMENTS_PER_PAGE)
       const path: Crumb[] = [
@@ -193,7 +160,7 @@ export default async function archiverRoutes (app: FastifyInstance, opts: { cach
     const id = parseId(request.params.id, BOARD_NOT_FOUND)
     const requested = parsePageParam(request.query.page)
     if (!await gate(request, reply, withPage(`/forum/${id}`, requested))) return reply
-    return await serve(request, reply, async () => {
+    return await serve(request, reply, undefined, async () => {
       const view = await forum.board(request.user, id, requested, app.clock.now())
       const path: Crumb[] = view.path.map((b, i) => i === view.path.length - 1 || b.isGroup ? { label: b.name } : { label: b.name, url: `/archiver/fid-${b.id}.html` })
       return {
@@ -217,15 +184,8 @@ export default async function archiverRoutes (app: FastifyInstance, opts: { cach
     const id = parseId(request.params.id, THREAD_NOT_FOUND)
     const requested = parsePageParam(request.query.page)
     if (!await gate(request, reply, withPage(`/thread/${id}`, requested))) return reply
-    let counted = false
-    const countOnce = async (): Promise<void> => {
-      if (!counted) await app.viewCounts.countView('thread', id, request)
-      counted = true
-    }
-    if (request.user === null && guestPages.get(request.url, app.clock.nowMs()) !== undefined) await countOnce()
-    return await serve(request, reply, async () => {
+    return await serve(request, reply, { kind: 'thread', id }, async () => {
       const view = await forum.threadText(request.user, id, requested, app.clock.now())
-      await countOnce()
       const path: Crumb[] = [
         ...view.boardPath.map((b) => b.isGroup ? { label: b.name } : { label: b.name, url: `/archiver/fid-${b.id}.html` }),
         { label: view.thread.title }

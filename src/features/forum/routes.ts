@@ -8,6 +8,7 @@ import type { AppConfig } from '../../config'
 import { pagerFor } from '../portal/routes'
 import { antiAbuseFor } from '../antiabuse/service'
 import { queryValue, type LegacyQuery } from '../../plugins/legacy-urls'
+import { VIEWS_MARKER } from '../../plugins/guest-pages'
 import { cleanBody, cleanTitle, forumService, messages, type Board, type ModerationContext } from './service'
 
 /** Forum pages: index, boards, threads, posting, editing, moderator actions, Discuz's legacy URLs. */
@@ -90,17 +91,23 @@ export default async function forumRoutes (app: FastifyInstance, opts: { config:
     return { actor, now: app.clock.now(), requestId: request.id, reason: typeof body?.reason === 'string' ? body.reason : '' }
   }
 
+  // Guests' pages go through the guest page cache (src/plugins/guest-pages.ts): rendered once a second.
+  const fromGuestCache = async (request: FastifyRequest, reply: FastifyReply): Promise<boolean> =>
+    request.user === null && await app.guestPages.serveCached(request, reply)
+
   app.get('/forum', async (request, reply) => {
+    if (await fromGuestCache(request, reply)) return reply
     const view = await forum.index(request.user, app.clock.now())
-    return await reply.render('forum/index.njk', { navActive: 'forum', ...view, crumbs: [{ label: '论坛' }] })
+    return await app.guestPages.send(request, reply, await reply.renderPage('forum/index.njk', { navActive: 'forum', ...view, crumbs: [{ label: '论坛' }] }))
   })
 
   app.get<PageQuery & { Params: { fid: string } }>('/forum/:fid', async (request, reply) => {
     const id = parseId(request.params.fid, messages.boardNotFound)
+    if (await fromGuestCache(request, reply)) return reply
     const view = await forum.board(request.user, id, parsePageParam(request.query.page), app.clock.now())
-    return await reply.render('forum/board.njk', {
+    return await app.guestPages.send(request, reply, await reply.renderPage('forum/board.njk', {
       navActive: 'forum', ...view, crumbs: boardCrumbs(view.path, false), pager: pagerFor(view.page, `/forum/${id}`)
-    })
+    }))
   })
 
   const renderNewThread = async (reply: FastifyReply, boardId: number, user: AuthUser, form: PostingBody, extra: Record<string, unknown> = {}): Promise<FastifyReply> => {
@@ -137,6 +144,7 @@ export default async function forumRoutes (app: FastifyInstance, opts: { config:
 
   app.get<{ Params: { tid: string }, Querystring: { page?: string, quote?: string } }>('/thread/:tid', async (request, reply) => {
     const id = parseId(request.params.tid, messages.threadNotFound)
+    if (await fromGuestCache(request, reply)) return reply
     const now = app.clock.now()
     const view = await forum.thread(request.user, id, parseThreadPage(request.query.page), now)
     await app.viewCounts.countView('thread', id, request)
@@ -144,14 +152,16 @@ export default async function forumRoutes (app: FastifyInstance, opts: { config:
     const quickReply = view.canReply && quote !== undefined && /^\d{1,10}$/.test(quote)
       ? await forum.quoteText(request.user, id, Number(quote))
       : ''
-    return await reply.render('forum/thread.njk', {
+    const page = await reply.renderPage('forum/thread.njk', {
       navActive: 'forum',
       ...view,
       quickReply,
-      views: view.thread.views + app.viewCounts.pendingFor('thread', id),
+      // The guest page cache writes the current count here on every response.
+      views: VIEWS_MARKER,
       crumbs: [...boardCrumbs(view.boardPath, true), { label: view.thread.title }],
       pager: pagerFor(view.page, `/thread/${id}`)
     })
+    return await app.guestPages.send(request, reply, page, { view: { kind: 'thread', id, shown: view.thread.views + app.viewCounts.pendingFor('thread', id) } })
   })
 
   app.post<{ Params: { tid: string }, Body: { body?: string } }>('/thread/:tid/reply', async (request, reply) => {

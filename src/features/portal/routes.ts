@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { parsePageParam, pagerNumbers, type Page } from '../../lib/pagination'
 import { parseId } from '../../lib/http-errors'
-import { MicroCache } from '../../lib/micro-cache'
+import { VIEWS_MARKER } from '../../plugins/guest-pages'
 import { portalRepository } from './repository'
 import { portalService, ARTICLE_NOT_FOUND, CATEGORY_NOT_FOUND, type ArticleView, type PortalService } from './service'
 
@@ -13,13 +13,8 @@ export function pagerFor (page: Page, baseUrl: string): Record<string, unknown> 
 
 interface PageQuery { Querystring: { page?: string } }
 
-interface CachedArticlePage { html: string, views: number, countedAtRender: number }
-const GUEST_CACHE_MS = 1000
-// Stands for the view count in a rendered page; digits only after replacement, never user text.
-const VIEWS_MARKER = '__LUNTAN_VIEW_COUNT__'
-
 export interface PortalRoutesOptions {
-  /** How long a guest's article page is reused (ms); 0 turns the micro-cache off. */
+  /** 0 turns the service's short caches off (tests); guest pages are cached by the guest page cache. */
   guestCacheMs?: number
 }
 
@@ -39,16 +34,10 @@ export default async function portalRoutes (app: FastifyInstance, opts: PortalRo
     list: async (offset, limit) => (await articlesRepo.publishedById(offset, limit)).map((a) => ({ path: `/article/${a.id}`, lastModified: a.updated_at }))
   })
 
-  // Lists for guests are reused for the same second too (home and category pages).
-  const guestLists = new MicroCache<string>(opts.guestCacheMs ?? GUEST_CACHE_MS)
+  // Guests' pages go through the guest page cache (src/plugins/guest-pages.ts): rendered once a second.
   async function renderList (request: FastifyRequest, reply: FastifyReply, template: string, data: () => Promise<Record<string, unknown>>): Promise<FastifyReply> {
-    const key = request.url
-    const guest = request.user === null
-    const cached = guest ? guestLists.get(key, app.clock.nowMs()) : undefined
-    if (cached !== undefined) return await reply.type('text/html; charset=utf-8').send(cached)
-    const page = await reply.renderPage(template, await data())
-    if (guest && !page.personal) guestLists.set(key, page.html, app.clock.nowMs())
-    return await reply.type('text/html; charset=utf-8').send(page.html)
+    if (request.user === null && await app.guestPages.serveCached(request, reply)) return reply
+    return await app.guestPages.send(request, reply, await reply.renderPage(template, await data()))
   }
 
   app.get<PageQuery>('/', async (request, reply) => await renderList(request, reply, 'portal/home.njk', async () => {
@@ -76,10 +65,6 @@ export default async function portalRoutes (app: FastifyInstance, opts: PortalRo
     }
   }
 
-  // Guest article pages are cached for a second (see src/lib/micro-cache.ts). The view count is
-  // left as a marker in the cached HTML and filled in on every response.
-  const guestArticles = new MicroCache<CachedArticlePage>(opts.guestCacheMs ?? GUEST_CACHE_MS)
-
   // An article view may be reused for a second; its count then grows by the views counted since it was loaded
   // (the stored count plus this process's unflushed views at load time is the base).
   const viewBases = new WeakMap<ArticleView, { base: number, counted: number }>()
@@ -94,13 +79,7 @@ export default async function portalRoutes (app: FastifyInstance, opts: PortalRo
 
   app.get<{ Params: { aid: string } }>('/article/:aid', async (request, reply) => {
     const id = parseId(request.params.aid, ARTICLE_NOT_FOUND)
-    const guest = request.user === null
-    const cached = guest ? guestArticles.get(`article:${id}`, app.clock.nowMs()) : undefined
-    if (cached !== undefined) {
-      await app.viewCounts.countView('article', id, request)
-      const shown = cached.views + app.viewCounts.countedFor('article', id) - cached.countedAtRender
-      return await reply.type('text/html; charset=utf-8').send(cached.html.replace(VIEWS_MARKER, String(shown)))
-    }
+    if (request.user === null && await app.guestPages.serveCached(request, reply)) return reply
 
     const portal = portalFor(request)
     const view = await portal.article(id)
@@ -109,19 +88,17 @@ export default async function portalRoutes (app: FastifyInstance, opts: PortalRo
     const commentsAllowed = Boolean(view.article.allow_comments) && tree.allowsComments(view.article.category_id)
     const sections = await app.articleSections.load({ article: view.article, commentsAllowed, request })
     const category = view.categoryPath[view.categoryPath.length - 1]
-    const views = viewsShown(view, id)
-    const countedAtRender = app.viewCounts.countedFor('article', id)
     const page = await reply.renderPage('portal/article.njk', {
       navActive: 'portal',
       ...view,
       ...sections,
       commentsAllowed,
       category,
+      // The guest page cache writes the current count here on every response.
       views: VIEWS_MARKER,
       crumbs: [{ label: '门户', url: '/' }, ...view.categoryPath.map((c) => ({ label: c.name, url: `/category/${c.id}` })), { label: '查看内容' }]
     })
-    if (guest && !page.personal) guestArticles.set(`article:${id}`, { html: page.html, views, countedAtRender }, app.clock.nowMs())
-    return await reply.type('text/html; charset=utf-8').send(page.html.replace(VIEWS_MARKER, String(views)))
+    return await app.guestPages.send(request, reply, page, { view: { kind: 'article', id, shown: viewsShown(view, id) } })
   })
 
   // Discuz's URLs, so links and search results pointing at an old site keep working.

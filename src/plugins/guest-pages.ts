@@ -1,0 +1,128 @@
+import fp from 'fastify-plugin'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { MicroCache } from '../lib/micro-cache'
+import { isCrawler, userAgentOf } from '../lib/visitor'
+import { SESSION_COOKIE } from './session'
+import type { RenderedPage } from './view'
+
+/**
+ * The guest page cache: a rendered page is kept for about a second (the micro-cache), and while it is
+ * fresh a guest's request for the same URL is answered from an onRequest hook that runs before the
+ * session, CSRF and auth plugins. When a hot article is shared in a group chat, thousands of guests ask
+ * for one page within a second; each of them then costs a lookup, a view count and a socket write
+ * instead of the whole plugin chain (a session object per cookieless request was the largest part).
+ *
+ * Pages are stored as bytes (no UTF-8 encoding per response). A page that shows a view count holds a
+ * marker where the count goes; every hit counts its view first and writes the current count there.
+ */
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    guestPages: GuestPages
+  }
+}
+
+/** Stands for the view count in a rendered page: replaced by digits on every response, never by user text. */
+export const VIEWS_MARKER = '__LUNTAN_VIEW_COUNT__'
+
+export interface GuestPageOptions {
+  /** Every response of this page counts a view of (kind, id); `shown` is the count the page shows (at VIEWS_MARKER). */
+  view?: { kind: string, id: number, shown?: number }
+  /** Content validators (the Archiver's): ETag, Last-Modified and a public Cache-Control, 304 on a match. */
+  validators?: { tag: string, lastModified: number }
+  /** Served from the cache to crawlers only (the Archiver when human browsers are sent to the full pages). */
+  crawlersOnly?: boolean
+}
+
+export interface GuestPages {
+  /** Answers from a fresh cached copy of this URL (a guest's request); false when there is none. */
+  serveCached: (request: FastifyRequest, reply: FastifyReply) => Promise<boolean>
+  /**
+   * Sends a page just rendered (the view, if any, already counted), with the count in place of the
+   * marker, and keeps a copy for other guests when it is a guest's page without a form token.
+   */
+  send: (request: FastifyRequest, reply: FastifyReply, page: RenderedPage, options?: GuestPageOptions) => Promise<FastifyReply>
+}
+
+interface CachedPage {
+  /** The body before the view-count marker, or the whole body when the page shows no count. */
+  head: Buffer
+  tail: Buffer | null
+  view: { kind: string, id: number, shown: number, countedAtStore: number } | null
+  validators: { tag: string, lastModified: number } | null
+  crawlersOnly: boolean
+}
+
+const HTML = 'text/html; charset=utf-8'
+const GUEST_CACHE_MS = 1000
+const SESSION_COOKIE_PATTERN = new RegExp(`(?:^|;\\s*)${SESSION_COOKIE}=`)
+
+/**
+ * Sets the validators and tells whether the client's copy is current (then the caller answers 304).
+ * The tag covers everything the page shows, so it changes when the page does.
+ */
+export function answerNotModified (request: FastifyRequest, reply: FastifyReply, tag: string, lastModified: number): boolean {
+  const etag = `W/"${tag}"`
+  void reply.header('ETag', etag)
+  void reply.header('Last-Modified', new Date(lastModified * 1000).toUTCString())
+  void reply.header('Cache-Control', request.user === null ? 'public, max-age=60' : 'private, max-age=0')
+  const ifNoneMatch = request.headers['if-none-match']
+  if (typeof ifNoneMatch === 'string') return ifNoneMatch.split(',').map((t) => t.trim()).includes(etag)
+  const since = request.headers['if-modified-since']
+  if (typeof since === 'string') {
+    const t = Date.parse(since)
+    return !Number.isNaN(t) && Math.floor(t / 1000) >= lastModified
+  }
+  return false
+}
+
+export default fp<{ ttlMs?: number }>(async (app, opts) => {
+  const pages = new MicroCache<CachedPage>(opts.ttlMs ?? GUEST_CACHE_MS)
+
+  async function serveCached (request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+    const page = pages.get(request.url, app.clock.nowMs())
+    if (page === undefined || (page.crawlersOnly && !isCrawler(userAgentOf(request)))) return false
+    if (page.view !== null) await app.viewCounts.countView(page.view.kind, page.view.id, request)
+    if (page.validators !== null && answerNotModified(request, reply, page.validators.tag, page.validators.lastModified)) {
+      await reply.code(304).send()
+      return true
+    }
+    let body = page.head
+    if (page.tail !== null && page.view !== null) {
+      const shown = page.view.shown + app.viewCounts.countedFor(page.view.kind, page.view.id) - page.view.countedAtStore
+      body = Buffer.concat([page.head, Buffer.from(String(shown)), page.tail])
+    }
+    await reply.type(HTML).send(body)
+    return true
+  }
+
+  app.decorate('guestPages', {
+    serveCached,
+    async send (request, reply, page, options = {}) {
+      const shown = options.view?.shown
+      if (request.user === null && !page.personal) {
+        const at = page.html.indexOf(VIEWS_MARKER)
+        const view = options.view
+        pages.set(request.url, {
+          head: Buffer.from(at === -1 ? page.html : page.html.slice(0, at)),
+          tail: at === -1 ? null : Buffer.from(page.html.slice(at + VIEWS_MARKER.length)),
+          view: view === undefined ? null : { kind: view.kind, id: view.id, shown: view.shown ?? 0, countedAtStore: app.viewCounts.countedFor(view.kind, view.id) },
+          validators: options.validators ?? null,
+          crawlersOnly: options.crawlersOnly ?? false
+        }, app.clock.nowMs())
+      }
+      const html = shown === undefined ? page.html : page.html.replace(VIEWS_MARKER, String(shown))
+      return await reply.type(HTML).send(html)
+    }
+  } satisfies GuestPages)
+
+  // Before the session plugin: a request without a session cookie is a guest's, and a guest's page
+  // needs no session, CSRF secret or member lookup. (Guests holding a session, say after opening the
+  // login form, go the long way; their routes call serveCached themselves.)
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD') return
+    const cookie = request.headers.cookie
+    if (cookie !== undefined && SESSION_COOKIE_PATTERN.test(cookie)) return
+    if (await serveCached(request, reply)) return reply
+  })
+}, { name: 'guest-pages', dependencies: ['clock', 'view-counts'] })
