@@ -49,7 +49,7 @@ interface CachedPage {
   head: Buffer
   tail: Buffer | null
   view: { kind: string, id: number, shown: number, countedAtStore: number } | null
-  validators: { tag: string, lastModified: number } | null
+  validators: Validators | null
   crawlersOnly: boolean
 }
 
@@ -57,23 +57,33 @@ const HTML = 'text/html; charset=utf-8'
 const GUEST_CACHE_MS = 1000
 const SESSION_COOKIE_PATTERN = new RegExp(`(?:^|;\\s*)${SESSION_COOKIE}=`)
 
+interface Validators { etag: string, lastModified: number, lastModifiedHeader: string }
+
+function validatorsOf (tag: string, lastModified: number): Validators {
+  return { etag: `W/"${tag}"`, lastModified, lastModifiedHeader: new Date(lastModified * 1000).toUTCString() }
+}
+
+/** Sets ETag, Last-Modified and Cache-Control, and tells whether the client's copy is current (answer 304). */
+function checkValidators (request: FastifyRequest, reply: FastifyReply, v: Validators): boolean {
+  void reply.header('ETag', v.etag)
+  void reply.header('Last-Modified', v.lastModifiedHeader)
+  void reply.header('Cache-Control', request.user === null ? 'public, max-age=60' : 'private, max-age=0')
+  const ifNoneMatch = request.headers['if-none-match']
+  if (typeof ifNoneMatch === 'string') return ifNoneMatch === v.etag || ifNoneMatch.split(',').some((t) => t.trim() === v.etag)
+  const since = request.headers['if-modified-since']
+  if (typeof since === 'string') {
+    const t = Date.parse(since)
+    return !Number.isNaN(t) && Math.floor(t / 1000) >= v.lastModified
+  }
+  return false
+}
+
 /**
  * Sets the validators and tells whether the client's copy is current (then the caller answers 304).
  * The tag covers everything the page shows, so it changes when the page does.
  */
 export function answerNotModified (request: FastifyRequest, reply: FastifyReply, tag: string, lastModified: number): boolean {
-  const etag = `W/"${tag}"`
-  void reply.header('ETag', etag)
-  void reply.header('Last-Modified', new Date(lastModified * 1000).toUTCString())
-  void reply.header('Cache-Control', request.user === null ? 'public, max-age=60' : 'private, max-age=0')
-  const ifNoneMatch = request.headers['if-none-match']
-  if (typeof ifNoneMatch === 'string') return ifNoneMatch.split(',').map((t) => t.trim()).includes(etag)
-  const since = request.headers['if-modified-since']
-  if (typeof since === 'string') {
-    const t = Date.parse(since)
-    return !Number.isNaN(t) && Math.floor(t / 1000) >= lastModified
-  }
-  return false
+  return checkValidators(request, reply, validatorsOf(tag, lastModified))
 }
 
 export default fp<{ ttlMs?: number }>(async (app, opts) => {
@@ -83,7 +93,7 @@ export default fp<{ ttlMs?: number }>(async (app, opts) => {
     const page = pages.get(request.url, app.clock.nowMs())
     if (page === undefined || (page.crawlersOnly && !isCrawler(userAgentOf(request)))) return false
     if (page.view !== null) await app.viewCounts.countView(page.view.kind, page.view.id, request)
-    if (page.validators !== null && answerNotModified(request, reply, page.validators.tag, page.validators.lastModified)) {
+    if (page.validators !== null && checkValidators(request, reply, page.validators)) {
       await reply.code(304).send()
       return true
     }
@@ -107,7 +117,7 @@ export default fp<{ ttlMs?: number }>(async (app, opts) => {
           head: Buffer.from(at === -1 ? page.html : page.html.slice(0, at)),
           tail: at === -1 ? null : Buffer.from(page.html.slice(at + VIEWS_MARKER.length)),
           view: view === undefined ? null : { kind: view.kind, id: view.id, shown: view.shown ?? 0, countedAtStore: app.viewCounts.countedFor(view.kind, view.id) },
-          validators: options.validators ?? null,
+          validators: options.validators === undefined ? null : validatorsOf(options.validators.tag, options.validators.lastModified),
           crawlersOnly: options.crawlersOnly ?? false
         }, app.clock.nowMs())
       }
