@@ -2,7 +2,6 @@ import fp from 'fastify-plugin'
 import fastifyCookie from '@fastify/cookie'
 import fastifySession, { type SessionStore } from '@fastify/session'
 import type { Knex } from 'knex'
-import { LRUCache } from 'lru-cache'
 import type { Session } from 'fastify'
 import type { AppConfig } from '../config'
 import type { Clock } from '../lib/clock'
@@ -21,6 +20,7 @@ const SESSION_MAX_AGE_MS = 30 * 24 * 3600 * 1000
 const CLEANUP_EVERY_MS = 10 * 60 * 1000
 /** A rolling session whose data did not change is rewritten only when its expiry moved by this much. */
 const EXPIRY_SLACK_SECONDS = 3600
+const LOADED_MAX = 20000
 
 /** The session's data without its cookie (whose expiry moves on every request of a rolling session). */
 function fingerprint (data: unknown): string {
@@ -46,7 +46,9 @@ export class KnexSessionStore implements SessionStore {
    * Rolling sessions would otherwise cost one write per page view: an unchanged session whose stored
    * expiry is less than EXPIRY_SLACK_SECONDS behind is not written at all (it may end that much early).
    */
-  private readonly loaded = new LRUCache<string, { fingerprint: string, expiresAt: number }>({ max: 20000, ttl: 5 * 60 * 1000 })
+  // A Map, not an LRUCache: it is nearly always empty between requests, and lru-cache's delete of its
+  // last entry resets every slot of the cache (20,000 here), a visible cost on every member request.
+  private readonly loaded = new Map<string, { fingerprint: string, expiresAt: number }>()
   constructor (private readonly db: Knex, private readonly clock: Clock) {}
 
   set (sessionId: string, session: Session, callback: Callback): void {
@@ -78,6 +80,9 @@ export class KnexSessionStore implements SessionStore {
       .then((row: { data: string, expires_at: number } | undefined) => {
         if (row === undefined || row.expires_at <= this.clock.now()) return callback(null, null)
         const data = JSON.parse(row.data) as Session
+        // Bounded: ids whose request never saved (an error page) are dropped oldest first.
+        if (this.loaded.size >= LOADED_MAX) this.loaded.delete(this.loaded.keys().next().value as string)
+        this.loaded.delete(sessionId)
         this.loaded.set(sessionId, { fingerprint: fingerprint(data), expiresAt: Number(row.expires_at) })
         callback(null, data)
       }, callback)

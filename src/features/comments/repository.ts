@@ -88,23 +88,26 @@ export function commentsRepository (db: Knex) {
       return await q.orderBy([{ column: 'c.created_at', order: 'desc' }, { column: 'c.id', order: 'desc' }]).offset(offset).limit(limit) as CommentRow[]
     },
 
-    async countForArticle (articleId: number, viewer: CommentViewer): Promise<number> {
-      const q = db('comments as c').where('c.article_id', articleId)
-      visibleTo(q, viewer)
-      const row = await q.count<Array<{ n: number | string }>>('* as n').first()
-      return Number(row?.n ?? 0)
+    /** The article's visible comments: its counter, kept in the same transaction as every status change. */
+    async visibleCount (articleId: number): Promise<number> {
+      const row = await db('articles').where('id', articleId).first<{ comment_count: number } | undefined>('comment_count')
+      return Number(row?.comment_count ?? 0)
     },
 
-    /** Pending comments of the article that this viewer cannot see (for the "hidden" hint). */
-    async countHiddenPending (articleId: number, viewer: CommentViewer): Promise<number> {
-      if (viewer.moderator) return 0
-      const q = db('comments as c').where('c.article_id', articleId).andWhere('c.status', 'pending')
-      if (viewer.userId !== null) {
-        const uid = viewer.userId
-        void q.andWhere((w) => { void w.whereNull('c.author_id').orWhereNot('c.author_id', uid) })
-      }
-      const row = await q.count<Array<{ n: number | string }>>('* as n').first()
-      return Number(row?.n ?? 0)
+    /**
+     * The article's pending comments this viewer may see (moderators: all; a member: their own) and those
+     * hidden from them (for the "awaiting review" hint). One short index range: pending comments are few.
+     */
+    async pendingCounts (articleId: number, viewer: CommentViewer): Promise<{ seen: number, hidden: number }> {
+      const row = await db('comments').where({ article_id: articleId, status: 'pending' })
+        .first<{ n: number | string | null, mine: number | string | null } | undefined>(
+          db.raw('count(*) as n'),
+          db.raw('coalesce(sum(case when author_id = ? then 1 else 0 end), 0) as mine', [viewer.userId ?? 0])
+        )
+      const all = Number(row?.n ?? 0)
+      if (viewer.moderator) return { seen: all, hidden: 0 }
+      const mine = viewer.userId === null ? 0 : Number(row?.mine ?? 0)
+      return { seen: mine, hidden: all - mine }
     },
 
     /**

@@ -29,7 +29,7 @@ function rateLimitKey (request: FastifyRequest): string {
 export default async function commentsRoutes (app: FastifyInstance, opts: { config: AppConfig }): Promise<void> {
   // Writes check the article as it is now: no shared one-second copy here.
   const portal = portalService(app.db, () => app.clock.nowMs(), { articleCacheMs: 0, countCacheMs: 0 })
-  const comments = commentsService(app.db, { antiAbuse: antiAbuseFor(app.db), audit: auditLog(app.db), settings: app.settings })
+  const comments = commentsService(app.db, { antiAbuse: antiAbuseFor(app.db), audit: auditLog(app.db), settings: app.settings, dbRead: app.dbRead })
   const rateLimit = { ...POST_LIMIT, keyGenerator: rateLimitKey }
   const repository = commentsRepository(app.dbRead)
 

@@ -5,7 +5,7 @@ import { paginate, type Page } from '../../lib/pagination'
 import { quoteOf, renderCommentText } from '../../lib/comment-text'
 import type { AntiAbuse } from '../antiabuse/service'
 import type { AuditLog } from '../moderation/audit'
-import { commentsRepository, type CommentRow, type CommentStatus, type CommentViewer, type QueueRow } from './repository'
+import { commentsRepository, type CommentRow, type CommentStatus, type CommentViewer, type CommentsRepository, type QueueRow } from './repository'
 
 /**
  * The rules of 快速评论: who may comment where, length, review, edit and delete rights, and the
@@ -66,6 +66,8 @@ export interface CreateInput {
 
 export interface ActorInput { commentId: number, user: AuthUser, now: number, requestId?: string }
 
+const GUEST_VIEWER: CommentViewer = { userId: null, moderator: false }
+
 export function viewerOf (user: AuthUser | null, now: number): CommentViewer {
   return { userId: user?.id ?? null, moderator: can(user, { action: 'moderate' }, now) }
 }
@@ -79,8 +81,10 @@ export function cleanText (raw: unknown, maxLength: number): string {
   return text
 }
 
-export function commentsService (db: Knex, deps: { antiAbuse: AntiAbuse, audit: AuditLog, settings: CommentSettings }) {
+export function commentsService (db: Knex, deps: { antiAbuse: AntiAbuse, audit: AuditLog, settings: CommentSettings, dbRead?: Knex }) {
   const repo = commentsRepository(db)
+  // Guests' lists may come from a replica (DATABASE_READ_URL); members read the primary and see their own latest comment.
+  const guestRepo = deps.dbRead === undefined ? repo : commentsRepository(deps.dbRead)
   const { antiAbuse, audit, settings } = deps
 
   function toView (row: CommentRow, user: AuthUser | null, now: number): CommentView {
@@ -116,28 +120,32 @@ export function commentsService (db: Knex, deps: { antiAbuse: AntiAbuse, audit: 
     return true
   }
 
+  /**
+   * Who the list is for and its counts. The visible count is the article's counter (no count over the
+   * comments), and a reader who may see no pending comment here (nearly everyone) is listed as a guest
+   * is: `status = 'visible'` walks the (article_id, status, created_at) index in order, where the
+   * visible-or-own-pending condition would sort every comment of the article on each page view.
+   */
+  async function listingFor (articleId: number, user: AuthUser | null, now: number): Promise<{ reader: CommentsRepository, viewer: CommentViewer, count: number, total: number, hiddenCount: number }> {
+    const viewer = viewerOf(user, now)
+    const reader = user === null ? guestRepo : repo
+    const [total, pending] = await Promise.all([reader.visibleCount(articleId), reader.pendingCounts(articleId, viewer)])
+    return { reader, viewer: pending.seen === 0 ? GUEST_VIEWER : viewer, count: total + pending.seen, total, hiddenCount: pending.hidden }
+  }
+
   return {
     /** The block under an article: the newest comments this reader may see and the hidden-pending hint. */
     async section (articleId: number, user: AuthUser | null, now: number): Promise<{ items: CommentView[], total: number, hiddenCount: number }> {
-      const viewer = viewerOf(user, now)
-      const [rows, total, hiddenCount] = await Promise.all([
-        repo.listForArticle(articleId, viewer, 0, SECTION_SIZE),
-        repo.countForArticle(articleId, { userId: null, moderator: false }),
-        repo.countHiddenPending(articleId, viewer)
-      ])
+      const { reader, viewer, total, hiddenCount } = await listingFor(articleId, user, now)
+      const rows = await reader.listForArticle(articleId, viewer, 0, SECTION_SIZE)
       return { items: rows.map((r) => toView(r, user, now)), total, hiddenCount }
     },
 
     /** All comments of an article, PAGE_SIZE a page, newest first. */
     async page (articleId: number, requested: number, user: AuthUser | null, now: number): Promise<{ items: CommentView[], page: Page, total: number, hiddenCount: number }> {
-      const viewer = viewerOf(user, now)
-      const [count, total, hiddenCount] = await Promise.all([
-        repo.countForArticle(articleId, viewer),
-        repo.countForArticle(articleId, { userId: null, moderator: false }),
-        repo.countHiddenPending(articleId, viewer)
-      ])
+      const { reader, viewer, count, total, hiddenCount } = await listingFor(articleId, user, now)
       const page = paginate(requested, PAGE_SIZE, count)
-      const rows = await repo.listForArticle(articleId, viewer, page.offset, page.perPage)
+      const rows = await reader.listForArticle(articleId, viewer, page.offset, page.perPage)
       return { items: rows.map((r) => toView(r, user, now)), page, total, hiddenCount }
     },
 
