@@ -10,7 +10,7 @@ import dbPlugin from './plugins/db'
 import settingsPlugin from './plugins/settings'
 import sessionPlugin from './plugins/session'
 import securityPlugin, { securityHeadersPlugin } from './plugins/security'
-import guestPagesPlugin from './plugins/guest-pages'
+import guestPagesPlugin, { COMPRESS_THRESHOLD } from './plugins/guest-pages'
 import viewPlugin, { STATIC_DIR } from './plugins/view'
 import authPlugin from './plugins/auth'
 import errorsPlugin from './plugins/errors'
@@ -61,7 +61,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(dbPlugin, { config, knex: options.knex })
   await app.register(settingsPlugin)
   await app.register(formbody)
-  await app.register(compress, { threshold: 1024, encodings: ['br', 'gzip', 'deflate'] })
+  await app.register(compress, { threshold: COMPRESS_THRESHOLD, encodings: ['br', 'gzip', 'deflate'] })
   await app.register(fastifyStatic, {
     root: STATIC_DIR,
     prefix: '/static/',

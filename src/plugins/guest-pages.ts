@@ -1,6 +1,8 @@
+import zlib from 'node:zlib'
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { MicroCache } from '../lib/micro-cache'
+import { GzipAroundValue, acceptsGzip } from '../lib/gzip-parts'
 import { isCrawler, userAgentOf } from '../lib/visitor'
 import { SESSION_COOKIE } from './session'
 import type { RenderedPage } from './view'
@@ -51,9 +53,14 @@ interface CachedPage {
   view: { kind: string, id: number, shown: number, countedAtStore: number } | null
   validators: Validators | null
   crawlersOnly: boolean
+  /** Compressed on the first request that accepts gzip: the whole page, or the parts around the count. */
+  gzipWhole?: Buffer
+  gzipParts?: GzipAroundValue
 }
 
 const HTML = 'text/html; charset=utf-8'
+/** Bodies smaller than this go uncompressed (here and in the compress plugin, app.ts). */
+export const COMPRESS_THRESHOLD = 1024
 const GUEST_CACHE_MS = 1000
 const SESSION_COOKIE_PATTERN = new RegExp(`(?:^|;\\s*)${SESSION_COOKIE}=`)
 
@@ -97,12 +104,23 @@ export default fp<{ ttlMs?: number }>(async (app, opts) => {
       await reply.code(304).send()
       return true
     }
-    let body = page.head
-    if (page.tail !== null && page.view !== null) {
-      const shown = page.view.shown + app.viewCounts.countedFor(page.view.kind, page.view.id) - page.view.countedAtStore
-      body = Buffer.concat([page.head, Buffer.from(String(shown)), page.tail])
+    const shown = page.tail === null || page.view === null
+      ? null
+      : String(page.view.shown + app.viewCounts.countedFor(page.view.kind, page.view.id) - page.view.countedAtStore)
+    void reply.type(HTML).header('Vary', 'Accept-Encoding')
+    // Compressed once per cached copy, not per response (the compress plugin skips a body that has its encoding).
+    if (page.head.length + (page.tail?.length ?? 0) >= COMPRESS_THRESHOLD && acceptsGzip(request.headers['accept-encoding'])) {
+      void reply.header('Content-Encoding', 'gzip')
+      if (shown === null || page.tail === null) {
+        page.gzipWhole ??= zlib.gzipSync(page.head)
+        await reply.send(page.gzipWhole)
+      } else {
+        page.gzipParts ??= new GzipAroundValue(page.head, page.tail)
+        await reply.send(page.gzipParts.compose(shown))
+      }
+      return true
     }
-    await reply.type(HTML).send(body)
+    await reply.send(shown === null || page.tail === null ? page.head : Buffer.concat([page.head, Buffer.from(shown), page.tail]))
     return true
   }
 

@@ -98,6 +98,24 @@ describe.each(dialects)('the guest page cache answers before the session on %s',
     expect(Number(row?.views)).toBe(viewsShown(next.text))
   })
 
+  it('sends warm pages gzip-compressed once per copy, the live count inside, to clients that accept gzip', async () => {
+    const plain = await t.agent().get(`/article/${articleId}`).set('User-Agent', ua('g0')).expect(200)
+    const zipped = await t.agent().get(`/article/${articleId}`).set('User-Agent', ua('g1')).set('Accept-Encoding', 'gzip, deflate, br').expect(200)
+    expect(zipped.headers['content-encoding']).toBe('gzip')
+    expect(zipped.headers.vary).toContain('Accept-Encoding')
+    expect(Number(zipped.headers['content-length'])).toBeLessThan(Buffer.byteLength(plain.text) / 2)
+    expect(viewsShown(zipped.text)).toBe(viewsShown(plain.text) + 1) // supertest unzips the body
+    expect(zipped.text.replace(/id="view-count">\d+/, '')).toBe(plain.text.replace(/id="view-count">\d+/, ''))
+    const again = await t.agent().get(`/article/${articleId}`).set('User-Agent', ua('g2')).set('Accept-Encoding', 'gzip').expect(200)
+    expect(viewsShown(again.text)).toBe(viewsShown(plain.text) + 2)
+    const brOnly = await t.agent().get(`/article/${articleId}`).set('User-Agent', ua('g3')).set('Accept-Encoding', 'br').expect(200)
+    expect(brOnly.headers['content-encoding']).toBe('br') // left to the compress plugin
+    const home = await t.agent().get('/').set('User-Agent', ua('g4')).expect(200)
+    const homeZipped = await t.agent().get('/').set('User-Agent', ua('g5')).set('Accept-Encoding', 'gzip').expect(200)
+    expect(homeZipped.headers['content-encoding']).toBe('gzip')
+    expect(homeZipped.text).toBe(home.text)
+  })
+
   it('gives a guest holding a session (after opening the login form) the same page and counts the view', async () => {
     const guest = t.agent().set('User-Agent', ua('with-session'))
     await guest.get('/login').expect(200)
