@@ -124,6 +124,22 @@ export default fp<{ ttlMs?: number }>(async (app, opts) => {
     return true
   }
 
+  /**
+   * One render per page when its copy expires under load: the first guest to miss renders, and guests
+   * asking for the same URL meanwhile wait for that copy instead of all rendering it at once (each
+   * render costs milliseconds; a burst of them is what stretched the slowest responses).
+   */
+  interface Flight { done: Promise<void>, land: () => void }
+  const flights = new Map<string, Flight>()
+  const flightOf = new WeakMap<FastifyRequest, Flight>()
+  function land (request: FastifyRequest): void {
+    const flight = flightOf.get(request)
+    if (flight === undefined) return
+    flightOf.delete(request)
+    if (flights.get(request.url) === flight) flights.delete(request.url)
+    flight.land()
+  }
+
   app.decorate('guestPages', {
     serveCached,
     async send (request, reply, page, options = {}) {
@@ -138,11 +154,14 @@ export default fp<{ ttlMs?: number }>(async (app, opts) => {
           validators: options.validators === undefined ? null : validatorsOf(options.validators.tag, options.validators.lastModified),
           crawlersOnly: options.crawlersOnly ?? false
         }, app.clock.nowMs())
+        land(request)
       }
       const html = shown === undefined ? page.html : page.html.replace(VIEWS_MARKER, String(shown))
       return await reply.type(HTML).send(html)
     }
   } satisfies GuestPages)
+
+  const caching = (opts.ttlMs ?? GUEST_CACHE_MS) > 0
 
   // Before the session plugin: a request without a session cookie is a guest's, and a guest's page
   // needs no session, CSRF secret or member lookup. (Guests holding a session, say after opening the
@@ -152,5 +171,19 @@ export default fp<{ ttlMs?: number }>(async (app, opts) => {
     const cookie = request.headers.cookie
     if (cookie !== undefined && SESSION_COOKIE_PATTERN.test(cookie)) return
     if (await serveCached(request, reply)) return reply
+    if (!caching) return
+    const inFlight = flights.get(request.url)
+    if (inFlight !== undefined) {
+      await inFlight.done
+      if (await serveCached(request, reply)) return reply
+      return // the page was not cacheable (an error, a crawler-only copy): render as usual
+    }
+    let resolve = (): void => {}
+    const flight: Flight = { done: new Promise<void>((r) => { resolve = r }), land: () => { resolve() } }
+    flights.set(request.url, flight)
+    flightOf.set(request, flight)
   })
+  // The copy is stored before the response is written (send), or the request ends without one.
+  app.addHook('onResponse', async (request) => { land(request) })
+  app.addHook('onRequestAbort', async (request) => { land(request) })
 }, { name: 'guest-pages', dependencies: ['clock', 'view-counts'] })

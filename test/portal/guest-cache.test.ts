@@ -116,6 +116,28 @@ describe.each(dialects)('the guest page cache answers before the session on %s',
     expect(homeZipped.text).toBe(home.text)
   })
 
+  it('renders an expired page once for a burst of guests, who all get it with their views counted', async () => {
+    t.clock.advance(5)
+    const renders: string[] = []
+    const onQuery = (q: { sql: string }): void => { if (q.sql.includes('from `articles` as `a`') || q.sql.includes('from `comments`')) renders.push(q.sql) }
+    db.knex.on('query', onQuery)
+    const before = viewsShown((await t.agent().get(`/article/${articleId}`).set('User-Agent', ua('burst-0')).expect(200)).text)
+    t.clock.advance(5) // the copy just made expires
+    renders.length = 0
+    // Injected side by side (no sockets between them), so they truly arrive together.
+    const burst = await Promise.all(Array.from({ length: 12 }, async (_, i) => await t.app.inject({ method: 'GET', url: `/article/${articleId}`, headers: { 'user-agent': ua(`burst-${i + 1}`) } })))
+    db.knex.removeListener('query', onQuery)
+    expect(burst.map((r) => r.statusCode)).toEqual(Array(12).fill(200))
+    // One render's worth of comment queries (a list and its counts), not twelve.
+    const commentQueries = renders.filter((sql) => sql.includes('from `comments`')).length
+    expect(commentQueries).toBeGreaterThan(0)
+    expect(commentQueries).toBeLessThanOrEqual(2)
+    // Every response counted its view and shows a count that includes it.
+    const shown = burst.map((r) => viewsShown(r.body))
+    expect(Math.max(...shown)).toBe(before + 12)
+    expect(Math.min(...shown)).toBeGreaterThan(before)
+  })
+
   it('gives a guest holding a session (after opening the login form) the same page and counts the view', async () => {
     const guest = t.agent().set('User-Agent', ua('with-session'))
     await guest.get('/login').expect(200)
