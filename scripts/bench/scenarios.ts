@@ -27,7 +27,8 @@ export interface Scenario {
 }
 
 const BROWSER_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36'
-export const browserHeaders = (extra: Record<string, string> = {}): Record<string, string> => ({ 'user-agent': BROWSER_UA, ...extra })
+// What a browser sends: every browser accepts compressed responses.
+export const browserHeaders = (extra: Record<string, string> = {}): Record<string, string> => ({ 'user-agent': BROWSER_UA, 'accept-encoding': 'gzip, deflate, br', ...extra })
 
 /** The most viewed article: the one a group chat would be sharing. */
 export async function hotArticleId (db: Knex): Promise<number | null> {

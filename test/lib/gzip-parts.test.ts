@@ -14,6 +14,15 @@ describe('GzipAroundValue', () => {
     }
   })
 
+  it('keeps the CRC right for tails of every length class', () => {
+    for (const length of [1, 2, 3, 7, 255, 256, 1023, 4097, 65_537]) {
+      const tailOfLength = Buffer.alloc(length, 'a')
+      tailOfLength[length - 1] = 0x7a
+      const body = new GzipAroundValue(head, tailOfLength).compose('99')
+      expect(zlib.gunzipSync(body).equals(Buffer.concat([head, Buffer.from('99'), tailOfLength]))).toBe(true)
+    }
+  })
+
   it('survives empty parts', () => {
     const parts = new GzipAroundValue(Buffer.alloc(0), Buffer.alloc(0))
     expect(zlib.gunzipSync(parts.compose('42')).toString()).toBe('42')
@@ -23,6 +32,10 @@ describe('GzipAroundValue', () => {
 describe('acceptsGzip', () => {
   it.each([
     ['gzip, deflate, br', true],
+    ['deflate,gzip', true],
+    ['x-gzip', true],
+    ['gzipx, br', false],
+    ['GZIP', true],
     ['br;q=1.0, gzip;q=0.8, *;q=0.1', true],
     ['br', false],
     ['gzip;q=0', false],
