@@ -27,6 +27,10 @@ function cachePreparedStatements (conn: SqliteConnection, max = 1000): void {
   const prepare = conn.prepare.bind(conn)
   const statements = new Map<string, unknown>()
   conn.prepare = (sql: string) => {
+    // Knex opens every transaction with a deferred BEGIN. Two processes on one file (WORKERS=2) then
+    // both read, both try to upgrade to the write lock, and one fails at once with SQLITE_BUSY (waiting
+    // could deadlock). BEGIN IMMEDIATE takes the write lock first, so busy_timeout makes the second wait.
+    if (sql === 'BEGIN;') sql = 'BEGIN IMMEDIATE;'
     let statement = statements.get(sql)
     if (statement === undefined) {
       statement = prepare(sql)
