@@ -109,7 +109,11 @@ export const SCENARIOS: Scenario[] = [
       if (articles.length === 0) return 'no articles'
       const kinds = ['luguo', 'leiren', 'woshou', 'xianhua', 'jidan']
       // Request n: member n % M on article floor(n / M): every (member, article) pair once until they run out.
-      return (n) => {
+      // Numbering starts after the reactions already stored, so a later bench on the same data set does not
+      // repeat the pairs of an earlier one (a repeat is refused: 您已表过态).
+      const start = Number((await db('reactions').count<Array<{ n: number | string }>>({ n: '*' }))[0]?.n ?? 0)
+      return (request) => {
+        const n = request + start
         const member = members[n % members.length] as MemberSession
         const article = articles[Math.floor(n / members.length) % articles.length] as { id: number }
         return {
