@@ -1,4 +1,4 @@
-import type { SettingKey } from '../plugins/settings'
+import { SETTING_DEFAULTS, type SettingKey } from '../plugins/settings'
 
 /**
  * The demo site's content, kept apart from the seeding logic (src/db/demo-seed.ts) so that the
@@ -14,15 +14,8 @@ export const DEMO_SETTINGS: Partial<Record<SettingKey, string>> = {
   site_copyright: 'Copyright © 2024-2026 濠江社区 版权所有',
   report_phone: '0754-8800 1110',
   report_email: 'jubao@haojiang.example.com',
-  footer_links: JSON.stringify([
-    { label: '关于我们', url: '/about' },
-    { label: '帮助中心', url: '/help' },
-    { label: '法律声明', url: '/legal' },
-    { label: '联系我们', url: '/contact' },
-    { label: '手机版', url: '/?mobile=yes' },
-    { label: '小黑屋', url: '/darkroom' },
-    { label: 'Archiver', url: '/archiver/' }
-  ])
+  // The same footer links as a fresh site's (SETTING_DEFAULTS).
+  footer_links: SETTING_DEFAULTS.footer_links
 }
 
 export interface DemoCategory {

@@ -1,5 +1,18 @@
 // luntan: small progressive enhancements. Every form works without this file.
-(function () {
+
+// Posts a form as the server's JSON API (same fields, same CSRF token); resolves to { ok, data }.
+function luntanPostForm (form) {
+  return fetch(form.action, {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { Accept: 'application/json', 'Content-Type': 'application/x-www-form-urlencoded;charset=UTF-8' },
+    body: new URLSearchParams(new FormData(form)).toString()
+  }).then(function (res) {
+    return res.json().then(function (data) { return { ok: res.ok, data: data } })
+  })
+}
+
+;(function () {
   'use strict'
   // Features add their enhancers below, each guarded by the presence of its markup.
 
@@ -45,14 +58,7 @@
       errorBox.hidden = false
     }
     if (button) button.disabled = true
-    fetch(form.action, {
-      method: 'POST',
-      credentials: 'same-origin',
-      headers: { Accept: 'application/json', 'Content-Type': 'application/x-www-form-urlencoded;charset=UTF-8' },
-      body: new URLSearchParams(new FormData(form)).toString()
-    }).then(function (res) {
-      return res.json().then(function (data) { return { ok: res.ok, data: data } })
-    }).then(function (result) {
+    luntanPostForm(form).then(function (result) {
       if (!result.ok) { showError(result.data.error || '发表失败，请稍后再试'); return }
       if (errorBox) { errorBox.hidden = true; errorBox.textContent = '' }
       var list = form.closest('.comments') ? form.closest('.comments').querySelector('.comment-list') : null
@@ -82,14 +88,7 @@
     var widget = form.closest('.reactions')
     if (!widget) return
     event.preventDefault()
-    fetch(form.action, {
-      method: 'POST',
-      credentials: 'same-origin',
-      headers: { Accept: 'application/json', 'Content-Type': 'application/x-www-form-urlencoded;charset=UTF-8' },
-      body: new URLSearchParams(new FormData(form)).toString()
-    }).then(function (res) {
-      return res.json().then(function (data) { return { ok: res.ok, data: data } })
-    }).then(function (result) {
+    luntanPostForm(form).then(function (result) {
       if (!result.ok) {
         var box = widget.querySelector('.react-error')
         if (result.data.loginUrl) { window.location.href = result.data.loginUrl; return }
