@@ -5,6 +5,7 @@ import compress from '@fastify/compress'
 import type { Knex } from 'knex'
 import type { AppConfig } from './config'
 import { systemClock, type Clock } from './lib/clock'
+import { FrontDoor } from './lib/front-door'
 import clockPlugin from './plugins/clock'
 import dbPlugin from './plugins/db'
 import settingsPlugin from './plugins/settings'
@@ -48,7 +49,10 @@ export interface BuildOptions {
  * external plugins → app plugins → features → error/404 handlers.
  */
 export async function buildApp (config: AppConfig, options: BuildOptions = {}): Promise<FastifyInstance> {
+  // The guest page cache answers fresh copies of hot pages here, before Fastify (src/lib/front-door.ts).
+  const frontDoor = new FrontDoor()
   const app = Fastify({
+    serverFactory: frontDoor.serverFactory,
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
     trustProxy: config.trustProxy,
     // Request ids are shown on the 500 page so a user can quote one to an admin.
@@ -75,7 +79,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   // page rendered within the last second is answered there, without a session or a member lookup.
   await app.register(securityHeadersPlugin)
   await app.register(viewCountsPlugin, { config, flushIntervalMs: options.viewFlushIntervalMs })
-  await app.register(guestPagesPlugin, { ttlMs: options.guestCacheMs })
+  await app.register(guestPagesPlugin, { ttlMs: options.guestCacheMs, frontDoor, trustProxy: config.trustProxy })
   await app.register(sessionPlugin, { config })
   await app.register(securityPlugin, { config })
   await app.register(viewPlugin, { config })

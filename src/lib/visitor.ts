@@ -1,6 +1,6 @@
 import crypto from 'node:crypto'
 import { LRUCache } from 'lru-cache'
-import type { FastifyRequest } from 'fastify'
+import type { IncomingHttpHeaders } from 'node:http'
 
 /**
  * A salted hash of the visitor's IP address and User-Agent: enough to tell guests apart
@@ -29,7 +29,8 @@ export function ipHash (secret: string, ip: string): string {
   return crypto.createHmac('sha256', secret).update('ip\0').update(ip).digest('hex').slice(0, 32)
 }
 
-export function userAgentOf (request: FastifyRequest): string {
+/** The User-Agent of a Fastify request or of a raw one. */
+export function userAgentOf (request: { headers: IncomingHttpHeaders }): string {
   const ua = request.headers['user-agent']
   return typeof ua === 'string' ? ua : ''
 }

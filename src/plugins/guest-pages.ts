@@ -1,9 +1,12 @@
 import zlib from 'node:zlib'
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
+import proxyAddr from '@fastify/proxy-addr'
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { MicroCache } from '../lib/micro-cache'
 import { GzipAroundValue, acceptsGzip } from '../lib/gzip-parts'
 import { isCrawler, userAgentOf } from '../lib/visitor'
+import type { FrontDoor } from '../lib/front-door'
 import { SESSION_COOKIE } from './session'
 import type { RenderedPage } from './view'
 
@@ -44,6 +47,8 @@ export interface GuestPages {
    * marker, and keeps a copy for other guests when it is a guest's page without a form token.
    */
   send: (request: FastifyRequest, reply: FastifyReply, page: RenderedPage, options?: GuestPageOptions) => Promise<FastifyReply>
+  /** How many answers came from a cached copy: at the front door, or inside Fastify (hooks and routes). For monitoring and tests. */
+  readonly answered: { beforeFastify: number, inFastify: number }
 }
 
 interface CachedPage {
@@ -53,10 +58,17 @@ interface CachedPage {
   view: { kind: string, id: number, shown: number, countedAtStore: number } | null
   validators: Validators | null
   crawlersOnly: boolean
+  /** Content-Type, Vary and the validators: every answer's headers but the length and encoding. */
+  headers: HeaderList
   /** Compressed on the first request that accepts gzip: the whole page, or the parts around the count. */
   gzipWhole?: Buffer
   gzipParts?: GzipAroundValue
 }
+
+type HeaderList = ReadonlyArray<readonly [string, string]>
+
+/** A cached page's answer to one request: the page's headers and the body, null for a 304. */
+interface Answer { status: 200 | 304, headers: HeaderList, body: Buffer | null }
 
 const HTML = 'text/html; charset=utf-8'
 /** Bodies smaller than this go uncompressed (here and in the compress plugin, app.ts). */
@@ -70,14 +82,15 @@ function validatorsOf (tag: string, lastModified: number): Validators {
   return { etag: `W/"${tag}"`, lastModified, lastModifiedHeader: new Date(lastModified * 1000).toUTCString() }
 }
 
-/** Sets ETag, Last-Modified and Cache-Control, and tells whether the client's copy is current (answer 304). */
-function checkValidators (request: FastifyRequest, reply: FastifyReply, v: Validators): boolean {
-  void reply.header('ETag', v.etag)
-  void reply.header('Last-Modified', v.lastModifiedHeader)
-  void reply.header('Cache-Control', request.user === null ? 'public, max-age=60' : 'private, max-age=0')
-  const ifNoneMatch = request.headers['if-none-match']
+function validatorHeaders (v: Validators, guest: boolean): HeaderList {
+  return [['ETag', v.etag], ['Last-Modified', v.lastModifiedHeader], ['Cache-Control', guest ? 'public, max-age=60' : 'private, max-age=0']]
+}
+
+/** Whether the client's copy is current (answer 304): If-None-Match decides when sent, else If-Modified-Since. */
+function clientCopyIsCurrent (headers: IncomingHttpHeaders, v: Validators): boolean {
+  const ifNoneMatch = headers['if-none-match']
   if (typeof ifNoneMatch === 'string') return ifNoneMatch === v.etag || ifNoneMatch.split(',').some((t) => t.trim() === v.etag)
-  const since = request.headers['if-modified-since']
+  const since = headers['if-modified-since']
   if (typeof since === 'string') {
     const t = Date.parse(since)
     return !Number.isNaN(t) && Math.floor(t / 1000) >= v.lastModified
@@ -86,43 +99,113 @@ function checkValidators (request: FastifyRequest, reply: FastifyReply, v: Valid
 }
 
 /**
- * Sets the validators and tells whether the client's copy is current (then the caller answers 304).
- * The tag covers everything the page shows, so it changes when the page does.
+ * Sets ETag, Last-Modified and Cache-Control, and tells whether the client's copy is current (then the
+ * caller answers 304). The tag covers everything the page shows, so it changes when the page does.
  */
 export function answerNotModified (request: FastifyRequest, reply: FastifyReply, tag: string, lastModified: number): boolean {
-  return checkValidators(request, reply, validatorsOf(tag, lastModified))
+  const v = validatorsOf(tag, lastModified)
+  for (const [name, value] of validatorHeaders(v, request.user === null)) void reply.header(name, value)
+  return clientCopyIsCurrent(request.headers, v)
 }
 
-export default fp<{ ttlMs?: number }>(async (app, opts) => {
-  const pages = new MicroCache<CachedPage>(opts.ttlMs ?? GUEST_CACHE_MS)
+/** The guest's address as Fastify's `request.ip` gives it (TRUST_PROXY: the first X-Forwarded-For entry). */
+function clientIpOf (req: IncomingMessage, trustProxy: boolean): string {
+  if (!trustProxy) return req.socket.remoteAddress ?? ''
+  const addresses = proxyAddr.all(req, () => true)
+  return addresses[addresses.length - 1] ?? ''
+}
 
-  async function serveCached (request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
-    const page = pages.get(request.url, app.clock.nowMs())
-    if (page === undefined || (page.crawlersOnly && !isCrawler(userAgentOf(request)))) return false
-    if (page.view !== null) await app.viewCounts.countView(page.view.kind, page.view.id, request)
-    if (page.validators !== null && checkValidators(request, reply, page.validators)) {
-      await reply.code(304).send()
-      return true
+export default fp<{ ttlMs?: number, frontDoor?: FrontDoor, trustProxy?: boolean }>(async (app, opts) => {
+  const pages = new MicroCache<CachedPage>(opts.ttlMs ?? GUEST_CACHE_MS)
+  // Flat (name, value, name, value…): the form writeHead takes without building a header object.
+  const answered = { beforeFastify: 0, inFastify: 0 }
+  const securityHeaders = Object.entries(app.securityHeaders).flat()
+
+  /** A fresh copy of this URL that this guest may be given. */
+  function copyFor (url: string | undefined, headers: IncomingHttpHeaders): CachedPage | undefined {
+    if (url === undefined) return undefined
+    const page = pages.get(url, app.clock.nowMs())
+    if (page === undefined || (page.crawlersOnly && !isCrawler(userAgentOf({ headers })))) return undefined
+    return page
+  }
+
+  /** The copy's answer, its view already counted: a 304, or the body with the current count, gzipped when accepted. */
+  function answerOf (page: CachedPage, headers: IncomingHttpHeaders): Answer {
+    if (page.validators !== null && clientCopyIsCurrent(headers, page.validators)) {
+      return { status: 304, headers: page.headers, body: null }
     }
     const shown = page.tail === null || page.view === null
       ? null
       : String(page.view.shown + app.viewCounts.countedFor(page.view.kind, page.view.id) - page.view.countedAtStore)
-    void reply.type(HTML).header('Vary', 'Accept-Encoding')
     // Compressed once per cached copy, not per response (the compress plugin skips a body that has its encoding).
-    if (page.head.length + (page.tail?.length ?? 0) >= COMPRESS_THRESHOLD && acceptsGzip(request.headers['accept-encoding'])) {
-      void reply.header('Content-Encoding', 'gzip')
+    if (page.head.length + (page.tail?.length ?? 0) >= COMPRESS_THRESHOLD && acceptsGzip(headers['accept-encoding'])) {
+      let body: Buffer
       if (shown === null || page.tail === null) {
         page.gzipWhole ??= zlib.gzipSync(page.head)
-        await reply.send(page.gzipWhole)
+        body = page.gzipWhole
       } else {
         page.gzipParts ??= new GzipAroundValue(page.head, page.tail)
-        await reply.send(page.gzipParts.compose(shown))
+        body = page.gzipParts.compose(shown)
       }
-      return true
+      return { status: 200, headers: [...page.headers, ['Content-Encoding', 'gzip']], body }
     }
-    await reply.send(shown === null || page.tail === null ? page.head : Buffer.concat([page.head, Buffer.from(shown), page.tail]))
+    const body = shown === null || page.tail === null ? page.head : Buffer.concat([page.head, Buffer.from(shown), page.tail])
+    return { status: 200, headers: page.headers, body }
+  }
+
+  /** A client that takes brotli or deflate but not gzip: left to Fastify's compress plugin (browsers all take gzip). */
+  function wantsOnlyOtherEncodings (page: CachedPage, acceptEncoding: string | undefined): boolean {
+    return acceptEncoding !== undefined && page.head.length + (page.tail?.length ?? 0) >= COMPRESS_THRESHOLD &&
+      !acceptsGzip(acceptEncoding) && /\b(?:br|deflate)\b/i.test(acceptEncoding)
+  }
+
+  async function serveCached (request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+    const page = copyFor(request.url, request.headers)
+    if (page === undefined) return false
+    if (page.view !== null) await app.viewCounts.countView(page.view.kind, page.view.id, request)
+    const answer = answerOf(page, request.headers)
+    for (const [name, value] of answer.headers) void reply.header(name, value)
+    await reply.code(answer.status).send(answer.body ?? undefined)
+    answered.inFastify++
     return true
   }
+
+  /** Writes the answer on the raw response: the security headers Fastify's hook would have set, then the page's. */
+  function writeRaw (page: CachedPage, req: IncomingMessage, res: ServerResponse): void {
+    const answer = answerOf(page, req.headers)
+    const headers = [...securityHeaders]
+    for (const [name, value] of answer.headers) headers.push(name, value)
+    if (answer.body !== null) headers.push('Content-Length', String(answer.body.length))
+    res.writeHead(answer.status, headers)
+    res.end(answer.body ?? undefined) // a HEAD request's response drops the body itself
+    answered.beforeFastify++
+  }
+
+  // The front door (src/lib/front-door.ts): a cookieless guest's request for a fresh copy is answered
+  // before Fastify builds its request and reply. Anything else, or a failure before the answer is
+  // written (the view count's settings read), goes to Fastify, whose hook below tries the copy again.
+  const trustProxy = opts.trustProxy ?? false
+  opts.frontDoor?.open((req, res, fastify) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false
+    const cookie = req.headers.cookie
+    if (cookie !== undefined && SESSION_COOKIE_PATTERN.test(cookie)) return false
+    const page = copyFor(req.url, req.headers)
+    if (page === undefined || wantsOnlyOtherEncodings(page, req.headers['accept-encoding'])) return false
+    if (page.view === null) {
+      writeRaw(page, req, res)
+      return true
+    }
+    const visit = { method: req.method, ip: clientIpOf(req, trustProxy), userAgent: userAgentOf(req) }
+    app.viewCounts.countGuestView(page.view.kind, page.view.id, visit).then(
+      () => { writeRaw(page, req, res) },
+      (err: unknown) => {
+        app.log.warn({ err }, 'guest page cache: view count failed, passing the request on')
+        fastify(req, res)
+      })
+    return true
+  })
+  // While the server drains, Fastify answers (503 with Connection: close for requests on open sockets).
+  app.addHook('preClose', async () => { opts.frontDoor?.shut() })
 
   /**
    * One render per page when its copy expires under load: the first guest to miss renders, and guests
@@ -142,17 +225,20 @@ export default fp<{ ttlMs?: number }>(async (app, opts) => {
 
   app.decorate('guestPages', {
     serveCached,
+    answered,
     async send (request, reply, page, options = {}) {
       const shown = options.view?.shown
       if (request.user === null && !page.personal) {
         const at = page.html.indexOf(VIEWS_MARKER)
         const view = options.view
+        const cachedValidators = options.validators === undefined ? null : validatorsOf(options.validators.tag, options.validators.lastModified)
         pages.set(request.url, {
           head: Buffer.from(at === -1 ? page.html : page.html.slice(0, at)),
           tail: at === -1 ? null : Buffer.from(page.html.slice(at + VIEWS_MARKER.length)),
           view: view === undefined ? null : { kind: view.kind, id: view.id, shown: view.shown ?? 0, countedAtStore: app.viewCounts.countedFor(view.kind, view.id) },
-          validators: options.validators === undefined ? null : validatorsOf(options.validators.tag, options.validators.lastModified),
-          crawlersOnly: options.crawlersOnly ?? false
+          validators: cachedValidators,
+          crawlersOnly: options.crawlersOnly ?? false,
+          headers: [['Content-Type', HTML], ['Vary', 'Accept-Encoding'], ...(cachedValidators === null ? [] : validatorHeaders(cachedValidators, true))]
         }, app.clock.nowMs())
         land(request)
       }
@@ -186,4 +272,4 @@ export default fp<{ ttlMs?: number }>(async (app, opts) => {
   // The copy is stored before the response is written (send), or the request ends without one.
   app.addHook('onResponse', async (request) => { land(request) })
   app.addHook('onRequestAbort', async (request) => { land(request) })
-}, { name: 'guest-pages', dependencies: ['clock', 'view-counts'] })
+}, { name: 'guest-pages', dependencies: ['clock', 'view-counts', 'security-headers'] })

@@ -23,6 +23,13 @@ export function helmetHeaders (options: Readonly<HelmetOptions>): Record<string,
   return headers
 }
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The headers every response carries (also written by the guest page cache's front door). */
+    securityHeaders: Readonly<Record<string, string>>
+  }
+}
+
 /**
  * Security headers on every response, cached guest pages included: registered before the guest page
  * cache and the session (see app.ts), whose early answers skip the plugins after them.
@@ -47,6 +54,7 @@ export const securityHeadersPlugin = fp(async (app) => {
     // Static assets are fetched cross-origin by nobody; keep the default same-origin policies.
     crossOriginEmbedderPolicy: false
   })
+  app.decorate('securityHeaders', Object.freeze(securityHeaders))
   app.addHook('onRequest', (_request, reply, done) => {
     reply.headers(securityHeaders)
     done()

@@ -22,12 +22,17 @@ export interface AppViewCounts {
   registerKind: (kind: string, table: string) => void
   /** Counts a page view unless it is a HEAD request, a crawler or a repeat within the dedupe window. */
   countView: (kind: string, id: number, request: FastifyRequest) => Promise<boolean>
+  /** The same for a guest's request answered before Fastify (the guest page cache's front door). */
+  countGuestView: (kind: string, id: number, guest: GuestVisit) => Promise<boolean>
   /** Views of this process not yet written to the database. */
   pendingFor: (kind: string, id: number) => number
   /** Views this process has counted since it started (monotonic; for cached pages). */
   countedFor: (kind: string, id: number) => number
   flush: () => Promise<void>
 }
+
+/** A guest's request as the front door sees it: the client address the way Fastify's `request.ip` gives it. */
+export interface GuestVisit { method: string | undefined, ip: string, userAgent: string }
 
 export const FLUSH_INTERVAL_MS = 1000
 
@@ -64,15 +69,19 @@ export default fp<{ config: AppConfig, flushIntervalMs?: number }>(async (app, o
   }, opts.flushIntervalMs ?? FLUSH_INTERVAL_MS)
   timer.unref()
 
+  async function countGuest (kind: string, id: number, guest: GuestVisit): Promise<boolean> {
+    if (guest.method !== 'GET' || isCrawler(guest.userAgent)) return false
+    return await counter.hit(kind, id, `g${visitorHash(opts.config.sessionSecret, guest.ip, guest.userAgent)}`)
+  }
+
   app.decorate('viewCounts', {
     registerKind: (kind: string, table: string) => { tables.set(kind, table) },
     async countView (kind, id, request) {
-      if (request.method !== 'GET') return false
-      const ua = userAgentOf(request)
-      if (isCrawler(ua)) return false
-      const visitor = request.user !== null ? `u${request.user.id}` : `g${visitorHash(opts.config.sessionSecret, request.ip, ua)}`
-      return await counter.hit(kind, id, visitor)
+      if (request.user === null) return await countGuest(kind, id, { method: request.method, ip: request.ip, userAgent: userAgentOf(request) })
+      if (request.method !== 'GET' || isCrawler(userAgentOf(request))) return false
+      return await counter.hit(kind, id, `u${request.user.id}`)
     },
+    countGuestView: countGuest,
     pendingFor: (kind, id) => counter.pendingFor(kind, id),
     countedFor: (kind, id) => counter.countedFor(kind, id),
     flush: async () => { await counter.flush() }

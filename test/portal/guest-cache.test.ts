@@ -84,18 +84,39 @@ describe.each(dialects)('the guest page cache answers before the session on %s',
   it('serves a warm article to cookieless guests with the security headers, no session, and every view counted', async () => {
     const first = await t.agent().get(`/article/${articleId}`).set('User-Agent', ua('a0')).expect(200)
     const sessionsBefore = await sessionRows()
-    const hit = await t.agent().get(`/article/${articleId}`).set('User-Agent', ua('a1')).expect(200)
+    const frontDoorBefore = t.app.guestPages.answered.beforeFastify
+    const hit = await t.agent().get(`/article/${articleId}`).set('User-Agent', ua('a1')).set('Accept-Encoding', 'identity').expect(200)
+    expect(t.app.guestPages.answered.beforeFastify).toBe(frontDoorBefore + 1) // answered before Fastify
+    expect(Number(hit.headers['content-length'])).toBe(Buffer.byteLength(hit.text))
+    expect(hit.headers['x-frame-options']).toBe('SAMEORIGIN')
     expect(hit.headers['set-cookie']).toBeUndefined()
     expect(hit.headers['content-security-policy']).toContain("default-src 'self'")
     expect(hit.headers['content-type']).toBe('text/html; charset=utf-8')
     expect(viewsShown(hit.text)).toBe(viewsShown(first.text) + 1)
-    await t.agent().head(`/article/${articleId}`).set('User-Agent', ua('a2')).expect(200) // HEAD is not a view
+    const head = await t.agent().head(`/article/${articleId}`).set('User-Agent', ua('a2')).set('Accept-Encoding', 'identity').expect(200) // HEAD is not a view
+    expect(head.text).toBeUndefined()
+    expect(Number(head.headers['content-length'])).toBe(Number(hit.headers['content-length']))
     const next = await t.agent().get(`/article/${articleId}`).set('User-Agent', ua('a3')).expect(200)
     expect(viewsShown(next.text)).toBe(viewsShown(first.text) + 2)
     expect(await sessionRows()).toBe(sessionsBefore)
     await t.app.viewCounts.flush()
     const row = await db.knex('articles').where({ id: articleId }).first<{ views: number }>('views')
     expect(Number(row?.views)).toBe(viewsShown(next.text))
+  })
+
+  it('passes a cached hit to Fastify when its view count fails at the front door, and the page still counts the view', async () => {
+    const first = await t.agent().get(`/article/${articleId}`).set('User-Agent', ua('f0')).expect(200)
+    const counts = t.app.viewCounts
+    const countGuestView = counts.countGuestView
+    counts.countGuestView = async () => { throw new Error('settings unreadable') }
+    const inFastifyBefore = t.app.guestPages.answered.inFastify
+    try {
+      const hit = await t.agent().get(`/article/${articleId}`).set('User-Agent', ua('f1')).expect(200)
+      expect(viewsShown(hit.text)).toBe(viewsShown(first.text) + 1)
+      expect(t.app.guestPages.answered.inFastify).toBe(inFastifyBefore + 1) // Fastify's hook served the copy
+    } finally {
+      counts.countGuestView = countGuestView
+    }
   })
 
   it('sends warm pages gzip-compressed once per copy, the live count inside, to clients that accept gzip', async () => {
@@ -176,5 +197,38 @@ describe.each(dialects)('the guest page cache answers before the session on %s',
     await t.agent().get(url).set('User-Agent', CRAWLER).expect(200)
     await db.knex('settings').where({ key: 'archiver_redirect' }).delete()
     t.clock.advance(5)
+  })
+})
+
+describe.each(dialects)('the front door tells guests apart the way Fastify does (TRUST_PROXY) on %s', (dialect) => {
+  let db: TestDatabase
+  let articleId: number
+  beforeAll(async () => {
+    db = await createTestDatabase(dialect)
+    articleId = await createArticle(db.knex, { categoryId: await createCategory(db.knex), authorId: (await createUser(db.knex)).id, views: 0 })
+  })
+  afterAll(async () => { await db?.destroy() })
+
+  /** Four cached hits from one User-Agent behind a proxy, two client addresses: the views they count (dedupe on, 8 hours). */
+  async function viewsCounted (env: Record<string, string>): Promise<number> {
+    const t = await buildTestApp(db, { guestCacheMs: 1000, viewFlushIntervalMs: 3_600_000, env })
+    try {
+      t.clock.advance(3600 * 24) // past the previous app's dedupe window
+      await t.agent().get(`/article/${articleId}`).set('User-Agent', 'Mozilla/5.0 (Proxy test) Firefox/120.0').set('X-Forwarded-For', '203.0.113.7').expect(200)
+      const before = t.app.viewCounts.countedFor('article', articleId)
+      const frontDoorBefore = t.app.guestPages.answered.beforeFastify
+      for (const ip of ['203.0.113.7', '198.51.100.9', '203.0.113.7', '198.51.100.9']) {
+        await t.agent().get(`/article/${articleId}`).set('User-Agent', 'Mozilla/5.0 (Proxy test) Firefox/120.0').set('X-Forwarded-For', ip).expect(200)
+      }
+      expect(t.app.guestPages.answered.beforeFastify).toBe(frontDoorBefore + 4)
+      return t.app.viewCounts.countedFor('article', articleId) - before
+    } finally {
+      await t.close()
+    }
+  }
+
+  it('counts a second client address behind a trusted proxy, and ignores X-Forwarded-For otherwise', async () => {
+    expect(await viewsCounted({ TRUST_PROXY: 'true' })).toBe(1) // 198.51.100.9 is new; 203.0.113.7 was counted first
+    expect(await viewsCounted({ TRUST_PROXY: 'false' })).toBe(0) // all one client (127.0.0.1), already counted
   })
 })
