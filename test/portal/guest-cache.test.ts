@@ -3,6 +3,7 @@ import { buildTestApp, login, type TestApp } from '../helpers/app'
 import { createArticle, createCategory, createUser } from '../helpers/factories'
 import { createGroupWithBoard } from '../forum/factories'
 import { postThread } from '../forum/helpers'
+import { postBan } from '../moderation/helpers'
 
 const ua = (n: number | string): string => `Mozilla/5.0 (Reader ${n}) Firefox/120.0`
 
@@ -180,6 +181,21 @@ describe.each(dialects)('the guest page cache answers before the session on %s',
     expect(theirs.text).toContain(`>${member.username}</a>`)
     expect(theirs.text).toContain('name="_csrf"') // their quick-reply form, not a guest's copy
     expect(viewsShown(theirs.text)).toBe(viewsShown(first.text) + 2)
+  })
+
+  it('keeps a guest darkroom copy for a second: a new ban shows there after it, and at once for staff', async () => {
+    const mod = await createUser(db.knex, { role: 'moderator' })
+    const member = await createUser(db.knex)
+    await t.agent().get('/darkroom').set('User-Agent', ua('d0')).expect(200)
+    const staff = await login(t.agent().set('User-Agent', ua('d-mod')), mod.username, mod.password)
+    expect((await postBan(staff, member.id, { type: 'post', duration: '3', reason: '缓存一秒' })).status).toBe(303)
+    const frontDoorBefore = t.app.guestPages.answered.beforeFastify
+    const cached = await t.agent().get('/darkroom').set('User-Agent', ua('d1')).expect(200)
+    expect(t.app.guestPages.answered.beforeFastify).toBe(frontDoorBefore + 1)
+    expect(cached.text).not.toContain('缓存一秒')
+    expect((await staff.get('/darkroom').expect(200)).text).toContain('缓存一秒')
+    t.clock.advance(2)
+    expect((await t.agent().get('/darkroom').set('User-Agent', ua('d2')).expect(200)).text).toContain('缓存一秒')
   })
 
   it('answers 304 from the cached Archiver copy and keeps a crawler-only copy from human browsers', async () => {

@@ -47,13 +47,16 @@ export default fp<{ config: AppConfig }>(async function moderationRoutes (app: F
     if (!await app.settings.getBoolean('darkroom_enabled')) throw notFound()
   }
 
+  // A guest's darkroom is kept by the guest page cache for a second like the other public lists: a new
+  // ban shows there within that second (staff, being members, always see the list as it is).
   app.get<{ Querystring: { before?: string } }>('/darkroom', async (request, reply) => {
+    if (request.user === null && await app.guestPages.serveCached(request, reply)) return reply
     await requireDarkroom()
     const before = parseBefore(request.query.before)
     const { rows, nextBefore } = await service.activeBans(DARKROOM_PER_PAGE, before)
-    return await reply.render('moderation/darkroom.njk', {
+    return await app.guestPages.send(request, reply, await reply.renderPage('moderation/darkroom.njk', {
       navActive: 'darkroom', rows: rows.map((r) => ({ ...r, action: banName(r.type) })), nextBefore, isFirstPage: before === undefined
-    })
+    }))
   })
 
   app.get<{ Querystring: { before?: string } }>('/darkroom.json', async (request, reply) => {
