@@ -1,14 +1,17 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
-import type { FastifyServerFactory } from 'fastify'
+import type { FastifyBaseLogger, FastifyServerFactory } from 'fastify'
 
-/** Hands a request to Fastify (its routing, hooks and error pages). */
-export type FastifyHandler = (req: IncomingMessage, res: ServerResponse) => void
+/**
+ * Gives the request to Fastify after all (its routing, hooks and error pages). With an error: it is
+ * logged, and when part of a response was already written the connection is closed instead.
+ */
+export type PassOn = (err?: unknown) => void
 
 /**
  * Takes a request or leaves it: returns true when it has taken it, and then either writes the whole
- * response or, when something fails before anything is written, passes the request to `fastify`.
+ * response or calls `passOn` (say when a read it needed failed before anything was written).
  */
-export type RawAnswerer = (req: IncomingMessage, res: ServerResponse, fastify: FastifyHandler) => boolean
+export type RawAnswerer = (req: IncomingMessage, res: ServerResponse, passOn: PassOn) => boolean
 
 /**
  * The HTTP server in front of Fastify. A plugin may open it with an answerer that takes some requests
@@ -19,8 +22,12 @@ export type RawAnswerer = (req: IncomingMessage, res: ServerResponse, fastify: F
  */
 export class FrontDoor {
   private answerer: RawAnswerer | null = null
+  private log: FastifyBaseLogger | null = null
 
-  open (answerer: RawAnswerer): void { this.answerer = answerer }
+  open (answerer: RawAnswerer, log: FastifyBaseLogger): void {
+    this.answerer = answerer
+    this.log = log
+  }
 
   /** From here on every request goes to Fastify (at shutdown, so it can answer 503 while draining). */
   shut (): void { this.answerer = null }
@@ -29,7 +36,23 @@ export class FrontDoor {
   readonly serverFactory: FastifyServerFactory = (fastify, options) => {
     const server = http.createServer((req, res) => {
       const answerer = this.answerer
-      if (answerer === null || !answerer(req, res, fastify)) fastify(req, res)
+      if (answerer === null) {
+        fastify(req, res)
+        return
+      }
+      const passOn: PassOn = (err) => {
+        if (err !== undefined) this.log?.error({ err, url: req.url }, 'front door: passing the request to Fastify')
+        if (res.headersSent) res.destroy()
+        else fastify(req, res)
+      }
+      let taken: boolean
+      try {
+        taken = answerer(req, res, passOn)
+      } catch (err) {
+        passOn(err)
+        return
+      }
+      if (!taken) fastify(req, res)
     })
     // The timeouts Fastify sets on a server it builds itself (its option defaults arrive here resolved).
     if (typeof options.keepAliveTimeout === 'number') server.keepAliveTimeout = options.keepAliveTimeout

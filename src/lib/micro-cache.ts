@@ -11,7 +11,7 @@ export class MicroCache<V> {
   private readonly loading = new Map<string, Promise<V>>()
 
   // A small bound: entries live a second, so the pages hot within that second are all it needs to hold
-  // (expired entries are only dropped when read or pushed out, so the bound is also the memory ceiling).
+  // (expired entries stay until pushed out, for getStale, so the bound is also the memory ceiling).
   constructor (private readonly ttlMs: number, max = 500) {
     this.entries = new LRUCache({ max })
   }
@@ -19,10 +19,14 @@ export class MicroCache<V> {
   get (key: string, nowMs: number): V | undefined {
     const entry = this.entries.get(key)
     if (entry === undefined) return undefined
-    if (nowMs - entry.at >= this.ttlMs || nowMs < entry.at) {
-      this.entries.delete(key)
-      return undefined
-    }
+    if (nowMs - entry.at >= this.ttlMs || nowMs < entry.at) return undefined
+    return entry.value
+  }
+
+  /** The value even after it expired, when it is less than `maxAgeMs` old: to answer while a fresh one is made. */
+  getStale (key: string, nowMs: number, maxAgeMs: number): V | undefined {
+    const entry = this.entries.get(key)
+    if (entry === undefined || nowMs - entry.at >= maxAgeMs || nowMs < entry.at) return undefined
     return entry.value
   }
 

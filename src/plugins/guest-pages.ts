@@ -74,6 +74,8 @@ const HTML = 'text/html; charset=utf-8'
 /** Bodies smaller than this go uncompressed (here and in the compress plugin, app.ts). */
 export const COMPRESS_THRESHOLD = 1024
 const GUEST_CACHE_MS = 1000
+/** The oldest copy given to guests while the next one renders; past this they wait for the render. */
+const STALE_MAX_MS = 10_000
 const SESSION_COOKIE_PATTERN = new RegExp(`(?:^|;\\s*)${SESSION_COOKIE}=`)
 
 interface Validators { etag: string, lastModified: number, lastModifiedHeader: string }
@@ -121,10 +123,29 @@ export default fp<{ ttlMs?: number, frontDoor?: FrontDoor, trustProxy?: boolean 
   const answered = { beforeFastify: 0, inFastify: 0 }
   const securityHeaders = Object.entries(app.securityHeaders).flat()
 
-  /** A fresh copy of this URL that this guest may be given. */
-  function copyFor (url: string | undefined, headers: IncomingHttpHeaders): CachedPage | undefined {
+  /**
+   * One render per page when its copy expires under load: the first guest to miss renders (the flight),
+   * and while it does, guests asking for the same URL get the copy that just expired (at most
+   * STALE_MAX_MS old; views are counted and shown live either way). Without a copy to give they wait for
+   * the new one. (Before, every request arriving during a render waited for it: on MariaDB with 100,000
+   * articles the portal home takes 100–200 ms to render, which was then every guest's p99.)
+   */
+  interface Flight { done: Promise<void>, land: () => void }
+  const flights = new Map<string, Flight>()
+  const flightOf = new WeakMap<FastifyRequest, Flight>()
+  function land (request: FastifyRequest): void {
+    const flight = flightOf.get(request)
+    if (flight === undefined) return
+    flightOf.delete(request)
+    if (flights.get(request.url) === flight) flights.delete(request.url)
+    flight.land()
+  }
+
+  /** A copy of this URL that this guest may be given: a fresh one, or the last one while another request renders the next. */
+  function copyFor (url: string | undefined, headers: IncomingHttpHeaders, staleAllowed = true): CachedPage | undefined {
     if (url === undefined) return undefined
-    const page = pages.get(url, app.clock.nowMs())
+    const now = app.clock.nowMs()
+    const page = pages.get(url, now) ?? (staleAllowed && flights.has(url) ? pages.getStale(url, now, STALE_MAX_MS) : undefined)
     if (page === undefined || (page.crawlersOnly && !isCrawler(userAgentOf({ headers })))) return undefined
     return page
   }
@@ -160,7 +181,8 @@ export default fp<{ ttlMs?: number, frontDoor?: FrontDoor, trustProxy?: boolean 
   }
 
   async function serveCached (request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
-    const page = copyFor(request.url, request.headers)
+    // The request rendering the next copy (a cookieless guest reaching its route) must not take the last one.
+    const page = copyFor(request.url, request.headers, !flightOf.has(request))
     if (page === undefined) return false
     if (page.view !== null) await app.viewCounts.countView(page.view.kind, page.view.id, request)
     const answer = answerOf(page, request.headers)
@@ -181,11 +203,11 @@ export default fp<{ ttlMs?: number, frontDoor?: FrontDoor, trustProxy?: boolean 
     answered.beforeFastify++
   }
 
-  // The front door (src/lib/front-door.ts): a cookieless guest's request for a fresh copy is answered
-  // before Fastify builds its request and reply. Anything else, or a failure before the answer is
-  // written (the view count's settings read), goes to Fastify, whose hook below tries the copy again.
+  // The front door (src/lib/front-door.ts): a cookieless guest's request for a copy is answered before
+  // Fastify builds its request and reply. Anything else, or a failure before the answer is written (the
+  // view count's settings read), goes to Fastify, whose hook below tries the copy again.
   const trustProxy = opts.trustProxy ?? false
-  opts.frontDoor?.open((req, res, fastify) => {
+  opts.frontDoor?.open((req, res, passOn) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false
     const cookie = req.headers.cookie
     if (cookie !== undefined && SESSION_COOKIE_PATTERN.test(cookie)) return false
@@ -196,32 +218,11 @@ export default fp<{ ttlMs?: number, frontDoor?: FrontDoor, trustProxy?: boolean 
       return true
     }
     const visit = { method: req.method, ip: clientIpOf(req, trustProxy), userAgent: userAgentOf(req) }
-    app.viewCounts.countGuestView(page.view.kind, page.view.id, visit).then(
-      () => { writeRaw(page, req, res) },
-      (err: unknown) => {
-        app.log.warn({ err }, 'guest page cache: view count failed, passing the request on')
-        fastify(req, res)
-      })
+    app.viewCounts.countGuestView(page.view.kind, page.view.id, visit).then(() => { writeRaw(page, req, res) }).catch(passOn)
     return true
-  })
+  }, app.log)
   // While the server drains, Fastify answers (503 with Connection: close for requests on open sockets).
   app.addHook('preClose', async () => { opts.frontDoor?.shut() })
-
-  /**
-   * One render per page when its copy expires under load: the first guest to miss renders, and guests
-   * asking for the same URL meanwhile wait for that copy instead of all rendering it at once (each
-   * render costs milliseconds; a burst of them is what stretched the slowest responses).
-   */
-  interface Flight { done: Promise<void>, land: () => void }
-  const flights = new Map<string, Flight>()
-  const flightOf = new WeakMap<FastifyRequest, Flight>()
-  function land (request: FastifyRequest): void {
-    const flight = flightOf.get(request)
-    if (flight === undefined) return
-    flightOf.delete(request)
-    if (flights.get(request.url) === flight) flights.delete(request.url)
-    flight.land()
-  }
 
   app.decorate('guestPages', {
     serveCached,
@@ -260,6 +261,8 @@ export default fp<{ ttlMs?: number, frontDoor?: FrontDoor, trustProxy?: boolean 
     if (!caching) return
     const inFlight = flights.get(request.url)
     if (inFlight !== undefined) {
+      // The render began since the lookup above: the last copy if there is one, else its result.
+      if (await serveCached(request, reply)) return reply
       await inFlight.done
       if (await serveCached(request, reply)) return reply
       return // the page was not cacheable (an error, a crawler-only copy): render as usual

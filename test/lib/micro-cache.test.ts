@@ -22,4 +22,15 @@ describe('MicroCache', () => {
     await off.getOrLoad('k', 0, async () => ++n)
     expect(n).toBe(2)
   })
+
+  it('gives an expired value to getStale until it is too old, never to get', () => {
+    const cache = new MicroCache<string>(1000)
+    cache.set('k', 'old', 10_000)
+    expect(cache.get('k', 10_999)).toBe('old')
+    expect(cache.get('k', 11_000)).toBeUndefined()
+    expect(cache.getStale('k', 11_000, 5000)).toBe('old')
+    expect(cache.getStale('k', 14_999, 5000)).toBe('old')
+    expect(cache.getStale('k', 15_000, 5000)).toBeUndefined()
+    expect(cache.getStale('other', 11_000, 5000)).toBeUndefined()
+  })
 })

@@ -158,10 +158,14 @@ export function forumRepository (db: Knex) {
     /** The newest visible threads; `boardIds` limits them to boards the reader may see. */
     async latestThreads (boardIds: readonly number[], limit: number): Promise<LatestThreadRow[]> {
       if (boardIds.length === 0) return []
-      return await db('threads as t').join('users as u', 'u.id', 't.author_id').join('boards as b', 'b.id', 't.board_id')
-        .where('t.status', 'visible').whereIn('t.board_id', boardIds)
-        .orderBy([{ column: 't.created_at', order: 'desc' }, { column: 't.id', order: 'desc' }])
+      // The newest ids first (the status+created_at index, stopping after `limit`), then their names: joined
+      // in one query, MariaDB joined every visible thread before sorting (180 ms with 20,000 threads).
+      const newest = db('threads').where('status', 'visible').whereIn('board_id', boardIds)
+        .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }])
         .limit(limit)
+        .select('id', 'board_id', 'title', 'author_id', 'created_at', 'reply_count', 'views')
+      return await db.from(newest.as('t')).join('users as u', 'u.id', 't.author_id').join('boards as b', 'b.id', 't.board_id')
+        .orderBy([{ column: 't.created_at', order: 'desc' }, { column: 't.id', order: 'desc' }])
         .select<LatestThreadRow[]>('t.id', 't.board_id', 'b.name as board_name', 't.title', 't.author_id', 'u.username as author_name', 't.created_at', 't.reply_count', 't.views')
     },
 
