@@ -47,7 +47,7 @@ export interface GuestPages {
    * marker, and keeps a copy for other guests when it is a guest's page without a form token.
    */
   send: (request: FastifyRequest, reply: FastifyReply, page: RenderedPage, options?: GuestPageOptions) => Promise<FastifyReply>
-  /** How many answers came from a cached copy: at the front door, or inside Fastify (hooks and routes). For monitoring and tests. */
+  /** How many answers came from a cached copy: at the front door, or inside Fastify (hooks and routes). The tests read it to tell the two paths apart. */
   readonly answered: { beforeFastify: number, inFastify: number }
 }
 
@@ -119,8 +119,8 @@ function clientIpOf (req: IncomingMessage, trustProxy: boolean): string {
 
 export default fp<{ ttlMs?: number, frontDoor?: FrontDoor, trustProxy?: boolean }>(async (app, opts) => {
   const pages = new MicroCache<CachedPage>(opts.ttlMs ?? GUEST_CACHE_MS)
-  // Flat (name, value, name, value…): the form writeHead takes without building a header object.
   const answered = { beforeFastify: 0, inFastify: 0 }
+  // Flat (name, value, name, value…): the form writeHead takes without building a header object.
   const securityHeaders = Object.entries(app.securityHeaders).flat()
 
   /**
