@@ -7,9 +7,7 @@ import type { Knex } from 'knex'
 import { parseDatabaseUrl, type DatabaseConfig } from '../src/config'
 import { createKnex, migrationConfig } from '../src/db/knex'
 import { seedBulk, BULK_PASSWORD, type BulkCounts } from '../src/db/bulk-seed'
-import '../src/features/comments/bulk'
-import '../src/features/moderation/bulk'
-import '../src/features/forum/bulk'
+import { BULK_GENERATORS } from './bulk-generators'
 import { SCENARIOS, hotArticleId, type BenchContext, type MemberSession, type Scenario } from './bench/scenarios'
 import { CHECKS } from './bench/checks'
 
@@ -105,7 +103,7 @@ async function prepareData (size: string): Promise<{ knex: Knex, url: string }> 
     await knex.migrate.latest(migrationConfig)
     console.log(`seeding ${size}: ${marker}`)
     const started = Date.now()
-    await seedBulk(knex, counts, (label, done, total) => {
+    await seedBulk(knex, counts, BULK_GENERATORS, (label, done, total) => {
       if (done === total || done % 50_000 === 0) process.stderr.write(`  ${label} ${done}/${total}\n`)
     })
     await knex('settings').insert({ key: 'bench_seed', value: marker })

@@ -1,12 +1,10 @@
-import { ConfigError, loadConfig, type AppConfig } from '../src/config'
+import { parseArgs } from 'node:util'
+import { ConfigError, loadConfig } from '../src/config'
 import { createKnex, migrationConfig } from '../src/db/knex'
-import type { Knex } from 'knex'
 import { seedDemo } from '../src/db/demo-seed'
 import { seedBulk, type BulkCounts } from '../src/db/bulk-seed'
-// Feature generators for seed:bulk register themselves on import.
-import '../src/features/comments/bulk'
-import '../src/features/moderation/bulk'
-import '../src/features/forum/bulk'
+import type { CliCommand, CliCommands, CliFlags } from '../src/cli/command'
+import { BULK_GENERATORS } from './bulk-generators'
 import { memberCommands } from '../src/features/members/cli'
 import { commentCommands } from '../src/features/comments/cli'
 import { reactionCommands } from '../src/features/reactions/cli'
@@ -14,17 +12,12 @@ import { forumCommands } from '../src/features/forum/cli'
 
 /**
  * `npm run cli -- <command> [--flag value ...]`. Each feature exports its commands
- * (src/features/<feature>/cli.ts) and they are listed in COMMANDS below; a command gets the
- * parsed flags, a Knex handle on DATABASE_URL and the config, and returns an exit code.
+ * (src/features/<feature>/cli.ts, typed by src/cli/command.ts) and they are listed in COMMANDS below;
+ * a command declares its flags, gets them parsed by node:util parseArgs (an unknown or malformed flag
+ * is refused before anything runs), a Knex handle on DATABASE_URL and the config, and returns an exit code.
  */
 
-export type CliFlags = Readonly<Record<string, string | true>>
-export interface CliCommand {
-  summary: string
-  run: (ctx: { knex: Knex, config: AppConfig, flags: CliFlags }) => Promise<number>
-}
-
-const coreCommands: Record<string, CliCommand> = {
+const coreCommands: CliCommands = {
   migrate: {
     summary: 'run every pending migration',
     async run ({ knex }) {
@@ -35,6 +28,7 @@ const coreCommands: Record<string, CliCommand> = {
   },
   'migrate:rollback': {
     summary: 'undo the last batch of migrations (--all: every batch); drops data, so it needs --yes',
+    options: { yes: { type: 'boolean' }, all: { type: 'boolean' } },
     async run ({ knex, flags }) {
       // Destructive: a `down` drops tables with their rows, so a typo must not cost a site its data.
       if (flags.yes !== true) {
@@ -63,9 +57,10 @@ const coreCommands: Record<string, CliCommand> = {
 
 const BULK_FLAGS: ReadonlyArray<keyof BulkCounts> = ['members', 'articles', 'comments', 'threads', 'posts', 'bans']
 
-const bulkCommands: Record<string, CliCommand> = {
+const bulkCommands: CliCommands = {
   'seed:bulk': {
     summary: 'add synthetic data: --members N --articles N --comments N --threads N --posts N --bans N',
+    options: Object.fromEntries(BULK_FLAGS.map((name) => [name, { type: 'string' as const }])),
     async run ({ knex, flags }) {
       const counts: BulkCounts = { members: 0, articles: 0, comments: 0, threads: 0, posts: 0, bans: 0 }
       for (const name of BULK_FLAGS) {
@@ -80,7 +75,7 @@ const bulkCommands: Record<string, CliCommand> = {
       await knex.migrate.latest(migrationConfig)
       const started = Date.now()
       let lastLine = ''
-      await seedBulk(knex, counts, (label, done, total) => {
+      await seedBulk(knex, counts, BULK_GENERATORS, (label, done, total) => {
         const width = 30
         const filled = total === 0 ? width : Math.round((done / total) * width)
         const line = `${label.padEnd(10)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`
@@ -94,23 +89,23 @@ const bulkCommands: Record<string, CliCommand> = {
   }
 }
 
-const COMMANDS: Record<string, CliCommand> = { ...coreCommands, ...bulkCommands, ...memberCommands, ...commentCommands, ...reactionCommands, ...forumCommands }
+const COMMANDS: CliCommands = { ...coreCommands, ...bulkCommands, ...memberCommands, ...commentCommands, ...reactionCommands, ...forumCommands }
 
-export function parseFlags (args: readonly string[]): CliFlags {
-  const flags: Record<string, string | true> = {}
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] ?? ''
-    if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument "${arg}"`)
-    const name = arg.slice(2)
-    const next = args[i + 1]
-    if (next === undefined || next.startsWith('--')) {
-      flags[name] = true
-    } else {
-      flags[name] = next
-      i++
+/** The command's flags, parsed strictly: an undeclared flag or a missing value is a usage error. */
+export function parseFlags (command: CliCommand, args: string[]): CliFlags {
+  try {
+    const { values } = parseArgs({ args, options: command.options ?? {}, strict: true, allowPositionals: false })
+    const flags: Record<string, string | boolean | undefined> = {}
+    // No command declares a `multiple` flag, so a value is never an array; say so if one ever does.
+    for (const [name, value] of Object.entries(values)) {
+      if (Array.isArray(value)) throw new ConfigError(`--${name} may be given once`)
+      flags[name] = value
     }
+    return flags
+  } catch (err) {
+    if (err instanceof ConfigError) throw err
+    throw new ConfigError(err instanceof Error ? err.message : String(err))
   }
-  return flags
 }
 
 function usage (): string {
@@ -118,7 +113,7 @@ function usage (): string {
   return `usage: npm run cli -- <command> [--flag value ...]\n\ncommands:\n${lines.join('\n')}`
 }
 
-async function main (argv: readonly string[]): Promise<number> {
+async function main (argv: string[]): Promise<number> {
   const [name, ...rest] = argv
   const command = name === undefined ? undefined : COMMANDS[name]
   if (command === undefined) {
@@ -126,7 +121,7 @@ async function main (argv: readonly string[]): Promise<number> {
     return 2
   }
   const config = loadConfig()
-  const flags = parseFlags(rest)
+  const flags = parseFlags(command, rest)
   const knex = createKnex(config.database)
   try {
     return await command.run({ knex, config, flags })

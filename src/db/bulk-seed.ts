@@ -4,8 +4,8 @@ import type { Knex } from 'knex'
 /**
  * `npm run cli -- seed:bulk`: synthetic data for benchmarks and scale tests. Batched multi-row
  * inserts inside transactions (one transaction per 10 batches), so a million rows take a minute,
- * not an hour. Feature tables (comments, threads, posts, bans) are filled by generators that
- * features register in BULK_GENERATORS below.
+ * not an hour. Feature tables (comments, threads, posts, bans) are filled by the generators the
+ * caller passes (scripts/cli.ts lists each feature's), run in order after members and articles.
  */
 
 export interface BulkCounts {
@@ -60,9 +60,7 @@ export async function insertInBatches (knex: Knex, table: string, total: number,
   return ids
 }
 
-export const BULK_GENERATORS: BulkGenerator[] = []
-
-export async function seedBulk (knex: Knex, counts: BulkCounts, progress: BulkContext['progress']): Promise<void> {
+export async function seedBulk (knex: Knex, counts: BulkCounts, generators: readonly BulkGenerator[], progress: BulkContext['progress']): Promise<void> {
   const now = Math.floor(Date.now() / 1000)
   const hash = await bcrypt.hash(BULK_PASSWORD, 4)
   const start = await knex('users').max<{ m: number | null }>({ m: 'id' }).first()
@@ -104,5 +102,5 @@ export async function seedBulk (knex: Knex, counts: BulkCounts, progress: BulkCo
   }, (d) => { progress('articles', d, counts.articles) })
 
   const ctx: BulkContext = { knex, counts, now, memberIds, articleIds, progress }
-  for (const generate of BULK_GENERATORS) await generate(ctx)
+  for (const generate of generators) await generate(ctx)
 }

@@ -1,10 +1,10 @@
-import { BULK_GENERATORS, insertInBatches, sentence } from '../../db/bulk-seed'
+import { type BulkGenerator, insertInBatches, sentence } from '../../db/bulk-seed'
 
 /**
  * seed:bulk --comments N: visible comments spread over the bulk articles and members, then the
  * articles' comment_count set from the rows in one statement (the count must equal the rows).
  */
-BULK_GENERATORS.push(async ({ knex, counts, now, memberIds, articleIds, progress }) => {
+export const generateBulkComments: BulkGenerator = async ({ knex, counts, now, memberIds, articleIds, progress }) => {
   if (counts.comments === 0) return
   if (articleIds.length === 0 || memberIds.length === 0) throw new Error('seed:bulk --comments needs --articles and --members in the same run')
   // A few articles get most comments (a hot thread of discussion), the rest a trickle.
@@ -17,4 +17,4 @@ BULK_GENERATORS.push(async ({ knex, counts, now, memberIds, articleIds, progress
   }), (d) => { progress('comments', d, counts.comments) })
   await knex('articles').whereIn('id', knex('comments').distinct('article_id'))
     .update({ comment_count: knex('comments').count('*').where('comments.article_id', knex.ref('articles.id')).andWhere('comments.status', 'visible') })
-})
+}

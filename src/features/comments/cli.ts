@@ -1,5 +1,5 @@
 import type { Knex } from 'knex'
-import type { CliCommand } from '../../../scripts/cli'
+import type { CliCommands } from '../../cli/command'
 import { commentsRepository } from './repository'
 
 /** Comment commands of `npm run cli`. */
@@ -28,9 +28,10 @@ export async function reconcileCommentCounts (knex: Knex, fix: boolean, batchSiz
   return report
 }
 
-export const commentCommands: Record<string, CliCommand> = {
+export const commentCommands: CliCommands = {
   'comments:reconcile': {
     summary: 'recompute articles.comment_count from visible comments and report drift (--dry-run: report only)',
+    options: { 'dry-run': { type: 'boolean' } },
     async run ({ knex, flags }) {
       const fix = flags['dry-run'] !== true
       const report = await reconcileCommentCounts(knex, fix)

@@ -1,4 +1,4 @@
-import { BULK_GENERATORS, insertInBatches, sentence } from '../../db/bulk-seed'
+import { type BulkGenerator, insertInBatches, sentence } from '../../db/bulk-seed'
 import { forumRepository } from './repository'
 
 /**
@@ -8,7 +8,7 @@ import { forumRepository } from './repository'
  */
 export const MEGA_THREAD_REPLIES = 10_000
 
-BULK_GENERATORS.push(async ({ knex, counts, now, memberIds, progress }) => {
+export const generateBulkForum: BulkGenerator = async ({ knex, counts, now, memberIds, progress }) => {
   if (counts.threads === 0) return
   if (memberIds.length === 0) throw new Error('seed:bulk --threads needs --members in the same run')
   const [groupId] = await knex('boards').insert({ name: '压测分区', is_group: true, display_order: 100 })
@@ -48,4 +48,4 @@ BULK_GENERATORS.push(async ({ knex, counts, now, memberIds, progress }) => {
     }
   }, (d) => { progress('posts', d, totalPosts) })
   await knex.transaction(async (trx) => { await forumRepository(knex).reconcile(trx, 0) })
-})
+}

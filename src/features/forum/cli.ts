@@ -1,9 +1,9 @@
-import type { CliCommand } from '../../../scripts/cli'
+import type { CliCommands } from '../../cli/command'
 import { antiAbuseFor } from '../antiabuse/service'
 import { forumService } from './service'
 
 /** Forum commands of `npm run cli`. */
-export const forumCommands: Record<string, CliCommand> = {
+export const forumCommands: CliCommands = {
   'forum:reconcile': {
     summary: 'recompute board, thread and member counters (threads, posts, 今日, replies, last post, 帖子数) from the posts',
     async run ({ knex, config }) {

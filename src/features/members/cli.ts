@@ -1,4 +1,4 @@
-import type { CliCommand } from '../../../scripts/cli'
+import type { CliCommands } from '../../cli/command'
 import { systemClock } from '../../lib/clock'
 import { FormError, membersService } from './service'
 import { validateRole, validationMessages } from './validation'
@@ -8,9 +8,10 @@ function printFormErrors (err: FormError): void {
 }
 
 /** Member commands of `npm run cli`: the same rules as the web forms (service.ts + validation.ts). */
-export const memberCommands: Record<string, CliCommand> = {
+export const memberCommands: CliCommands = {
   'user:create': {
     summary: 'create a member: --username U --password P [--email E] [--role admin|moderator|member]',
+    options: { username: { type: 'string' }, password: { type: 'string' }, email: { type: 'string' }, role: { type: 'string' } },
     async run ({ knex, config, flags }) {
       const username = flags.username
       const password = flags.password
@@ -39,6 +40,7 @@ export const memberCommands: Record<string, CliCommand> = {
   },
   'user:role': {
     summary: 'change a member\'s role: --username U --role admin|moderator|member',
+    options: { username: { type: 'string' }, role: { type: 'string' } },
     async run ({ knex, config, flags }) {
       const username = flags.username
       const role = validateRole(typeof flags.role === 'string' ? flags.role : '')

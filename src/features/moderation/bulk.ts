@@ -1,4 +1,4 @@
-import { BULK_GENERATORS, insertInBatches } from '../../db/bulk-seed'
+import { type BulkGenerator, insertInBatches } from '../../db/bulk-seed'
 
 /**
  * seed:bulk --bans N: ban history for the darkroom at scale. Nine in ten bans are history (lifted
@@ -8,7 +8,7 @@ import { BULK_GENERATORS, insertInBatches } from '../../db/bulk-seed'
  */
 export const UNBANNED_BULK_MEMBERS = 3000
 
-BULK_GENERATORS.push(async ({ knex, counts, now, memberIds, progress }) => {
+export const generateBulkBans: BulkGenerator = async ({ knex, counts, now, memberIds, progress }) => {
   if (counts.bans === 0) return
   const pool = memberIds.slice(Math.min(UNBANNED_BULK_MEMBERS, Math.floor(memberIds.length / 2)))
   if (pool.length === 0) throw new Error('seed:bulk --bans needs --members in the same run')
@@ -47,4 +47,4 @@ BULK_GENERATORS.push(async ({ knex, counts, now, memberIds, progress }) => {
       }
     })
   }
-})
+}

@@ -1,10 +1,11 @@
-import type { CliCommand } from '../../../scripts/cli'
+import type { CliCommands } from '../../cli/command'
 import { reactionsRepository } from './repository'
 
 /** `reactions:reconcile`: recompute articles.react_* from the reaction rows and report any drift. */
-export const reactionCommands: Record<string, CliCommand> = {
+export const reactionCommands: CliCommands = {
   'reactions:reconcile': {
     summary: 'recompute the reaction counters from the rows and report drift (--dry-run: report only)',
+    options: { 'dry-run': { type: 'boolean' } },
     async run ({ knex, flags }) {
       const repo = reactionsRepository(knex)
       const drift = await repo.drift()
