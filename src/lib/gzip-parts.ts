@@ -97,7 +97,11 @@ const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255])
 
 const GZIP_OR_ANY = /(?:^|[\s,])(?:(?:x-)?gzip|\*)(?:$|[\s,])/i
 
-/** Whether an Accept-Encoding header accepts gzip (by name or `*`, and not with q=0). */
+/**
+ * Whether an Accept-Encoding header accepts gzip (by name or `*`, and not with q=0). Kept by hand
+ * rather than @fastify/accept-negotiator: asked for ['gzip'], that library answers gzip to
+ * `gzip;q=0, *` (an explicit refusal, RFC 9110 §12.5.3) and null to `x-gzip` — checked with its 2.x.
+ */
 export function acceptsGzip (header: string | undefined): boolean {
   if (header === undefined || header === '') return false
   // What browsers send (`gzip, deflate, br`, no weights) needs no parsing.
