@@ -8,7 +8,7 @@ import type { AppConfig } from '../../config'
 import { pagerFor } from '../portal/routes'
 import { antiAbuseFor } from '../antiabuse/service'
 import { queryValue, type LegacyQuery } from '../../plugins/legacy-urls'
-import { VIEWS_MARKER } from '../../plugins/guest-pages'
+import { viewsMarker } from '../../plugins/guest-pages'
 import { cleanBody, cleanTitle, forumService, messages, type Board, type ModerationContext } from './service'
 
 /** Forum pages: index, boards, threads, posting, editing, moderator actions, Discuz's legacy URLs. */
@@ -157,7 +157,7 @@ export default async function forumRoutes (app: FastifyInstance, opts: { config:
       ...view,
       quickReply,
       // The guest page cache writes the current count here on every response.
-      views: VIEWS_MARKER,
+      views: viewsMarker(),
       crumbs: [...boardCrumbs(view.boardPath, true), { label: view.thread.title }],
       pager: pagerFor(view.page, `/thread/${id}`)
     })

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { parsePageParam, pagerNumbers, type Page } from '../../lib/pagination'
 import { parseId } from '../../lib/http-errors'
-import { VIEWS_MARKER } from '../../plugins/guest-pages'
+import { viewsMarker } from '../../plugins/guest-pages'
 import { portalRepository } from './repository'
 import { portalService, ARTICLE_NOT_FOUND, CATEGORY_NOT_FOUND, type ArticleView, type PortalService } from './service'
 
@@ -95,7 +95,7 @@ export default async function portalRoutes (app: FastifyInstance, opts: PortalRo
       commentsAllowed,
       category,
       // The guest page cache writes the current count here on every response.
-      views: VIEWS_MARKER,
+      views: viewsMarker(),
       crumbs: [{ label: '门户', url: '/' }, ...view.categoryPath.map((c) => ({ label: c.name, url: `/category/${c.id}` })), { label: '查看内容' }]
     })
     return await app.guestPages.send(request, reply, page, { view: { kind: 'article', id, shown: viewsShown(view, id) } })
