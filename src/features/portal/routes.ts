@@ -103,9 +103,11 @@ export default async function portalRoutes (app: FastifyInstance, opts: PortalRo
 
   // Discuz's URLs, so links and search results pointing at an old site keep working.
   app.get<{ Querystring: Record<string, string | undefined> }>('/portal.php', async (request, reply) => {
-    const { mod, aid, catid } = request.query
+    const { mod, aid, catid, page } = request.query
+    // A category list keeps its page; an article has one page here (Discuz's multi-page articles are one body).
+    const pageSuffix = page !== undefined && /^[1-9]\d{0,5}$/.test(page) && page !== '1' ? `?page=${page}` : ''
     if (mod === 'view' && aid !== undefined && /^\d+$/.test(aid)) return await reply.redirect(`/article/${aid}`, 301)
-    if (mod === 'list' && catid !== undefined && /^\d+$/.test(catid)) return await reply.redirect(`/category/${catid}`, 301)
+    if (mod === 'list' && catid !== undefined && /^\d+$/.test(catid)) return await reply.redirect(`/category/${catid}${pageSuffix}`, 301)
     return await reply.redirect('/', 301)
   })
   app.get<{ Params: { aid: string, page: string } }>('/article-:aid(^\\d+)-:page(^\\d+).html', async (request, reply) => {
