@@ -1,3 +1,5 @@
+import fs from 'node:fs'
+import path from 'node:path'
 import Fastify, { type FastifyInstance } from 'fastify'
 import formbody from '@fastify/formbody'
 import fastifyStatic from '@fastify/static'
@@ -74,6 +76,13 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
     // Asset URLs carry ?v=<content hash>, so a long cache is safe.
     maxAge: '365d',
     immutable: true
+  })
+  // Browsers ask for /favicon.ico on a first visit whatever the page links (it was a 404 on every one):
+  // the logo (static/img/logo.svg) drawn at 16, 32 and 48 px by Chromium into one .ico. Its URL has no
+  // version, so a month rather than the assets' year.
+  const favicon = fs.readFileSync(path.join(STATIC_DIR, 'favicon.ico'))
+  app.get('/favicon.ico', async (_request, reply) => {
+    return await reply.type('image/x-icon').header('Cache-Control', 'public, max-age=2592000').send(favicon)
   })
   // Headers, view counting and the guest page cache come before the session: a guest's request for a
   // page rendered within the last second is answered there, without a session or a member lookup.

@@ -18,11 +18,9 @@ export const SETTING_DEFAULTS = {
   site_copyright: 'Copyright © 2024-2026 濠江社区',
   report_phone: '0754-8800 0000',
   report_email: 'report@example.com',
+  // Only pages that exist: 关于我们 / 帮助中心 / 法律声明 / 联系我们 were 404s out of the box. They come
+  // back with the admin centre's static pages; a site that has such pages lists them here.
   footer_links: JSON.stringify([
-    { label: '关于我们', url: '/about' },
-    { label: '帮助中心', url: '/help' },
-    { label: '法律声明', url: '/legal' },
-    { label: '联系我们', url: '/contact' },
     { label: '手机版', url: '/?mobile=yes' },
     { label: '小黑屋', url: '/darkroom' },
     { label: 'Archiver', url: '/archiver/' }
