@@ -98,7 +98,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(memberProfilesPlugin)
   await app.register(articleSectionsPlugin)
   await app.register(archiverCommentsPlugin)
-  await app.register(sitemapPlugin, { urlsPerFile: options.sitemapUrlsPerFile })
+  await app.register(sitemapPlugin, { urlsPerFile: options.sitemapUrlsPerFile, siteUrl: config.siteUrl })
   await app.register(legacyUrlsPlugin)
   await app.register(banHooksPlugin)
 
