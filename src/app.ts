@@ -38,7 +38,7 @@ export interface BuildOptions {
   clock?: Clock
   /** An existing Knex handle (tests, CLI); otherwise one is created from config.database. */
   knex?: Knex
-  /** How often buffered view counts are written (default 1000 ms); tests stretch it to flush by hand. */
+  /** How often buffered view counts are written (default 500 ms); tests stretch it to flush by hand. */
   viewFlushIntervalMs?: number
   /** Guest page micro-cache lifetime (default 1000 ms; tests turn it off unless they test it). */
   guestCacheMs?: number
