@@ -83,11 +83,11 @@ export function knexOptions (database: DatabaseConfig, poolMax = 10): Knex.Confi
   }
 }
 
-export function createKnex (database: DatabaseConfig, poolMax?: number): Knex {
+export function createKnex (database: DatabaseConfig, poolMax?: number, log?: Knex.Logger): Knex {
   if (database.client === 'sqlite' && database.filename !== ':memory:') {
     fs.mkdirSync(path.dirname(path.resolve(database.filename)), { recursive: true })
   }
-  return knexFactory(knexOptions(database, poolMax))
+  return knexFactory({ ...knexOptions(database, poolMax), ...(log === undefined ? {} : { log }) })
 }
 
 export function isMysql (db: Knex): boolean {

@@ -72,7 +72,7 @@ export default fp(async (app) => {
     }
     if (isDatabaseUnavailable(error)) {
       // Not a bug to chase: one line without the stack (an outage would otherwise log one per request).
-      request.log.warn({ code: (error as { code?: unknown }).code, msg: error.message }, 'database unavailable')
+      request.log.warn({ code: (error as { code?: unknown }).code, reason: error.message }, 'database unavailable')
       reply.header('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS))
       return await sendErrorPage(request, reply, 503, DATABASE_UNAVAILABLE_MESSAGE)
     }

@@ -5,7 +5,8 @@ import { buildApp } from '../../src/app'
 import { loadConfig } from '../../src/config'
 import { createKnex, isDatabaseUnavailable } from '../../src/db/knex'
 import { dialects, createTestDatabase, type TestDatabase } from '../helpers/database'
-import { buildTestApp, type TestApp } from '../helpers/app'
+import { buildTestApp, login, type TestApp } from '../helpers/app'
+import { createUser } from '../helpers/factories'
 
 const BROWSER = 'Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0 Safari/537.36'
 const MESSAGE = '数据库暂时无法连接，请稍后再试'
@@ -22,6 +23,7 @@ describe.each(dialects)('error pages while the database is gone (its pool destro
   let db: TestDatabase
   let t: TestApp
   let knex: Knex
+  let member: supertest.Agent
 
   beforeAll(async () => {
     db = await createTestDatabase(dialect)
@@ -30,6 +32,8 @@ describe.each(dialects)('error pages while the database is gone (its pool destro
     knex = createKnex(db.config)
     t = await buildTestApp(db, { knex, viewFlushIntervalMs: 3_600_000 })
     await t.agent().get('/').set('User-Agent', BROWSER).expect(200) // settings read once while the database was up
+    const user = await createUser(db.knex)
+    member = await login(t.agent().set('User-Agent', BROWSER), user.username, user.password)
     await knex.destroy()
   })
   afterAll(async () => {
@@ -43,6 +47,10 @@ describe.each(dialects)('error pages while the database is gone (its pool destro
       expectUnavailablePage(res)
       expect(res.text).toContain('断线测试社区')
     }
+  })
+
+  it('answers a request with a session cookie (a member\'s) the same way: the session store is down too', async () => {
+    expectUnavailablePage(await member.get('/forum'))
   })
 
   it('still renders other error pages (a 404) without the database, and JSON clients get JSON', async () => {
