@@ -268,7 +268,7 @@ async function main (): Promise<void> {
           const hot = await hotArticleId(knex)
           const viewsBefore = hot === null ? 0 : Number((await knex('articles').where({ id: hot }).first<{ views: number }>('views'))?.views ?? 0)
           const app = startProcess('src/server.ts', [], {
-            NODE_ENV: 'production', PORT: String(APP_PORT), HOST: '127.0.0.1', DATABASE_URL: url, WORKERS: String(workers),
+            NODE_ENV: 'production', PORT: String(APP_PORT), HOST: '127.0.0.1', SITE_URL: `http://127.0.0.1:${APP_PORT}`, DATABASE_URL: url, WORKERS: String(workers),
             LOG_LEVEL: 'warn', SESSION_SECRET: 'bench-secret-bench-secret-bench-secret-0123', BCRYPT_COST: '4', RATE_LIMIT_ALLOW: '127.0.0.1'
           })
           const base = `http://127.0.0.1:${APP_PORT}`

@@ -1,3 +1,5 @@
+import fs from 'node:fs'
+import path from 'node:path'
 import Fastify, { type FastifyInstance } from 'fastify'
 import formbody from '@fastify/formbody'
 import fastifyStatic from '@fastify/static'
@@ -36,7 +38,7 @@ export interface BuildOptions {
   clock?: Clock
   /** An existing Knex handle (tests, CLI); otherwise one is created from config.database. */
   knex?: Knex
-  /** How often buffered view counts are written (default 1000 ms); tests stretch it to flush by hand. */
+  /** How often buffered view counts are written (default 500 ms); tests stretch it to flush by hand. */
   viewFlushIntervalMs?: number
   /** Guest page micro-cache lifetime (default 1000 ms; tests turn it off unless they test it). */
   guestCacheMs?: number
@@ -75,6 +77,13 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
     maxAge: '365d',
     immutable: true
   })
+  // Browsers ask for /favicon.ico on a first visit whatever the page links (it was a 404 on every one):
+  // the logo (static/img/logo.svg) drawn at 16, 32 and 48 px by Chromium into one .ico. Its URL has no
+  // version, so a month rather than the assets' year.
+  const favicon = fs.readFileSync(path.join(STATIC_DIR, 'favicon.ico'))
+  app.get('/favicon.ico', async (_request, reply) => {
+    return await reply.type('image/x-icon').header('Cache-Control', 'public, max-age=2592000').send(favicon)
+  })
   // Headers, view counting and the guest page cache come before the session: a guest's request for a
   // page rendered within the last second is answered there, without a session or a member lookup.
   await app.register(securityHeadersPlugin)
@@ -89,7 +98,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(memberProfilesPlugin)
   await app.register(articleSectionsPlugin)
   await app.register(archiverCommentsPlugin)
-  await app.register(sitemapPlugin, { urlsPerFile: options.sitemapUrlsPerFile })
+  await app.register(sitemapPlugin, { urlsPerFile: options.sitemapUrlsPerFile, siteUrl: config.siteUrl })
   await app.register(legacyUrlsPlugin)
   await app.register(banHooksPlugin)
 

@@ -26,6 +26,11 @@ export interface AppConfig {
   readonly logLevel: string
   /** Client IPs exempt from rate limits (RATE_LIMIT_ALLOW, comma-separated): load generators, health checks. */
   readonly rateLimitAllow: readonly string[]
+  /**
+   * The site's public origin and path (SITE_URL, no trailing slash), for absolute URLs (sitemap.xml,
+   * robots.txt). Null only outside production, where the request's own origin stands in.
+   */
+  readonly siteUrl: string | null
 }
 
 export class ConfigError extends Error {
@@ -90,6 +95,30 @@ function isValidTimeZone (tz: string): boolean {
   }
 }
 
+/**
+ * SITE_URL: an absolute http(s) URL without query, fragment or credentials. Required in production:
+ * absolute URLs built from the request's Host header let anyone who sends a forged Host get that host
+ * into what crawlers read (sitemap.xml, robots.txt); only development and test fall back to it.
+ */
+function parseSiteUrl (raw: string | undefined, nodeEnv: AppConfig['nodeEnv']): string | null {
+  if (raw === undefined || raw.trim() === '') {
+    if (nodeEnv === 'production') {
+      throw new ConfigError('SITE_URL is required when NODE_ENV=production: the public address of the site, e.g. https://bbs.example.com')
+    }
+    return null
+  }
+  let url: URL
+  try {
+    url = new URL(raw.trim())
+  } catch {
+    throw new ConfigError(`SITE_URL must be an absolute http(s) URL such as https://bbs.example.com, got "${raw}"`)
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`SITE_URL must start with http:// or https://, got "${raw}"`)
+  if (url.search !== '' || url.hash !== '' || raw.includes('?') || raw.includes('#')) throw new ConfigError(`SITE_URL must not have a query or fragment, got "${raw}"`)
+  if (url.username !== '' || url.password !== '') throw new ConfigError(`SITE_URL must not hold a user name or password, got "${raw}"`)
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`
+}
+
 export function loadConfig (env: Env = process.env): AppConfig {
   const rawEnv = env.NODE_ENV ?? 'development'
   if (rawEnv !== 'development' && rawEnv !== 'production' && rawEnv !== 'test') {
@@ -138,6 +167,7 @@ export function loadConfig (env: Env = process.env): AppConfig {
     bcryptCost: parseInteger(env, 'BCRYPT_COST', 12, 4, 15),
     workers: parseInteger(env, 'WORKERS', 1, 1, 64),
     logLevel,
-    rateLimitAllow: Object.freeze(rateLimitAllow)
+    rateLimitAllow: Object.freeze(rateLimitAllow),
+    siteUrl: parseSiteUrl(env.SITE_URL, nodeEnv)
   })
 }

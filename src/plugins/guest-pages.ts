@@ -1,7 +1,9 @@
+import crypto from 'node:crypto'
 import zlib from 'node:zlib'
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
 import proxyAddr from '@fastify/proxy-addr'
 import fp from 'fastify-plugin'
+import nunjucks from 'nunjucks'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { MicroCache } from '../lib/micro-cache'
 import { GzipAroundValue, acceptsGzip } from '../lib/gzip-parts'
@@ -27,8 +29,26 @@ declare module 'fastify' {
   }
 }
 
-/** Stands for the view count in a rendered page: replaced by digits on every response, never by user text. */
-export const VIEWS_MARKER = '__LUNTAN_VIEW_COUNT__'
+/**
+ * Stands for the view count in a rendered page: replaced by digits on every response. User text can
+ * never produce it: it is random per process start (never sent: every copy of it is replaced), and it
+ * holds `<` and `>`, which autoescape turns into entities in anything a user wrote (titles, bodies,
+ * comments; Markdown bodies go through sanitize-html, which drops comments). Templates print it with
+ * `viewsMarker` (a SafeString), and `send` checks that the page holds it exactly once. (The fixed
+ * `__LUNTAN_VIEW_COUNT__` it replaces was captured by a thread of that title: `<title>` got the count.)
+ */
+export const VIEWS_MARKER = `<!--luntan-views-${crypto.randomBytes(16).toString('hex')}-->`
+
+/** The marker for a template's locals: printed as is, not escaped (it is ours, not user text). */
+export function viewsMarker (): nunjucks.runtime.SafeString {
+  return new nunjucks.runtime.SafeString(VIEWS_MARKER)
+}
+
+/** Where the marker is when the page holds it exactly once; -1 otherwise (none, or a template printing it twice). */
+function markerAt (html: string): number {
+  const at = html.indexOf(VIEWS_MARKER)
+  return at !== -1 && html.indexOf(VIEWS_MARKER, at + VIEWS_MARKER.length) === -1 ? at : -1
+}
 
 export interface GuestPageOptions {
   /** Every response of this page counts a view of (kind, id); `shown` is the count the page shows (at VIEWS_MARKER). */
@@ -229,8 +249,11 @@ export default fp<{ ttlMs?: number, frontDoor?: FrontDoor, trustProxy?: boolean 
     answered,
     async send (request, reply, page, options = {}) {
       const shown = options.view?.shown
-      if (request.user === null && !page.personal) {
-        const at = page.html.indexOf(VIEWS_MARKER)
+      const at = markerAt(page.html)
+      // A page that counts views is kept only with exactly one place for the count: a copy without it
+      // would show a frozen count to every guest while counting their views.
+      const cacheable = shown === undefined ? !page.html.includes(VIEWS_MARKER) : at !== -1
+      if (request.user === null && !page.personal && cacheable) {
         const view = options.view
         const cachedValidators = options.validators === undefined ? null : validatorsOf(options.validators.tag, options.validators.lastModified)
         pages.set(request.url, {
@@ -243,7 +266,8 @@ export default fp<{ ttlMs?: number, frontDoor?: FrontDoor, trustProxy?: boolean 
         }, app.clock.nowMs())
         land(request)
       }
-      const html = shown === undefined ? page.html : page.html.replace(VIEWS_MARKER, String(shown))
+      // Every copy of the marker: it must never reach a browser, even from a template printing it twice.
+      const html = page.html.includes(VIEWS_MARKER) ? page.html.replaceAll(VIEWS_MARKER, String(shown ?? 0)) : page.html
       return await reply.type(HTML).send(html)
     }
   } satisfies GuestPages)

@@ -1,24 +1,28 @@
 import fp from 'fastify-plugin'
+import type { FastifyRequest } from 'fastify'
 import { notFound } from '../lib/http-errors'
 
 /**
  * Discuz's script URLs (`/forum.php?mod=…`, `/misc.php?mod=…`, `/home.php?mod=…`) are shared by
  * several features (forum, darkroom, members). Only one route may own each path, so this plugin
  * owns them and every feature adds a resolver: `app.legacyUrls.add('forum.php', (query) => url | null)`.
- * A request answers 301 to the first resolver's non-null URL, in registration order, or 404.
+ * A request answers 301 to the first resolver's non-null URL, in registration order, or 404. A resolver
+ * may answer later (a lookup: where a post is) and with a 302 (a target that moves, like the last post).
  * Resolvers are looked up at request time, so features registered after this plugin can add theirs.
  */
 
 export type LegacyQuery = Readonly<Record<string, string | string[] | undefined>>
-export type LegacyResolver = (query: LegacyQuery) => string | null
+/** A URL (301), or a URL with its status (302 for a target that changes over time). */
+export type LegacyTarget = string | { url: string, status: 301 | 302 }
+export type LegacyResolver = (query: LegacyQuery, request: FastifyRequest) => LegacyTarget | null | Promise<LegacyTarget | null>
 
 export const LEGACY_SCRIPTS = ['forum.php', 'misc.php', 'home.php'] as const
 export type LegacyScript = typeof LEGACY_SCRIPTS[number]
 
 export interface LegacyUrls {
   add: (script: LegacyScript | `/${LegacyScript}`, resolver: LegacyResolver) => void
-  /** The URL the first matching resolver gives, or null. */
-  resolve: (script: LegacyScript, query: LegacyQuery) => string | null
+  /** The target the first matching resolver gives, or null. */
+  resolve: (script: LegacyScript, query: LegacyQuery, request: FastifyRequest) => Promise<LegacyTarget | null>
 }
 
 /** The first value of a query parameter (`?a=1&a=2` gives '1'), or undefined. */
@@ -42,10 +46,10 @@ export default fp(async (app) => {
       if (list === undefined) throw new Error(`unknown legacy script ${script}`)
       list.push(resolver)
     },
-    resolve (script, query) {
+    async resolve (script, query, request) {
       for (const resolver of resolvers.get(script) ?? []) {
-        const url = resolver(query)
-        if (url !== null) return url
+        const target = await resolver(query, request)
+        if (target !== null) return target
       }
       return null
     }
@@ -54,9 +58,9 @@ export default fp(async (app) => {
 
   for (const script of LEGACY_SCRIPTS) {
     app.get<{ Querystring: LegacyQuery }>(`/${script}`, async (request, reply) => {
-      const url = legacyUrls.resolve(script, request.query)
-      if (url === null) throw notFound()
-      return await reply.redirect(url, 301)
+      const target = await legacyUrls.resolve(script, request.query, request)
+      if (target === null) throw notFound()
+      return typeof target === 'string' ? await reply.redirect(target, 301) : await reply.redirect(target.url, target.status)
     })
   }
 }, { name: 'legacy-urls' })

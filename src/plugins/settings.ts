@@ -18,11 +18,9 @@ export const SETTING_DEFAULTS = {
   site_copyright: 'Copyright © 2024-2026 濠江社区',
   report_phone: '0754-8800 0000',
   report_email: 'report@example.com',
+  // Only pages that exist: 关于我们 / 帮助中心 / 法律声明 / 联系我们 were 404s out of the box. They come
+  // back with the admin centre's static pages; a site that has such pages lists them here.
   footer_links: JSON.stringify([
-    { label: '关于我们', url: '/about' },
-    { label: '帮助中心', url: '/help' },
-    { label: '法律声明', url: '/legal' },
-    { label: '联系我们', url: '/contact' },
     { label: '手机版', url: '/?mobile=yes' },
     { label: '小黑屋', url: '/darkroom' },
     { label: 'Archiver', url: '/archiver/' }
@@ -45,6 +43,8 @@ const CACHE_MS = 1000
 
 export class SettingsService {
   private cache: Map<string, string> | null = null
+  /** The last settings read from the database: kept when invalidated, used while a reread fails. */
+  private lastGood: Map<string, string> | null = null
   private loadedAt = 0
   private loading: Promise<Map<string, string>> | null = null
 
@@ -59,8 +59,17 @@ export class SettingsService {
         const map = new Map<string, string>()
         for (const row of rows) map.set(row.key, row.value)
         this.cache = map
+        this.lastGood = map
         this.loadedAt = this.clock.nowMs()
         return map
+      } catch (err) {
+        // The database is down (or the read failed): the last settings read stay in use, retried once a
+        // CACHE_MS, so the pages that need no other query (error pages, cached copies' view counts) still
+        // render. Before any read succeeded there is nothing to fall back on.
+        if (this.lastGood === null) throw err
+        this.cache = this.lastGood
+        this.loadedAt = this.clock.nowMs()
+        return this.lastGood
       } finally {
         this.loading = null
       }
@@ -85,7 +94,18 @@ export class SettingsService {
 
   /** All settings with defaults filled in (for templates). */
   async all (): Promise<Record<SettingKey, string>> {
-    const map = await this.load()
+    return this.merged(await this.load())
+  }
+
+  /**
+   * The settings as last read, or the defaults: no query. For pages that must render whatever the
+   * database does (the error page while it is down).
+   */
+  lastKnown (): Record<SettingKey, string> {
+    return this.merged(this.lastGood ?? new Map())
+  }
+
+  private merged (map: ReadonlyMap<string, string>): Record<SettingKey, string> {
     const out = { ...SETTING_DEFAULTS } as Record<SettingKey, string>
     for (const key of Object.keys(SETTING_DEFAULTS) as SettingKey[]) {
       const v = map.get(key)

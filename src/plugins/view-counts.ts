@@ -1,14 +1,14 @@
 import fp from 'fastify-plugin'
 import type { FastifyRequest } from 'fastify'
 import type { Knex } from 'knex'
-import { ViewCounter, type ViewStore } from '../lib/view-counter'
+import { ViewCounter, startFlushing, type ViewStore } from '../lib/view-counter'
 import { isCrawler, userAgentOf, visitorHash } from '../lib/visitor'
 import type { AppConfig } from '../config'
 
 /**
  * The app's view counter: features register the table behind a kind ('article' → articles.views,
  * 'thread' → threads.views) and call `app.viewCounts.countView(kind, id, request)` from a page.
- * Flushed every second and on close (SIGINT/SIGTERM drain).
+ * Flushed every half second and on close (SIGINT/SIGTERM drain).
  */
 
 declare module 'fastify' {
@@ -34,7 +34,8 @@ export interface AppViewCounts {
 /** A guest's request as the front door sees it: the client address the way Fastify's `request.ip` gives it. */
 export interface GuestVisit { method: string | undefined, ip: string, userAgent: string }
 
-export const FLUSH_INTERVAL_MS = 1000
+/** Half a second, so that a crash loses at most the last second of views (startFlushing says why). */
+export const FLUSH_INTERVAL_MS = 500
 
 function knexStore (db: Knex, tables: ReadonlyMap<string, string>): ViewStore {
   return {
@@ -64,10 +65,7 @@ export default fp<{ config: AppConfig, flushIntervalMs?: number }>(async (app, o
     now: () => app.clock.now()
   })
 
-  const timer = setInterval(() => {
-    counter.flush().catch((err: unknown) => { app.log.error({ err }, 'view count flush failed') })
-  }, opts.flushIntervalMs ?? FLUSH_INTERVAL_MS)
-  timer.unref()
+  const flushing = startFlushing(counter, opts.flushIntervalMs ?? FLUSH_INTERVAL_MS, (err) => { app.log.error({ err }, 'view count flush failed') })
 
   async function countGuest (kind: string, id: number, guest: GuestVisit): Promise<boolean> {
     if (guest.method !== 'GET' || isCrawler(guest.userAgent)) return false
@@ -88,7 +86,7 @@ export default fp<{ config: AppConfig, flushIntervalMs?: number }>(async (app, o
   } satisfies AppViewCounts)
 
   app.addHook('onClose', async () => {
-    clearInterval(timer)
+    flushing.stop()
     await counter.flush()
   })
 }, { name: 'view-counts', dependencies: ['db', 'settings', 'clock'] })

@@ -67,7 +67,9 @@ export default fp<{ config: AppConfig }>(async (app, opts) => {
 
   app.decorateReply('renderPage', async function (this: FastifyReply, template: string, data: Record<string, unknown> = {}): Promise<RenderedPage> {
     const request = this.request
-    const site = await app.settings.all()
+    // A page is rendered even when settings cannot be read at all (the database down since start):
+    // with the defaults. Without this the error page for the outage failed too.
+    const site = await app.settings.all().catch(() => app.settings.lastKnown())
     let footerLinks: FooterLink[] = []
     try {
       footerLinks = JSON.parse(site.footer_links) as FooterLink[]

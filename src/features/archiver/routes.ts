@@ -82,12 +82,15 @@ export default async function archiverRoutes (app: FastifyInstance, opts: { cach
     // Discuz's query forms: /archiver/?tid-1.html, /archiver/?fid-2.html, /archiver/?action=tid&value=1
     const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : ''
     const short = /^(tid|fid|aid|cid)-(\d{1,10})\.html/.exec(query)
-    if (short !== null) return await reply.redirect(`/archiver/${short[1] ?? ''}-${short[2] ?? ''}.html`, 301)
     const params = new URLSearchParams(query)
+    // `&page=P` comes along (the pages of a board, a category, a thread's floors, an article's comments).
+    const page = params.get('page')
+    const pageSuffix = page !== null && /^[1-9]\d{0,5}$/.test(page) && page !== '1' ? `?page=${page}` : ''
+    if (short !== null) return await reply.redirect(`/archiver/${short[1] ?? ''}-${short[2] ?? ''}.html${pageSuffix}`, 301)
     const action = params.get('action')
     const value = params.get('value')
     if (action !== null && /^(tid|fid|aid|cid)$/.test(action) && value !== null && /^\d{1,10}$/.test(value)) {
-      return await reply.redirect(`/archiver/${action}-${value}.html`, 301)
+      return await reply.redirect(`/archiver/${action}-${value}.html${pageSuffix}`, 301)
     }
     if (!await gate(request, reply, '/')) return reply
     const tree = await portal.categoryTree()

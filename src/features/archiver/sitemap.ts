@@ -24,9 +24,6 @@ declare module 'fastify' {
 
 export const URLS_PER_SITEMAP = 50_000
 
-function origin (request: FastifyRequest): string {
-  return `${request.protocol}://${request.host}`
-}
 
 function escapeXml (s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
@@ -36,8 +33,17 @@ function isoDate (unixSeconds: number): string {
   return new Date(unixSeconds * 1000).toISOString().slice(0, 10)
 }
 
-export default fp<{ urlsPerFile?: number }>(async (app: FastifyInstance, opts) => {
+export default fp<{ urlsPerFile?: number, siteUrl: string | null }>(async (app: FastifyInstance, opts) => {
   const perFile = opts.urlsPerFile ?? URLS_PER_SITEMAP
+  /**
+   * The configured SITE_URL, never the Host header (anyone can send one: a forged Host put its host into
+   * the sitemap crawlers read). Without it (development and test only: production refuses to start,
+   * src/config.ts) the request's own origin stands in.
+   */
+  const siteUrl = opts.siteUrl
+  function origin (request: FastifyRequest): string {
+    return siteUrl ?? `${request.protocol}://${request.host}`
+  }
   const sources: SitemapSource[] = []
   app.decorate('sitemap', { add: (source: SitemapSource) => { sources.push(source) } })
 

@@ -155,6 +155,13 @@ export function forumRepository (db: Knex) {
       return row ?? null
     },
 
+    /** The thread's newest visible floor (Discuz's goto=lastpost), on the (thread_id, position) key. */
+    async lastVisiblePost (threadId: number): Promise<{ id: number, position: number } | null> {
+      const row = await db('posts').where({ thread_id: threadId, status: 'visible' }).orderBy('position', 'desc')
+        .first<{ id: number, position: number } | undefined>('id', 'position')
+      return row ?? null
+    },
+
     /** The newest visible threads; `boardIds` limits them to boards the reader may see. */
     async latestThreads (boardIds: readonly number[], limit: number): Promise<LatestThreadRow[]> {
       if (boardIds.length === 0) return []

@@ -8,7 +8,7 @@ import type { AppConfig } from '../../config'
 import { pagerFor } from '../portal/routes'
 import { antiAbuseFor } from '../antiabuse/service'
 import { queryValue, type LegacyQuery } from '../../plugins/legacy-urls'
-import { VIEWS_MARKER } from '../../plugins/guest-pages'
+import { viewsMarker } from '../../plugins/guest-pages'
 import { cleanBody, cleanTitle, forumService, messages, type Board, type ModerationContext } from './service'
 
 /** Forum pages: index, boards, threads, posting, editing, moderator actions, Discuz's legacy URLs. */
@@ -48,8 +48,9 @@ export function forumPhpTarget (query: LegacyQuery): string | null {
       return tid === null ? '/forum' : `/thread/${tid}${pageSuffix}`
     }
     case 'redirect': {
-      const tid = id('tid')
-      return tid === null ? '/forum' : `/thread/${tid}${queryValue(query, 'goto') === 'lastpost' ? '?page=last' : ''}`
+      // goto=findpost / lastpost need a lookup (forumRoutes answers them); anything else opens the thread.
+      const tid = id('tid') ?? id('ptid')
+      return tid === null ? '/forum' : `/thread/${tid}`
     }
     default:
       return null
@@ -157,7 +158,7 @@ export default async function forumRoutes (app: FastifyInstance, opts: { config:
       ...view,
       quickReply,
       // The guest page cache writes the current count here on every response.
-      views: VIEWS_MARKER,
+      views: viewsMarker(),
       crumbs: [...boardCrumbs(view.boardPath, true), { label: view.thread.title }],
       pager: pagerFor(view.page, `/thread/${id}`)
     })
@@ -254,6 +255,25 @@ export default async function forumRoutes (app: FastifyInstance, opts: { config:
 
   // Discuz's URLs, so old links and search results keep working: /forum.php through the shared
   // legacy-URL plugin (the darkroom answers there too), the static rewrite forms as our own routes.
+  // redirect&goto=findpost&ptid=T&pid=P and redirect&tid=T&goto=lastpost land on the floor's page and
+  // anchor, as a 302: the last post moves with every reply (a 301 would be cached by browsers).
+  app.legacyUrls.add('forum.php', async (query, request) => {
+    if (queryValue(query, 'mod') !== 'redirect') return null
+    const goto = queryValue(query, 'goto')
+    const numeric = (name: string): number | null => {
+      const raw = queryValue(query, name)
+      return raw !== undefined && /^[1-9]\d{0,9}$/.test(raw) ? Number(raw) : null
+    }
+    const pid = numeric('pid')
+    const tid = numeric('tid') ?? numeric('ptid')
+    const target = goto === 'findpost' && pid !== null
+      ? { postId: pid }
+      : goto === 'lastpost' && tid !== null ? { lastOf: tid } : null
+    if (target === null) return null
+    const at = await forum.floorLocation(request.user, target, app.clock.now())
+    if (at === null) return tid === null ? '/forum' : { url: `/thread/${tid}`, status: 302 } // the thread page says why it cannot be read
+    return { url: `/thread/${at.threadId}${at.page > 1 ? `?page=${at.page}` : ''}${at.postId === null ? '' : `#post-${at.postId}`}`, status: 302 }
+  })
   app.legacyUrls.add('forum.php', forumPhpTarget)
   app.get<{ Params: { fid: string, page: string } }>('/forum-:fid(^\\d+)-:page(^\\d+).html', async (request, reply) => {
     const page = Number(request.params.page)

@@ -331,6 +331,29 @@ export function forumService (options: ForumServiceOptions) {
       }
     },
 
+    /**
+     * Where a floor is shown: its thread, page and anchor (Discuz's redirect&goto=findpost&pid=P, and
+     * goto=lastpost for a thread's newest visible floor). Null when there is no such floor or the
+     * reader may not read its thread, so a redirect reveals nothing the thread page would not.
+     */
+    async floorLocation (viewer: AuthUser | null, target: { postId: number } | { lastOf: number }, now: number): Promise<{ threadId: number, page: number, postId: number | null } | null> {
+      let threadId: number
+      let floor: { id: number, position: number } | null
+      if ('postId' in target) {
+        const post = await readRepo.findPost(target.postId)
+        if (post === null) return null
+        threadId = post.thread_id
+        floor = { id: post.id, position: post.position }
+      } else {
+        threadId = target.lastOf
+        floor = await readRepo.lastVisiblePost(threadId)
+      }
+      const thread = await readRepo.findThread(threadId)
+      if (thread === null || !mayReadThread(viewer, thread, await boardTree(now))) return null
+      if (floor === null) return { threadId, page: 1, postId: null }
+      return { threadId, page: Math.max(1, Math.ceil(floor.position / POSTS_PER_PAGE)), postId: floor.id }
+    },
+
     /** Two queries: the thread, then its page of floors; the board list comes from the tree. */
     async threadText (viewer: AuthUser | null, id: number, requestedPage: number, now: number): Promise<ThreadTextView> {
       const thread = await readRepo.findThread(id)

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { parsePageParam, pagerNumbers, type Page } from '../../lib/pagination'
 import { parseId } from '../../lib/http-errors'
-import { VIEWS_MARKER } from '../../plugins/guest-pages'
+import { viewsMarker } from '../../plugins/guest-pages'
 import { portalRepository } from './repository'
 import { portalService, ARTICLE_NOT_FOUND, CATEGORY_NOT_FOUND, type ArticleView, type PortalService } from './service'
 
@@ -95,7 +95,7 @@ export default async function portalRoutes (app: FastifyInstance, opts: PortalRo
       commentsAllowed,
       category,
       // The guest page cache writes the current count here on every response.
-      views: VIEWS_MARKER,
+      views: viewsMarker(),
       crumbs: [{ label: '门户', url: '/' }, ...view.categoryPath.map((c) => ({ label: c.name, url: `/category/${c.id}` })), { label: '查看内容' }]
     })
     return await app.guestPages.send(request, reply, page, { view: { kind: 'article', id, shown: viewsShown(view, id) } })
@@ -103,9 +103,11 @@ export default async function portalRoutes (app: FastifyInstance, opts: PortalRo
 
   // Discuz's URLs, so links and search results pointing at an old site keep working.
   app.get<{ Querystring: Record<string, string | undefined> }>('/portal.php', async (request, reply) => {
-    const { mod, aid, catid } = request.query
+    const { mod, aid, catid, page } = request.query
+    // A category list keeps its page; an article has one page here (Discuz's multi-page articles are one body).
+    const pageSuffix = page !== undefined && /^[1-9]\d{0,5}$/.test(page) && page !== '1' ? `?page=${page}` : ''
     if (mod === 'view' && aid !== undefined && /^\d+$/.test(aid)) return await reply.redirect(`/article/${aid}`, 301)
-    if (mod === 'list' && catid !== undefined && /^\d+$/.test(catid)) return await reply.redirect(`/category/${catid}`, 301)
+    if (mod === 'list' && catid !== undefined && /^\d+$/.test(catid)) return await reply.redirect(`/category/${catid}${pageSuffix}`, 301)
     return await reply.redirect('/', 301)
   })
   app.get<{ Params: { aid: string, page: string } }>('/article-:aid(^\\d+)-:page(^\\d+).html', async (request, reply) => {
