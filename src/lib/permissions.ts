@@ -62,10 +62,12 @@ export function can (user: AuthUser | null, request: Action, now: number): boole
       if (isStaff(user)) return true
       return request.resource.authorId !== null && request.resource.authorId === user.id
     case 'moderate':
-      return isStaff(user)
+      // A staff member under a ban (an admin banned them) moderates nothing meanwhile: no thread
+      // tools, no review queues, no /mod. One rule here, so every moderation route follows it.
+      return ban === null && isStaff(user)
     case 'ban':
       // Nobody bans themselves or an admin; moderators ban members; admins also ban moderators.
-      // A moderator who is under a ban (an admin banned them) places or lifts no bans meanwhile.
+      // A moderator who is under a ban places or lifts no bans meanwhile (as for 'moderate').
       if (ban !== null) return false
       if (request.target.id === user.id) return false
       if (request.target.role === 'admin') return false

@@ -154,7 +154,7 @@ export function antiAbuseService (db: Knex, options: AntiAbuseOptions = {}) {
      */
     async checkEdit (input: ContributionInput): Promise<ContributionVerdict> {
       const { user, now, trx } = input
-      if (user !== null && !can(user, { action: 'write' }, now) && !isStaff(user)) throw forbidden(messages.banned)
+      if (user !== null && !can(user, { action: 'write' }, now)) throw forbidden(messages.banned)
       const scan = (await currentMatcher(trx)).scan(input.text)
       if (scan.blocked.length > 0) throw badRequest(messages.blockedWord(input.noun ?? '评论'))
       const pending = scan.moderated.length > 0 && !(user !== null && isStaff(user))
