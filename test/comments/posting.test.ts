@@ -68,7 +68,7 @@ describe.each(dialects)('posting quick comments on %s', (dialect) => {
     t.clock.advance(20)
     const bad = await postComment(agent, aid, { message: 'x' }, { json: true })
     expect(bad.status).toBe(400)
-    expect(bad.body.error).toBe('评论内容不能少于 2 个字符')
+    expect(bad.body.error).toBe('评论内容至少 2 个字节（一个汉字算 2 个）')
   })
 
   it('asks guests to log in unless guest comments are on; guest comments go to review', async () => {
@@ -99,12 +99,18 @@ describe.each(dialects)('posting quick comments on %s', (dialect) => {
     t.app.settings.invalidate()
   })
 
-  it('enforces the length bounds (2 to comment_max_length characters; an emoji is one) and keeps the text on refusal', async () => {
+  it('enforces the length bounds (at least 2 Discuz bytes, so 顶 passes; at most comment_max_length characters, an emoji is one) and keeps the text on refusal', async () => {
     const aid = await newArticle()
     const { agent } = await member()
     const short = await postComment(agent, aid, { message: ' a ' })
     expect(short.status).toBe(400)
-    expect(short.text).toContain('评论内容不能少于 2 个字符')
+    expect(short.text).toContain('评论内容至少 2 个字节（一个汉字算 2 个）')
+    // One CJK character is two bytes as Discuz counts: the commonest reply in Chinese forums passes.
+    expect((await postComment(agent, aid, { message: '顶' })).status).toBe(303)
+    expect((await rows(aid)).map((r) => r.body)).toEqual(['顶'])
+    await db.knex('comments').where({ article_id: aid }).delete()
+    await db.knex('articles').where({ id: aid }).update({ comment_count: 0 })
+    t.clock.advance(20)
     await db.knex('settings').insert({ key: 'comment_max_length', value: '10' })
     t.app.settings.invalidate()
     const long = await postComment(agent, aid, { message: '一二三四五六七八九十十' })

@@ -3,6 +3,7 @@ import { badRequest, forbidden, HttpError, notFound } from '../../lib/http-error
 import { can, type AuthUser } from '../../lib/permissions'
 import { paginate, type Page } from '../../lib/pagination'
 import { quoteOf, renderCommentText } from '../../lib/comment-text'
+import { discuzLength } from '../../lib/discuz-length'
 import type { AntiAbuse } from '../antiabuse/service'
 import type { AuditLog } from '../moderation/audit'
 import { commentsRepository, type CommentRow, type CommentStatus, type CommentViewer, type CommentsRepository, type QueueRow } from './repository'
@@ -16,13 +17,14 @@ import { commentsRepository, type CommentRow, type CommentStatus, type CommentVi
 export const SECTION_SIZE = 20
 export const PAGE_SIZE = 25
 export const QUEUE_PAGE_SIZE = 30
-export const MIN_LENGTH = 2
+/** In Discuz bytes (src/lib/discuz-length.ts): one CJK character (`顶`, the commonest reply) or two ASCII ones. */
+export const MIN_BYTES = 2
 export const GUEST_NAME_MAX = 16
 
 export const messages = {
   notAllowed: '该文章不允许评论',
   loginRequired: '您需要先登录才能继续本操作',
-  tooShort: `评论内容不能少于 ${MIN_LENGTH} 个字符`,
+  tooShort: `评论内容至少 ${MIN_BYTES} 个字节（一个汉字算 2 个）`,
   tooLong: (max: number, actual: number) => `评论内容不能超过 ${max} 个字符（当前 ${actual} 个字符）`,
   guestNameTooLong: `游客名称不能超过 ${GUEST_NAME_MAX} 个字符`,
   notFound: '抱歉，该评论不存在或已被删除',
@@ -72,11 +74,15 @@ export function viewerOf (user: AuthUser | null, now: number): CommentViewer {
   return { userId: user?.id ?? null, moderator: can(user, { action: 'moderate' }, now) }
 }
 
-/** Trims, unifies line breaks, and checks the length in characters (an emoji is one). */
+/**
+ * Trims, unifies line breaks, and checks the length: the minimum in Discuz bytes (a CJK character
+ * counts 2, so `顶` passes and `a` does not), the maximum (`comment_max_length`) in characters (an
+ * emoji is one), so a Chinese writer gets the whole limit the setting names.
+ */
 export function cleanText (raw: unknown, maxLength: number): string {
   const text = (typeof raw === 'string' ? raw : '').replace(/\r\n?/g, '\n').replace(/^\s*\n|\s+$/g, '')
   const length = [...text].length
-  if ([...text.trim()].length < MIN_LENGTH) throw badRequest(messages.tooShort)
+  if (discuzLength(text.trim()) < MIN_BYTES) throw badRequest(messages.tooShort)
   if (length > maxLength) throw badRequest(messages.tooLong(maxLength, length))
   return text
 }
