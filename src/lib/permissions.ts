@@ -36,6 +36,13 @@ export function activeBan (user: Pick<AuthUser, 'banType' | 'banUntil' | 'banRea
   return { type: user.banType, until: user.banUntil, reason: user.banReason ?? '' }
 }
 
+/** The member's 禁止发言 in force, if any: what posting forms show in place of themselves. */
+export function postingBan (user: AuthUser | null, now: number): ActiveBan | null {
+  if (user === null) return null
+  const ban = activeBan(user, now)
+  return ban?.type === 'post' ? ban : null
+}
+
 export function isStaff (user: AuthUser | null): boolean {
   return user !== null && (user.role === 'admin' || user.role === 'moderator')
 }

@@ -95,7 +95,7 @@ export default async function commentsRoutes (app: FastifyInstance, opts: { conf
     const quoteId = quoteParam(request)
     const [section, form, quote] = await Promise.all([
       comments.section(article.id, user, now),
-      comments.formFor({ id: article.id, commentsAllowed }, user),
+      comments.formFor({ id: article.id, commentsAllowed }, user, now),
       quoteId === null ? Promise.resolve('') : comments.quoteFor(quoteId, article.id, user, now)
     ])
     const pending = (request.query as Record<string, unknown> | undefined)?.pending === '1'
@@ -110,7 +110,7 @@ export default async function commentsRoutes (app: FastifyInstance, opts: { conf
     const quoteId = quoteParam(request)
     const [list, form, quote] = await Promise.all([
       comments.page(article.id, requestedPage, user, now),
-      comments.formFor({ id: article.id, commentsAllowed }, user),
+      comments.formFor({ id: article.id, commentsAllowed }, user, now),
       quoteId === null ? Promise.resolve('') : comments.quoteFor(quoteId, article.id, user, now)
     ])
     const pending = (request.query as Record<string, unknown> | undefined)?.pending === '1'

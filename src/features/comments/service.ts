@@ -1,10 +1,10 @@
 import type { Knex } from 'knex'
 import { badRequest, forbidden, HttpError, notFound } from '../../lib/http-errors'
-import { can, type AuthUser } from '../../lib/permissions'
+import { can, postingBan, type ActiveBan, type AuthUser } from '../../lib/permissions'
 import { paginate, type Page } from '../../lib/pagination'
 import { quoteOf, renderCommentText } from '../../lib/comment-text'
 import { discuzLength } from '../../lib/discuz-length'
-import type { AntiAbuse } from '../antiabuse/service'
+import { newMemberWait, type AntiAbuse } from '../antiabuse/service'
 import type { AuditLog } from '../moderation/audit'
 import { commentsRepository, type CommentRow, type CommentStatus, type CommentViewer, type CommentsRepository, type QueueRow } from './repository'
 
@@ -64,6 +64,15 @@ export interface CreateInput {
   ipHash: string
   ip: string
   now: number
+}
+
+export interface CommentForm {
+  allowed: boolean
+  guest: boolean
+  canPost: boolean
+  maxLength: number
+  ban: ActiveBan | null
+  wait: { seconds: number, message: string } | null
 }
 
 export interface ActorInput { commentId: number, user: AuthUser, now: number, requestId?: string }
@@ -155,11 +164,22 @@ export function commentsService (db: Knex, deps: { antiAbuse: AntiAbuse, audit: 
       return { items: rows.map((r) => toView(r, user, now)), page, total, hiddenCount }
     },
 
-    /** The form's settings for this reader: may they post, as a guest, and how long. */
-    async formFor (article: CommentableArticle, user: AuthUser | null): Promise<{ allowed: boolean, guest: boolean, canPost: boolean, maxLength: number }> {
+    /**
+     * The form's settings for this reader: may they post, as a guest, and how long; a member under
+     * 禁止发言 gets the ban (shown in place of the form) and a new member the wait (shown above it),
+     * so neither learns it only after typing.
+     */
+    async formFor (article: CommentableArticle, user: AuthUser | null, now: number): Promise<CommentForm> {
       const guestComments = await settings.getBoolean('guest_comments')
       const maxLength = await settings.getNumber('comment_max_length')
-      return { allowed: article.commentsAllowed, guest: user === null, canPost: article.commentsAllowed && (user !== null || guestComments), maxLength }
+      return {
+        allowed: article.commentsAllowed,
+        guest: user === null,
+        canPost: article.commentsAllowed && (user !== null || guestComments),
+        maxLength,
+        ban: postingBan(user, now),
+        wait: newMemberWait(user, now)
+      }
     },
 
     /** The 引用 text for a comment the reader can see on this article ('' when there is none). */
