@@ -65,6 +65,12 @@ describe.each(dialects)('posting quick comments on %s', (dialect) => {
     expect(ok.body.status).toBe('visible')
     expect(ok.body.html).toContain(`id="comment-${String(ok.body.id)}"`)
     expect(ok.body.html).toContain('用 fetch 发表')
+    // The new count, for the script to redraw 评论: N and 查看全部评论(N) without a reload.
+    expect(ok.body.count).toBe(1)
+    t.clock.advance(20)
+    const second = await postComment(agent, aid, { message: '第二条 fetch 评论' }, { json: true })
+    expect(second.status).toBe(201)
+    expect(second.body.count).toBe(2)
     t.clock.advance(20)
     const bad = await postComment(agent, aid, { message: 'x' }, { json: true })
     expect(bad.status).toBe(400)

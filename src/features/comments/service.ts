@@ -156,6 +156,9 @@ export function commentsService (db: Knex, deps: { antiAbuse: AntiAbuse, audit: 
       return { items: rows.map((r) => toView(r, user, now)), total, hiddenCount }
     },
 
+    /** The article's visible comment count as it is now (the primary's counter): what an in-place post redraws. */
+    visibleCount: async (articleId: number): Promise<number> => await repo.visibleCount(articleId),
+
     /** All comments of an article, PAGE_SIZE a page, newest first. */
     async page (articleId: number, requested: number, user: AuthUser | null, now: number): Promise<{ items: CommentView[], page: Page, total: number, hiddenCount: number }> {
       const { reader, viewer, count, total, hiddenCount } = await listingFor(articleId, user, now)
