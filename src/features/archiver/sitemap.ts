@@ -49,6 +49,8 @@ export default fp<{ urlsPerFile?: number }>(async (app: FastifyInstance, opts) =
       'Disallow: /settings',
       'Disallow: /login',
       'Disallow: /register',
+      // The public ban list: members' names and reasons should not outlive a ban in search results (/darkroom.json too).
+      'Disallow: /darkroom',
       `Sitemap: ${origin(request)}/sitemap.xml`
     ]
     return await reply.type('text/plain; charset=utf-8').header('Cache-Control', 'public, max-age=3600').send(lines.join('\n') + '\n')
