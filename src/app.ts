@@ -16,6 +16,7 @@ import securityPlugin, { securityHeadersPlugin } from './plugins/security'
 import guestPagesPlugin, { COMPRESS_THRESHOLD } from './plugins/guest-pages'
 import viewPlugin, { STATIC_DIR } from './plugins/view'
 import authPlugin from './plugins/auth'
+import inputTextPlugin from './plugins/input-text'
 import errorsPlugin from './plugins/errors'
 import membersRoutes from './features/members/routes'
 import memberProfilesPlugin from './features/members/profile-plugin'
@@ -93,6 +94,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(securityPlugin, { config })
   await app.register(viewPlugin, { config })
   await app.register(authPlugin, { config })
+  await app.register(inputTextPlugin)
   await app.register(errorsPlugin)
   // Shared services features contribute to (before the features that use them).
   await app.register(memberProfilesPlugin)

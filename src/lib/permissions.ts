@@ -36,6 +36,13 @@ export function activeBan (user: Pick<AuthUser, 'banType' | 'banUntil' | 'banRea
   return { type: user.banType, until: user.banUntil, reason: user.banReason ?? '' }
 }
 
+/** The member's 禁止发言 in force, if any: what posting forms show in place of themselves. */
+export function postingBan (user: AuthUser | null, now: number): ActiveBan | null {
+  if (user === null) return null
+  const ban = activeBan(user, now)
+  return ban?.type === 'post' ? ban : null
+}
+
 export function isStaff (user: AuthUser | null): boolean {
   return user !== null && (user.role === 'admin' || user.role === 'moderator')
 }
@@ -62,10 +69,12 @@ export function can (user: AuthUser | null, request: Action, now: number): boole
       if (isStaff(user)) return true
       return request.resource.authorId !== null && request.resource.authorId === user.id
     case 'moderate':
-      return isStaff(user)
+      // A staff member under a ban (an admin banned them) moderates nothing meanwhile: no thread
+      // tools, no review queues, no /mod. One rule here, so every moderation route follows it.
+      return ban === null && isStaff(user)
     case 'ban':
       // Nobody bans themselves or an admin; moderators ban members; admins also ban moderators.
-      // A moderator who is under a ban (an admin banned them) places or lifts no bans meanwhile.
+      // A moderator who is under a ban places or lifts no bans meanwhile (as for 'moderate').
       if (ban !== null) return false
       if (request.target.id === user.id) return false
       if (request.target.role === 'admin') return false

@@ -35,9 +35,11 @@ export default fp<{ config: AppConfig }>(async (app, opts) => {
     }
     if (!can(user, action, app.clock.now())) {
       const ban = activeBan(user, app.clock.now())
-      if (ban !== null && action.action !== 'moderate' && action.action !== 'admin' && action.action !== 'ban') {
+      if (ban !== null && action.action !== 'admin') {
+        // A banned moderator is told why the tools refuse them (the ban), not a bare "no permission".
         const until = ban.until === null ? '永久' : formatDateTime(ban.until, opts.config.siteTimezone)
-        throw new HttpError(403, `抱歉，您已被禁止发言，截止时间：${until}，理由：${ban.reason}`)
+        const tail = action.action === 'write' || action.action === 'edit-own' ? '' : '，禁言期间不能进行管理操作'
+        throw new HttpError(403, `抱歉，您已被禁止发言，截止时间：${until}，理由：${ban.reason}${tail}`)
       }
       throw new HttpError(403, '抱歉，您没有权限进行此操作')
     }

@@ -57,6 +57,8 @@ export interface GuestPageOptions {
   validators?: { tag: string, lastModified: number }
   /** Served from the cache to crawlers only (the Archiver when human browsers are sent to the full pages). */
   crawlersOnly?: boolean
+  /** `X-Robots-Tag: noindex` on this answer and on every copy served from the cache (the darkroom: members' names and ban reasons). */
+  noindex?: boolean
 }
 
 export interface GuestPages {
@@ -86,6 +88,8 @@ interface CachedPage {
 }
 
 type HeaderList = ReadonlyArray<readonly [string, string]>
+
+const NOINDEX = ['X-Robots-Tag', 'noindex'] as const
 
 /** A cached page's answer to one request: the page's headers and the body, null for a 304. */
 interface Answer { status: 200 | 304, headers: HeaderList, body: Buffer | null }
@@ -262,12 +266,13 @@ export default fp<{ ttlMs?: number, frontDoor?: FrontDoor, trustProxy?: boolean 
           view: view === undefined ? null : { kind: view.kind, id: view.id, shown: view.shown ?? 0, countedAtStore: app.viewCounts.countedFor(view.kind, view.id) },
           validators: cachedValidators,
           crawlersOnly: options.crawlersOnly ?? false,
-          headers: [['Content-Type', HTML], ['Vary', 'Accept-Encoding'], ...(cachedValidators === null ? [] : validatorHeaders(cachedValidators, true))]
+          headers: [['Content-Type', HTML], ['Vary', 'Accept-Encoding'], ...(cachedValidators === null ? [] : validatorHeaders(cachedValidators, true)), ...(options.noindex === true ? [NOINDEX] : [])]
         }, app.clock.nowMs())
         land(request)
       }
       // Every copy of the marker: it must never reach a browser, even from a template printing it twice.
       const html = page.html.includes(VIEWS_MARKER) ? page.html.replaceAll(VIEWS_MARKER, String(shown ?? 0)) : page.html
+      if (options.noindex === true) void reply.header(NOINDEX[0], NOINDEX[1])
       return await reply.type(HTML).send(html)
     }
   } satisfies GuestPages)

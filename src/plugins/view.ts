@@ -7,7 +7,7 @@ import nunjucks from 'nunjucks'
 import type { FastifyReply } from 'fastify'
 import type { AppConfig } from '../config'
 import { formatDate, formatDateTime, gmtLabel, humanizeFuture, humanizePast } from '../lib/dates'
-import { isStaff, ROLE_NAMES, isRole } from '../lib/permissions'
+import { can, ROLE_NAMES, isRole } from '../lib/permissions'
 import type { FooterLink } from './settings'
 
 export const VIEWS_DIR = path.join(__dirname, '..', '..', 'views')
@@ -85,7 +85,8 @@ export default fp<{ config: AppConfig }>(async (app, opts) => {
       site,
       footerLinks,
       user: request.user,
-      isStaff: isStaff(request.user),
+      // Staff links (管理, 审核, 禁止发言) only for those who may use them: a banned moderator may not.
+      isStaff: can(request.user, { action: 'moderate' }, now),
       currentUrl: request.url,
       assetVersion: version,
       siteTime: `${gmtLabel(now, tz)}, ${formatDateTime(now, tz)}`,

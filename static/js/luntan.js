@@ -40,6 +40,17 @@ function luntanPostForm (form) {
     textarea.scrollIntoView({ block: 'center' })
   })
 
+  // The article's visible comment count, wherever the page shows it: the info line (评论: N), the
+  // section's 查看全部评论(N), the full list's （共 N 条）. The answer to a post carries it.
+  function showCommentCount (count) {
+    var info = document.querySelector('.article-info a[href="#comments"]')
+    if (info) info.textContent = String(count)
+    var all = document.querySelector('.comments-all a')
+    if (all) all.textContent = '查看全部评论(' + count + ')'
+    var total = document.querySelector('.comments-total')
+    if (total) total.textContent = '（共 ' + count + ' 条）'
+  }
+
   document.addEventListener('submit', function (event) {
     var form = event.target
     if (!(form instanceof HTMLFormElement)) return
@@ -68,6 +79,7 @@ function luntanPostForm (form) {
         list.insertAdjacentHTML('afterbegin', result.data.html)
       }
       if (result.data.message && errorBox) { errorBox.textContent = result.data.message; errorBox.hidden = false }
+      if (typeof result.data.count === 'number') showCommentCount(result.data.count)
       form.elements.message.value = ''
       var added = document.getElementById('comment-' + result.data.id)
       if (added) added.scrollIntoView({ block: 'center' })

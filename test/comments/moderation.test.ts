@@ -60,7 +60,7 @@ describe.each(dialects)('comment moderation, edits and lists on %s', (dialect) =
     t.clock.advance(60)
     const tooShort = await agent.post(`/comments/${cid}/edit`).type('form').send({ _csrf: csrfFrom(form.text), message: 'x' })
     expect(tooShort.status).toBe(400)
-    expect(tooShort.text).toContain('评论内容不能少于 2 个字符')
+    expect(tooShort.text).toContain('评论内容至少 2 个字节（一个汉字算 2 个）')
     expect(tooShort.text).toContain('>x</textarea>')
     const saved = await agent.post(`/comments/${cid}/edit`).type('form').send({ _csrf: csrfFrom(form.text), message: '修改后的内容' })
     expect(saved.status).toBe(303)

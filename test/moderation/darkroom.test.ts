@@ -32,6 +32,21 @@ describe.each(dialects)('the darkroom on %s', (dialect) => {
 
   const browser = () => t.agent().set('User-Agent', BROWSER)
 
+  it('keeps search engines out: robots.txt disallows it, the page says noindex (meta and header), the JSON says X-Robots-Tag: noindex', async () => {
+    const robots = await browser().get('/robots.txt').expect(200)
+    expect(robots.text.split('\n')).toContain('Disallow: /darkroom')
+    const page = await browser().get('/darkroom').expect(200)
+    expect(page.text).toContain('<meta name="robots" content="noindex">')
+    expect(page.headers['x-robots-tag']).toBe('noindex')
+    const json = await browser().get('/darkroom.json').expect(200)
+    expect(json.headers['x-robots-tag']).toBe('noindex')
+    // Staff pages of the list too (members are not served from the guest cache).
+    const staff = await login(browser(), mod.username, mod.password)
+    expect((await staff.get('/darkroom?before=999').expect(200)).headers['x-robots-tag']).toBe('noindex')
+    // Other public pages stay indexable.
+    expect((await browser().get('/').expect(200)).headers['x-robots-tag']).toBeUndefined()
+  })
+
   it('is empty at first, with the friendly message; the JSON is empty too', async () => {
     const res = await browser().get('/darkroom').expect(200)
     expect(res.text).toContain('<title>小黑屋 - ')

@@ -200,6 +200,9 @@ describe.each(dialects)('the guest page cache answers before the session on %s',
     const cached = await t.agent().get('/darkroom').set('User-Agent', ua('d1')).expect(200)
     expect(t.app.guestPages.answered.beforeFastify).toBe(frontDoorBefore + 1)
     expect(cached.text).not.toContain('缓存一秒')
+    // Cached answers keep the page out of search engines like the rendered one (header and meta).
+    expect(cached.headers['x-robots-tag']).toBe('noindex')
+    expect(cached.text).toContain('<meta name="robots" content="noindex">')
     expect((await staff.get('/darkroom').expect(200)).text).toContain('缓存一秒')
     t.clock.advance(2)
     expect((await t.agent().get('/darkroom').set('User-Agent', ua('d2')).expect(200)).text).toContain('缓存一秒')

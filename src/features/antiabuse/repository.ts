@@ -36,8 +36,15 @@ export function antiAbuseRepository (db: Knex) {
       return Math.max(0, Number(row?.contribution_count ?? 1) - 1)
     },
 
+    /**
+     * The member's last post time. Inside a transaction on MySQL a locking (current) read: a plain
+     * read would answer from the snapshot the transaction may already hold, older than the post
+     * that just took the slot.
+     */
     async lastPostAt (userId: number, trx?: Knex.Transaction): Promise<number> {
-      const row = await (trx ?? db)('users').where('id', userId).first<{ last_post_at: number } | undefined>('last_post_at')
+      const q = (trx ?? db)('users').where('id', userId)
+      if (trx !== undefined && trx.client.config.client === 'mysql2') void q.forUpdate()
+      const row = await q.first<{ last_post_at: number } | undefined>('last_post_at')
       return Number(row?.last_post_at ?? 0)
     },
 

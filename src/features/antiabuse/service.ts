@@ -26,8 +26,9 @@ export const WORD_CACHE_TTL_MS = 5000
 
 export const messages = {
   banned: '抱歉，您已被禁止发言',
-  newMemberSilence: `新注册用户在 ${NEW_MEMBER_SILENCE / 60} 分钟内不能发言`,
-  flood: (seconds: number) => `您两次发表间隔少于 ${seconds} 秒，请稍候再发表`,
+  // Both say how long is left (from the real remaining time), so the member need not guess and retry.
+  newMemberSilence: (wait: number) => `新注册用户需等待 ${wait} 秒后才能发表`,
+  flood: (interval: number, wait: number) => `您两次发表间隔少于 ${interval} 秒，请 ${wait} 秒后再发表`,
   blockedWord: (noun: string) => `您的${noun}包含不允许的词语`,
   wordEmpty: '请输入要屏蔽的词语',
   wordTooLong: '屏蔽词不能超过 100 个字符',
@@ -75,8 +76,18 @@ export function containsLink (text: string): boolean {
 /** The flood interval for a member at `now`, or a refusal when they registered moments ago. */
 export function floodIntervalFor (user: Pick<AuthUser, 'createdAt'>, now: number): number {
   const age = now - user.createdAt
-  if (age < NEW_MEMBER_SILENCE) throw forbidden(messages.newMemberSilence)
+  if (age < NEW_MEMBER_SILENCE) throw forbidden(messages.newMemberSilence(NEW_MEMBER_SILENCE - age))
   return age < NEW_MEMBER_DAY ? NEW_MEMBER_FLOOD_INTERVAL : FLOOD_INTERVAL
+}
+
+/**
+ * What a posting form shows above itself before the member types: the new-member wait, with the
+ * seconds left (null when there is none: guests, staff, members past their first minutes).
+ */
+export function newMemberWait (user: AuthUser | null, now: number): { seconds: number, message: string } | null {
+  if (user === null || isStaff(user)) return null
+  const seconds = NEW_MEMBER_SILENCE - (now - user.createdAt)
+  return seconds > 0 ? { seconds, message: messages.newMemberSilence(seconds) } : null
 }
 
 export function antiAbuseService (db: Knex, options: AntiAbuseOptions = {}) {
@@ -140,7 +151,11 @@ export function antiAbuseService (db: Knex, options: AntiAbuseOptions = {}) {
 
       if (user !== null) {
         const before = await repo.takePostingSlot(user.id, now, interval, trx)
-        if (before === null) throw tooManyRequests(messages.flood(interval))
+        if (before === null) {
+          // Read in the same transaction: the last post that holds the slot, the winner's included.
+          const wait = Math.max(1, await repo.lastPostAt(user.id, trx) + interval - now)
+          throw tooManyRequests(messages.flood(interval, wait))
+        }
         if (!isStaff(user) && before < NEW_MEMBER_LINK_REVIEW_COUNT && containsLink(scan.text)) reasons.push('new-member-link')
       }
       // Staff content never waits for review (they are the reviewers), but blocked words still apply.
@@ -154,7 +169,7 @@ export function antiAbuseService (db: Knex, options: AntiAbuseOptions = {}) {
      */
     async checkEdit (input: ContributionInput): Promise<ContributionVerdict> {
       const { user, now, trx } = input
-      if (user !== null && !can(user, { action: 'write' }, now) && !isStaff(user)) throw forbidden(messages.banned)
+      if (user !== null && !can(user, { action: 'write' }, now)) throw forbidden(messages.banned)
       const scan = (await currentMatcher(trx)).scan(input.text)
       if (scan.blocked.length > 0) throw badRequest(messages.blockedWord(input.noun ?? '评论'))
       const pending = scan.moderated.length > 0 && !(user !== null && isStaff(user))

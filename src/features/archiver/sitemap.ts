@@ -55,6 +55,8 @@ export default fp<{ urlsPerFile?: number, siteUrl: string | null }>(async (app: 
       'Disallow: /settings',
       'Disallow: /login',
       'Disallow: /register',
+      // The public ban list: members' names and reasons should not outlive a ban in search results (/darkroom.json too).
+      'Disallow: /darkroom',
       `Sitemap: ${origin(request)}/sitemap.xml`
     ]
     return await reply.type('text/plain; charset=utf-8').header('Cache-Control', 'public, max-age=3600').send(lines.join('\n') + '\n')

@@ -95,7 +95,7 @@ export default async function commentsRoutes (app: FastifyInstance, opts: { conf
     const quoteId = quoteParam(request)
     const [section, form, quote] = await Promise.all([
       comments.section(article.id, user, now),
-      comments.formFor({ id: article.id, commentsAllowed }, user),
+      comments.formFor({ id: article.id, commentsAllowed }, user, now),
       quoteId === null ? Promise.resolve('') : comments.quoteFor(quoteId, article.id, user, now)
     ])
     const pending = (request.query as Record<string, unknown> | undefined)?.pending === '1'
@@ -110,7 +110,7 @@ export default async function commentsRoutes (app: FastifyInstance, opts: { conf
     const quoteId = quoteParam(request)
     const [list, form, quote] = await Promise.all([
       comments.page(article.id, requestedPage, user, now),
-      comments.formFor({ id: article.id, commentsAllowed }, user),
+      comments.formFor({ id: article.id, commentsAllowed }, user, now),
       quoteId === null ? Promise.resolve('') : comments.quoteFor(quoteId, article.id, user, now)
     ])
     const pending = (request.query as Record<string, unknown> | undefined)?.pending === '1'
@@ -154,7 +154,8 @@ export default async function commentsRoutes (app: FastifyInstance, opts: { conf
       const pending = comment.status === 'pending'
       if (wantsJson(request)) {
         reply.code(201)
-        return { id: comment.id, status: comment.status, html: await renderItem(reply, comment, base), message: pending ? messages.pending : '' }
+        // count: the article's visible comments now, so the script can redraw 评论: N and 查看全部评论(N).
+        return { id: comment.id, status: comment.status, html: await renderItem(reply, comment, base), message: pending ? messages.pending : '', count: await comments.visibleCount(aid) }
       }
       // A guest cannot see their pending comment: send them to the block with the notice instead.
       const anchor = pending && request.user === null ? 'comments' : `comment-${comment.id}`

@@ -1,9 +1,10 @@
 import type { Knex } from 'knex'
 import { badRequest, forbidden, HttpError, notFound } from '../../lib/http-errors'
-import { can, type AuthUser } from '../../lib/permissions'
+import { can, postingBan, type ActiveBan, type AuthUser } from '../../lib/permissions'
 import { paginate, type Page } from '../../lib/pagination'
 import { quoteOf, renderCommentText } from '../../lib/comment-text'
-import type { AntiAbuse } from '../antiabuse/service'
+import { discuzLength } from '../../lib/discuz-length'
+import { newMemberWait, type AntiAbuse } from '../antiabuse/service'
 import type { AuditLog } from '../moderation/audit'
 import { commentsRepository, type CommentRow, type CommentStatus, type CommentViewer, type CommentsRepository, type QueueRow } from './repository'
 
@@ -16,13 +17,14 @@ import { commentsRepository, type CommentRow, type CommentStatus, type CommentVi
 export const SECTION_SIZE = 20
 export const PAGE_SIZE = 25
 export const QUEUE_PAGE_SIZE = 30
-export const MIN_LENGTH = 2
+/** In Discuz bytes (src/lib/discuz-length.ts): one CJK character (`顶`, the commonest reply) or two ASCII ones. */
+export const MIN_BYTES = 2
 export const GUEST_NAME_MAX = 16
 
 export const messages = {
   notAllowed: '该文章不允许评论',
   loginRequired: '您需要先登录才能继续本操作',
-  tooShort: `评论内容不能少于 ${MIN_LENGTH} 个字符`,
+  tooShort: `评论内容至少 ${MIN_BYTES} 个字节（一个汉字算 2 个）`,
   tooLong: (max: number, actual: number) => `评论内容不能超过 ${max} 个字符（当前 ${actual} 个字符）`,
   guestNameTooLong: `游客名称不能超过 ${GUEST_NAME_MAX} 个字符`,
   notFound: '抱歉，该评论不存在或已被删除',
@@ -64,6 +66,15 @@ export interface CreateInput {
   now: number
 }
 
+export interface CommentForm {
+  allowed: boolean
+  guest: boolean
+  canPost: boolean
+  maxLength: number
+  ban: ActiveBan | null
+  wait: { seconds: number, message: string } | null
+}
+
 export interface ActorInput { commentId: number, user: AuthUser, now: number, requestId?: string }
 
 const GUEST_VIEWER: CommentViewer = { userId: null, moderator: false }
@@ -72,11 +83,15 @@ export function viewerOf (user: AuthUser | null, now: number): CommentViewer {
   return { userId: user?.id ?? null, moderator: can(user, { action: 'moderate' }, now) }
 }
 
-/** Trims, unifies line breaks, and checks the length in characters (an emoji is one). */
+/**
+ * Trims, unifies line breaks, and checks the length: the minimum in Discuz bytes (a CJK character
+ * counts 2, so `顶` passes and `a` does not), the maximum (`comment_max_length`) in characters (an
+ * emoji is one), so a Chinese writer gets the whole limit the setting names.
+ */
 export function cleanText (raw: unknown, maxLength: number): string {
   const text = (typeof raw === 'string' ? raw : '').replace(/\r\n?/g, '\n').replace(/^\s*\n|\s+$/g, '')
   const length = [...text].length
-  if ([...text.trim()].length < MIN_LENGTH) throw badRequest(messages.tooShort)
+  if (discuzLength(text.trim()) < MIN_BYTES) throw badRequest(messages.tooShort)
   if (length > maxLength) throw badRequest(messages.tooLong(maxLength, length))
   return text
 }
@@ -141,6 +156,9 @@ export function commentsService (db: Knex, deps: { antiAbuse: AntiAbuse, audit: 
       return { items: rows.map((r) => toView(r, user, now)), total, hiddenCount }
     },
 
+    /** The article's visible comment count as it is now (the primary's counter): what an in-place post redraws. */
+    visibleCount: async (articleId: number): Promise<number> => await repo.visibleCount(articleId),
+
     /** All comments of an article, PAGE_SIZE a page, newest first. */
     async page (articleId: number, requested: number, user: AuthUser | null, now: number): Promise<{ items: CommentView[], page: Page, total: number, hiddenCount: number }> {
       const { reader, viewer, count, total, hiddenCount } = await listingFor(articleId, user, now)
@@ -149,11 +167,22 @@ export function commentsService (db: Knex, deps: { antiAbuse: AntiAbuse, audit: 
       return { items: rows.map((r) => toView(r, user, now)), page, total, hiddenCount }
     },
 
-    /** The form's settings for this reader: may they post, as a guest, and how long. */
-    async formFor (article: CommentableArticle, user: AuthUser | null): Promise<{ allowed: boolean, guest: boolean, canPost: boolean, maxLength: number }> {
+    /**
+     * The form's settings for this reader: may they post, as a guest, and how long; a member under
+     * 禁止发言 gets the ban (shown in place of the form) and a new member the wait (shown above it),
+     * so neither learns it only after typing.
+     */
+    async formFor (article: CommentableArticle, user: AuthUser | null, now: number): Promise<CommentForm> {
       const guestComments = await settings.getBoolean('guest_comments')
       const maxLength = await settings.getNumber('comment_max_length')
-      return { allowed: article.commentsAllowed, guest: user === null, canPost: article.commentsAllowed && (user !== null || guestComments), maxLength }
+      return {
+        allowed: article.commentsAllowed,
+        guest: user === null,
+        canPost: article.commentsAllowed && (user !== null || guestComments),
+        maxLength,
+        ban: postingBan(user, now),
+        wait: newMemberWait(user, now)
+      }
     },
 
     /** The 引用 text for a comment the reader can see on this article ('' when there is none). */

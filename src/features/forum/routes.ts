@@ -6,7 +6,7 @@ import { renderMarkdown } from '../../lib/markdown'
 import type { AuthUser } from '../../lib/permissions'
 import type { AppConfig } from '../../config'
 import { pagerFor } from '../portal/routes'
-import { antiAbuseFor } from '../antiabuse/service'
+import { antiAbuseFor, newMemberWait } from '../antiabuse/service'
 import { queryValue, type LegacyQuery } from '../../plugins/legacy-urls'
 import { viewsMarker } from '../../plugins/guest-pages'
 import { cleanBody, cleanTitle, forumService, messages, type Board, type ModerationContext } from './service'
@@ -113,7 +113,9 @@ export default async function forumRoutes (app: FastifyInstance, opts: { config:
 
   const renderNewThread = async (reply: FastifyReply, boardId: number, user: AuthUser, form: PostingBody, extra: Record<string, unknown> = {}): Promise<FastifyReply> => {
     const { board, path } = await forum.boardForPosting(user, boardId, app.clock.now())
-    return await reply.render('forum/new.njk', { navActive: 'forum', board, form, crumbs: [...boardCrumbs(path, true), { label: '发表帖子' }], ...extra })
+    return await reply.render('forum/new.njk', {
+      navActive: 'forum', board, form, postingWait: newMemberWait(user, app.clock.now()), crumbs: [...boardCrumbs(path, true), { label: '发表帖子' }], ...extra
+    })
   }
 
   app.get<{ Params: { fid: string } }>('/forum/:fid/new', async (request, reply) => {
@@ -157,6 +159,8 @@ export default async function forumRoutes (app: FastifyInstance, opts: { config:
       navActive: 'forum',
       ...view,
       quickReply,
+      // A new member sees how long to wait above the quick reply, before typing.
+      postingWait: newMemberWait(request.user, now),
       // The guest page cache writes the current count here on every response.
       views: viewsMarker(),
       crumbs: [...boardCrumbs(view.boardPath, true), { label: view.thread.title }],

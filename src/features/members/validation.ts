@@ -1,4 +1,5 @@
 import { isRole, type Role } from '../../lib/permissions'
+import { discuzLength } from '../../lib/discuz-length'
 
 /**
  * Validation rules for member data, shared by the web forms and the CLI (`user:create`), so an
@@ -28,15 +29,8 @@ export const validationMessages = {
   roleInvalid: '用户组无效，应为 admin、moderator 或 member'
 } as const
 
-/**
- * Length as Discuz counts it (GBK-era `dstrlen`): a CJK (or any non-ASCII) character counts as two.
- * Code points, not UTF-16 units, so an emoji is one character (then doubled), not two halves.
- */
-export function usernameLength (username: string): number {
-  let n = 0
-  for (const ch of username) n += (ch.codePointAt(0) ?? 0) > 0x7f ? 2 : 1
-  return n
-}
+/** A username's length as Discuz counts it (src/lib/discuz-length.ts): a CJK character counts as two. */
+export const usernameLength = discuzLength
 
 // Discuz's censor list for names: whitespace (any kind, incl. full-width space) and these punctuation marks.
 // Also '@': members log in with a username or an e-mail, so a name must never look like someone's address.

@@ -54,15 +54,16 @@ export default fp<{ config: AppConfig }>(async function moderationRoutes (app: F
     await requireDarkroom()
     const before = parseBefore(request.query.before)
     const { rows, nextBefore } = await service.activeBans(DARKROOM_PER_PAGE, before)
+    // Not for search engines: members' names and ban reasons would outlive the ban there (also robots.txt).
     return await app.guestPages.send(request, reply, await reply.renderPage('moderation/darkroom.njk', {
       navActive: 'darkroom', rows: rows.map((r) => ({ ...r, action: banName(r.type) })), nextBefore, isFirstPage: before === undefined
-    }))
+    }), { noindex: true })
   })
 
   app.get<{ Querystring: { before?: string } }>('/darkroom.json', async (request, reply) => {
     await requireDarkroom()
     const { rows, nextBefore } = await service.activeBans(DARKROOM_PER_PAGE, parseBefore(request.query.before))
-    return await reply.type('application/json; charset=utf-8').send({ rows: rows.map(darkroomJson), next_before: nextBefore })
+    return await reply.type('application/json; charset=utf-8').header('X-Robots-Tag', 'noindex').send({ rows: rows.map(darkroomJson), next_before: nextBefore })
   })
 
   app.get<{ Querystring: { before?: string, bans_before?: string, moderator?: string, member?: string, action?: string } }>('/mod', async (request, reply) => {

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { AppConfig } from '../../config'
 import { wantsJson } from '../../plugins/errors'
 import { HttpError, parseId } from '../../lib/http-errors'
+import { postingBan } from '../../lib/permissions'
 import { portalService, ARTICLE_NOT_FOUND } from '../portal/service'
 import type { ArticleRow } from '../portal/repository'
 import { isReactionKey, REACTION_KEYS } from './repository'
@@ -50,6 +51,8 @@ export default async function reactionsRoutes (app: FastifyInstance, opts: { con
       recent: recent.map((r) => ({ uid: r.user_id, username: r.username, kindName: names[r.kind] ?? r.kind })),
       isGuest: user === null,
       ownArticle: user !== null && user.id === article.author_id,
+      // 禁止发言 covers reactions: the ban is shown in place of the buttons (counts stay visible).
+      ban: postingBan(user, now),
       mine: mine === null ? null : { kind: mine.kind, name: names[mine.kind] ?? mine.kind, changeable: mine.created_at > now - CHANGE_WINDOW_SECONDS },
       loginUrl: `/login?return=${encodeURIComponent(`/article/${article.id}#click`)}`
     }

@@ -8,8 +8,10 @@ import { reactionsRepository, REACTION_KEYS, type ReactionKey, type ReactionKind
 /**
  * 表态 rules. Discuz checks-then-inserts (two quick clicks both count); here the unique key on
  * (article, member) decides, and every counter change happens in the same transaction as its row.
- * Lock order: a new reaction bumps the article's counter first (the insert's foreign-key check
- * would otherwise take a shared lock that two transactions then both try to upgrade).
+ * Lock order, the same in every transaction: the article row first (repo.lockArticle), then the
+ * reaction row. The insert's foreign-key check would otherwise take a shared lock on the article
+ * that two transactions then both try to upgrade, and a change or withdrawal taking the reaction
+ * row first would deadlock with a new reaction holding the article.
  */
 
 export const CHANGE_WINDOW_SECONDS = 10 * 60
@@ -40,6 +42,7 @@ export function reactionsService (db: Knex, deps: { dailyCap: () => Promise<numb
     if (existing === null) throw new HttpError(409, messages.already) // vanished between the two statements: try again later
     if (existing.kind === kind || existing.created_at <= now - CHANGE_WINDOW_SECONDS) throw new HttpError(409, messages.already)
     const changed = await transactionWithRetry(db, async (trx) => {
+      await repo.lockArticle(article.id, trx)
       if (!await repo.changeKind(article.id, user.id, existing.kind, kind, now - CHANGE_WINDOW_SECONDS, trx)) return false
       await repo.adjustCounter(article.id, { [existing.kind]: -1, [kind]: 1 }, trx)
       return true
@@ -69,6 +72,7 @@ export function reactionsService (db: Knex, deps: { dailyCap: () => Promise<numb
       const cap = await deps.dailyCap()
       try {
         await transactionWithRetry(db, async (trx) => {
+          await repo.lockArticle(article.id, trx)
           if (await repo.countSince(user.id, startOfSiteDay(now, deps.timeZone), trx) >= cap) throw new HttpError(429, messages.dailyCap)
           await repo.adjustCounter(article.id, { [kind]: 1 }, trx)
           await repo.insert(article.id, user.id, kind, now, trx)
@@ -87,6 +91,7 @@ export function reactionsService (db: Knex, deps: { dailyCap: () => Promise<numb
       if (existing === null) throw new HttpError(409, messages.notReacted)
       if (existing.created_at <= now - CHANGE_WINDOW_SECONDS) throw new HttpError(409, messages.already)
       const done = await transactionWithRetry(db, async (trx) => {
+        await repo.lockArticle(article.id, trx)
         if (!await repo.withdraw(article.id, user.id, existing.kind, now - CHANGE_WINDOW_SECONDS, trx)) return false
         await repo.adjustCounter(article.id, { [existing.kind]: -1 }, trx)
         return true
