@@ -35,7 +35,12 @@ export const MARKDOWN_LIMITS = Object.freeze({
   /** Those runs × the length of their paragraph: 2,000,000 is ~8 ms at worst (a 20,000-character paragraph may hold 100). */
   maxDelimiterScan: 2_000_000,
   /** Markup in the whole body (`* _ ~ \` [ < ! & \`, autolinks): bounds the elements produced and sanitized. */
-  maxMarks: 1_500
+  maxMarks: 1_500,
+  /**
+   * Characters HTML escapes (`< > & " '`), anywhere, code included: the sanitizer parses each entity on
+   * its own (~2 µs each for the two stored forms), so 20,000 of them took 80 ms.
+   */
+  maxEscapes: 6_000
 })
 
 /** Why the renderer refuses a body (zh-CN, shown as it is on a 400 page). */
@@ -44,6 +49,7 @@ export const markdownMessages = {
   tooManyLines: `抱歉，内容超过 ${MARKDOWN_LIMITS.maxLines} 行，请分成几帖发表`,
   tooDeep: `抱歉，引用或列表嵌套超过 ${MARKDOWN_LIMITS.maxDepth} 层，请减少嵌套`,
   tooManyMarks: '抱歉，内容中的格式符号（* _ ~ ` [ ] < > 等）过多，请分段或减少格式',
+  tooManyEscapes: `抱歉，内容中的 < > & " ' 符号超过 ${MARKDOWN_LIMITS.maxEscapes} 个，请减少后再发表`,
   tooComplex: '抱歉，内容的格式过于复杂，无法显示，请简化后再发表'
 } as const
 
@@ -117,31 +123,33 @@ const THEMATIC_BREAK = /^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$/
 
 /**
  * Nesting depth a line may open, read from its prefix alone: every `>` and list marker is a level,
- * and indentation before them stands for the levels it continues (a list level needs at least two
- * columns). An upper bound of what marked will nest, and one pass over the prefix.
+ * and whitespace before a marker stands for the levels it continues (a list level needs two columns;
+ * the one space a marker takes after itself does not count). An upper bound of what marked nests,
+ * in one pass over the prefix.
  */
 function lineDepth (line: string): number {
   // A thematic break (`- - - -`, `* * *`) is a leaf, however many markers it seems to hold.
   if (THEMATIC_BREAK.test(line)) return 0
   let depth = 0
   let i = 0
-  let columns = 0
   for (;;) {
-    let spaces = 0
-    while (i < line.length && (line[i] === ' ' || line[i] === '\t')) { spaces += line[i] === '\t' ? 4 : 1; i++ }
-    columns += spaces
+    let columns = 0
+    while (i < line.length && (line[i] === ' ' || line[i] === '\t')) { columns += line[i] === '\t' ? 4 : 1; i++ }
+    let marker = 0
     const c = line[i]
-    if (c === '>') { depth++; i++; continue }
-    if ((c === '-' || c === '*' || c === '+') && (i + 1 >= line.length || line[i + 1] === ' ' || line[i + 1] === '\t')) { depth++; i++; continue }
-    const ordered = /^\d{1,9}[.)](?=[ \t]|$)/.exec(line.slice(i, i + 11))
-    if (ordered !== null) { depth++; i += ordered[0].length; continue }
-    // Indentation only counts on a line that opens a level (before a marker): elsewhere it is text or code.
-    return depth === 0 ? 0 : depth + Math.floor(columns / 2)
+    if (c === '>') marker = 1
+    else if ((c === '-' || c === '*' || c === '+') && (i + 1 >= line.length || line[i + 1] === ' ' || line[i + 1] === '\t')) marker = 1
+    else marker = /^\d{1,9}[.)](?=[ \t]|$)/.exec(line.slice(i, i + 11))?.[0].length ?? 0
+    // Indentation only counts before a marker: elsewhere it is text or code, which opens no level.
+    if (marker === 0) return depth
+    depth += 1 + Math.floor(Math.max(0, columns - (depth === 0 ? 0 : 1)) / 2)
+    i += marker
   }
 }
 
 const MARK = /[*_~`[<!&\\@]|www\.|:\/\//g
 const DELIMITER_RUN = /([*_])\1*/g
+const ESCAPED = /[<>&"']/g
 
 function countMatches (text: string, pattern: RegExp): number {
   pattern.lastIndex = 0
@@ -155,6 +163,7 @@ function blockRefusal (source: string): string | null {
   if (source.length > MARKDOWN_LIMITS.maxLength) return markdownMessages.tooLong
   const lines = source.split('\n')
   if (lines.length > MARKDOWN_LIMITS.maxLines) return markdownMessages.tooManyLines
+  if (countMatches(source, ESCAPED) > MARKDOWN_LIMITS.maxEscapes) return markdownMessages.tooManyEscapes
   for (const line of lines) {
     if (lineDepth(line) > MARKDOWN_LIMITS.maxDepth) return markdownMessages.tooDeep
   }
@@ -228,6 +237,12 @@ export function plainTextBody (source: string): RenderedBody {
 export function renderStoredBody (source: string): RenderedBody {
   const rendered = renderBody(source)
   return 'refusal' in rendered ? plainTextBody(source) : rendered
+}
+
+/** The stored-render columns of posts and articles for a body written outside a member's form (seeds, imports). */
+export function storedRenderColumns (source: string): { body_html: string, body_text_html: string, render_version: number } {
+  const rendered = renderStoredBody(source)
+  return { body_html: rendered.html, body_text_html: rendered.textHtml, render_version: RENDERER_VERSION }
 }
 
 /** Markdown → sanitized HTML with images and captions (a refused body as plain text). */
