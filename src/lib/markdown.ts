@@ -48,8 +48,8 @@ export const markdownMessages = {
   tooLong: `抱歉，内容超过 ${MARKDOWN_LIMITS.maxLength} 个字符，请缩短后再发表`,
   tooManyLines: `抱歉，内容超过 ${MARKDOWN_LIMITS.maxLines} 行，请分成几帖发表`,
   tooDeep: `抱歉，引用或列表嵌套超过 ${MARKDOWN_LIMITS.maxDepth} 层，请减少嵌套`,
-  tooManyMarks: '抱歉，内容中的格式符号（* _ ~ ` [ ] < > 等）过多，请分段或减少格式',
-  tooManyEscapes: `抱歉，内容中的 < > & " ' 符号超过 ${MARKDOWN_LIMITS.maxEscapes} 个，请减少后再发表`,
+  tooManyMarks: '抱歉，内容中的格式符号（如 * _ [ ] 等）过多，请分段或减少格式',
+  tooManyEscapes: `抱歉，内容中的尖括号、引号等符号超过 ${MARKDOWN_LIMITS.maxEscapes} 个，请减少后再发表`,
   tooComplex: '抱歉，内容的格式过于复杂，无法显示，请简化后再发表'
 } as const
 
