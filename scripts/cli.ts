@@ -9,6 +9,7 @@ import { memberCommands } from '../src/features/members/cli'
 import { commentCommands } from '../src/features/comments/cli'
 import { reactionCommands } from '../src/features/reactions/cli'
 import { forumCommands } from '../src/features/forum/cli'
+import { portalCommands } from '../src/features/portal/cli'
 
 /**
  * `npm run cli -- <command> [--flag value ...]`. Each feature exports its commands
@@ -89,7 +90,7 @@ const bulkCommands: CliCommands = {
   }
 }
 
-const COMMANDS: CliCommands = { ...coreCommands, ...bulkCommands, ...memberCommands, ...commentCommands, ...reactionCommands, ...forumCommands }
+const COMMANDS: CliCommands = { ...coreCommands, ...bulkCommands, ...memberCommands, ...commentCommands, ...reactionCommands, ...forumCommands, ...portalCommands }
 
 /** The command's flags, parsed strictly: an undeclared flag or a missing value is a usage error. */
 export function parseFlags (command: CliCommand, args: string[]): CliFlags {

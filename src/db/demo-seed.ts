@@ -3,6 +3,7 @@ import bcrypt from 'bcrypt'
 import type { Knex } from 'knex'
 import type { AppConfig } from '../config'
 import { seedForumDemo } from '../features/forum/demo'
+import { storedRenderColumns } from '../lib/markdown'
 import { isUniqueViolation } from './knex'
 import { DEMO_ARTICLES, DEMO_CATEGORIES, DEMO_MEMBERS, DEMO_SETTINGS, type DemoCategory } from './demo-content'
 
@@ -94,6 +95,8 @@ async function seedInTransaction (knex: Knex, config: AppConfig, now: number): P
         source_name: article.sourceName,
         source_url: article.sourceUrl,
         body: article.body,
+        // Rendered once here, like any body written: the article page never parses Markdown.
+        ...storedRenderColumns(article.body),
         status: 'published',
         published_at: publishedAt,
         updated_at: publishedAt,

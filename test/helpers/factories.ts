@@ -1,6 +1,7 @@
 import bcrypt from 'bcrypt'
 import type { Knex } from 'knex'
 import type { Role } from '../../src/lib/permissions'
+import { storedRenderColumns } from '../../src/lib/markdown'
 
 let counter = 0
 const nowSeconds = (): number => Math.floor(Date.now() / 1000)
@@ -40,6 +41,7 @@ export async function createCategory (db: Knex, fields: { name?: string, parentI
 export async function createArticle (db: Knex, fields: { categoryId: number, authorId: number, title?: string, body?: string, status?: string, publishedAt?: number, views?: number, allowComments?: boolean }): Promise<number> {
   counter++
   const at = fields.publishedAt ?? nowSeconds() - counter
+  const body = fields.body ?? '第一段。\n\n第二段。'
   const [id] = await db('articles').insert({
     category_id: fields.categoryId,
     author_id: fields.authorId,
@@ -47,7 +49,9 @@ export async function createArticle (db: Knex, fields: { categoryId: number, aut
     summary: '这是一段测试摘要。',
     source_name: '本站',
     source_url: '',
-    body: fields.body ?? '第一段。\n\n第二段。',
+    body,
+    // Stored rendered, as every article written by the app is (a row without its render is a pre-migration one).
+    ...storedRenderColumns(body),
     status: fields.status ?? 'published',
     allow_comments: fields.allowComments ?? true,
     published_at: at,

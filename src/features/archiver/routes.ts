@@ -37,7 +37,7 @@ function withPage (url: string, page: number): string {
 }
 
 export default async function archiverRoutes (app: FastifyInstance, opts: { cacheMs?: number, config: AppConfig }): Promise<void> {
-  const portal = portalService(app.dbRead, () => app.clock.nowMs(), opts.cacheMs === 0 ? { countCacheMs: 0, articleCacheMs: 0 } : {})
+  const portal = portalService(app.dbRead, () => app.clock.nowMs(), { ...(opts.cacheMs === 0 ? { countCacheMs: 0, articleCacheMs: 0 } : {}), writeDb: app.db })
   // Reads only (no posting here), with the board list reused for a second like the other caches.
   const forum = forumService({
     db: app.db,

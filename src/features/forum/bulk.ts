@@ -1,4 +1,4 @@
-import { type BulkGenerator, insertInBatches, sentence } from '../../db/bulk-seed'
+import { type BulkGenerator, insertInBatches, sentence, withRender } from '../../db/bulk-seed'
 import { forumRepository } from './repository'
 
 /**
@@ -42,7 +42,7 @@ export const generateBulkForum: BulkGenerator = async ({ knex, counts, now, memb
       thread_id: threadIds[t],
       author_id: memberIds[(i * 13) % memberIds.length],
       position: nextPosition[t],
-      body: `${sentence(i)}\n\n${sentence(i + 3)}`,
+      ...withRender(`${sentence(i)}\n\n${sentence(i + 3)}`),
       status: 'visible',
       created_at: now - (totalPosts - i) * 30
     }

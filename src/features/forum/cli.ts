@@ -12,5 +12,13 @@ export const forumCommands: CliCommands = {
       console.log(`reconciled ${threads} threads, ${boards} boards and ${users} members' post counts`)
       return 0
     }
+  },
+  'forum:render': {
+    summary: 'render every post body stored without a current render (before stored renders, or after RENDERER_VERSION changed)',
+    async run ({ knex, config }) {
+      const forum = forumService({ db: knex, timeZone: config.siteTimezone, antiAbuse: antiAbuseFor(knex) })
+      console.log(`rendered ${await forum.renderStale()} post bodies`)
+      return 0
+    }
   }
 }

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex'
 import { startOfSiteDay } from '../../lib/dates'
+import { storedRenderColumns } from '../../lib/markdown'
 import { forumRepository } from './repository'
 
 /**
@@ -133,7 +134,7 @@ export async function seedForumDemo (knex: Knex, trx?: Knex.Transaction, timeZon
         const postAuthor = i === 0 ? authorId : author(writer++)
         // Replies spread over the time since the thread opened, oldest first.
         const at = opened + Math.floor((i * thread.hoursAgo * 3600) / (posts.length + 1))
-        await db('posts').insert({ thread_id: Number(threadId), author_id: postAuthor, position: i + 1, body, status: 'visible', created_at: at })
+        await db('posts').insert({ thread_id: Number(threadId), author_id: postAuthor, position: i + 1, body, ...storedRenderColumns(body), status: 'visible', created_at: at })
         await db('users').where({ id: postAuthor }).increment('post_count', 1)
       }
     }

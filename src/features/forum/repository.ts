@@ -1,4 +1,5 @@
 import type { Knex } from 'knex'
+import type { RenderedBody } from '../../lib/markdown'
 
 /**
  * Forum queries. Lists are served by the indexes of 20261126050000_create_forum_tables:
@@ -55,6 +56,10 @@ export interface PostRow {
   status: ContentStatus
   created_at: number
   edited_at: number | null
+  /** The body rendered when written (sanitized); null, or an older render_version, until rendered again. */
+  body_html: string | null
+  body_text_html: string | null
+  render_version: number | null
   author_name: string
   author_role: string
   author_created_at: number
@@ -103,6 +108,13 @@ export interface VisiblePostEffect {
   today: number
   /** The post opens a thread (the thread counts once on its board). */
   opensThread: boolean
+}
+
+/** A body's two rendered forms and the renderer version that made them. */
+export interface StoredRender extends RenderedBody { version: number }
+
+function renderColumns (r: StoredRender): { body_html: string, body_text_html: string, render_version: number } {
+  return { body_html: r.html, body_text_html: r.textHtml, render_version: r.version }
 }
 
 export function forumRepository (db: Knex) {
@@ -191,12 +203,13 @@ export function forumRepository (db: Knex) {
       return Number(id)
     },
 
-    async insertPost (trx: Knex.Transaction, fields: { threadId: number, authorId: number, position: number, body: string, status: ContentStatus, at: number }): Promise<number> {
+    async insertPost (trx: Knex.Transaction, fields: { threadId: number, authorId: number, position: number, body: string, rendered: StoredRender, status: ContentStatus, at: number }): Promise<number> {
       const [id] = await trx('posts').insert({
         thread_id: fields.threadId,
         author_id: fields.authorId,
         position: fields.position,
         body: fields.body,
+        ...renderColumns(fields.rendered),
         status: fields.status,
         created_at: fields.at
       })
@@ -310,8 +323,24 @@ export function forumRepository (db: Knex) {
       await trx('threads').where({ id }).update(fields)
     },
 
-    async updatePost (trx: Knex.Transaction, id: number, fields: Partial<{ body: string, status: ContentStatus, edited_at: number }>): Promise<void> {
-      await trx('posts').where({ id }).update(fields)
+    async updatePost (trx: Knex.Transaction, id: number, fields: Partial<{ body: string, rendered: StoredRender, status: ContentStatus, edited_at: number }>): Promise<void> {
+      const { rendered, ...rest } = fields
+      await trx('posts').where({ id }).update(rendered === undefined ? rest : { ...rest, ...renderColumns(rendered) })
+    },
+
+    /**
+     * Writes back a body rendered on read because its stored copy was missing or older. Only over a
+     * copy older than this one: an edit that landed meanwhile wrote the current version and wins.
+     */
+    async storeRender (id: number, rendered: StoredRender): Promise<void> {
+      await db('posts').where({ id }).andWhere((q) => { q.whereNull('render_version').orWhere('render_version', '<', rendered.version) })
+        .update(renderColumns(rendered))
+    },
+
+    /** Up to `limit` posts whose stored render is missing or older than `version`, by id (for the CLI). */
+    async staleRenders (version: number, afterId: number, limit: number): Promise<Array<{ id: number, body: string }>> {
+      return await db('posts').where('id', '>', afterId).andWhere((q) => { q.whereNull('render_version').orWhere('render_version', '<', version) })
+        .orderBy('id').limit(limit).select<Array<{ id: number, body: string }>>('id', 'body')
     },
 
     /** Recomputes every thread's, board's and member's forum counters from the posts (forum:reconcile). */

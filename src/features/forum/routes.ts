@@ -2,14 +2,13 @@ import type { Knex } from 'knex'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { parsePageParam } from '../../lib/pagination'
 import { HttpError, parseId } from '../../lib/http-errors'
-import { renderMarkdown } from '../../lib/markdown'
 import type { AuthUser } from '../../lib/permissions'
 import type { AppConfig } from '../../config'
 import { pagerFor } from '../portal/routes'
 import { antiAbuseFor, newMemberWait } from '../antiabuse/service'
 import { queryValue, type LegacyQuery } from '../../plugins/legacy-urls'
 import { viewsMarker } from '../../plugins/guest-pages'
-import { cleanBody, cleanTitle, forumService, messages, type Board, type ModerationContext } from './service'
+import { cleanBody, cleanTitle, forumService, messages, renderForStorage, type Board, type ModerationContext } from './service'
 
 /** Forum pages: index, boards, threads, posting, editing, moderator actions, Discuz's legacy URLs. */
 
@@ -55,6 +54,19 @@ export function forumPhpTarget (query: LegacyQuery): string | null {
     default:
       return null
   }
+}
+
+/**
+ * 预览 renders a body on every click and, unlike posting, takes no flood slot: without a limit one
+ * member could make the server render at will. Counted per member (per IP for a stray guest), like
+ * comment posting's limit; only requests carrying the preview button count, so posting itself is
+ * left to the anti-abuse rules. After the body is parsed (preHandler), which the check needs.
+ */
+export const PREVIEW_LIMIT = { max: 20, timeWindow: '1 minute' } as const
+
+function isPreview (request: FastifyRequest): boolean {
+  const body = request.body as PostingBody | undefined
+  return body !== undefined && body !== null && typeof body === 'object' && body.preview !== undefined
 }
 
 function parseThreadPage (raw: unknown): number | 'last' {
@@ -123,7 +135,15 @@ export default async function forumRoutes (app: FastifyInstance, opts: { config:
     return await renderNewThread(reply, parseId(request.params.fid, messages.boardNotFound), user, {})
   })
 
-  app.post<{ Params: { fid: string }, Body: PostingBody }>('/forum/:fid/new', async (request, reply) => {
+  const previewRateLimit = {
+    ...PREVIEW_LIMIT,
+    hook: 'preHandler' as const,
+    keyGenerator: (request: FastifyRequest): string => request.session.userId === undefined ? `preview:ip:${request.ip}` : `preview:u:${request.session.userId}`,
+    // A route's allowList replaces the app's: keep RATE_LIMIT_ALLOW's addresses exempt here too.
+    allowList: (request: FastifyRequest): boolean => !isPreview(request) || opts.config.rateLimitAllow.includes(request.ip)
+  }
+
+  app.post<{ Params: { fid: string }, Body: PostingBody }>('/forum/:fid/new', { config: { rateLimit: previewRateLimit } }, async (request, reply) => {
     const user = app.requirePermission(request, { action: 'write' })
     const boardId = parseId(request.params.fid, messages.boardNotFound)
     const form = { title: String(request.body?.title ?? ''), body: String(request.body?.body ?? '') }
@@ -131,7 +151,8 @@ export default async function forumRoutes (app: FastifyInstance, opts: { config:
       if (request.body?.preview !== undefined) {
         // 预览 without JavaScript: the same form again, with the rendered body above it.
         cleanTitle(form.title)
-        return await renderNewThread(reply, boardId, user, form, { previewHtml: renderMarkdown(cleanBody(form.body)) })
+        // Rendered as it would be stored: a body the renderer refuses is the same 400 here as when posting.
+        return await renderNewThread(reply, boardId, user, form, { previewHtml: renderForStorage(cleanBody(form.body)).html })
       }
       const created = await forum.createThread(user, boardId, form, app.clock.now())
       return await reply.redirect(`/thread/${created.threadId}`, 303)

@@ -1,13 +1,12 @@
 import type { Knex } from 'knex'
-import { LRUCache } from 'lru-cache'
 import { badRequest, forbidden, notFound } from '../../lib/http-errors'
-import { renderMarkdown, renderMarkdownAsText } from '../../lib/markdown'
+import { RENDERER_VERSION, renderBody, renderStoredBody } from '../../lib/markdown'
 import { paginate, type Page } from '../../lib/pagination'
 import { can, isStaff, type AuthUser } from '../../lib/permissions'
 import { formatDateTime, startOfSiteDay } from '../../lib/dates'
 import { auditLog } from '../moderation/audit'
 import type { ContributionCheck } from './contribution'
-import { forumRepository, type BoardRow, type LatestThreadRow, type PostRow, type ThreadRow } from './repository'
+import { forumRepository, type BoardRow, type LatestThreadRow, type PostRow, type StoredRender, type ThreadRow } from './repository'
 
 /** Forum rules: who sees which board and thread, posting, floors, counters, moderation. No Fastify types here. */
 
@@ -175,17 +174,24 @@ export interface ThreadTextView {
 
 export interface ModerationContext { actor: AuthUser, now: number, requestId?: string, reason?: string }
 
-// Markdown rendering is the costliest step of a thread page; keyed by post id and edit time.
-const bodyCache = new LRUCache<string, string>({ max: 5000 })
+/**
+ * A body as it is stored: rendered once here, when it is written (post, reply, edit), so reading a
+ * thread never parses Markdown. A body the renderer refuses (too deep, too much markup: see
+ * MARKDOWN_LIMITS) is a 400 with the reason, and nothing is stored. Writers call it inside their
+ * transaction after the anti-abuse check: a post refused for flooding costs no render, and the
+ * render (bounded, ~1 ms for a real post) is of the text stored, replace-words applied.
+ */
+export function renderForStorage (body: string): StoredRender {
+  const rendered = renderBody(body)
+  if ('refusal' in rendered) throw badRequest(rendered.refusal)
+  return { ...rendered, version: RENDERER_VERSION }
+}
 
-function renderPostBody (post: Pick<PostRow, 'id' | 'edited_at' | 'body'>): string {
-  const key = `${post.id}:${post.edited_at ?? 0}`
-  let html = bodyCache.get(key)
-  if (html === undefined) {
-    html = renderMarkdown(post.body)
-    bodyCache.set(key, html)
-  }
-  return html
+/** The stored render of a row when it is current; null when it must be rendered again (older renderer, or written before it was stored). */
+function currentRender (post: Pick<PostRow, 'body_html' | 'body_text_html' | 'render_version'>): { html: string, textHtml: string } | null {
+  return post.render_version === RENDERER_VERSION && post.body_html !== null && post.body_text_html !== null
+    ? { html: post.body_html, textHtml: post.body_text_html }
+    : null
 }
 
 export function floorLabel (position: number): string {
@@ -229,6 +235,26 @@ export function forumService (options: ForumServiceOptions) {
       cachedBoards = { rows: await readRepo.allBoards(), at: nowMs }
     }
     return new BoardTree(cachedBoards.rows, today(now))
+  }
+
+  /**
+   * The rendered bodies of a page's posts, from their rows. A row without a current render (written
+   * before renders were stored, or by an older RENDERER_VERSION) is rendered here once, bounded like
+   * any body (one the renderer refuses shows as plain text), and written back for the next reader.
+   */
+  async function storedRenders (rows: readonly PostRow[]): Promise<Map<number, { html: string, textHtml: string }>> {
+    const out = new Map<number, { html: string, textHtml: string }>()
+    for (const p of rows) {
+      const current = currentRender(p)
+      if (current !== null) {
+        out.set(p.id, current)
+        continue
+      }
+      const fresh: StoredRender = { ...renderStoredBody(p.body), version: RENDERER_VERSION }
+      await repo.storeRender(p.id, fresh)
+      out.set(p.id, fresh)
+    }
+    return out
   }
 
   function mayReadThread (viewer: AuthUser | null, thread: ThreadRow, tree: BoardTree): boolean {
@@ -300,6 +326,7 @@ export function forumService (options: ForumServiceOptions) {
       const page = paginate(requestedPage === 'last' ? pageCount : requestedPage, POSTS_PER_PAGE, thread.last_position)
       const rows = await repo.postsInRange(id, (page.page - 1) * POSTS_PER_PAGE + 1, page.page * POSTS_PER_PAGE)
       const staff = isStaff(viewer)
+      const rendered = await storedRenders(rows)
       const posts: PostView[] = rows.map((p) => {
         const readable = p.status === 'visible' || (p.status === 'pending' && viewer !== null && (staff || viewer.id === p.author_id))
         return {
@@ -314,7 +341,7 @@ export function forumService (options: ForumServiceOptions) {
           createdAt: p.created_at,
           editedAt: p.edited_at,
           status: p.status,
-          bodyHtml: readable ? renderPostBody(p) : null,
+          bodyHtml: readable ? (rendered.get(p.id)?.html ?? null) : null,
           canEdit: p.status !== 'deleted' && can(viewer, { action: 'edit-own', resource: { authorId: p.author_id } }, now)
         }
       })
@@ -363,15 +390,11 @@ export function forumService (options: ForumServiceOptions) {
       if (board === null) throw notFound(messages.threadNotFound)
       const page = paginate(requestedPage, POSTS_PER_PAGE, thread.last_position)
       const rows = await readRepo.postsInRange(id, (page.page - 1) * POSTS_PER_PAGE + 1, page.page * POSTS_PER_PAGE)
-      const posts = rows.filter((p) => p.status === 'visible').map((p) => {
-        const key = `text:${p.id}:${p.edited_at ?? 0}`
-        let textHtml = bodyCache.get(key)
-        if (textHtml === undefined) {
-          textHtml = renderMarkdownAsText(p.body)
-          bodyCache.set(key, textHtml)
-        }
-        return { id: p.id, floorLabel: floorLabel(p.position), authorName: p.author_name, createdAt: p.created_at, editedAt: p.edited_at, textHtml }
-      })
+      const visible = rows.filter((p) => p.status === 'visible')
+      const rendered = await storedRenders(visible)
+      const posts = visible.map((p) => ({
+        id: p.id, floorLabel: floorLabel(p.position), authorName: p.author_name, createdAt: p.created_at, editedAt: p.edited_at, textHtml: rendered.get(p.id)?.textHtml ?? ''
+      }))
       return { thread, boardPath: tree.path(board.id), page, posts }
     },
 
@@ -409,7 +432,7 @@ export function forumService (options: ForumServiceOptions) {
         const finalTitle = cut < 0 ? title : checked.text.slice(0, cut)
         const finalBody = cut < 0 ? body : checked.text.slice(cut + 1)
         const threadId = await repo.insertThread(trx, { boardId, authorId: user.id, authorName: user.username, title: finalTitle, status: checked.status, at: now })
-        const postId = await repo.insertPost(trx, { threadId, authorId: user.id, position: 1, body: finalBody, status: checked.status, at: now })
+        const postId = await repo.insertPost(trx, { threadId, authorId: user.id, position: 1, body: finalBody, rendered: renderForStorage(finalBody), status: checked.status, at: now })
         if (checked.status === 'visible') {
           await repo.countVisiblePost(trx, { boardId, threadId, postId, authorId: user.id, authorName: user.username, at: now, today: today(now), opensThread: true })
         }
@@ -427,7 +450,7 @@ export function forumService (options: ForumServiceOptions) {
         if (Boolean(thread.closed) && !isStaff(user)) throw forbidden(messages.closed)
         const checked = await checkContribution({ user, text: body, now, trx, noun: '回复' })
         const position = await repo.takeNextPosition(trx, threadId)
-        const postId = await repo.insertPost(trx, { threadId, authorId: user.id, position, body: checked.text, status: checked.status, at: now })
+        const postId = await repo.insertPost(trx, { threadId, authorId: user.id, position, body: checked.text, rendered: renderForStorage(checked.text), status: checked.status, at: now })
         if (checked.status === 'visible') {
           await repo.countVisiblePost(trx, { boardId: thread.board_id, threadId, postId, authorId: user.id, authorName: user.username, at: now, today: today(now), opensThread: false })
         }
@@ -477,7 +500,7 @@ export function forumService (options: ForumServiceOptions) {
           }
         }
         if (finalTitle !== null) await repo.updateThread(trx, post.thread_id, { title: finalTitle })
-        await repo.updatePost(trx, postId, { body: finalBody, edited_at: now, status })
+        await repo.updatePost(trx, postId, { body: finalBody, rendered: renderForStorage(finalBody), edited_at: now, status })
         if (status !== post.status) {
           await repo.refreshThreadLast(trx, thread.id)
           await repo.refreshBoardLast(trx, thread.board_id)
@@ -629,6 +652,21 @@ export function forumService (options: ForumServiceOptions) {
       const tree = await boardTree(now)
       const rows = await repo.pendingPosts(page.offset, page.perPage)
       return { posts: rows.map((r) => ({ ...r, board_name: tree.get(r.board_id)?.name ?? '', floorLabel: floorLabel(r.position) })), page }
+    },
+
+    /** Renders every post whose stored render is missing or older than RENDERER_VERSION (forum:render), in batches by id. */
+    async renderStale (batchSize = 500): Promise<number> {
+      let afterId = 0
+      let rendered = 0
+      for (;;) {
+        const batch = await repo.staleRenders(RENDERER_VERSION, afterId, batchSize)
+        if (batch.length === 0) return rendered
+        for (const p of batch) {
+          await repo.storeRender(p.id, { ...renderStoredBody(p.body), version: RENDERER_VERSION })
+          afterId = p.id
+          rendered++
+        }
+      }
     },
 
     /** Recomputes every board's, thread's and member's forum counters (forum:reconcile). */

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex'
+import type { RenderedBody } from '../../lib/markdown'
 
 /** Portal queries (categories and articles). Every list is served by an index of the core migration. */
 
@@ -27,6 +28,10 @@ export interface ArticleRow extends ArticleListRow {
   source_name: string
   source_url: string
   body: string
+  /** The body rendered when written (sanitized); null, or an older render_version, until rendered again. */
+  body_html: string | null
+  body_text_html: string | null
+  render_version: number | null
   status: string
   allow_comments: number | boolean
   updated_at: number
@@ -41,8 +46,31 @@ export interface NeighbourRow { id: number, title: string }
 
 const LIST_COLUMNS = ['id', 'category_id', 'title', 'summary', 'published_at', 'views', 'comment_count'] as const
 
+/** An article body's two rendered forms and the renderer version that made them. */
+export interface StoredArticleRender extends RenderedBody { version: number }
+
+function renderColumns (r: StoredArticleRender): { body_html: string, body_text_html: string, render_version: number } {
+  return { body_html: r.html, body_text_html: r.textHtml, render_version: r.version }
+}
+
 export function portalRepository (db: Knex) {
   return {
+    /**
+     * Writes back a body rendered because its stored copy was missing or older: only over an older
+     * copy, so an edit that stored the current version meanwhile wins. (The article editor of the
+     * next issue stores its render with the body, in the same UPDATE, through renderColumns' shape.)
+     */
+    async storeRender (id: number, rendered: StoredArticleRender): Promise<void> {
+      await db('articles').where({ id }).andWhere((q) => { q.whereNull('render_version').orWhere('render_version', '<', rendered.version) })
+        .update(renderColumns(rendered))
+    },
+
+    /** Up to `limit` articles whose stored render is missing or older than `version`, by id (for the CLI). */
+    async staleRenders (version: number, afterId: number, limit: number): Promise<Array<{ id: number, body: string }>> {
+      return await db('articles').where('id', '>', afterId).andWhere((q) => { q.whereNull('render_version').orWhere('render_version', '<', version) })
+        .orderBy('id').limit(limit).select<Array<{ id: number, body: string }>>('id', 'body')
+    },
+
     async allCategories (): Promise<CategoryRow[]> {
       return await db<CategoryRow>('categories').select('id', 'parent_id', 'name', 'description', 'display_order', 'allow_comments')
         .orderBy([{ column: 'display_order' }, { column: 'id' }])

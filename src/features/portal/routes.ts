@@ -20,7 +20,8 @@ export interface PortalRoutesOptions {
 
 export default async function portalRoutes (app: FastifyInstance, opts: PortalRoutesOptions): Promise<void> {
   // Tests turn the guest cache off; cached list counts go with it (a frozen test clock never expires them).
-  const cacheOptions = opts.guestCacheMs === 0 ? { countCacheMs: 0, articleCacheMs: 0 } : {}
+  // A body rendered on read (a row from before stored renders) is written back to the primary.
+  const cacheOptions = { ...(opts.guestCacheMs === 0 ? { countCacheMs: 0, articleCacheMs: 0 } : {}), writeDb: app.db }
   // Guests read from the replica (DATABASE_READ_URL) when there is one; members from the primary,
   // so they never miss their own latest write to replication lag.
   const guestPortal = portalService(app.dbRead, () => app.clock.nowMs(), cacheOptions)

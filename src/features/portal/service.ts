@@ -1,8 +1,7 @@
 import type { Knex } from 'knex'
-import { LRUCache } from 'lru-cache'
 import { MicroCache } from '../../lib/micro-cache'
 import { notFound } from '../../lib/http-errors'
-import { renderMarkdown, renderMarkdownAsText } from '../../lib/markdown'
+import { RENDERER_VERSION, renderStoredBody, type RenderedBody } from '../../lib/markdown'
 import { paginate, type Page } from '../../lib/pagination'
 import { portalRepository, type ArticleListRow, type ArticleRow, type CategoryRow, type NeighbourRow } from './repository'
 
@@ -87,18 +86,33 @@ export interface ArticleView {
 const CATEGORY_CACHE_MS = 5000
 const COUNT_CACHE_MS = 5000
 const ARTICLE_CACHE_MS = 1000
-// Rendering Markdown is the costliest step of a page; the key includes updated_at, so an edit shows at once.
-const bodyCache = new LRUCache<string, string>({ max: 2000 })
 
 export interface PortalCacheOptions {
   /** List totals (COUNT) are reused this long (default 5 s). */
   countCacheMs?: number
   /** An article with its neighbours and hot list is reused this long for every reader (default 1 s). */
   articleCacheMs?: number
+  /** Where a body rendered on read is written back: the primary when `db` is a replica (default `db`). */
+  writeDb?: Knex
 }
 
 export function portalService (db: Knex, nowMs: () => number, options: PortalCacheOptions = {}) {
   const repo = portalRepository(db)
+  const writeRepo = options.writeDb === undefined ? repo : portalRepository(options.writeDb)
+
+  /**
+   * An article's stored render (written with the body, so a page read parses no Markdown). An article
+   * without a current one (seeded or written before renders were stored, or by an older
+   * RENDERER_VERSION) is rendered once, bounded like any body, and written back for the next reader.
+   */
+  async function storedRender (article: ArticleRow): Promise<RenderedBody> {
+    if (article.render_version === RENDERER_VERSION && article.body_html !== null && article.body_text_html !== null) {
+      return { html: article.body_html, textHtml: article.body_text_html }
+    }
+    const fresh = { ...renderStoredBody(article.body), version: RENDERER_VERSION }
+    await writeRepo.storeRender(article.id, fresh)
+    return fresh
+  }
   let cachedTree: { tree: CategoryTree, at: number } | null = null
   // COUNT(*) grows with the data; a list's page count may lag a few seconds behind new articles.
   const counts = new MicroCache<number>(options.countCacheMs ?? COUNT_CACHE_MS)
@@ -126,15 +140,9 @@ export function portalService (db: Knex, nowMs: () => number, options: PortalCac
       repo.neighbours(article),
       repo.hottestInCategory(article.category_id, HOT_LIST_SIZE)
     ])
-    const cacheKey = `${article.id}:${article.updated_at}`
-    let bodyHtml = bodyCache.get(cacheKey)
-    if (bodyHtml === undefined) {
-      bodyHtml = renderMarkdown(article.body)
-      bodyCache.set(cacheKey, bodyHtml)
-    }
     return {
       article,
-      bodyHtml,
+      bodyHtml: (await storedRender(article)).html,
       categoryPath: tree.path(article.category_id),
       previous: neighbours.previous,
       next: neighbours.next,
@@ -199,13 +207,23 @@ export function portalService (db: Knex, nowMs: () => number, options: PortalCac
     async articleAsText (id: number): Promise<{ article: ArticleRow, textHtml: string, categoryPath: Category[] }> {
       const article = await repo.findPublishedArticle(id)
       if (article === null) throw notFound(ARTICLE_NOT_FOUND)
-      const cacheKey = `text:${article.id}:${article.updated_at}`
-      let textHtml = bodyCache.get(cacheKey)
-      if (textHtml === undefined) {
-        textHtml = renderMarkdownAsText(article.body)
-        bodyCache.set(cacheKey, textHtml)
-      }
+      const { textHtml } = await storedRender(article)
       return { article, textHtml, categoryPath: (await categoryTree()).path(article.category_id) }
+    },
+
+    /** Renders every article whose stored render is missing or older than RENDERER_VERSION (portal:render), in batches by id. */
+    async renderStale (batchSize = 200): Promise<number> {
+      let afterId = 0
+      let rendered = 0
+      for (;;) {
+        const batch = await writeRepo.staleRenders(RENDERER_VERSION, afterId, batchSize)
+        if (batch.length === 0) return rendered
+        for (const a of batch) {
+          await writeRepo.storeRender(a.id, { ...renderStoredBody(a.body), version: RENDERER_VERSION })
+          afterId = a.id
+          rendered++
+        }
+      }
     },
 
     async article (id: number): Promise<ArticleView> {
