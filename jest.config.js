@@ -9,5 +9,7 @@ module.exports = {
   },
   // cookie@2 (loaded by fastify / @fastify/cookie), marked, content-disposition (@fastify/static) and htmlparser2 (sanitize-html) are ESM-only: let ts-jest turn them into CommonJS.
   transformIgnorePatterns: ['/node_modules/(?!(cookie|@fastify/cookie|marked|content-disposition|htmlparser2|entities|domhandler|domutils|dom-serializer|domelementtype|set-cookie-parser|toad-cache)/)'],
-  testTimeout: 30000
+  testTimeout: 30000,
+  // Once per run, not once per test file: says when the tests run on SQLite only.
+  globalSetup: '<rootDir>/test/helpers/global-setup.ts'
 }
