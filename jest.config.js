@@ -10,6 +10,6 @@ module.exports = {
   // cookie@2 (loaded by fastify / @fastify/cookie), marked, content-disposition (@fastify/static) and htmlparser2 (sanitize-html) are ESM-only: let ts-jest turn them into CommonJS.
   transformIgnorePatterns: ['/node_modules/(?!(cookie|@fastify/cookie|marked|content-disposition|htmlparser2|entities|domhandler|domutils|dom-serializer|domelementtype|set-cookie-parser|toad-cache)/)'],
   testTimeout: 30000,
-  // TODO: an open handle (not yet found; suspected a plugin timer) keeps Jest alive after the last test.
-  forceExit: true
+  // Once per run, not once per test file: says when the tests run on SQLite only.
+  globalSetup: '<rootDir>/test/helpers/global-setup.ts'
 }

@@ -18,6 +18,7 @@ import viewPlugin, { STATIC_DIR } from './plugins/view'
 import authPlugin from './plugins/auth'
 import inputTextPlugin from './plugins/input-text'
 import errorsPlugin from './plugins/errors'
+import { loggerOptions, ReadableRequestLog } from './plugins/request-log'
 import membersRoutes from './features/members/routes'
 import memberProfilesPlugin from './features/members/profile-plugin'
 import viewCountsPlugin from './plugins/view-counts'
@@ -45,6 +46,8 @@ export interface BuildOptions {
   guestCacheMs?: number
   /** URLs per sitemap file (the protocol's limit, 50,000, by default; tests use a small one). */
   sitemapUrlsPerFile?: number
+  /** Where development logs go (stdout by default); tests read them from a stream. */
+  logDestination?: NodeJS.WritableStream
 }
 
 /**
@@ -56,7 +59,9 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   const frontDoor = new FrontDoor()
   const app = Fastify({
     serverFactory: frontDoor.serverFactory,
-    logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+    logger: loggerOptions(config, options.logDestination),
+    // Development logs one readable line per request (src/plugins/request-log.ts); elsewhere Fastify's JSON lines.
+    logController: config.nodeEnv === 'development' ? new ReadableRequestLog() : undefined,
     trustProxy: config.trustProxy,
     // Request ids are shown on the 500 page so a user can quote one to an admin.
     genReqId: () => Math.random().toString(36).slice(2, 10),

@@ -3,6 +3,8 @@ import { buildApp } from './app'
 import { ConfigError, loadConfig, type AppConfig } from './config'
 import { createKnex } from './db/knex'
 import { prepareDatabase } from './db/prepare'
+import type { FirstRunAdmin } from './db/demo-seed'
+import { firstRunBanner } from './lib/first-run-banner'
 
 /**
  * The process: read config, migrate and seed (primary only), then listen; with WORKERS=N,
@@ -10,7 +12,8 @@ import { prepareDatabase } from './db/prepare'
  * buffered view counts (onClose hooks), close the database pool.
  */
 
-async function startWorker (config: AppConfig): Promise<void> {
+/** Listens; resolves with the address once the server accepts connections (and has logged so). */
+async function startWorker (config: AppConfig): Promise<string> {
   const app = await buildApp(config)
   let closing = false
   const shutdown = (signal: string): void => {
@@ -24,7 +27,14 @@ async function startWorker (config: AppConfig): Promise<void> {
   }
   process.on('SIGINT', () => shutdown('SIGINT'))
   process.on('SIGTERM', () => shutdown('SIGTERM'))
-  await app.listen({ port: config.port, host: config.host })
+  return await app.listen({ port: config.port, host: config.host })
+}
+
+/** The address to show: 0.0.0.0 / :: are not addresses a browser can open. */
+function siteUrl (listening: string): string {
+  const u = new URL(listening)
+  if (u.hostname === '0.0.0.0' || u.hostname === '[::]') u.hostname = '127.0.0.1'
+  return u.toString()
 }
 
 async function main (): Promise<void> {
@@ -39,36 +49,51 @@ async function main (): Promise<void> {
     throw err
   }
 
-  if (cluster.isPrimary) {
-    const knex = createKnex(config.database)
-    try {
-      const firstRun = await prepareDatabase(knex, config)
-      if (firstRun !== null) {
-        console.log(`首次启动：已创建管理员账号 ${firstRun.username}，密码 ${firstRun.password}（请登录后修改）`)
-        console.log(`First start: admin account "${firstRun.username}" with password "${firstRun.password}"`)
-      }
-    } finally {
-      await knex.destroy()
-    }
-    const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
-    console.log(`luntan 运行于 http://${shownHost}:${config.port}/ (${config.database.client}, ${config.workers} 个进程)`)
-    if (config.workers > 1) {
-      for (let i = 0; i < config.workers; i++) cluster.fork()
-      cluster.on('exit', (worker, code, signal) => {
-        if (signal !== 'SIGINT' && signal !== 'SIGTERM' && code !== 0) {
-          console.error(`worker ${worker.process.pid} exited (${signal ?? code}); starting a new one`)
-          cluster.fork()
-        }
-      })
-      const stop = (): void => {
-        for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM')
-      }
-      process.on('SIGINT', stop)
-      process.on('SIGTERM', stop)
-      return
-    }
+  if (!cluster.isPrimary) {
+    const address = await startWorker(config)
+    // Tells the primary this worker has listened (and logged so), so it prints the summary after.
+    process.send?.({ luntanListening: address })
+    return
   }
-  await startWorker(config)
+
+  const knex = createKnex(config.database)
+  let firstRun: FirstRunAdmin | null
+  try {
+    firstRun = await prepareDatabase(knex, config)
+  } finally {
+    await knex.destroy()
+  }
+
+  let listening: string
+  if (config.workers > 1) {
+    listening = await new Promise<string>((resolve) => {
+      let ready = 0
+      for (let i = 0; i < config.workers; i++) {
+        const worker = cluster.fork()
+        worker.on('message', (message: { luntanListening?: string }) => {
+          if (typeof message.luntanListening === 'string' && ++ready === config.workers) resolve(message.luntanListening)
+        })
+      }
+    })
+    cluster.on('exit', (worker, code, signal) => {
+      if (signal !== 'SIGINT' && signal !== 'SIGTERM' && code !== 0) {
+        console.error(`worker ${worker.process.pid} exited (${signal ?? code}); starting a new one`)
+        cluster.fork()
+      }
+    })
+    const stop = (): void => {
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM')
+    }
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
+  } else {
+    listening = await startWorker(config)
+  }
+
+  // Last, after the listening lines: the one-time admin password must not scroll away among log lines.
+  const url = siteUrl(listening)
+  console.log(`luntan 运行于 ${url} (${config.database.client}, ${config.workers} 个进程)`)
+  if (firstRun !== null) console.log(firstRunBanner(firstRun, url))
 }
 
 main().catch((err: unknown) => {

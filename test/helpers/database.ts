@@ -13,10 +13,7 @@ const mysqlUrl = process.env.TEST_MYSQL_URL ?? ''
 /** SQLite always; MySQL/MariaDB too when TEST_MYSQL_URL is set (CI sets it and fails if it is unreachable). */
 export const dialects: Dialect[] = mysqlUrl === '' ? ['sqlite'] : ['sqlite', 'mysql']
 
-if (mysqlUrl === '' && process.env.JEST_WORKER_ID !== undefined && !(globalThis as { __luntanWarned?: boolean }).__luntanWarned) {
-  (globalThis as { __luntanWarned?: boolean }).__luntanWarned = true
-  console.warn('TEST_MYSQL_URL is not set: these tests run on SQLite only (CI runs them on MariaDB too).')
-}
+// Without TEST_MYSQL_URL, test/helpers/global-setup.ts says so once per run.
 
 export interface TestDatabase {
   dialect: Dialect
