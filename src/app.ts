@@ -14,7 +14,7 @@ import securityPlugin, { securityHeadersPlugin } from './plugins/security'
 import guestPagesPlugin, { COMPRESS_THRESHOLD } from './plugins/guest-pages'
 import viewPlugin, { STATIC_DIR } from './plugins/view'
 import authPlugin from './plugins/auth'
-import errorsPlugin from './plugins/errors'
+import errorsPlugin, { frameworkErrorHandler } from './plugins/errors'
 import membersRoutes from './features/members/routes'
 import memberProfilesPlugin from './features/members/profile-plugin'
 import viewCountsPlugin from './plugins/view-counts'
@@ -58,6 +58,8 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
     // Request ids are shown on the 500 page so a user can quote one to an admin.
     genReqId: () => Math.random().toString(36).slice(2, 10),
     bodyLimit: 256 * 1024,
+    // A malformed URL gets the site's Chinese error page, not Fastify's English JSON.
+    frameworkErrors: frameworkErrorHandler,
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 }
   })
 

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AppConfig } from '../../config'
 import { HttpError, notFound, parseId } from '../../lib/http-errors'
 import { ipHash } from '../../lib/visitor'
+import { encodeLocation } from '../../lib/location'
 import { FormError, membersService, messages } from './service'
 
 declare module 'fastify' {
@@ -21,7 +22,7 @@ export function safeReturnPath (raw: unknown): string {
   if (typeof raw !== 'string' || raw.length > 2000) return '/'
   if (!raw.startsWith('/') || raw.startsWith('//')) return '/'
   if (/[\u0000-\u001f\u007f\\]/.test(raw)) return '/'
-  return raw
+  return encodeLocation(raw)
 }
 
 /** Rate limits per route group (per IP, per instance): registration and login are the stricter ones. */
