@@ -122,8 +122,15 @@ export function sessionsRepository (db: Knex) {
  */
 export function loginAttemptsRepository (db: Knex) {
   return {
-    async record (accountKey: string, ipHash: string, at: number): Promise<void> {
-      await db('login_attempts').insert({ account_key: accountKey, ip_hash: ipHash, created_at: at })
+    /** Writes one attempt (autocommit, so later counts see it); returns its id. */
+    async record (accountKey: string, ipHash: string, at: number): Promise<number> {
+      const [id] = await db('login_attempts').insert({ account_key: accountKey, ip_hash: ipHash, created_at: at })
+      if (typeof id !== 'number') throw new Error('insert returned no id')
+      return id
+    },
+
+    async remove (id: number): Promise<void> {
+      await db('login_attempts').where({ id }).delete()
     },
 
     /** Failures since `since` for the account and for the IP, and the newest of each (to say when the lock ends). */

@@ -91,9 +91,18 @@ export function membersService (db: Knex, clock: Clock, options: MembersServiceO
       const user = await users.findByLogin(login)
       const accountKey = user !== null ? `uid:${user.id}` : `login:${login.trim().toLowerCase().slice(0, 180)}`
       const now = clock.now()
+      // Counted before it is checked: the attempt is written first (as a failure until the password is
+      // right), then the window is counted with it included. Checking first and recording after bcrypt
+      // let 20 parallel guesses all pass the check. Each attempt's count runs after its own row committed,
+      // so it sees every attempt committed before it: the k-th committed attempt counts at least k rows,
+      // and at most LOGIN_MAX_FAILURES of them reach bcrypt per window, on any number of processes and on
+      // both dialects (one autocommit INSERT, then a plain read).
+      const attemptId = await attempts.record(accountKey, ipHash, now)
       const recent = await attempts.failuresSince(accountKey, ipHash, now - LOGIN_WINDOW_SECONDS)
       // Refused before bcrypt runs: a locked account cannot be probed, not even with the right password.
-      if (recent.account.length >= LOGIN_MAX_FAILURES || recent.ip.length >= LOGIN_MAX_FAILURES) {
+      if (recent.account.length > LOGIN_MAX_FAILURES || recent.ip.length > LOGIN_MAX_FAILURES) {
+        // A refused attempt is not a failure: the lock ends 15 minutes after the 5th, however often one retries.
+        await attempts.remove(attemptId)
         throw new HttpError(429, messages.loginLocked)
       }
       dummyHash ??= hashPassword('not-a-real-password', options.bcryptCost)
@@ -101,7 +110,6 @@ export function membersService (db: Knex, clock: Clock, options: MembersServiceO
       if (user !== null) ok = await verifyPassword(password, user.password_hash)
       else await verifyPassword(password, await dummyHash)
       if (!ok || user === null) {
-        await attempts.record(accountKey, ipHash, now)
         await cleanupAttempts()
         throw new HttpError(400, messages.loginFailed)
       }
