@@ -1,12 +1,12 @@
 import zlib from 'node:zlib'
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
-import proxyAddr from '@fastify/proxy-addr'
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { MicroCache } from '../lib/micro-cache'
 import { GzipAroundValue, acceptsGzip } from '../lib/gzip-parts'
 import { isCrawler, userAgentOf } from '../lib/visitor'
 import type { FrontDoor } from '../lib/front-door'
+import { clientAddress, type TrustFunction } from '../lib/trust-proxy'
 import { SESSION_COOKIE } from './session'
 import type { RenderedPage } from './view'
 
@@ -110,14 +110,7 @@ export function answerNotModified (request: FastifyRequest, reply: FastifyReply,
   return clientCopyIsCurrent(request.headers, v)
 }
 
-/** The guest's address as Fastify's `request.ip` gives it (TRUST_PROXY: the first X-Forwarded-For entry). */
-function clientIpOf (req: IncomingMessage, trustProxy: boolean): string {
-  if (!trustProxy) return req.socket.remoteAddress ?? ''
-  const addresses = proxyAddr.all(req, () => true)
-  return addresses[addresses.length - 1] ?? ''
-}
-
-export default fp<{ ttlMs?: number, frontDoor?: FrontDoor, trustProxy?: boolean }>(async (app, opts) => {
+export default fp<{ ttlMs?: number, frontDoor?: FrontDoor, trustProxy?: TrustFunction }>(async (app, opts) => {
   const pages = new MicroCache<CachedPage>(opts.ttlMs ?? GUEST_CACHE_MS)
   const answered = { beforeFastify: 0, inFastify: 0 }
   // Flat (name, value, name, value…): the form writeHead takes without building a header object.
@@ -206,7 +199,8 @@ export default fp<{ ttlMs?: number, frontDoor?: FrontDoor, trustProxy?: boolean 
   // The front door (src/lib/front-door.ts): a cookieless guest's request for a copy is answered before
   // Fastify builds its request and reply. Anything else, or a failure before the answer is written (the
   // view count's settings read), goes to Fastify, whose hook below tries the copy again.
-  const trustProxy = opts.trustProxy ?? false
+  // The function Fastify was given (app.ts): the address here is exactly request.ip.
+  const trustProxy = opts.trustProxy ?? ((): boolean => false)
   opts.frontDoor?.open((req, res, passOn) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false
     const cookie = req.headers.cookie
@@ -217,7 +211,7 @@ export default fp<{ ttlMs?: number, frontDoor?: FrontDoor, trustProxy?: boolean 
       writeRaw(page, req, res)
       return true
     }
-    const visit = { method: req.method, ip: clientIpOf(req, trustProxy), userAgent: userAgentOf(req) }
+    const visit = { method: req.method, ip: clientAddress(req, trustProxy), userAgent: userAgentOf(req) }
     app.viewCounts.countGuestView(page.view.kind, page.view.id, visit).then(() => { writeRaw(page, req, res) }).catch(passOn)
     return true
   }, app.log)
