@@ -1,10 +1,13 @@
 import type { Knex } from 'knex'
 import { isRole, type AuthUser, type BanType, type Role } from '../../lib/permissions'
+import { normalizeUsername, usernameSkeleton } from '../../lib/username-skeleton'
 
 export interface UserRow {
   id: number
   username: string
   username_key: string
+  /** usernameSkeleton(username), unique: look-alike names are refused (null for older look-alikes). */
+  username_skeleton: string | null
   email: string
   email_key: string
   password_hash: string
@@ -34,8 +37,11 @@ export function toAuthUser (row: Pick<UserRow, typeof AUTH_COLUMNS[number]>): Au
   }
 }
 
-/** The lower-cased copy that carries the unique index (case-insensitive on both dialects). */
-export const nameKey = (s: string): string => s.trim().toLowerCase()
+/**
+ * The lower-cased copy that carries the unique index (case-insensitive on both dialects), of the NFKC
+ * form: a login typed in full-width letters finds the account its plain letters name.
+ */
+export const nameKey = (s: string): string => normalizeUsername(s).toLowerCase()
 
 export function usersRepository (db: Knex) {
   return {
@@ -66,6 +72,12 @@ export function usersRepository (db: Knex) {
       return row !== undefined
     },
 
+    /** Whether a name that looks the same (same skeleton) is already registered. */
+    async lookAlikeTaken (username: string, trx?: Knex.Transaction): Promise<boolean> {
+      const row = await (trx ?? db)('users').where({ username_skeleton: usernameSkeleton(username) }).first('id')
+      return row !== undefined
+    },
+
     async emailTaken (email: string, exceptUserId: number | null = null, trx?: Knex.Transaction): Promise<boolean> {
       const q = (trx ?? db)('users').where({ email_key: nameKey(email) })
       if (exceptUserId !== null) q.whereNot({ id: exceptUserId })
@@ -76,6 +88,7 @@ export function usersRepository (db: Knex) {
       const [id] = await (trx ?? db)('users').insert({
         username: user.username,
         username_key: nameKey(user.username),
+        username_skeleton: usernameSkeleton(user.username),
         email: user.email,
         email_key: nameKey(user.email),
         password_hash: user.passwordHash,

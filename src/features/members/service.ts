@@ -5,6 +5,7 @@ import { isUniqueViolation } from '../../db/knex'
 import type { Role } from '../../lib/permissions'
 import { loginAttemptsRepository, sessionsRepository, usersRepository, type UserRow } from './repository'
 import { hashPassword, verifyPassword } from './password'
+import { normalizeUsername } from '../../lib/username-skeleton'
 import {
   hasErrors, validateEmail, validatePassword, validateRegistration, validationMessages,
   type FieldErrors, type RegistrationInput
@@ -55,6 +56,7 @@ export function membersService (db: Knex, clock: Clock, options: MembersServiceO
   async function duplicateErrors (username: string | null, email: string, exceptUserId: number | null): Promise<FieldErrors<'username' | 'email'>> {
     const errors: FieldErrors<'username' | 'email'> = {}
     if (username !== null && await users.usernameTaken(username)) errors.username = validationMessages.usernameTaken
+    else if (username !== null && await users.lookAlikeTaken(username)) errors.username = validationMessages.usernameLookAlike
     if (await users.emailTaken(email, exceptUserId)) errors.email = validationMessages.emailTaken
     return errors
   }
@@ -66,10 +68,14 @@ export function membersService (db: Knex, clock: Clock, options: MembersServiceO
      * hits the unique index (two people registering the same name at once) is a FormError too.
      */
     async register (input: RegistrationInput, role: Role = 'member'): Promise<number> {
-      const username = input.username.trim()
+      // NFKC first: every rule, the stored name and the look-alike key see the same characters.
+      const username = normalizeUsername(input.username)
       const email = input.email.trim()
       const errors = validateRegistration({ ...input, username, email })
       if (errors.username === undefined && await users.usernameTaken(username)) errors.username = validationMessages.usernameTaken
+      // A name that reads the same as an existing one (Cyrillic а for Latin a, rn for m): the unique
+      // skeleton column refuses it too, so two such registrations at once cannot both pass.
+      else if (errors.username === undefined && await users.lookAlikeTaken(username)) errors.username = validationMessages.usernameLookAlike
       if (errors.email === undefined && await users.emailTaken(email)) errors.email = validationMessages.emailTaken
       if (hasErrors(errors)) throw new FormError(errors)
       const passwordHash = await hashPassword(input.password, options.bcryptCost)
