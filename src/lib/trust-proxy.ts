@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http'
+import type { TLSSocket } from 'node:tls'
 import proxyAddr from '@fastify/proxy-addr'
 
 /**
@@ -31,4 +32,13 @@ export function compileTrustProxy (value: TrustProxy): TrustFunction {
 export function clientAddress (req: IncomingMessage, trust: TrustFunction): string {
   const addresses = proxyAddr.all(req, trust)
   return addresses[addresses.length - 1] ?? ''
+}
+
+/** 'https' or 'http' as Fastify's `request.protocol` computes it: X-Forwarded-Proto only from a trusted peer. */
+export function requestProtocol (req: IncomingMessage, trust: TrustFunction): string {
+  const forwarded = req.headers['x-forwarded-proto']
+  if (typeof forwarded === 'string' && forwarded !== '' && trust(req.socket.remoteAddress ?? '', 0)) {
+    return forwarded.slice(forwarded.lastIndexOf(',') + 1).trim()
+  }
+  return (req.socket as TLSSocket).encrypted ? 'https' : 'http'
 }

@@ -68,7 +68,7 @@ export async function sendErrorPage (request: FastifyRequest, reply: FastifyRepl
  * (hijacked, so Fastify's own default handler with its English JSON never answers), or the connection
  * closed if the headers of the failed answer already left.
  */
-function sendBarePage (request: FastifyRequest, reply: FastifyReply, securityHeaders: Readonly<Record<string, string>>): void {
+function sendBarePage (request: FastifyRequest, reply: FastifyReply, securityHeadersFor: (https: boolean) => Readonly<Record<string, string>>): void {
   reply.hijack()
   const res = reply.raw
   if (res.headersSent) {
@@ -81,7 +81,7 @@ function sendBarePage (request: FastifyRequest, reply: FastifyReply, securityHea
     : `<!doctype html><meta charset="utf-8"><title>500</title><p>抱歉，系统遇到了问题，请稍后再试</p><p>请求编号：${escapeHtml(request.id)}</p>`
   for (const name of res.getHeaderNames()) res.removeHeader(name)
   res.writeHead(500, {
-    ...securityHeaders,
+    ...securityHeadersFor(request.protocol === 'https'),
     'content-type': json ? 'application/json; charset=utf-8' : 'text/html; charset=utf-8',
     'content-length': String(Buffer.byteLength(body)),
     'cache-control': 'no-store'
@@ -119,14 +119,16 @@ async function handleError (error: FastifyError | HttpError, request: FastifyReq
  */
 export function frameworkErrorHandler (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const status = error.statusCode === 414 ? 414 : 400
+  // Answered before routing, so the security-headers hook did not run.
+  reply.headers(request.server.securityHeadersFor(request.protocol === 'https'))
   sendErrorPage(request, reply, status, status === 414 ? '请求的网址过长' : '请求有误').catch((err: unknown) => {
     request.log.error({ err }, 'framework error page failed')
-    sendBarePage(request, reply, {})
+    sendBarePage(request, reply, () => ({}))
   })
 }
 
 export default fp(async (app) => {
-  const securityHeaders = app.securityHeaders
+  const securityHeadersFor = app.securityHeadersFor
   app.setErrorHandler(async (error: FastifyError | HttpError, request, reply) => {
     try {
       return await handleError(error, request, reply)
@@ -134,7 +136,7 @@ export default fp(async (app) => {
       // Whatever failed here (a getter on a strange error, the reply refusing a header), the visitor
       // still gets our page: Fastify's fallback would answer with its default JSON body.
       request.log.error({ err: handlerErr, cause: error }, 'error handler failed')
-      sendBarePage(request, reply, securityHeaders)
+      sendBarePage(request, reply, securityHeadersFor)
       return reply
     }
   })

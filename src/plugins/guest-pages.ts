@@ -6,7 +6,7 @@ import { MicroCache } from '../lib/micro-cache'
 import { GzipAroundValue, acceptsGzip } from '../lib/gzip-parts'
 import { isCrawler, userAgentOf } from '../lib/visitor'
 import type { FrontDoor } from '../lib/front-door'
-import { clientAddress, type TrustFunction } from '../lib/trust-proxy'
+import { clientAddress, requestProtocol, type TrustFunction } from '../lib/trust-proxy'
 import { SESSION_COOKIE } from './session'
 import type { RenderedPage } from './view'
 
@@ -114,7 +114,7 @@ export default fp<{ ttlMs?: number, frontDoor?: FrontDoor, trustProxy?: TrustFun
   const pages = new MicroCache<CachedPage>(opts.ttlMs ?? GUEST_CACHE_MS)
   const answered = { beforeFastify: 0, inFastify: 0 }
   // Flat (name, value, name, value…): the form writeHead takes without building a header object.
-  const securityHeaders = Object.entries(app.securityHeaders).flat()
+  const securityHeaders = { http: Object.entries(app.securityHeadersFor(false)).flat(), https: Object.entries(app.securityHeadersFor(true)).flat() }
 
   /**
    * One render per page when its copy expires under load: the first guest to miss renders (the flight),
@@ -188,7 +188,8 @@ export default fp<{ ttlMs?: number, frontDoor?: FrontDoor, trustProxy?: TrustFun
   /** Writes the answer on the raw response: the security headers Fastify's hook would have set, then the page's. */
   function writeRaw (page: CachedPage, req: IncomingMessage, res: ServerResponse): void {
     const answer = answerOf(page, req.headers)
-    const headers = [...securityHeaders]
+    // The protocol as Fastify's request.protocol sees it (same trust function): HSTS only over HTTPS.
+    const headers = [...securityHeaders[requestProtocol(req, trustProxy) === 'https' ? 'https' : 'http']]
     for (const [name, value] of answer.headers) headers.push(name, value)
     if (answer.body !== null) headers.push('Content-Length', String(answer.body.length))
     res.writeHead(answer.status, headers)

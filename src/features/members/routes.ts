@@ -4,6 +4,8 @@ import type { AppConfig } from '../../config'
 import { HttpError, notFound, parseId } from '../../lib/http-errors'
 import { ipHash } from '../../lib/visitor'
 import { encodeLocation } from '../../lib/location'
+import { SESSION_COOKIE } from '../../plugins/session'
+import { CSRF_COOKIE } from '../../plugins/security'
 import { FormError, membersService, messages } from './service'
 
 declare module 'fastify' {
@@ -93,6 +95,9 @@ export default async function membersRoutes (app: FastifyInstance, opts: { confi
 
   app.post('/logout', async (request, reply) => {
     await request.session.destroy()
+    // The browser forgets both cookies (an expired Set-Cookie), not only the server its session row.
+    reply.clearCookie(SESSION_COOKIE, { path: '/' })
+    reply.clearCookie(CSRF_COOKIE, { path: '/' })
     return await reply.redirect('/', 303)
   })
 
