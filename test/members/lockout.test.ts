@@ -68,4 +68,17 @@ describe.each(dialects)('login lockout under parallel attempts on %s', (dialect)
     expect(compare.mock.calls.length).toBeLessThanOrEqual(5)
     expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(15)
   })
+
+  it('lets 8 members behind one address log in at the same moment (in-flight attempts are waited for, not refused)', async () => {
+    const members = await Promise.all(Array.from({ length: 8 }, async (_, i) => await createUser(db.knex, { username: `nat${i}` })))
+    const forms = await Promise.all(members.map(async (m, i) => {
+      const agent = (i % 2 === 0 ? t : t2).agent()
+      const page = await agent.get('/login').expect(200)
+      return { agent, m, csrf: csrfFrom(page.text) }
+    }))
+    const results = await Promise.all(forms.map(async (f) =>
+      await f.agent.post('/login').type('form').send({ _csrf: f.csrf, login: f.m.username, password: f.m.password })))
+    expect(results.map((r) => r.status)).toEqual(Array.from({ length: 8 }, () => 303))
+    expect(Number((await db.knex('login_attempts').count({ n: '*' }).first())?.n)).toBe(0)
+  })
 })

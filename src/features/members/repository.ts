@@ -133,27 +133,35 @@ export function sessionsRepository (db: Knex) {
  * `account_key` names the account tried ("uid:7", or "login:<typed name>" for names that do not exist);
  * `ip_hash` is a keyed hash of the address (src/lib/visitor.ts), never the address itself.
  */
+export interface AttemptCount { total: number, failed: number }
+
 export function loginAttemptsRepository (db: Knex) {
   return {
-    /** Writes one attempt (autocommit, so later counts see it); returns its id. */
+    /** Writes one attempt, not yet judged (autocommit, so every later count sees it); returns its id. */
     async record (accountKey: string, ipHash: string, at: number): Promise<number> {
-      const [id] = await db('login_attempts').insert({ account_key: accountKey, ip_hash: ipHash, created_at: at })
+      const [id] = await db('login_attempts').insert({ account_key: accountKey, ip_hash: ipHash, created_at: at, failed: false })
       if (typeof id !== 'number') throw new Error('insert returned no id')
       return id
+    },
+
+    async markFailed (id: number): Promise<void> {
+      await db('login_attempts').where({ id }).update({ failed: true })
     },
 
     async remove (id: number): Promise<void> {
       await db('login_attempts').where({ id }).delete()
     },
 
-    /** Failures since `since` for the account and for the IP, and the newest of each (to say when the lock ends). */
-    async failuresSince (accountKey: string, ipHash: string, since: number): Promise<{ account: number[], ip: number[] }> {
+    /** Attempts since `since` for the account and for the IP: all of them (in flight included) and the failures. */
+    async countSince (accountKey: string, ipHash: string, since: number): Promise<{ account: AttemptCount, ip: AttemptCount }> {
       // Two indexed queries rather than one OR, so each uses its own (key, created_at) index.
-      const byAccount = await db('login_attempts').where({ account_key: accountKey }).andWhere('created_at', '>', since)
-        .orderBy('created_at', 'desc').limit(50).pluck('created_at') as number[]
-      const byIp = await db('login_attempts').where({ ip_hash: ipHash }).andWhere('created_at', '>', since)
-        .orderBy('created_at', 'desc').limit(50).pluck('created_at') as number[]
-      return { account: byAccount.map(Number), ip: byIp.map(Number) }
+      const count = async (column: 'account_key' | 'ip_hash', value: string): Promise<AttemptCount> => {
+        const row = await db('login_attempts').where(column, value).andWhere('created_at', '>', since)
+          .first<{ total: number | string, failed: number | string | null } | undefined>(
+            db.raw('count(*) as total'), db.raw('sum(case when failed then 1 else 0 end) as failed'))
+        return { total: Number(row?.total ?? 0), failed: Number(row?.failed ?? 0) }
+      }
+      return { account: await count('account_key', accountKey), ip: await count('ip_hash', ipHash) }
     },
 
     async clearAccount (accountKey: string): Promise<void> {
