@@ -8,6 +8,7 @@ import type { Knex } from 'knex'
 import type { AppConfig } from './config'
 import { systemClock, type Clock } from './lib/clock'
 import { FrontDoor } from './lib/front-door'
+import { compileTrustProxy } from './lib/trust-proxy'
 import clockPlugin from './plugins/clock'
 import dbPlugin from './plugins/db'
 import settingsPlugin from './plugins/settings'
@@ -17,7 +18,7 @@ import guestPagesPlugin, { COMPRESS_THRESHOLD } from './plugins/guest-pages'
 import viewPlugin, { STATIC_DIR } from './plugins/view'
 import authPlugin from './plugins/auth'
 import inputTextPlugin from './plugins/input-text'
-import errorsPlugin from './plugins/errors'
+import errorsPlugin, { frameworkErrorHandler } from './plugins/errors'
 import { loggerOptions, ReadableRequestLog } from './plugins/request-log'
 import membersRoutes from './features/members/routes'
 import memberProfilesPlugin from './features/members/profile-plugin'
@@ -57,15 +58,20 @@ export interface BuildOptions {
 export async function buildApp (config: AppConfig, options: BuildOptions = {}): Promise<FastifyInstance> {
   // The guest page cache answers fresh copies of hot pages here, before Fastify (src/lib/front-door.ts).
   const frontDoor = new FrontDoor()
+  // One trust function for Fastify's request.ip/protocol and for the front door (same client address).
+  const trustProxy = compileTrustProxy(config.trustProxy)
   const app = Fastify({
     serverFactory: frontDoor.serverFactory,
     logger: loggerOptions(config, options.logDestination),
     // Development logs one readable line per request (src/plugins/request-log.ts); elsewhere Fastify's JSON lines.
     logController: config.nodeEnv === 'development' ? new ReadableRequestLog() : undefined,
-    trustProxy: config.trustProxy,
+    // false stays false: Fastify then skips its proxy-aware request getters.
+    trustProxy: config.trustProxy === false ? false : trustProxy,
     // Request ids are shown on the 500 page so a user can quote one to an admin.
     genReqId: () => Math.random().toString(36).slice(2, 10),
     bodyLimit: 256 * 1024,
+    // A malformed URL gets the site's Chinese error page, not Fastify's English JSON.
+    frameworkErrors: frameworkErrorHandler,
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 }
   })
 
@@ -94,7 +100,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   // page rendered within the last second is answered there, without a session or a member lookup.
   await app.register(securityHeadersPlugin)
   await app.register(viewCountsPlugin, { config, flushIntervalMs: options.viewFlushIntervalMs })
-  await app.register(guestPagesPlugin, { ttlMs: options.guestCacheMs, frontDoor, trustProxy: config.trustProxy })
+  await app.register(guestPagesPlugin, { ttlMs: options.guestCacheMs, frontDoor, trustProxy })
   await app.register(sessionPlugin, { config })
   await app.register(securityPlugin, { config })
   await app.register(viewPlugin, { config })

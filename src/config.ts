@@ -4,6 +4,9 @@
  * so a bad value fails the same way everywhere: with a message naming the variable.
  */
 
+import proxyAddr from '@fastify/proxy-addr'
+import type { TrustProxy } from './lib/trust-proxy'
+
 export type DatabaseConfig =
   | { client: 'sqlite'; filename: string }
   | { client: 'mysql'; url: string }
@@ -17,8 +20,8 @@ export interface AppConfig {
   readonly readDatabase: DatabaseConfig | null
   readonly sessionSecret: string
   readonly siteTimezone: string
-  /** Trust X-Forwarded-* from a reverse proxy (needed for Secure cookies behind TLS termination). */
-  readonly trustProxy: boolean
+  /** Which reverse proxies' X-Forwarded-* to trust (client address, HTTPS): Fastify's `trustProxy` forms. */
+  readonly trustProxy: TrustProxy
   readonly bcryptCost: number
   /** Number of node:cluster worker processes `npm start` runs. */
   readonly workers: number
@@ -57,13 +60,30 @@ function parseInteger (env: Env, name: string, fallback: number, min: number, ma
   return value
 }
 
-function parseBoolean (env: Env, name: string, fallback: boolean): boolean {
-  const raw = env[name]
-  if (raw === undefined || raw === '') return fallback
-  const v = raw.trim().toLowerCase()
-  if (['1', 'true', 'yes', 'on'].includes(v)) return true
-  if (['0', 'false', 'no', 'off'].includes(v)) return false
-  throw new ConfigError(`${name} must be true or false, got "${raw}"`)
+/**
+ * TRUST_PROXY as Fastify's `trustProxy` takes it: true/false, a hop count, or a comma-separated list of
+ * the proxies' addresses or CIDR ranges. ('1' is one hop, not true: trusting every hop lets any client
+ * choose its own address.)
+ */
+function parseTrustProxy (env: Env): TrustProxy {
+  const raw = (env.TRUST_PROXY ?? '').trim()
+  const lower = raw.toLowerCase()
+  if (['', 'false', 'no', 'off'].includes(lower)) return false
+  if (['true', 'yes', 'on'].includes(lower)) return true
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw)
+    if (hops > 100) throw new ConfigError(`TRUST_PROXY hop count must be at most 100, got "${raw}"`)
+    return hops === 0 ? false : hops
+  }
+  const list = raw.split(',').map((a) => a.trim())
+  const message = `TRUST_PROXY must be true, false, a hop count, or a comma-separated list of proxy addresses/CIDRs (e.g. 127.0.0.1 or 10.0.0.0/8), got "${raw}"`
+  if (list.some((a) => a === '')) throw new ConfigError(message)
+  try {
+    proxyAddr.compile(list)
+  } catch {
+    throw new ConfigError(message)
+  }
+  return Object.freeze(list)
 }
 
 export function parseDatabaseUrl (name: string, raw: string): DatabaseConfig {
@@ -163,7 +183,7 @@ export function loadConfig (env: Env = process.env): AppConfig {
     readDatabase,
     sessionSecret: sessionSecret === '' ? DEV_SESSION_SECRET : sessionSecret,
     siteTimezone,
-    trustProxy: parseBoolean(env, 'TRUST_PROXY', false),
+    trustProxy: parseTrustProxy(env),
     bcryptCost: parseInteger(env, 'BCRYPT_COST', 12, 4, 15),
     workers: parseInteger(env, 'WORKERS', 1, 1, 64),
     logLevel,

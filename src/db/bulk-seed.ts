@@ -1,6 +1,7 @@
 import bcrypt from 'bcrypt'
 import type { Knex } from 'knex'
 import { storedRenderColumns } from '../lib/markdown'
+import { usernameSkeleton } from '../lib/username-skeleton'
 
 /**
  * `npm run cli -- seed:bulk`: synthetic data for benchmarks and scale tests. Batched multi-row
@@ -87,6 +88,7 @@ export async function seedBulk (knex: Knex, counts: BulkCounts, generators: read
   const memberIds = await insertInBatches(knex, 'users', counts.members, (i) => ({
     username: `bench${offset + i}`,
     username_key: `bench${offset + i}`,
+    username_skeleton: usernameSkeleton(`bench${offset + i}`),
     email: `bench${offset + i}@bench.invalid`,
     email_key: `bench${offset + i}@bench.invalid`,
     password_hash: hash,

@@ -6,6 +6,7 @@ import { seedForumDemo } from '../features/forum/demo'
 import { storedRenderColumns } from '../lib/markdown'
 import { isUniqueViolation } from './knex'
 import { DEMO_ARTICLES, DEMO_CATEGORIES, DEMO_MEMBERS, DEMO_SETTINGS, type DemoCategory } from './demo-content'
+import { usernameSkeleton } from '../lib/username-skeleton'
 
 export interface FirstRunAdmin { username: string, password: string }
 
@@ -20,6 +21,7 @@ async function insertUser (trx: Knex.Transaction, fields: { username: string, em
   const [id] = await trx('users').insert({
     username: fields.username,
     username_key: fields.username.toLowerCase(),
+    username_skeleton: usernameSkeleton(fields.username),
     email: fields.email,
     email_key: fields.email.toLowerCase(),
     password_hash: await bcrypt.hash(fields.password, bcryptCost),

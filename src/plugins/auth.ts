@@ -5,6 +5,7 @@ import { usersRepository } from '../features/members/repository'
 import { HttpError } from '../lib/http-errors'
 import { formatDateTime } from '../lib/dates'
 import type { AppConfig } from '../config'
+import { PRIVATE_NO_STORE } from './view'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -44,6 +45,12 @@ export default fp<{ config: AppConfig }>(async (app, opts) => {
       throw new HttpError(403, '抱歉，您没有权限进行此操作')
     }
     return user
+  })
+
+  // Whatever a member is answered (pages with form tokens, JSON, redirects, 304s) is theirs alone:
+  // no browser history copy, no proxy copy. Static assets carry nothing personal and keep their cache.
+  app.addHook('onSend', async (request, reply) => {
+    if (request.user !== null && !request.url.startsWith('/static/')) void reply.header('Cache-Control', PRIVATE_NO_STORE)
   })
 
   app.addHook('preHandler', async (request) => {

@@ -1,7 +1,6 @@
 import crypto from 'node:crypto'
 import zlib from 'node:zlib'
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
-import proxyAddr from '@fastify/proxy-addr'
 import fp from 'fastify-plugin'
 import nunjucks from 'nunjucks'
 import type { FastifyReply, FastifyRequest } from 'fastify'
@@ -9,6 +8,7 @@ import { MicroCache } from '../lib/micro-cache'
 import { GzipAroundValue, acceptsGzip } from '../lib/gzip-parts'
 import { isCrawler, userAgentOf } from '../lib/visitor'
 import type { FrontDoor } from '../lib/front-door'
+import { clientAddress, requestProtocol, type TrustFunction } from '../lib/trust-proxy'
 import { SESSION_COOKIE } from './session'
 import type { RenderedPage } from './view'
 
@@ -134,18 +134,11 @@ export function answerNotModified (request: FastifyRequest, reply: FastifyReply,
   return clientCopyIsCurrent(request.headers, v)
 }
 
-/** The guest's address as Fastify's `request.ip` gives it (TRUST_PROXY: the first X-Forwarded-For entry). */
-function clientIpOf (req: IncomingMessage, trustProxy: boolean): string {
-  if (!trustProxy) return req.socket.remoteAddress ?? ''
-  const addresses = proxyAddr.all(req, () => true)
-  return addresses[addresses.length - 1] ?? ''
-}
-
-export default fp<{ ttlMs?: number, frontDoor?: FrontDoor, trustProxy?: boolean }>(async (app, opts) => {
+export default fp<{ ttlMs?: number, frontDoor?: FrontDoor, trustProxy?: TrustFunction }>(async (app, opts) => {
   const pages = new MicroCache<CachedPage>(opts.ttlMs ?? GUEST_CACHE_MS)
   const answered = { beforeFastify: 0, inFastify: 0 }
   // Flat (name, value, name, value…): the form writeHead takes without building a header object.
-  const securityHeaders = Object.entries(app.securityHeaders).flat()
+  const securityHeaders = { http: Object.entries(app.securityHeadersFor(false)).flat(), https: Object.entries(app.securityHeadersFor(true)).flat() }
 
   /**
    * One render per page when its copy expires under load: the first guest to miss renders (the flight),
@@ -219,7 +212,8 @@ export default fp<{ ttlMs?: number, frontDoor?: FrontDoor, trustProxy?: boolean 
   /** Writes the answer on the raw response: the security headers Fastify's hook would have set, then the page's. */
   function writeRaw (page: CachedPage, req: IncomingMessage, res: ServerResponse): void {
     const answer = answerOf(page, req.headers)
-    const headers = [...securityHeaders]
+    // The protocol as Fastify's request.protocol sees it (same trust function): HSTS only over HTTPS.
+    const headers = [...securityHeaders[requestProtocol(req, trustProxy) === 'https' ? 'https' : 'http']]
     for (const [name, value] of answer.headers) headers.push(name, value)
     if (answer.body !== null) headers.push('Content-Length', String(answer.body.length))
     res.writeHead(answer.status, headers)
@@ -230,7 +224,8 @@ export default fp<{ ttlMs?: number, frontDoor?: FrontDoor, trustProxy?: boolean 
   // The front door (src/lib/front-door.ts): a cookieless guest's request for a copy is answered before
   // Fastify builds its request and reply. Anything else, or a failure before the answer is written (the
   // view count's settings read), goes to Fastify, whose hook below tries the copy again.
-  const trustProxy = opts.trustProxy ?? false
+  // The function Fastify was given (app.ts): the address here is exactly request.ip.
+  const trustProxy = opts.trustProxy ?? ((): boolean => false)
   opts.frontDoor?.open((req, res, passOn) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false
     const cookie = req.headers.cookie
@@ -241,7 +236,7 @@ export default fp<{ ttlMs?: number, frontDoor?: FrontDoor, trustProxy?: boolean 
       writeRaw(page, req, res)
       return true
     }
-    const visit = { method: req.method, ip: clientIpOf(req, trustProxy), userAgent: userAgentOf(req) }
+    const visit = { method: req.method, ip: clientAddress(req, trustProxy), userAgent: userAgentOf(req) }
     app.viewCounts.countGuestView(page.view.kind, page.view.id, visit).then(() => { writeRaw(page, req, res) }).catch(passOn)
     return true
   }, app.log)

@@ -1,5 +1,7 @@
+import crypto from 'node:crypto'
 import type { AppConfig } from '../config'
 import fp from 'fastify-plugin'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import helmet, { type HelmetOptions } from 'helmet'
 import rateLimit from '@fastify/rate-limit'
@@ -25,17 +27,27 @@ export function helmetHeaders (options: Readonly<HelmetOptions>): Record<string,
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** The headers every response carries (also written by the guest page cache's front door). */
-    securityHeaders: Readonly<Record<string, string>>
+    /**
+     * The headers every response carries, the one source for Fastify's hook, the front door and the
+     * bare error page: HSTS only for a request that came over HTTPS (`request.protocol`, which honours
+     * TRUST_PROXY), since browsers ignore it over HTTP and a site reached by plain HTTP must not send it.
+     */
+    securityHeadersFor: (https: boolean) => Readonly<Record<string, string>>
+  }
+  interface FastifyReply {
+    /** A CSRF token for a form in this response (see the security plugin for where its secret lives). */
+    formToken: () => string
   }
 }
+
+const HSTS = 'Strict-Transport-Security'
 
 /**
  * Security headers on every response, cached guest pages included: registered before the guest page
  * cache and the session (see app.ts), whose early answers skip the plugins after them.
  */
 export const securityHeadersPlugin = fp(async (app) => {
-  const securityHeaders = helmetHeaders({
+  const httpsHeaders = Object.freeze(helmetHeaders({
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
@@ -53,30 +65,70 @@ export const securityHeadersPlugin = fp(async (app) => {
     },
     // Static assets are fetched cross-origin by nobody; keep the default same-origin policies.
     crossOriginEmbedderPolicy: false
-  })
-  app.decorate('securityHeaders', Object.freeze(securityHeaders))
-  app.addHook('onRequest', (_request, reply, done) => {
-    reply.headers(securityHeaders)
+  }))
+  const httpHeaders = Object.freeze(Object.fromEntries(Object.entries(httpsHeaders).filter(([name]) => name !== HSTS)))
+  const securityHeadersFor = (https: boolean): Readonly<Record<string, string>> => https ? httpsHeaders : httpHeaders
+  app.decorate('securityHeadersFor', securityHeadersFor)
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.headers(securityHeadersFor(request.protocol === 'https'))
     done()
   })
 }, { name: 'security-headers' })
 
+/** The cookie holding the CSRF secret (signed, HttpOnly). */
+export const CSRF_COOKIE = 'luntan_csrf'
+// The session cookie's rules; no Max-Age: it ends with the browser session (a form left open longer
+// than that asks for a refresh, as an expired session would).
+const CSRF_COOKIE_OPTIONS = { path: '/', sameSite: 'lax', httpOnly: true, secure: 'auto', signed: true } as const
+
+/**
+ * What a CSRF token is bound to besides its secret: a member's session id (a token from another
+ * session, or from before login, which gives a new id, is refused), or the fixed word for guests.
+ */
+function csrfUserInfo (request: FastifyRequest): string {
+  return request.session.userId !== undefined ? `session:${request.session.sessionId}` : 'guest'
+}
+
 /**
  * Rate limiting and CSRF for the whole app.
- * CSRF: a synchroniser token whose secret lives in the session; every non-GET request must carry it
- * (form field `_csrf` or header `x-csrf-token`). A guest without a session cannot post at all.
+ * CSRF: a synchroniser token; every non-GET request must carry it (form field `_csrf` or header
+ * `x-csrf-token`). The secret lives in a signed HttpOnly cookie, not in the session: a guest opening the
+ * login or registration form used to get a 30-day session row for it (thousands a minute under load).
+ * A member's tokens are also bound to the session id (csrfUserInfo), so a cookie planted by someone else
+ * does not make their tokens valid for a member, and login (a new session id) retires older forms.
  */
 export default fp<{ config: AppConfig }>(async (app, opts) => {
   // Not global: each route group opts in with `config: { rateLimit: {...} }` (login, posting).
   await app.register(rateLimit, { global: false, allowList: [...opts.config.rateLimitAllow] })
 
-  await app.register(csrf, { sessionPlugin: '@fastify/session', getToken: (req) => {
-    const body = req.body as Record<string, unknown> | undefined
-    const fromBody = body !== undefined && body !== null && typeof body === 'object' ? body._csrf : undefined
-    if (typeof fromBody === 'string') return fromBody
-    const header = req.headers['x-csrf-token']
-    return typeof header === 'string' ? header : undefined
-  } })
+  await app.register(csrf, {
+    sessionPlugin: '@fastify/cookie',
+    cookieKey: CSRF_COOKIE,
+    cookieOpts: CSRF_COOKIE_OPTIONS,
+    csrfOpts: { hmacKey: opts.config.sessionSecret },
+    getUserInfo: csrfUserInfo,
+    getToken: (req) => {
+      const body = req.body as Record<string, unknown> | undefined
+      const fromBody = body !== undefined && body !== null && typeof body === 'object' ? body._csrf : undefined
+      if (typeof fromBody === 'string') return fromBody
+      const header = req.headers['x-csrf-token']
+      return typeof header === 'string' ? header : undefined
+    }
+  })
+
+  app.decorateReply('formToken', function (this: FastifyReply): string {
+    const request = this.request
+    const held = request.cookies[CSRF_COOKIE]
+    if (held === undefined || !request.unsignCookie(held).valid) {
+      // The secret is made here once per response and put where the plugin reads it: left to the plugin,
+      // every form of a page (header logout, settings' two forms) made a secret and a Set-Cookie of its
+      // own, the last one won, and every other form on the page failed its check.
+      const secret = crypto.randomBytes(18).toString('base64url')
+      void this.setCookie(CSRF_COOKIE, secret, CSRF_COOKIE_OPTIONS)
+      request.cookies[CSRF_COOKIE] = this.signCookie(secret)
+    }
+    return this.generateCsrf({ userInfo: csrfUserInfo(request) })
+  })
 
   app.addHook('preHandler', (request, reply, done) => {
     if (SAFE_METHODS.has(request.method)) {

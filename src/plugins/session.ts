@@ -37,7 +37,6 @@ type GetCallback = (err: unknown, session?: Session | null) => void
  * `user_id` is a column (not only inside `data`) so a password change can end a member's other sessions.
  */
 export class KnexSessionStore implements SessionStore {
-  private lastCleanup = 0
   /**
    * Ids this process read from the table during a request that has not saved yet. Saving such a session
    * only UPDATEs its row: if the row was deleted meanwhile (logout elsewhere, or a password change ending
@@ -70,9 +69,7 @@ export class KnexSessionStore implements SessionStore {
     const write = loaded !== undefined
       ? this.db('sessions').where({ id: sessionId }).update({ user_id: row.user_id, data: row.data, expires_at: row.expires_at })
       : this.db('sessions').insert(row).onConflict('id').merge()
-    write
-      .then(async () => await this.cleanupExpired())
-      .then(() => callback(), callback)
+    write.then(() => callback(), callback)
   }
 
   get (sessionId: string, callback: GetCallback): void {
@@ -93,22 +90,41 @@ export class KnexSessionStore implements SessionStore {
     this.db('sessions').where({ id: sessionId }).delete().then(() => callback(), callback)
   }
 
-  /** Expired rows are removed now and then by whichever process writes a session. */
-  private async cleanupExpired (): Promise<void> {
-    const nowMs = this.clock.nowMs()
-    if (nowMs - this.lastCleanup < CLEANUP_EVERY_MS) return
-    this.lastCleanup = nowMs
-    await this.db('sessions').where('expires_at', '<=', this.clock.now()).delete()
+  /**
+   * Deletes at most `limit` expired rows (oldest first, on the expires_at index) and says how many:
+   * bounded, so a backlog (a table grown to millions before this ran) is worked off a batch per run
+   * instead of in one statement that locks the table for seconds. Two statements, because MariaDB
+   * refuses LIMIT inside an IN subquery; a row deleted meanwhile by another process is simply gone.
+   */
+  async deleteExpired (limit: number): Promise<number> {
+    const ids = await this.db('sessions').where('expires_at', '<=', this.clock.now())
+      .orderBy('expires_at').limit(limit).pluck('id') as string[]
+    if (ids.length === 0) return 0
+    return await this.db('sessions').whereIn('id', ids).andWhere('expires_at', '<=', this.clock.now()).delete()
   }
 }
 
+/** How often each process deletes a batch of expired sessions, and how many at most. */
+export const SESSION_CLEANUP = { everyMs: CLEANUP_EVERY_MS, batch: 1000 } as const
+
 export default fp<{ config: AppConfig }>(async (app, opts) => {
-  await app.register(fastifyCookie)
+  // The secret signs the guest CSRF cookie (security.ts); the session cookie is signed by the session plugin.
+  await app.register(fastifyCookie, { secret: opts.config.sessionSecret })
+  const store = new KnexSessionStore(app.db, app.clock)
+  // Expired sessions: one bounded batch per run in every process (each process's batch is small, and
+  // together they keep up with any rate of new sessions a site like this sees). unref'd: the timer never
+  // keeps a process alive, and it is cleared when the app closes.
+  const cleanup = setInterval(() => {
+    store.deleteExpired(SESSION_CLEANUP.batch).catch((err: unknown) => { app.log.warn({ err }, 'expired session cleanup failed') })
+  }, SESSION_CLEANUP.everyMs)
+  cleanup.unref()
+  app.addHook('onClose', async () => { clearInterval(cleanup) })
   await app.register(fastifySession, {
     secret: opts.config.sessionSecret,
     cookieName: SESSION_COOKIE,
-    store: new KnexSessionStore(app.db, app.clock),
-    // Guests get no session (and no database row) until something needs one, e.g. a form's CSRF token.
+    store,
+    // Guests get no session (and no database row) until something is kept in it: a login. (A form's CSRF
+    // secret lives in its own cookie, security.ts.)
     saveUninitialized: false,
     rolling: true,
     cookie: {

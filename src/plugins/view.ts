@@ -25,6 +25,9 @@ declare module 'fastify' {
   }
 }
 
+/** For every member's response and every page holding a form token. */
+export const PRIVATE_NO_STORE = 'private, no-store'
+
 export interface RenderedPage { html: string, personal: boolean }
 
 /** A short hash of the stylesheet and script: `?v=` on their URLs lets them be cached for a year. */
@@ -90,15 +93,17 @@ export default fp<{ config: AppConfig }>(async (app, opts) => {
       currentUrl: request.url,
       assetVersion: version,
       siteTime: `${gmtLabel(now, tz)}, ${formatDateTime(now, tz)}`,
-      // A function, so only pages that render a form create a session for the token.
+      // A function, so only pages that render a form get a token (and then are never cached for others).
       csrfToken: () => {
         personal = true
-        return this.generateCsrf()
+        return this.formToken()
       },
       ...data
     }
     let personal = request.user !== null
     const html = await this.viewAsync(template, locals)
+    // A page with a form token (or a member's page) must not be kept by a browser or a shared cache.
+    if (personal) this.header('Cache-Control', PRIVATE_NO_STORE)
     return { html, personal }
   })
 

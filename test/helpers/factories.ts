@@ -2,6 +2,7 @@ import bcrypt from 'bcrypt'
 import type { Knex } from 'knex'
 import type { Role } from '../../src/lib/permissions'
 import { storedRenderColumns } from '../../src/lib/markdown'
+import { usernameSkeleton } from '../../src/lib/username-skeleton'
 
 let counter = 0
 const nowSeconds = (): number => Math.floor(Date.now() / 1000)
@@ -17,6 +18,7 @@ export async function createUser (db: Knex, fields: { username?: string, passwor
   const [id] = await db('users').insert({
     username,
     username_key: username.toLowerCase(),
+    username_skeleton: usernameSkeleton(username),
     email,
     email_key: email.toLowerCase(),
     password_hash: await bcrypt.hash(password, 4),

@@ -30,3 +30,12 @@ export function sessionCookie (res: supertest.Response): string {
   if (c === undefined) throw new Error('no session cookie set')
   return c.split(';')[0] ?? ''
 }
+
+/** Any cookie ("name=value") a response set. */
+export function namedCookie (res: supertest.Response, name: string): string {
+  const raw = res.headers['set-cookie'] as unknown
+  const list = Array.isArray(raw) ? raw as string[] : typeof raw === 'string' ? [raw] : []
+  const c = list.find((s) => s.startsWith(`${name}=`))
+  if (c === undefined) throw new Error(`no ${name} cookie set`)
+  return c.split(';')[0] ?? ''
+}

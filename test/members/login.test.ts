@@ -2,7 +2,7 @@ import { dialects, createTestDatabase, type TestDatabase } from '../helpers/data
 import { buildTestApp, csrfFrom, csrfToken, login, type TestApp } from '../helpers/app'
 import { createUser, type CreatedUser } from '../helpers/factories'
 import { safeReturnPath } from '../../src/features/members/routes'
-import { sessionCookie } from './_helpers'
+import { namedCookie, sessionCookie } from './_helpers'
 import { KnexSessionStore } from '../../src/plugins/session'
 import type { Session } from 'fastify'
 
@@ -78,9 +78,12 @@ describe.each(dialects)('login, logout and sessions on %s', (dialect) => {
   })
 
   it('gives a new session id at login (no fixation) and records user_id in the session row', async () => {
-    const a = t.agent()
-    const page = await a.get('/login')
-    const before = sessionCookie(page)
+    // A guest has no session (nothing to fix); a member logging in again, or someone who planted a
+    // session cookie, gets a new id and the old row is gone.
+    const a = await login(t.agent(), 'alice', alice.password)
+    const settings = await a.get('/settings').expect(200)
+    const before = sessionCookie(await a.post('/login').type('form').send({ _csrf: csrfFrom(settings.text), login: 'alice', password: alice.password }).expect(303))
+    const page = await a.get('/settings').expect(200)
     const res = await a.post('/login').type('form').send({ _csrf: csrfFrom(page.text), login: 'alice', password: alice.password }).expect(303)
     const after = sessionCookie(res)
     expect(after).not.toBe(before)
@@ -161,8 +164,9 @@ describe.each(dialects)('login, logout and sessions on %s', (dialect) => {
       const cookie = sessionCookie(res)
       const other = await t2.agent().get('/settings').set('Cookie', cookie).expect(200)
       expect(other.text).toContain('Alice')
-      // And logging out on one ends it on the other.
-      await t2.agent().post('/logout').set('Cookie', cookie).type('form').send({ _csrf: csrfFrom(other.text) }).expect(303)
+      // And logging out on one ends it on the other (the form's token goes with its CSRF cookie).
+      const both = `${cookie}; ${namedCookie(other, 'luntan_csrf')}`
+      await t2.agent().post('/logout').set('Cookie', both).type('form').send({ _csrf: csrfFrom(other.text) }).expect(303)
       expect((await t.agent().get('/settings').set('Cookie', cookie)).status).toBe(303)
     } finally {
       await t2.close()
@@ -208,16 +212,19 @@ describe.each(dialects)('login, logout and sessions on %s', (dialect) => {
     expect(Number(moved.expires_at)).toBeGreaterThanOrEqual(Number(before.expires_at)) // rolled forward
   })
 
-  it('removes expired session rows opportunistically', async () => {
-    await db.knex('sessions').insert({ id: 'expired-session', user_id: null, data: '{}', expires_at: t.clock.now() - 10 })
-    // A fresh instance cleans on its first session write.
-    const t2 = await buildTestApp(db, { clock: t.clock, knex: db.connect() })
-    try {
-      await t2.agent().get('/login').expect(200)
-      expect(await db.knex('sessions').where({ id: 'expired-session' }).first()).toBeUndefined()
-    } finally {
-      await t2.close()
-    }
+  it('deletes expired session rows in bounded batches', async () => {
+    const now = t.clock.now()
+    await db.knex('sessions').insert(Array.from({ length: 25 }, (_, i) => ({ id: `expired-${i}`, user_id: null, data: '{}', expires_at: now - 100 + i })))
+    await db.knex('sessions').insert({ id: 'live-session', user_id: null, data: '{}', expires_at: now + 3600 })
+    const store = new KnexSessionStore(db.knex, t.clock)
+    const expired = async (): Promise<number> => Number((await db.knex('sessions').where('id', 'like', 'expired-%').count({ n: '*' }).first())?.n)
+    expect(await store.deleteExpired(10)).toBe(10)
+    expect(await expired()).toBe(15)
+    expect(await store.deleteExpired(10)).toBe(10)
+    expect(await store.deleteExpired(10)).toBe(5)
+    expect(await store.deleteExpired(10)).toBe(0)
+    expect(await db.knex('sessions').where({ id: 'live-session' }).first()).toBeDefined()
+    await db.knex('sessions').where({ id: 'live-session' }).delete()
   })
 
   it('marks the cookie Secure behind an HTTPS proxy when TRUST_PROXY is on', async () => {

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { parseId, HttpError, notFound } from '../../lib/http-errors'
 import { pagerNumbers, parsePageParam, type Page } from '../../lib/pagination'
 import { isCrawler, userAgentOf } from '../../lib/visitor'
+import { encodeLocation } from '../../lib/location'
 import { answerNotModified } from '../../plugins/guest-pages'
 import { portalService, ARTICLE_NOT_FOUND, CATEGORY_NOT_FOUND } from '../portal/service'
 import { forumService, messages as forumMessages } from '../forum/service'
@@ -78,7 +79,7 @@ export default async function archiverRoutes (app: FastifyInstance, opts: { cach
 
   // Registered under the /archiver prefix, so this 404 page and error handler only cover the Archiver.
   app.get('/', async (request, reply) => {
-    if (request.url === '/archiver' || request.url.startsWith('/archiver?')) return await reply.redirect(request.url.replace('/archiver', '/archiver/'), 301)
+    if (request.url === '/archiver' || request.url.startsWith('/archiver?')) return await reply.redirect(encodeLocation(request.url.replace('/archiver', '/archiver/')), 301)
     // Discuz's query forms: /archiver/?tid-1.html, /archiver/?fid-2.html, /archiver/?action=tid&value=1
     const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : ''
     const short = /^(tid|fid|aid|cid)-(\d{1,10})\.html/.exec(query)

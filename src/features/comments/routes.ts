@@ -132,7 +132,7 @@ export default async function commentsRoutes (app: FastifyInstance, opts: { conf
   })
 
   async function renderItem (reply: FastifyReply, c: CommentView, pageUrl: string): Promise<string> {
-    return await app.view('comments/_item.njk', { c, pageUrl, csrfToken: () => reply.generateCsrf() })
+    return await app.view('comments/_item.njk', { c, pageUrl, csrfToken: () => reply.formToken() })
   }
 
   app.post<{ Params: { aid: string }, Body: CommentBody }>('/article/:aid/comments', { config: { rateLimit } }, async (request, reply) => {

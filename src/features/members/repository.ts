@@ -1,10 +1,13 @@
 import type { Knex } from 'knex'
 import { isRole, type AuthUser, type BanType, type Role } from '../../lib/permissions'
+import { normalizeUsername, usernameSkeleton } from '../../lib/username-skeleton'
 
 export interface UserRow {
   id: number
   username: string
   username_key: string
+  /** usernameSkeleton(username), unique: look-alike names are refused (null for older look-alikes). */
+  username_skeleton: string | null
   email: string
   email_key: string
   password_hash: string
@@ -34,8 +37,11 @@ export function toAuthUser (row: Pick<UserRow, typeof AUTH_COLUMNS[number]>): Au
   }
 }
 
-/** The lower-cased copy that carries the unique index (case-insensitive on both dialects). */
-export const nameKey = (s: string): string => s.trim().toLowerCase()
+/**
+ * The lower-cased copy that carries the unique index (case-insensitive on both dialects), of the NFKC
+ * form: a login typed in full-width letters finds the account its plain letters name.
+ */
+export const nameKey = (s: string): string => normalizeUsername(s).toLowerCase()
 
 export function usersRepository (db: Knex) {
   return {
@@ -66,6 +72,12 @@ export function usersRepository (db: Knex) {
       return row !== undefined
     },
 
+    /** Whether a name that looks the same (same skeleton) is already registered. */
+    async lookAlikeTaken (username: string, trx?: Knex.Transaction): Promise<boolean> {
+      const row = await (trx ?? db)('users').where({ username_skeleton: usernameSkeleton(username) }).first('id')
+      return row !== undefined
+    },
+
     async emailTaken (email: string, exceptUserId: number | null = null, trx?: Knex.Transaction): Promise<boolean> {
       const q = (trx ?? db)('users').where({ email_key: nameKey(email) })
       if (exceptUserId !== null) q.whereNot({ id: exceptUserId })
@@ -76,6 +88,7 @@ export function usersRepository (db: Knex) {
       const [id] = await (trx ?? db)('users').insert({
         username: user.username,
         username_key: nameKey(user.username),
+        username_skeleton: usernameSkeleton(user.username),
         email: user.email,
         email_key: nameKey(user.email),
         password_hash: user.passwordHash,
@@ -120,20 +133,35 @@ export function sessionsRepository (db: Knex) {
  * `account_key` names the account tried ("uid:7", or "login:<typed name>" for names that do not exist);
  * `ip_hash` is a keyed hash of the address (src/lib/visitor.ts), never the address itself.
  */
+export interface AttemptCount { total: number, failed: number }
+
 export function loginAttemptsRepository (db: Knex) {
   return {
-    async record (accountKey: string, ipHash: string, at: number): Promise<void> {
-      await db('login_attempts').insert({ account_key: accountKey, ip_hash: ipHash, created_at: at })
+    /** Writes one attempt, not yet judged (autocommit, so every later count sees it); returns its id. */
+    async record (accountKey: string, ipHash: string, at: number): Promise<number> {
+      const [id] = await db('login_attempts').insert({ account_key: accountKey, ip_hash: ipHash, created_at: at, failed: false })
+      if (typeof id !== 'number') throw new Error('insert returned no id')
+      return id
     },
 
-    /** Failures since `since` for the account and for the IP, and the newest of each (to say when the lock ends). */
-    async failuresSince (accountKey: string, ipHash: string, since: number): Promise<{ account: number[], ip: number[] }> {
+    async markFailed (id: number): Promise<void> {
+      await db('login_attempts').where({ id }).update({ failed: true })
+    },
+
+    async remove (id: number): Promise<void> {
+      await db('login_attempts').where({ id }).delete()
+    },
+
+    /** Attempts since `since` for the account and for the IP: all of them (in flight included) and the failures. */
+    async countSince (accountKey: string, ipHash: string, since: number): Promise<{ account: AttemptCount, ip: AttemptCount }> {
       // Two indexed queries rather than one OR, so each uses its own (key, created_at) index.
-      const byAccount = await db('login_attempts').where({ account_key: accountKey }).andWhere('created_at', '>', since)
-        .orderBy('created_at', 'desc').limit(50).pluck('created_at') as number[]
-      const byIp = await db('login_attempts').where({ ip_hash: ipHash }).andWhere('created_at', '>', since)
-        .orderBy('created_at', 'desc').limit(50).pluck('created_at') as number[]
-      return { account: byAccount.map(Number), ip: byIp.map(Number) }
+      const count = async (column: 'account_key' | 'ip_hash', value: string): Promise<AttemptCount> => {
+        const row = await db('login_attempts').where(column, value).andWhere('created_at', '>', since)
+          .first<{ total: number | string, failed: number | string | null } | undefined>(
+            db.raw('count(*) as total'), db.raw('sum(case when failed then 1 else 0 end) as failed'))
+        return { total: Number(row?.total ?? 0), failed: Number(row?.failed ?? 0) }
+      }
+      return { account: await count('account_key', accountKey), ip: await count('ip_hash', ipHash) }
     },
 
     async clearAccount (accountKey: string): Promise<void> {

@@ -3,6 +3,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AppConfig } from '../../config'
 import { HttpError, notFound, parseId } from '../../lib/http-errors'
 import { ipHash } from '../../lib/visitor'
+import { encodeLocation } from '../../lib/location'
+import { SESSION_COOKIE } from '../../plugins/session'
+import { CSRF_COOKIE } from '../../plugins/security'
 import { FormError, membersService, messages } from './service'
 
 declare module 'fastify' {
@@ -21,7 +24,7 @@ export function safeReturnPath (raw: unknown): string {
   if (typeof raw !== 'string' || raw.length > 2000) return '/'
   if (!raw.startsWith('/') || raw.startsWith('//')) return '/'
   if (/[\u0000-\u001f\u007f\\]/.test(raw)) return '/'
-  return raw
+  return encodeLocation(raw)
 }
 
 /** Rate limits per route group (per IP, per instance): registration and login are the stricter ones. */
@@ -92,6 +95,9 @@ export default async function membersRoutes (app: FastifyInstance, opts: { confi
 
   app.post('/logout', async (request, reply) => {
     await request.session.destroy()
+    // The browser forgets both cookies (an expired Set-Cookie), not only the server its session row.
+    reply.clearCookie(SESSION_COOKIE, { path: '/' })
+    reply.clearCookie(CSRF_COOKIE, { path: '/' })
     return await reply.redirect('/', 303)
   })
 

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Knex } from 'knex'
 import type { Clock } from '../../lib/clock'
 import { HttpError } from '../../lib/http-errors'
@@ -5,6 +6,7 @@ import { isUniqueViolation } from '../../db/knex'
 import type { Role } from '../../lib/permissions'
 import { loginAttemptsRepository, sessionsRepository, usersRepository, type UserRow } from './repository'
 import { hashPassword, verifyPassword } from './password'
+import { normalizeUsername } from '../../lib/username-skeleton'
 import {
   hasErrors, validateEmail, validatePassword, validateRegistration, validationMessages,
   type FieldErrors, type RegistrationInput
@@ -24,6 +26,9 @@ export const messages = {
 export const LOGIN_MAX_FAILURES = 5
 export const LOGIN_WINDOW_SECONDS = 15 * 60
 const ATTEMPT_CLEANUP_EVERY_MS = 60 * 1000
+/** How long an attempt waits for attempts in flight (a bcrypt check each, ~250 ms at cost 12) before it is refused. */
+const LOGIN_TURN_WAIT_MS = 3000
+const LOGIN_TURN_POLL_MS = 50
 
 /** A form that failed: field → Chinese message. Routes render it beside the fields with a 400. */
 export class FormError extends Error {
@@ -51,10 +56,36 @@ export function membersService (db: Knex, clock: Clock, options: MembersServiceO
     await attempts.deleteOlderThan(clock.now() - LOGIN_WINDOW_SECONDS)
   }
 
+  /**
+   * Returns (the attempt's row id) once this attempt may be checked; throws the 429 lock (and forgets
+   * the attempt: a refused attempt is not a failure, so retrying does not prolong the lock) when 5
+   * failures are already there,
+   * or when more than 5 attempts stay in flight for longer than LOGIN_TURN_WAIT_MS. Attempts in flight
+   * are waited for rather than refused at once: members behind one NAT logging in together must not
+   * lock each other out, and a success removes its row within a bcrypt's time.
+   */
+  async function waitForTurn (accountKey: string, ipHash: string, firstId: number, now: number): Promise<number> {
+    let attemptId = firstId
+    for (let waited = 0; ; ) {
+      const c = await attempts.countSince(accountKey, ipHash, now - LOGIN_WINDOW_SECONDS)
+      const locked = c.account.failed >= LOGIN_MAX_FAILURES || c.ip.failed >= LOGIN_MAX_FAILURES
+      if (!locked && c.account.total <= LOGIN_MAX_FAILURES && c.ip.total <= LOGIN_MAX_FAILURES) return attemptId
+      await attempts.remove(attemptId)
+      if (locked || waited >= LOGIN_TURN_WAIT_MS) throw new HttpError(429, messages.loginLocked)
+      // Too many in flight: step back (the row removed, so the others may now fit), wait a random while
+      // so the waiters do not all come back together, and come in again as a new attempt.
+      const pause = LOGIN_TURN_POLL_MS + Math.floor(Math.random() * 2 * LOGIN_TURN_POLL_MS)
+      await sleep(pause)
+      waited += pause
+      attemptId = await attempts.record(accountKey, ipHash, now)
+    }
+  }
+
   /** Which of username/e-mail is taken, for a clear message after a unique-index race. */
   async function duplicateErrors (username: string | null, email: string, exceptUserId: number | null): Promise<FieldErrors<'username' | 'email'>> {
     const errors: FieldErrors<'username' | 'email'> = {}
     if (username !== null && await users.usernameTaken(username)) errors.username = validationMessages.usernameTaken
+    else if (username !== null && await users.lookAlikeTaken(username)) errors.username = validationMessages.usernameLookAlike
     if (await users.emailTaken(email, exceptUserId)) errors.email = validationMessages.emailTaken
     return errors
   }
@@ -66,10 +97,14 @@ export function membersService (db: Knex, clock: Clock, options: MembersServiceO
      * hits the unique index (two people registering the same name at once) is a FormError too.
      */
     async register (input: RegistrationInput, role: Role = 'member'): Promise<number> {
-      const username = input.username.trim()
+      // NFKC first: every rule, the stored name and the look-alike key see the same characters.
+      const username = normalizeUsername(input.username)
       const email = input.email.trim()
       const errors = validateRegistration({ ...input, username, email })
       if (errors.username === undefined && await users.usernameTaken(username)) errors.username = validationMessages.usernameTaken
+      // A name that reads the same as an existing one (Cyrillic а for Latin a, rn for m): the unique
+      // skeleton column refuses it too, so two such registrations at once cannot both pass.
+      else if (errors.username === undefined && await users.lookAlikeTaken(username)) errors.username = validationMessages.usernameLookAlike
       if (errors.email === undefined && await users.emailTaken(email)) errors.email = validationMessages.emailTaken
       if (hasErrors(errors)) throw new FormError(errors)
       const passwordHash = await hashPassword(input.password, options.bcryptCost)
@@ -91,21 +126,29 @@ export function membersService (db: Knex, clock: Clock, options: MembersServiceO
       const user = await users.findByLogin(login)
       const accountKey = user !== null ? `uid:${user.id}` : `login:${login.trim().toLowerCase().slice(0, 180)}`
       const now = clock.now()
-      const recent = await attempts.failuresSince(accountKey, ipHash, now - LOGIN_WINDOW_SECONDS)
-      // Refused before bcrypt runs: a locked account cannot be probed, not even with the right password.
-      if (recent.account.length >= LOGIN_MAX_FAILURES || recent.ip.length >= LOGIN_MAX_FAILURES) {
-        throw new HttpError(429, messages.loginLocked)
-      }
+      // Counted before it is checked: the attempt is written first, then the window is counted with it
+      // included. Checking first and recording after bcrypt let 20 parallel guesses all pass the check.
+      // Each count runs after its own row committed, so it sees every attempt committed before it: of any
+      // 6 attempts let through, the last to commit saw the other 5, so at most LOGIN_MAX_FAILURES
+      // unjudged-or-failed attempts reach bcrypt per window, on any number of processes and on both
+      // dialects (one autocommit INSERT, then plain reads).
+      const attemptId = await waitForTurn(accountKey, ipHash, await attempts.record(accountKey, ipHash, now), now)
       dummyHash ??= hashPassword('not-a-real-password', options.bcryptCost)
       let ok = false
-      if (user !== null) ok = await verifyPassword(password, user.password_hash)
-      else await verifyPassword(password, await dummyHash)
+      try {
+        if (user !== null) ok = await verifyPassword(password, user.password_hash)
+        else await verifyPassword(password, await dummyHash)
+      } catch (err) {
+        await attempts.remove(attemptId) // not judged: it must not stay "in flight" for the whole window
+        throw err
+      }
       if (!ok || user === null) {
-        await attempts.record(accountKey, ipHash, now)
+        await attempts.markFailed(attemptId)
         await cleanupAttempts()
         throw new HttpError(400, messages.loginFailed)
       }
       await attempts.clearAccount(accountKey)
+      await attempts.remove(attemptId) // counted against the IP while in flight; a success is no failure
       await users.touchLogin(user.id, now)
       return user
     },

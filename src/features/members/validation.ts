@@ -20,6 +20,7 @@ export const validationMessages = {
   usernameChars: '用户名不能包含空格或以下字符：% , * " < > & ( ) \' @',
   usernameReserved: '用户名包含被系统屏蔽的字符（不能包含“游客”，不能以 Guest 开头）',
   usernameTaken: '该用户名已被注册',
+  usernameLookAlike: '该用户名与已有用户名过于相似',
   passwordShort: `密码太短，至少需要 ${PASSWORD_MIN} 个字符`,
   passwordLong: `密码太长，最多 ${PASSWORD_MAX_BYTES} 个字节`,
   passwordMismatch: '两次输入的密码不一致',
