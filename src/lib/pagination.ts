@@ -31,3 +31,8 @@ export function pagerNumbers (page: number, pageCount: number, window = 2): numb
   }
   return out
 }
+
+/** What views/partials/_pager.njk needs to draw a pager for `page` under `baseUrl` (which may carry a query already). */
+export function pagerFor (page: Page, baseUrl: string): Record<string, unknown> {
+  return { page: page.page, pageCount: page.pageCount, numbers: pagerNumbers(page.page, page.pageCount), baseUrl, join: baseUrl.includes('?') ? '&' : '?' }
+}

@@ -2,6 +2,7 @@ import { validateHeaderName, validateHeaderValue } from 'node:http'
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { HttpError } from '../lib/http-errors'
+import { fieldOf, validationMessage } from '../lib/validation-message'
 import { isDatabaseUnavailable } from '../db/knex'
 
 /**
@@ -101,7 +102,9 @@ async function handleError (error: FastifyError | HttpError, request: FastifyReq
   }
   const fe = error
   if (fe.validation !== undefined) {
-    return await sendErrorPage(request, reply, 400, '提交的数据格式不正确，请检查后重试')
+    // The route's schema refused the request: say which field, in words (src/lib/validation-message.ts).
+    const field = fe.validation[0] === undefined ? '' : fieldOf(fe.validation[0])
+    return await sendErrorPage(request, reply, 400, validationMessage(fe.validation, fe.validationContext), field === '' ? {} : { field })
   }
   if (fe.code === 'FST_CSRF_INVALID_TOKEN' || fe.code === 'FST_CSRF_MISSING_SECRET') {
     return await sendErrorPage(request, reply, 403, '表单已过期或来源不明，请刷新页面后重试')

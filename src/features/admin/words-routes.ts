@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { HttpError, parseId } from '../../lib/http-errors'
 import { WORD_ACTIONS } from '../../lib/word-filter'
-import { parsePageParam } from '../../lib/pagination'
-import { pagerFor } from '../portal/routes'
+import { parsePageParam, pagerFor } from '../../lib/pagination'
 import { antiAbuseFor } from '../antiabuse/service'
 
 /**

@@ -1,15 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { parsePageParam, pagerNumbers, type Page } from '../../lib/pagination'
+import { parsePageParam, pagerFor } from '../../lib/pagination'
 import { parseId } from '../../lib/http-errors'
 import { viewsMarker } from '../../plugins/guest-pages'
 import { portalRepository } from './repository'
 import { portalService, ARTICLE_NOT_FOUND, CATEGORY_NOT_FOUND, type ArticleView, type PortalService } from './service'
 
 /** Portal pages: home, category lists, the article view, and Discuz's legacy URLs. */
-
-export function pagerFor (page: Page, baseUrl: string): Record<string, unknown> {
-  return { page: page.page, pageCount: page.pageCount, numbers: pagerNumbers(page.page, page.pageCount), baseUrl, join: baseUrl.includes('?') ? '&' : '?' }
-}
 
 interface PageQuery { Querystring: { page?: string } }
 
