@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import path from 'node:path'
-import { dialects, createTestDatabase, type TestDatabase } from '../helpers/database'
+import { dialects, type TestDatabase } from '../helpers/database'
+import { useTestApp } from '../helpers/use-test-app'
 
 const ROOT = path.join(__dirname, '..', '..')
 
@@ -22,38 +23,35 @@ async function count (db: TestDatabase, table: string): Promise<number> {
 }
 
 describe.each(dialects)('npm run cli on %s', (dialect) => {
-  let db: TestDatabase
-  beforeAll(async () => { db = await createTestDatabase(dialect) })
-  afterAll(async () => { await db?.destroy() })
-
+  const ctx = useTestApp(dialect, { app: false })
   it('creates a member with the form rules, and refuses an undeclared flag before doing anything', async () => {
-    const created = cli(db, ['user:create', '--username', '编辑小王', '--password', 'a-long-password', '--role', 'moderator'])
+    const created = cli(ctx.db, ['user:create', '--username', '编辑小王', '--password', 'a-long-password', '--role', 'moderator'])
     expect(created.stderr).toBe('')
     expect(created.stdout).toContain('created moderator "编辑小王"')
-    expect(await count(db, 'users')).toBe(1)
+    expect(await count(ctx.db, 'users')).toBe(1)
 
-    const refused = cli(db, ['user:create', '--username', 'second', '--password', 'a-long-password', '--rol', 'admin'])
+    const refused = cli(ctx.db, ['user:create', '--username', 'second', '--password', 'a-long-password', '--rol', 'admin'])
     expect(refused.status).not.toBe(0)
     expect(refused.stderr).toContain("Unknown option '--rol'")
-    expect(await count(db, 'users')).toBe(1)
+    expect(await count(ctx.db, 'users')).toBe(1)
 
-    const missingValue = cli(db, ['user:role', '--username'])
+    const missingValue = cli(ctx.db, ['user:role', '--username'])
     expect(missingValue.status).not.toBe(0)
     expect(missingValue.stderr).toContain('--username')
   }, 90_000)
 
   it('seed:bulk runs every feature generator given to it (comments, bans, forum) and counters match', async () => {
-    const res = cli(db, ['seed:bulk', '--members', '20', '--articles', '10', '--comments', '40', '--threads', '4', '--posts', '12', '--bans', '2'])
+    const res = cli(ctx.db, ['seed:bulk', '--members', '20', '--articles', '10', '--comments', '40', '--threads', '4', '--posts', '12', '--bans', '2'])
     expect(res.status).toBe(0)
-    expect(await count(db, 'comments')).toBe(40)
-    expect(await count(db, 'bans')).toBe(2)
-    expect(await count(db, 'threads')).toBe(4)
-    const drift = cli(db, ['comments:reconcile', '--dry-run'])
+    expect(await count(ctx.db, 'comments')).toBe(40)
+    expect(await count(ctx.db, 'bans')).toBe(2)
+    expect(await count(ctx.db, 'threads')).toBe(4)
+    const drift = cli(ctx.db, ['comments:reconcile', '--dry-run'])
     expect(drift.stdout).toContain('no drift')
   }, 90_000)
 
   it('refuses migrate:rollback without --yes', () => {
-    const res = cli(db, ['migrate:rollback'])
+    const res = cli(ctx.db, ['migrate:rollback'])
     expect(res.status).toBe(1)
     expect(res.stderr).toContain('--yes')
   }, 60_000)
