@@ -24,6 +24,7 @@ function formsInsideParagraphs (html: string): string[] {
 
 describe.each(dialects)('comment markup on %s', (dialect) => {
   const ctx = useTestApp(dialect)
+
   it('keeps the author\'s 引用 | 编辑 | 删除 on one line: no delete form inside a <p>, in the page and in the in-place answer', async () => {
     const author = await createUser(ctx.db.knex)
     const aid = await createArticle(ctx.db.knex, { categoryId: await createCategory(ctx.db.knex), authorId: (await createUser(ctx.db.knex)).id })

@@ -229,6 +229,7 @@ describe('comment text rendering', () => {
 
 describe.each(dialects)('simultaneous comments and rate limits on %s', (dialect) => {
   const ctx = useTestApp(dialect)
+
   it('takes comments from several members on one article at the same moment, counting each', async () => {
     const editor = await createUser(ctx.db.knex)
     const aid = await createArticle(ctx.db.knex, { categoryId: await createCategory(ctx.db.knex), authorId: editor.id })

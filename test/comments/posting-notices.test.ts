@@ -1,6 +1,6 @@
 import { dialects } from '../helpers/database'
 import { useTestApp } from '../helpers/use-test-app'
-import { csrfFrom, login } from '../helpers/app'
+import { csrfFrom, login, LOCAL_CLIENTS_UNLIMITED } from '../helpers/app'
 import { createArticle, createCategory, createUser, type CreatedUser } from '../helpers/factories'
 import { createGroupWithBoard } from '../forum/factories'
 import { BROWSER, postThread } from '../forum/helpers'
@@ -9,7 +9,7 @@ import { formatDateTime } from '../../src/lib/dates'
 
 // What a member sees before typing: a new member's wait above the forms, a posting ban in place of them.
 describe.each(dialects)('posting notices on %s', (dialect) => {
-  const ctx = useTestApp(dialect, { app: { env: { RATE_LIMIT_ALLOW: '127.0.0.1,::1,::ffff:127.0.0.1' } } })
+  const ctx = useTestApp(dialect, { app: { env: LOCAL_CLIENTS_UNLIMITED } })
   let admin: CreatedUser
   let categoryId: number
 

@@ -6,6 +6,7 @@ import { BROWSER } from './helpers'
 
 describe.each(dialects)('forum demo seed on %s', (dialect) => {
   const ctx = useTestApp(dialect)
+
   it('seeds groups, boards (one members-only), threads and replies with consistent counters, once', async () => {
     await expect(seedForumDemo(ctx.db.knex)).rejects.toThrow('needs at least one member')
     for (let i = 0; i < 3; i++) await createUser(ctx.db.knex)

@@ -24,6 +24,7 @@ async function count (db: TestDatabase, table: string): Promise<number> {
 
 describe.each(dialects)('npm run cli on %s', (dialect) => {
   const ctx = useTestApp(dialect, { app: false })
+
   it('creates a member with the form rules, and refuses an undeclared flag before doing anything', async () => {
     const created = cli(ctx.db, ['user:create', '--username', '编辑小王', '--password', 'a-long-password', '--role', 'moderator'])
     expect(created.stderr).toBe('')

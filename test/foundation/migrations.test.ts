@@ -5,8 +5,8 @@ import { useTestApp } from '../helpers/use-test-app'
 const CORE_TABLES = ['settings', 'users', 'sessions', 'login_attempts', 'categories', 'articles']
 
 describe.each(dialects)('migrations on %s', (dialect) => {
-  const ctx = useTestApp(dialect, { app: false, migrate: false })
   // Start unmigrated so that `latest` really runs every `up` from nothing.
+  const ctx = useTestApp(dialect, { app: false, migrate: false })
 
   async function existingTables (): Promise<string[]> {
     const present: string[] = []

@@ -5,6 +5,7 @@ import { createUser } from '../helpers/factories'
 
 describe.each(dialects)('app skeleton on %s', (dialect) => {
   const ctx = useTestApp(dialect)
+
   it('answers an unknown page with a Chinese 404 page inside the layout', async () => {
     const res = await ctx.t.agent().get('/no-such-page').expect(404)
     expect(res.headers['content-type']).toMatch(/text\/html/)

@@ -15,6 +15,7 @@ describe('validationMessage', () => {
 
 describe.each(dialects)('a request refused by its route schema on %s', (dialect) => {
   const ctx = useTestApp(dialect)
+
   it('gets the Chinese 400 page naming the field, or JSON naming it for JSON clients', async () => {
     const page = await ctx.t.agent().post('/login').type('form').send({ login: 'x'.repeat(300), password: 'whatever-password' })
     expect(page.status).toBe(400)

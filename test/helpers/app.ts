@@ -28,6 +28,9 @@ export interface TestAppOptions {
   routes?: (app: FastifyInstance) => void
 }
 
+/** `env` for an app whose tests log in many times from one client: the per-IP rate limits would refuse them. */
+export const LOCAL_CLIENTS_UNLIMITED: Readonly<Record<string, string>> = { RATE_LIMIT_ALLOW: '127.0.0.1,::1,::ffff:127.0.0.1' }
+
 /** The test database's URL, as DATABASE_URL (or DATABASE_READ_URL) takes it. */
 export function databaseUrl (db: TestDatabase): string {
   return db.config.client === 'sqlite' ? `sqlite:${db.config.filename}` : db.config.url

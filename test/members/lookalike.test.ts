@@ -17,6 +17,7 @@ describe('usernameSkeleton', () => {
 
 describe.each(dialects)('look-alike usernames on %s', (dialect) => {
   const ctx = useTestApp(dialect, { perTest: true })
+
   const countUsers = async (): Promise<number> => Number((await ctx.db.knex('users').count({ n: '*' }).first())?.n)
 
   it('refuses names that look like an existing one, with a Chinese message', async () => {
@@ -68,6 +69,7 @@ describe.each(dialects)('look-alike usernames on %s', (dialect) => {
 
 describe.each(dialects)('the username_skeleton migration on %s', (dialect) => {
   const ctx = useTestApp(dialect, { app: false })
+
   it('backfills existing names, leaving older look-alikes without a key', async () => {
     const { migrationConfig } = await import('../../src/db/knex')
     // Back to just before this migration (later ones undone first), rows added, then forward again.

@@ -6,6 +6,7 @@ import { verifyPassword } from '../../src/features/members/password'
 
 describe.each(dialects)('profile and settings on %s', (dialect) => {
   const ctx = useTestApp(dialect, { perTest: true })
+
   it('shows a public profile: name, role, join date, article and post counts, latest articles', async () => {
     const u = await createUser(ctx.db.knex, { username: 'writer', role: 'moderator', createdAt: 1700000000 })
     await ctx.db.knex('users').where({ id: u.id }).update({ post_count: 42 })

@@ -21,8 +21,8 @@ describe('username rules (pure)', () => {
 })
 
 describe.each(dialects)('registration on %s', (dialect) => {
-  const ctx = useTestApp(dialect, { perTest: true })
   // A fresh app per test: the per-IP rate limit of /register starts from zero each time.
+  const ctx = useTestApp(dialect, { perTest: true })
 
   const countUsers = async (): Promise<number> => Number((await ctx.db.knex('users').count({ n: '*' }).first())?.n)
 

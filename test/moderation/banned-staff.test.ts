@@ -1,6 +1,6 @@
 import { dialects } from '../helpers/database'
 import { useTestApp } from '../helpers/use-test-app'
-import { csrfFrom, login } from '../helpers/app'
+import { csrfFrom, login, LOCAL_CLIENTS_UNLIMITED } from '../helpers/app'
 import { createArticle, createCategory, createUser, type CreatedUser } from '../helpers/factories'
 import { createBoard, createGroupWithBoard } from '../forum/factories'
 import { BROWSER, postReply, postThread, staffPost } from '../forum/helpers'
@@ -9,7 +9,7 @@ import { postBan, postUnban } from './helpers'
 
 // A moderator under 禁止发言 moderates nothing: every moderation route answers 403 with the ban and changes nothing.
 describe.each(dialects)('a banned moderator on %s', (dialect) => {
-  const ctx = useTestApp(dialect, { app: { env: { RATE_LIMIT_ALLOW: '127.0.0.1,::1,::ffff:127.0.0.1' } } })
+  const ctx = useTestApp(dialect, { app: { env: LOCAL_CLIENTS_UNLIMITED } })
   let admin: CreatedUser
   let mod: CreatedUser
   let member: CreatedUser

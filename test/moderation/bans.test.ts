@@ -1,6 +1,6 @@
 import { dialects } from '../helpers/database'
 import { useTestApp } from '../helpers/use-test-app'
-import { login } from '../helpers/app'
+import { login, LOCAL_CLIENTS_UNLIMITED } from '../helpers/app'
 import { createArticle, createCategory, createUser, type CreatedUser } from '../helpers/factories'
 import { ManualClock } from '../../src/lib/clock'
 import { can, type AuthUser } from '../../src/lib/permissions'
@@ -15,7 +15,7 @@ const START_MS = Date.UTC(2026, 10, 26, 2, 0, 0)
 describe.each(dialects)('bans on %s', (dialect) => {
   const clock = new ManualClock(START_MS)
   // Moderators and members log in many times in this file: the per-IP login rate limit would refuse them.
-  const ctx = useTestApp(dialect, { app: { clock, env: { RATE_LIMIT_ALLOW: '127.0.0.1,::1,::ffff:127.0.0.1' } } })
+  const ctx = useTestApp(dialect, { app: { clock, env: LOCAL_CLIENTS_UNLIMITED } })
   let admin: CreatedUser
   let mod: CreatedUser
   let mod2: CreatedUser

@@ -1,10 +1,11 @@
 import { dialects } from '../helpers/database'
 import { useTestApp } from '../helpers/use-test-app'
-import { csrfFrom, login } from '../helpers/app'
+import { csrfFrom, login, LOCAL_CLIENTS_UNLIMITED } from '../helpers/app'
 import { createArticle, createCategory, createUser } from '../helpers/factories'
 
 describe.each(dialects)('moderation reaches the other features on %s', (dialect) => {
-  const ctx = useTestApp(dialect, { app: { env: { RATE_LIMIT_ALLOW: '127.0.0.1,::1,::ffff:127.0.0.1' } } })
+  const ctx = useTestApp(dialect, { app: { env: LOCAL_CLIENTS_UNLIMITED } })
+
   it('links the ban form from a profile and a comment for moderators only, and hides recent comments when asked', async () => {
     const mod = await createUser(ctx.db.knex, { role: 'moderator' })
     const spammer = await createUser(ctx.db.knex)

@@ -52,6 +52,7 @@ describe.each(dialects)('guest article micro-cache and query budget on %s', (dia
 
 describe.each(dialects)('the guest page cache answers before the session on %s', (dialect) => {
   const ctx = useTestApp(dialect, { app: { guestCacheMs: 1000, viewFlushIntervalMs: 3_600_000 } })
+
   const CRAWLER = 'Mozilla/5.0 (compatible; Baiduspider/2.0; +http://www.baidu.com/search/spider.html)'
   let articleId: number
   let threadId: number

@@ -1,7 +1,7 @@
 import type supertest from 'supertest'
 import { dialects } from '../helpers/database'
 import { useTestApp } from '../helpers/use-test-app'
-import { csrfFrom, login } from '../helpers/app'
+import { csrfFrom, login, LOCAL_CLIENTS_UNLIMITED } from '../helpers/app'
 import { createArticle, createCategory, createUser, type CreatedUser } from '../helpers/factories'
 import { reactionCommands } from '../../src/features/reactions/cli'
 
@@ -9,7 +9,7 @@ type Counters = Record<'react_luguo' | 'react_leiren' | 'react_woshou' | 'react_
 
 describe.each(dialects)('表态 reactions on %s', (dialect) => {
   // Hundreds of members log in from one test client: the per-IP rate limits would refuse them.
-  const ctx = useTestApp(dialect, { app: { env: { RATE_LIMIT_ALLOW: '127.0.0.1,::1,::ffff:127.0.0.1' } } })
+  const ctx = useTestApp(dialect, { app: { env: LOCAL_CLIENTS_UNLIMITED } })
   let categoryId: number
   let author: CreatedUser
 
