@@ -1,7 +1,7 @@
 import { dialects } from '../helpers/database'
 import { useTestApp } from '../helpers/use-test-app'
 import { csrfFrom, login } from '../helpers/app'
-import { createUser, type CreatedUser } from '../helpers/factories'
+import { createUser, type CreatedUser, banUser } from '../helpers/factories'
 import { antiAbuseService, type AntiAbuse, type ContributionVerdict } from '../../src/features/antiabuse/service'
 import { HttpError } from '../../src/lib/http-errors'
 import { usersRepository } from '../../src/features/members/repository'
@@ -110,13 +110,13 @@ describe.each(dialects)('anti-abuse on %s', (dialect) => {
 
   it('refuses banned members, post or visit, until the ban expires', async () => {
     const u = await createUser(ctx.db.knex)
-    await ctx.db.knex('users').where('id', u.id).update({ ban_type: 'post', ban_until: now + 3600, ban_reason: '灌水' })
+    await banUser(ctx.db.knex, u.id, { type: 'post', until: now + 3600, reason: '灌水' })
     const banned = await authUser(u.id)
     const err = await refusal(banned, '我还能说话吗', now)
     expect(err.statusCode).toBe(403)
     expect(err.message).toBe('抱歉，您已被禁止发言')
     expect((await check(banned, '我还能说话吗', now + 3600)).status).toBe('visible')
-    await ctx.db.knex('users').where('id', u.id).update({ ban_type: 'visit', ban_until: null })
+    await banUser(ctx.db.knex, u.id, { type: 'visit', until: null })
     expect((await refusal(await authUser(u.id), '永久禁止', now + 999999)).message).toBe('抱歉，您已被禁止发言')
   })
 

@@ -1,7 +1,7 @@
 import { dialects } from '../helpers/database'
 import { useTestApp } from '../helpers/use-test-app'
 import { login } from '../helpers/app'
-import { createArticle, createCategory, createUser, type CreatedUser } from '../helpers/factories'
+import { createArticle, createCategory, createUser, type CreatedUser, banUser } from '../helpers/factories'
 import { commentIdFrom, postComment } from './helpers'
 import type { CommentRow } from '../../src/features/comments/repository'
 import { antiAbuseFor } from '../../src/features/antiabuse/service'
@@ -191,11 +191,11 @@ describe.each(dialects)('posting quick comments on %s', (dialect) => {
   it('refuses post-banned and visit-banned members', async () => {
     const aid = await newArticle()
     const { user, agent } = await member()
-    await ctx.db.knex('users').where('id', user.id).update({ ban_type: 'post', ban_until: ctx.t.clock.now() + 3600, ban_reason: '灌水' })
+    await banUser(ctx.db.knex, user.id, { type: 'post', until: ctx.t.clock.now() + 3600, reason: '灌水' })
     const res = await postComment(agent, aid, { message: '我被禁言了吗' })
     expect(res.status).toBe(403)
     expect(res.text).toContain('抱歉，您已被禁止发言')
-    await ctx.db.knex('users').where('id', user.id).update({ ban_type: 'visit', ban_until: null })
+    await banUser(ctx.db.knex, user.id, { type: 'visit', until: null })
     const visit = await agent.post(`/article/${aid}/comments`).type('form').send({ message: '禁止访问' })
     expect(visit.status).toBe(403)
     expect(await rows(aid)).toHaveLength(0)

@@ -1,7 +1,7 @@
-import { dialects } from '../helpers/database'
+import { dialects, countRows } from '../helpers/database'
 import { useTestApp } from '../helpers/use-test-app'
 import { csrfFrom, login } from '../helpers/app'
-import { createUser, type CreatedUser } from '../helpers/factories'
+import { createUser, type CreatedUser, banUser } from '../helpers/factories'
 import { antiAbuseFor } from '../../src/features/antiabuse/service'
 import { createGroupWithBoard } from './factories'
 import { BROWSER, pageToken, postThread, sendReply, staffPost } from './helpers'
@@ -17,8 +17,8 @@ describe.each(dialects)('forum anti-abuse rules on %s', (dialect) => {
   })
 
   const as = async (u: CreatedUser) => await login(ctx.t.agent().set('User-Agent', BROWSER), u.username, u.password)
-  const threads = async (): Promise<number> => Number((await ctx.db.knex('threads').count<Array<{ n: number | string }>>({ n: '*' }))[0]?.n)
-  const posts = async (): Promise<number> => Number((await ctx.db.knex('posts').count<Array<{ n: number | string }>>({ n: '*' }))[0]?.n)
+  const threads = async (): Promise<number> => await countRows(ctx.db.knex, 'threads')
+  const posts = async (): Promise<number> => await countRows(ctx.db.knex, 'posts')
 
   async function newThread (agent: Awaited<ReturnType<typeof as>>, title: string, body: string) {
     const form = await agent.get(`/forum/${boardId}/new`).expect(200)
@@ -44,7 +44,7 @@ describe.each(dialects)('forum anti-abuse rules on %s', (dialect) => {
     const member = await createUser(ctx.db.knex)
     const agent = await as(member)
     const tid = await postThread(ctx.t, agent, boardId, '被禁言前的帖子')
-    await ctx.db.knex('users').where({ id: member.id }).update({ ban_type: 'post', ban_until: ctx.t.clock.now() + 3600, ban_reason: '发广告' })
+    await banUser(ctx.db.knex, member.id, { type: 'post', until: ctx.t.clock.now() + 3600, reason: '发广告' })
     ctx.t.clock.advance(60)
     const before = [await threads(), await posts()]
     const form = await agent.get(`/forum/${boardId}/new`)
@@ -65,7 +65,7 @@ describe.each(dialects)('forum anti-abuse rules on %s', (dialect) => {
   it('keeps members banned from visiting out of the forum entirely', async () => {
     const member = await createUser(ctx.db.knex)
     const agent = await as(member)
-    await ctx.db.knex('users').where({ id: member.id }).update({ ban_type: 'visit', ban_until: null, ban_reason: '恶意刷屏' })
+    await banUser(ctx.db.knex, member.id, { type: 'visit', until: null, reason: '恶意刷屏' })
     const res = await agent.get('/forum')
     expect(res.status).toBe(403)
     expect(res.text).toContain('您已被禁止访问')

@@ -1,4 +1,4 @@
-import { dialects } from '../helpers/database'
+import { dialects, countRows } from '../helpers/database'
 import { useTestApp } from '../helpers/use-test-app'
 import { createUser } from '../helpers/factories'
 import { seedForumDemo } from '../../src/features/forum/demo'
@@ -16,7 +16,7 @@ describe.each(dialects)('forum demo seed on %s', (dialect) => {
     expect(boards.filter((b) => Boolean(b.is_group))).toHaveLength(2)
     expect(boards.filter((b) => !Boolean(b.is_group))).toHaveLength(5)
     expect(boards.filter((b) => !Boolean(b.guest_visible))).toHaveLength(1)
-    const posts = Number((await ctx.db.knex('posts').count<Array<{ n: number | string }>>({ n: '*' }))[0]?.n)
+    const posts = await countRows(ctx.db.knex, 'posts')
     expect(boards.reduce((sum, b) => sum + b.post_count, 0)).toBe(posts)
     const userPosts = Number((await ctx.db.knex('users').sum<Array<{ n: number | string }>>({ n: 'post_count' }))[0]?.n)
     expect(userPosts).toBe(posts)

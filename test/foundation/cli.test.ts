@@ -1,13 +1,14 @@
 import { spawnSync } from 'node:child_process'
 import path from 'node:path'
-import { dialects, type TestDatabase } from '../helpers/database'
+import { countRows, dialects, type TestDatabase } from '../helpers/database'
 import { useTestApp } from '../helpers/use-test-app'
+import { databaseUrl } from '../helpers/app'
 
 const ROOT = path.join(__dirname, '..', '..')
 
 /** Runs `npm run cli -- …` as an owner would (tsx scripts/cli.ts), against the test database. */
 function cli (db: TestDatabase, args: string[]): { status: number | null, stdout: string, stderr: string } {
-  const url = db.config.client === 'sqlite' ? `sqlite:${db.config.filename}` : db.config.url
+  const url = databaseUrl(db)
   const res = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/cli.ts'), ...args], {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: url, BCRYPT_COST: '4' },
@@ -17,11 +18,6 @@ function cli (db: TestDatabase, args: string[]): { status: number | null, stdout
   return { status: res.status, stdout: res.stdout, stderr: res.stderr }
 }
 
-async function count (db: TestDatabase, table: string): Promise<number> {
-  const row = await db.knex(table).count<Array<{ n: number | string }>>({ n: '*' }).first()
-  return Number(row?.n ?? 0)
-}
-
 describe.each(dialects)('npm run cli on %s', (dialect) => {
   const ctx = useTestApp(dialect, { app: false })
 
@@ -29,12 +25,12 @@ describe.each(dialects)('npm run cli on %s', (dialect) => {
     const created = cli(ctx.db, ['user:create', '--username', '编辑小王', '--password', 'a-long-password', '--role', 'moderator'])
     expect(created.stderr).toBe('')
     expect(created.stdout).toContain('created moderator "编辑小王"')
-    expect(await count(ctx.db, 'users')).toBe(1)
+    expect(await countRows(ctx.db.knex, 'users')).toBe(1)
 
     const refused = cli(ctx.db, ['user:create', '--username', 'second', '--password', 'a-long-password', '--rol', 'admin'])
     expect(refused.status).not.toBe(0)
     expect(refused.stderr).toContain("Unknown option '--rol'")
-    expect(await count(ctx.db, 'users')).toBe(1)
+    expect(await countRows(ctx.db.knex, 'users')).toBe(1)
 
     const missingValue = cli(ctx.db, ['user:role', '--username'])
     expect(missingValue.status).not.toBe(0)
@@ -44,9 +40,9 @@ describe.each(dialects)('npm run cli on %s', (dialect) => {
   it('seed:bulk runs every feature generator given to it (comments, bans, forum) and counters match', async () => {
     const res = cli(ctx.db, ['seed:bulk', '--members', '20', '--articles', '10', '--comments', '40', '--threads', '4', '--posts', '12', '--bans', '2'])
     expect(res.status).toBe(0)
-    expect(await count(ctx.db, 'comments')).toBe(40)
-    expect(await count(ctx.db, 'bans')).toBe(2)
-    expect(await count(ctx.db, 'threads')).toBe(4)
+    expect(await countRows(ctx.db.knex, 'comments')).toBe(40)
+    expect(await countRows(ctx.db.knex, 'bans')).toBe(2)
+    expect(await countRows(ctx.db.knex, 'threads')).toBe(4)
     const drift = cli(ctx.db, ['comments:reconcile', '--dry-run'])
     expect(drift.stdout).toContain('no drift')
   }, 90_000)

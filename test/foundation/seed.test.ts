@@ -4,15 +4,10 @@ import bcrypt from 'bcrypt'
 import { seedDemo } from '../../src/db/demo-seed'
 import { renderMarkdown } from '../../src/lib/markdown'
 import { SETTING_DEFAULTS } from '../../src/plugins/settings'
-import { dialects, type TestDatabase } from '../helpers/database'
+import { countRows, dialects } from '../helpers/database'
 import { useTestApp } from '../helpers/use-test-app'
 import { testConfig } from '../helpers/app'
 import { createCategory, createUser } from '../helpers/factories'
-
-async function countRows (db: TestDatabase, table: string): Promise<number> {
-  const row = await db.knex(table).count<Array<{ n: number | string }>>({ n: '*' }).first()
-  return Number(row?.n ?? 0)
-}
 
 describe.each(dialects)('demo seed on %s', (dialect) => {
   const ctx = useTestApp(dialect, { app: false })
@@ -29,7 +24,7 @@ describe.each(dialects)('demo seed on %s', (dialect) => {
     expect(await bcrypt.compare(admin.password, adminRow?.password_hash ?? '')).toBe(true)
     const moderators = await ctx.db.knex('users').where({ role: 'moderator' }).count<Array<{ n: number | string }>>({ n: '*' }).first()
     expect(Number(moderators?.n)).toBeGreaterThanOrEqual(1)
-    expect(await countRows(ctx.db, 'users')).toBeGreaterThanOrEqual(4)
+    expect(await countRows(ctx.db.knex, 'users')).toBeGreaterThanOrEqual(4)
 
     const categories = await ctx.db.knex('categories').select<Array<{ id: number, parent_id: number | null }>>('id', 'parent_id')
     const topLevel = categories.filter((c) => c.parent_id === null)
@@ -71,9 +66,9 @@ describe.each(dialects)('demo seed on %s', (dialect) => {
   })
 
   it('returns null and changes nothing when the database already has members', async () => {
-    const before = await Promise.all(['users', 'categories', 'articles', 'settings'].map(async (t) => await countRows(ctx.db, t)))
+    const before = await Promise.all(['users', 'categories', 'articles', 'settings'].map(async (t) => await countRows(ctx.db.knex, t)))
     expect(await seedDemo(ctx.db.knex, testConfig(ctx.db))).toBeNull()
-    const after = await Promise.all(['users', 'categories', 'articles', 'settings'].map(async (t) => await countRows(ctx.db, t)))
+    const after = await Promise.all(['users', 'categories', 'articles', 'settings'].map(async (t) => await countRows(ctx.db.knex, t)))
     expect(after).toEqual(before)
   })
 

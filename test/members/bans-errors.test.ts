@@ -2,7 +2,7 @@ import supertest from 'supertest'
 import { dialects } from '../helpers/database'
 import { useTestApp } from '../helpers/use-test-app'
 import { csrfFrom, login } from '../helpers/app'
-import { createUser } from '../helpers/factories'
+import { createUser, banUser } from '../helpers/factories'
 
 describe.each(dialects)('bans and error pages on %s', (dialect) => {
   // Routes that exist only in this test app: a write action and a crash.
@@ -33,7 +33,7 @@ describe.each(dialects)('bans and error pages on %s', (dialect) => {
 
   it('lets a post-banned member read and log in, but not write', async () => {
     const u = await createUser(ctx.db.knex, { username: 'muted' })
-    await ctx.db.knex('users').where({ id: u.id }).update({ ban_type: 'post', ban_until: ctx.t.clock.now() + 86400, ban_reason: '人身攻击' })
+    await banUser(ctx.db.knex, u.id, { type: 'post', until: ctx.t.clock.now() + 86400, reason: '人身攻击' })
     const a = await login(agent(), 'muted', u.password)
     const profile = await a.get(`/user/${u.id}`).expect(200)
     expect(profile.text).toContain('禁止发言')
@@ -52,7 +52,7 @@ describe.each(dialects)('bans and error pages on %s', (dialect) => {
     const u = await createUser(ctx.db.knex, { username: 'exiled' })
     const a = await login(agent(), 'exiled', u.password)
     const until = ctx.t.clock.now() + 7200
-    await ctx.db.knex('users').where({ id: u.id }).update({ ban_type: 'visit', ban_until: until, ban_reason: '发布广告' })
+    await banUser(ctx.db.knex, u.id, { type: 'visit', until, reason: '发布广告' })
     for (const path of [`/user/${u.id}`, '/settings', '/register', '/no-such-page', '/loginx']) {
       const res = await a.get(path)
       expect(res.status).toBe(403)
@@ -68,7 +68,7 @@ describe.each(dialects)('bans and error pages on %s', (dialect) => {
     const u = await createUser(ctx.db.knex, { username: 'exiled2' })
     const a = await login(agent(), 'exiled2', u.password)
     const token = csrfFrom((await a.get('/settings')).text)
-    await ctx.db.knex('users').where({ id: u.id }).update({ ban_type: 'visit', ban_until: null, ban_reason: '永久封禁' })
+    await banUser(ctx.db.knex, u.id, { type: 'visit', until: null, reason: '永久封禁' })
     expect((await a.get('/settings')).text).toContain('永不过期')
     await a.post('/logout').type('form').send({ _csrf: token }).expect(303)
     // Now a guest: pages are readable again.

@@ -1,4 +1,4 @@
-import { dialects } from '../helpers/database'
+import { dialects, countRows } from '../helpers/database'
 import { useTestApp } from '../helpers/use-test-app'
 import { createUser } from '../helpers/factories'
 import { membersService } from '../../src/features/members/service'
@@ -24,7 +24,7 @@ describe.each(dialects)('registration on %s', (dialect) => {
   // A fresh app per test: the per-IP rate limit of /register starts from zero each time.
   const ctx = useTestApp(dialect, { perTest: true })
 
-  const countUsers = async (): Promise<number> => Number((await ctx.db.knex('users').count({ n: '*' }).first())?.n)
+  const countUsers = async (): Promise<number> => await countRows(ctx.db.knex, 'users')
 
   it('shows the form with all fields and a CSRF token', async () => {
     const res = await ctx.t.agent().get('/register').expect(200)

@@ -1,4 +1,4 @@
-import { dialects } from '../helpers/database'
+import { dialects, countRows } from '../helpers/database'
 import { useTestApp } from '../helpers/use-test-app'
 import { buildTestApp, csrfFrom, login } from '../helpers/app'
 import { createArticle, createCategory, createUser, type CreatedUser } from '../helpers/factories'
@@ -15,7 +15,7 @@ describe.each(dialects)('sessions, cookies and headers on %s', (dialect) => {
     articleId = await createArticle(ctx.db.knex, { categoryId: await createCategory(ctx.db.knex), authorId: alice.id })
   })
 
-  const sessionRows = async (): Promise<number> => Number((await ctx.db.knex('sessions').count({ n: '*' }).first())?.n)
+  const sessionRows = async (): Promise<number> => await countRows(ctx.db.knex, 'sessions')
 
   it('stores no session row for guests opening the login and registration forms', async () => {
     await ctx.db.knex('sessions').delete()

@@ -1,4 +1,4 @@
-import { dialects } from '../helpers/database'
+import { dialects, countRows } from '../helpers/database'
 import { useTestApp } from '../helpers/use-test-app'
 import { buildTestApp, login } from '../helpers/app'
 import { createArticle, createCategory, createUser } from '../helpers/factories'
@@ -68,7 +68,7 @@ describe.each(dialects)('the guest page cache answers before the session on %s',
   })
 
   const viewsShown = (html: string): number => Number(/id="view-count">(\d+)</.exec(html)?.[1])
-  const sessionRows = async (): Promise<number> => Number((await ctx.db.knex('sessions').count<Array<{ n: number }>>({ n: '*' }))[0]?.n)
+  const sessionRows = async (): Promise<number> => await countRows(ctx.db.knex, 'sessions')
 
   it('serves a warm article to cookieless guests with the security headers, no session, and every view counted', async () => {
     const first = await ctx.t.agent().get(`/article/${articleId}`).set('User-Agent', ua('a0')).expect(200)

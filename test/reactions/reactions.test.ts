@@ -2,7 +2,7 @@ import type supertest from 'supertest'
 import { dialects } from '../helpers/database'
 import { useTestApp } from '../helpers/use-test-app'
 import { csrfFrom, login, LOCAL_CLIENTS_UNLIMITED } from '../helpers/app'
-import { createArticle, createCategory, createUser, type CreatedUser } from '../helpers/factories'
+import { createArticle, createCategory, createUser, type CreatedUser, banUser } from '../helpers/factories'
 import { reactionCommands } from '../../src/features/reactions/cli'
 
 type Counters = Record<'react_luguo' | 'react_leiren' | 'react_woshou' | 'react_xianhua' | 'react_jidan', number>
@@ -79,7 +79,7 @@ describe.each(dialects)('表态 reactions on %s', (dialect) => {
     expect(o.text).toContain('您不能给自己表态')
 
     const banned = await member()
-    await ctx.db.knex('users').where({ id: banned.user.id }).update({ ban_type: 'post', ban_until: null, ban_reason: '刷屏' })
+    await banUser(ctx.db.knex, banned.user.id, { type: 'post', until: null, reason: '刷屏' })
     const b = await banned.agent.post(`/article/${id}/react`).type('form').send({ _csrf: banned.csrf, kind: 'luguo' }).expect(403)
     expect(b.text).toContain('禁止发言')
 
