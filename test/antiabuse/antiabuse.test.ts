@@ -1,25 +1,24 @@
-import { dialects, createTestDatabase, type TestDatabase } from '../helpers/database'
-import { buildTestApp, csrfFrom, login, type TestApp } from '../helpers/app'
-import { createUser, type CreatedUser } from '../helpers/factories'
+import { dialects } from '../helpers/database'
+import { useTestApp } from '../helpers/use-test-app'
+import { csrfFrom, login } from '../helpers/app'
+import { createUser, type CreatedUser, banUser } from '../helpers/factories'
 import { antiAbuseService, type AntiAbuse, type ContributionVerdict } from '../../src/features/antiabuse/service'
 import { HttpError } from '../../src/lib/http-errors'
 import { usersRepository } from '../../src/features/members/repository'
 import type { AuthUser } from '../../src/lib/permissions'
 
 describe.each(dialects)('anti-abuse on %s', (dialect) => {
-  let db: TestDatabase
+  const ctx = useTestApp(dialect, { app: false })
   let service: AntiAbuse
   let now: number
 
   beforeAll(async () => {
-    db = await createTestDatabase(dialect)
-    service = antiAbuseService(db.knex)
+    service = antiAbuseService(ctx.db.knex)
     now = Math.floor(Date.now() / 1000)
   })
-  afterAll(async () => { await db?.destroy() })
 
   const authUser = async (id: number): Promise<AuthUser> => {
-    const u = await usersRepository(db.knex).findAuthUser(id)
+    const u = await usersRepository(ctx.db.knex).findAuthUser(id)
     if (u === null) throw new Error('no user')
     return u
   }
@@ -27,7 +26,7 @@ describe.each(dialects)('anti-abuse on %s', (dialect) => {
   /** Runs checkContribution in its own transaction; commits unless `rollback`. */
   async function check (user: AuthUser | null, text: string, at: number, rollback = false): Promise<ContributionVerdict> {
     let verdict: ContributionVerdict | undefined
-    await db.knex.transaction(async (trx) => {
+    await ctx.db.knex.transaction(async (trx) => {
       verdict = await service.checkContribution({ user, text, now: at, trx })
       if (rollback) throw new Error('rollback')
     }).catch((err: unknown) => {
@@ -48,7 +47,7 @@ describe.each(dialects)('anti-abuse on %s', (dialect) => {
   }
 
   it('allows one post per 15 seconds and gives the slot back when the caller rolls back', async () => {
-    const member = await authUser((await createUser(db.knex, { createdAt: now - 30 * 86400 })).id)
+    const member = await authUser((await createUser(ctx.db.knex, { createdAt: now - 30 * 86400 })).id)
     await check(member, '第一条内容', now, true) // rolled back: the slot is still free
     expect((await check(member, '第一条内容', now)).status).toBe('visible')
     const err = await refusal(member, '第二条内容', now + 14)
@@ -59,10 +58,10 @@ describe.each(dialects)('anti-abuse on %s', (dialect) => {
   })
 
   it('lets exactly one of two simultaneous posts through', async () => {
-    const member = await authUser((await createUser(db.knex, { createdAt: now - 30 * 86400 })).id)
+    const member = await authUser((await createUser(ctx.db.knex, { createdAt: now - 30 * 86400 })).id)
     const attempt = async (): Promise<string> => {
       try {
-        await db.knex.transaction(async (trx) => {
+        await ctx.db.knex.transaction(async (trx) => {
           await service.checkContribution({ user: member, text: '同时发表', now, trx })
           // Hold the transaction a moment, as a real insert would.
           await trx('users').where('id', member.id).first('id')
@@ -80,7 +79,7 @@ describe.each(dialects)('anti-abuse on %s', (dialect) => {
 
   it('applies the new-member rules: silent for 2 minutes, 30 seconds during the first day', async () => {
     const created = now - 60
-    const member = await authUser((await createUser(db.knex, { createdAt: created })).id)
+    const member = await authUser((await createUser(ctx.db.knex, { createdAt: created })).id)
     const silent = await refusal(member, '新人报到', created + 119)
     expect(silent.statusCode).toBe(403)
     expect(silent.message).toBe('新注册用户需等待 1 秒后才能发表')
@@ -88,7 +87,7 @@ describe.each(dialects)('anti-abuse on %s', (dialect) => {
     expect((await check(member, '新人报到', created + 120)).status).toBe('visible')
     expect((await refusal(member, '新人报到二', created + 149)).message).toBe('您两次发表间隔少于 30 秒，请 1 秒后再发表')
     expect((await check(member, '新人报到二', created + 150)).status).toBe('visible')
-    const newAdmin = await authUser((await createUser(db.knex, { role: 'admin', createdAt: created })).id)
+    const newAdmin = await authUser((await createUser(ctx.db.knex, { role: 'admin', createdAt: created })).id)
     expect((await check(newAdmin, '管理员不受新人限制', created + 1)).status).toBe('visible')
     // After the first day the interval is 15 seconds.
     const nextDay = created + 86400 + 10
@@ -97,7 +96,7 @@ describe.each(dialects)('anti-abuse on %s', (dialect) => {
   })
 
   it('sends the first 3 contributions with a link of a new member to review', async () => {
-    const member = await authUser((await createUser(db.knex, { createdAt: now - 30 * 86400 })).id)
+    const member = await authUser((await createUser(ctx.db.knex, { createdAt: now - 30 * 86400 })).id)
     let at = now
     expect((await check(member, '看看 http://example.com/x', at)).status).toBe('pending')
     expect((await check(member, '没有链接', at += 15)).status).toBe('visible')
@@ -105,19 +104,19 @@ describe.each(dialects)('anti-abuse on %s', (dialect) => {
     // The fourth contribution is past the rule.
     const fourth = await check(member, '看看 https://example.com/y', at += 15)
     expect(fourth).toEqual({ status: 'visible', text: '看看 https://example.com/y', reasons: [] })
-    const moderator = await authUser((await createUser(db.knex, { role: 'moderator' })).id)
+    const moderator = await authUser((await createUser(ctx.db.knex, { role: 'moderator' })).id)
     expect((await check(moderator, 'http://example.com', now)).status).toBe('visible')
   })
 
   it('refuses banned members, post or visit, until the ban expires', async () => {
-    const u = await createUser(db.knex)
-    await db.knex('users').where('id', u.id).update({ ban_type: 'post', ban_until: now + 3600, ban_reason: '灌水' })
+    const u = await createUser(ctx.db.knex)
+    await banUser(ctx.db.knex, u.id, { type: 'post', until: now + 3600, reason: '灌水' })
     const banned = await authUser(u.id)
     const err = await refusal(banned, '我还能说话吗', now)
     expect(err.statusCode).toBe(403)
     expect(err.message).toBe('抱歉，您已被禁止发言')
     expect((await check(banned, '我还能说话吗', now + 3600)).status).toBe('visible')
-    await db.knex('users').where('id', u.id).update({ ban_type: 'visit', ban_until: null })
+    await banUser(ctx.db.knex, u.id, { type: 'visit', until: null })
     expect((await refusal(await authUser(u.id), '永久禁止', now + 999999)).message).toBe('抱歉，您已被禁止发言')
   })
 
@@ -127,7 +126,7 @@ describe.each(dialects)('anti-abuse on %s', (dialect) => {
     await service.words.add({ word: '笨蛋', action: 'replace', by: null, now })
     await service.words.add({ word: 'Idiot', action: 'replace', replacement: '[哔]', by: null, now })
     let at = now + 100000
-    const member = await authUser((await createUser(db.knex)).id)
+    const member = await authUser((await createUser(ctx.db.knex)).id)
     for (const text of ['出售违禁品', '出售违 禁 品', '出售违，禁，品']) {
       const err = await refusal(member, text, at += 15)
       expect(err.statusCode).toBe(400)
@@ -145,7 +144,7 @@ describe.each(dialects)('anti-abuse on %s', (dialect) => {
     await expect(service.words.add({ word: '  ', action: 'block', by: null, now })).rejects.toThrow('请输入要屏蔽的词语')
     await expect(service.words.add({ word: '词', action: 'ban', by: null, now })).rejects.toThrow('请选择处理方式')
     let fakeMs = 0
-    const other = antiAbuseService(db.knex, { wordCacheTtlMs: 1000, nowMs: () => fakeMs })
+    const other = antiAbuseService(ctx.db.knex, { wordCacheTtlMs: 1000, nowMs: () => fakeMs })
     expect((await other.scanWords('卖萌')).text).toBe('卖萌')
     await service.words.add({ word: '卖萌', action: 'replace', replacement: '##', by: null, now })
     expect((await service.scanWords('卖萌')).text).toBe('##')
@@ -166,34 +165,27 @@ describe.each(dialects)('anti-abuse on %s', (dialect) => {
 })
 
 describe.each(dialects)('word filter admin page on %s', (dialect) => {
-  let db: TestDatabase
-  let t: TestApp
+  const ctx = useTestApp(dialect)
   let admin: CreatedUser
   let moderator: CreatedUser
 
   beforeAll(async () => {
-    db = await createTestDatabase(dialect)
-    t = await buildTestApp(db)
-    admin = await createUser(db.knex, { role: 'admin' })
-    moderator = await createUser(db.knex, { role: 'moderator' })
-  })
-  afterAll(async () => {
-    await t?.close()
-    await db?.destroy()
+    admin = await createUser(ctx.db.knex, { role: 'admin' })
+    moderator = await createUser(ctx.db.knex, { role: 'moderator' })
   })
 
   it('is for admins only', async () => {
-    await t.agent().get('/admin/words').expect(401)
-    const mod = await login(t.agent(), moderator.username, moderator.password)
+    await ctx.t.agent().get('/admin/words').expect(401)
+    const mod = await login(ctx.t.agent(), moderator.username, moderator.password)
     await mod.get('/admin/words').expect(403)
   })
 
   it('lists, adds and deletes words with CSRF; bad input is a 400 with the form kept', async () => {
-    const agent = await login(t.agent(), admin.username, admin.password)
+    const agent = await login(ctx.t.agent(), admin.username, admin.password)
     const page = await agent.get('/admin/words').expect(200)
     expect(page.text).toContain('暂无屏蔽词')
     await agent.post('/admin/words').type('form').send({ word: '坏词', action: 'block' }).expect(403)
-    expect(await db.knex('word_filters').count('* as n').first()).toEqual({ n: 0 })
+    expect(await ctx.db.knex('word_filters').count('* as n').first()).toEqual({ n: 0 })
     await agent.post('/admin/words').type('form').send({ _csrf: csrfFrom(page.text), word: '坏词', action: 'replace', replacement: '' }).expect(303)
     const bad = await agent.post('/admin/words').type('form').send({ _csrf: csrfFrom(page.text), word: '<b>词</b>', action: 'nope' }).expect(400)
     expect(bad.text).toContain('请选择处理方式')
@@ -201,7 +193,7 @@ describe.each(dialects)('word filter admin page on %s', (dialect) => {
     const list = await agent.get('/admin/words').expect(200)
     expect(list.text).toContain('坏词')
     expect(list.text).toContain('替换')
-    const row = await db.knex('word_filters').first('id', 'replacement')
+    const row = await ctx.db.knex('word_filters').first('id', 'replacement')
     expect(row.replacement).toBe('**')
     await agent.post(`/admin/words/${String(row.id)}/delete`).type('form').send({ _csrf: csrfFrom(list.text) }).expect(303)
     expect((await agent.get('/admin/words')).text).toContain('暂无屏蔽词')

@@ -1,40 +1,33 @@
-import { dialects, createTestDatabase, type TestDatabase } from '../helpers/database'
-import { buildTestApp, type TestApp } from '../helpers/app'
+import { dialects } from '../helpers/database'
+import { useTestApp } from '../helpers/use-test-app'
 import { createArticle, createCategory, createUser } from '../helpers/factories'
 
 const BROWSER = 'Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0 Safari/537.36'
 
 describe.each(dialects)('Archiver article comments and member profile comments on %s', (dialect) => {
-  let db: TestDatabase
-  let t: TestApp
+  const ctx = useTestApp(dialect)
   let articleId: number
   let commenter: { id: number, username: string }
   const queries: string[] = []
 
   beforeAll(async () => {
-    db = await createTestDatabase(dialect)
-    t = await buildTestApp(db)
-    const author = await createUser(db.knex)
-    commenter = await createUser(db.knex, { username: '街坊老陈' })
-    articleId = await createArticle(db.knex, { categoryId: await createCategory(db.knex), authorId: author.id, title: '渡轮新航线' })
+    const author = await createUser(ctx.db.knex)
+    commenter = await createUser(ctx.db.knex, { username: '街坊老陈' })
+    articleId = await createArticle(ctx.db.knex, { categoryId: await createCategory(ctx.db.knex), authorId: author.id, title: '渡轮新航线' })
     const base = 1_800_000_000
     const rows = []
     for (let i = 0; i < 55; i++) rows.push({ article_id: articleId, author_id: commenter.id, status: 'visible', body: `第${i + 1}条评论\n第二行`, created_at: base + i })
     rows.push({ article_id: articleId, author_id: commenter.id, status: 'pending', body: '待审核的评论', created_at: base + 100 })
     rows.push({ article_id: articleId, author_id: commenter.id, status: 'deleted', body: '已删除的评论', created_at: base + 101 })
-    await db.knex('comments').insert(rows)
-    await db.knex('articles').where({ id: articleId }).update({ comment_count: 55 })
-    db.knex.on('query', (q: { sql: string }) => { queries.push(q.sql) })
-  })
-  afterAll(async () => {
-    await t?.close()
-    await db?.destroy()
+    await ctx.db.knex('comments').insert(rows)
+    await ctx.db.knex('articles').where({ id: articleId }).update({ comment_count: 55 })
+    ctx.db.knex.on('query', (q: { sql: string }) => { queries.push(q.sql) })
   })
 
   it('shows visible comments as text, 50 a page, never pending or deleted ones, in at most 2 queries', async () => {
-    await t.agent().get('/archiver/').expect(200) // warm the settings and category caches
+    await ctx.t.agent().get('/archiver/').expect(200) // warm the settings and category caches
     queries.length = 0
-    const first = await t.agent().get(`/archiver/aid-${articleId}.html`).set('User-Agent', BROWSER).expect(200)
+    const first = await ctx.t.agent().get(`/archiver/aid-${articleId}.html`).set('User-Agent', BROWSER).expect(200)
     expect(queries.length).toBeLessThanOrEqual(2)
     expect((first.text.match(/class="p"/g) ?? []).length).toBe(50)
     expect(first.text).toContain('第55条评论\n第二行')
@@ -42,14 +35,14 @@ describe.each(dialects)('Archiver article comments and member profile comments o
     expect(first.text).not.toContain('待审核的评论')
     expect(first.text).not.toContain('已删除的评论')
     expect(first.text).toContain(`页: [1] <a href="/archiver/aid-${articleId}.html?page=2">2</a>`)
-    const second = await t.agent().get(`/archiver/aid-${articleId}.html?page=2`).set('User-Agent', BROWSER).expect(200)
+    const second = await ctx.t.agent().get(`/archiver/aid-${articleId}.html?page=2`).set('User-Agent', BROWSER).expect(200)
     expect((second.text.match(/class="p"/g) ?? []).length).toBe(5)
     expect(second.text).toContain('第1条评论')
     expect(second.text).toContain(`<a href="/article/${articleId}/comments?page=2">查看完整版本</a>`)
   })
 
   it('lists the member\'s comment count and latest comments on the profile', async () => {
-    const res = await t.agent().get(`/user/${commenter.id}`).expect(200)
+    const res = await ctx.t.agent().get(`/user/${commenter.id}`).expect(200)
     expect(res.text).toContain('评论数')
     expect(res.text).toContain('55')
     expect(res.text).toContain('最新评论')

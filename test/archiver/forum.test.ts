@@ -1,5 +1,6 @@
-import { dialects, createTestDatabase, type TestDatabase } from '../helpers/database'
-import { buildTestApp, login, type TestApp } from '../helpers/app'
+import { dialects } from '../helpers/database'
+import { useTestApp } from '../helpers/use-test-app'
+import { buildTestApp, login } from '../helpers/app'
 import { createUser } from '../helpers/factories'
 import { createBoard } from '../forum/factories'
 import { BROWSER, postReply, postThread, staffPost } from '../forum/helpers'
@@ -9,8 +10,7 @@ function textOf (html: string): string {
 }
 
 describe.each(dialects)('Archiver, forum half, on %s', (dialect) => {
-  let db: TestDatabase
-  let t: TestApp
+  const ctx = useTestApp(dialect, { app: { viewFlushIntervalMs: 3_600_000 } })
   let groupId: number
   let boardId: number
   let secretBoardId: number
@@ -19,32 +19,26 @@ describe.each(dialects)('Archiver, forum half, on %s', (dialect) => {
   const queries: string[] = []
 
   beforeAll(async () => {
-    db = await createTestDatabase(dialect)
-    t = await buildTestApp(db, { viewFlushIntervalMs: 3_600_000 })
-    groupId = await createBoard(db.knex, { name: '社区生活', isGroup: true })
-    boardId = await createBoard(db.knex, { name: '街坊茶座', parentId: groupId })
-    secretBoardId = await createBoard(db.knex, { name: '业主之家', parentId: groupId, guestVisible: false })
-    const author = await createUser(db.knex, { username: '阿海' })
-    const mod = await createUser(db.knex, { username: '版主阿伟', role: 'moderator' })
-    const agent = t.agent().set('User-Agent', BROWSER)
+    groupId = await createBoard(ctx.db.knex, { name: '社区生活', isGroup: true })
+    boardId = await createBoard(ctx.db.knex, { name: '街坊茶座', parentId: groupId })
+    secretBoardId = await createBoard(ctx.db.knex, { name: '业主之家', parentId: groupId, guestVisible: false })
+    const author = await createUser(ctx.db.knex, { username: '阿海' })
+    const mod = await createUser(ctx.db.knex, { username: '版主阿伟', role: 'moderator' })
+    const agent = ctx.t.agent().set('User-Agent', BROWSER)
     await login(agent, author.username, author.password)
-    threadId = await postThread(t, agent, boardId, '周末去哪里喝早茶', '推荐一下**老街**的茶楼。\n\n![茶楼](/static/img/logo.svg "老街茶楼")')
-    for (let i = 2; i <= 12; i++) await postReply(t, agent, threadId, `第${i}楼的回复`)
-    const modAgent = t.agent().set('User-Agent', BROWSER)
+    threadId = await postThread(ctx.t, agent, boardId, '周末去哪里喝早茶', '推荐一下**老街**的茶楼。\n\n![茶楼](/static/img/logo.svg "老街茶楼")')
+    for (let i = 2; i <= 12; i++) await postReply(ctx.t, agent, threadId, `第${i}楼的回复`)
+    const modAgent = ctx.t.agent().set('User-Agent', BROWSER)
     await login(modAgent, mod.username, mod.password)
     // Floor 3 is deleted: it keeps its place on the full page and never shows in the Archiver.
-    const third = await db.knex('posts').where({ thread_id: threadId, position: 3 }).first<{ id: number }>('id')
+    const third = await ctx.db.knex('posts').where({ thread_id: threadId, position: 3 }).first<{ id: number }>('id')
     const del = await staffPost(modAgent, `/post/${third.id}/delete`)
     expect(del.status).toBe(303)
-    secretThreadId = await postThread(t, agent, secretBoardId, '业主大会纪要')
-    db.knex.on('query', (q: { sql: string }) => { queries.push(q.sql) })
-  })
-  afterAll(async () => {
-    await t?.close()
-    await db?.destroy()
+    secretThreadId = await postThread(ctx.t, agent, secretBoardId, '业主大会纪要')
+    ctx.db.knex.on('query', (q: { sql: string }) => { queries.push(q.sql) })
   })
 
-  const get = (url: string) => t.agent().get(url).set('User-Agent', BROWSER)
+  const get = (url: string) => ctx.t.agent().get(url).set('User-Agent', BROWSER)
 
   it('lists the board groups and the boards a guest may read on the index', async () => {
     const res = await get('/archiver/').expect(200)
@@ -89,16 +83,16 @@ describe.each(dialects)('Archiver, forum half, on %s', (dialect) => {
   })
 
   it('answers 304 to a matching conditional request and counts thread views', async () => {
-    const before = Number((await db.knex('threads').where({ id: threadId }).first('views')).views)
-    const res = await t.agent().get(`/archiver/tid-${threadId}.html`).set('User-Agent', 'Mozilla/5.0 (Archiver reader) Firefox/1').expect(200)
-    await t.agent().get(`/archiver/tid-${threadId}.html`).set('User-Agent', 'Mozilla/5.0 (Archiver reader) Firefox/1').set('If-None-Match', String(res.headers.etag)).expect(304)
-    await t.app.viewCounts.flush()
-    const after = Number((await db.knex('threads').where({ id: threadId }).first('views')).views)
+    const before = Number((await ctx.db.knex('threads').where({ id: threadId }).first('views')).views)
+    const res = await ctx.t.agent().get(`/archiver/tid-${threadId}.html`).set('User-Agent', 'Mozilla/5.0 (Archiver reader) Firefox/1').expect(200)
+    await ctx.t.agent().get(`/archiver/tid-${threadId}.html`).set('User-Agent', 'Mozilla/5.0 (Archiver reader) Firefox/1').set('If-None-Match', String(res.headers.etag)).expect(304)
+    await ctx.t.app.viewCounts.flush()
+    const after = Number((await ctx.db.knex('threads').where({ id: threadId }).first('views')).views)
     expect(after - before).toBeGreaterThanOrEqual(1)
   })
 
   it('serves an Archiver thread page in at most 2 queries when the board list is warm', async () => {
-    const warm = await buildTestApp(db, { guestCacheMs: 1000, knex: db.knex })
+    const warm = await buildTestApp(ctx.db, { guestCacheMs: 1000, knex: ctx.db.knex })
     try {
       await warm.agent().get(`/archiver/fid-${boardId}.html`).set('User-Agent', BROWSER).expect(200)
       queries.length = 0

@@ -1,5 +1,5 @@
-import { dialects, createTestDatabase, type TestDatabase } from '../helpers/database'
-import { buildTestApp, type TestApp } from '../helpers/app'
+import { dialects } from '../helpers/database'
+import { useTestApp } from '../helpers/use-test-app'
 import { createArticle, createCategory, createUser } from '../helpers/factories'
 
 const BROWSER = 'Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0 Safari/537.36'
@@ -11,35 +11,28 @@ function textOf (html: string): string {
 }
 
 describe.each(dialects)('Archiver, portal half, on %s', (dialect) => {
-  let db: TestDatabase
-  let t: TestApp
+  const ctx = useTestApp(dialect, { app: { viewFlushIntervalMs: 3_600_000 } })
   let parentId: number
   let childId: number
   let articleId: number
   let authorId: number
 
   beforeAll(async () => {
-    db = await createTestDatabase(dialect)
-    t = await buildTestApp(db, { viewFlushIntervalMs: 3_600_000 })
-    authorId = (await createUser(db.knex, { username: '小编' })).id
-    parentId = await createCategory(db.knex, { name: '新闻资讯' })
-    childId = await createCategory(db.knex, { name: '本地新闻', parentId })
-    for (let i = 0; i < 25; i++) await createArticle(db.knex, { categoryId: childId, authorId, title: `旧闻${i + 1}`, publishedAt: 1_700_000_000 + i })
-    articleId = await createArticle(db.knex, {
+    authorId = (await createUser(ctx.db.knex, { username: '小编' })).id
+    parentId = await createCategory(ctx.db.knex, { name: '新闻资讯' })
+    childId = await createCategory(ctx.db.knex, { name: '本地新闻', parentId })
+    for (let i = 0; i < 25; i++) await createArticle(ctx.db.knex, { categoryId: childId, authorId, title: `旧闻${i + 1}`, publishedAt: 1_700_000_000 + i })
+    articleId = await createArticle(ctx.db.knex, {
       categoryId: childId,
       authorId,
       title: '海滨公园文化节',
       body: '秋日的海风吹过岸边。\n\n![工业成果展](/static/img/logo.svg "工业成果展")\n\n活动持续三天，**街坊**齐聚。',
       publishedAt: 1_800_000_000
     })
-    await db.knex('articles').where({ id: articleId }).update({ react_luguo: 3, react_woshou: 5, react_xianhua: 12, react_jidan: 1, source_name: '濠江日报' })
-  })
-  afterAll(async () => {
-    await t?.close()
-    await db?.destroy()
+    await ctx.db.knex('articles').where({ id: articleId }).update({ react_luguo: 3, react_woshou: 5, react_xianhua: 12, react_jidan: 1, source_name: '濠江日报' })
   })
 
-  const get = (url: string, ua = BROWSER) => t.agent().get(url).set('User-Agent', ua)
+  const get = (url: string, ua = BROWSER) => ctx.t.agent().get(url).set('User-Agent', ua)
 
   it('lists the categories on the index', async () => {
     const res = await get('/archiver/').expect(200)
@@ -97,20 +90,20 @@ describe.each(dialects)('Archiver, portal half, on %s', (dialect) => {
     expect(again.text ?? '').toBe('')
     await get(`/archiver/aid-${articleId}.html`).set('If-Modified-Since', String(first.headers['last-modified'])).expect(304)
     // A change to what the page shows changes the tag.
-    await db.knex('articles').where({ id: articleId }).increment('react_leiren', 1)
+    await ctx.db.knex('articles').where({ id: articleId }).increment('react_leiren', 1)
     await get(`/archiver/aid-${articleId}.html`).set('If-None-Match', etag).expect(200)
     const cat = await get(`/archiver/cid-${childId}.html`).expect(200)
     await get(`/archiver/cid-${childId}.html`).set('If-None-Match', String(cat.headers.etag)).expect(304)
   })
 
   it('counts Archiver views toward the article views with the same dedupe', async () => {
-    const before = Number((await db.knex('articles').where({ id: articleId }).first('views')).views)
+    const before = Number((await ctx.db.knex('articles').where({ id: articleId }).first('views')).views)
     await get(`/archiver/aid-${articleId}.html`, 'Mozilla/5.0 (Reader A) Firefox/1').expect(200)
     await get(`/archiver/aid-${articleId}.html`, 'Mozilla/5.0 (Reader A) Firefox/1').expect(200)
     await get(`/archiver/aid-${articleId}.html`, 'Mozilla/5.0 (Reader B) Firefox/1').expect(200)
     await get(`/archiver/aid-${articleId}.html`, CRAWLER).expect(200)
-    await t.app.viewCounts.flush()
-    const after = Number((await db.knex('articles').where({ id: articleId }).first('views')).views)
+    await ctx.t.app.viewCounts.flush()
+    const after = Number((await ctx.db.knex('articles').where({ id: articleId }).first('views')).views)
     expect(after - before).toBe(2 + 1) // two distinct readers (+1: this file's earlier browser visits are one visitor)
   })
 
@@ -122,7 +115,7 @@ describe.each(dialects)('Archiver, portal half, on %s', (dialect) => {
   })
 
   it('never shows pending articles, and answers unknown ids with the small 404', async () => {
-    const pending = await createArticle(db.knex, { categoryId: childId, authorId, status: 'pending', title: '待审核的稿件' })
+    const pending = await createArticle(ctx.db.knex, { categoryId: childId, authorId, status: 'pending', title: '待审核的稿件' })
     const res = await get(`/archiver/aid-${pending}.html`).expect(404)
     expect(res.text).toContain('抱歉，您指定要查看的文章不存在或正在审核')
     expect(res.text).not.toContain('<script')
@@ -134,64 +127,57 @@ describe.each(dialects)('Archiver, portal half, on %s', (dialect) => {
   })
 
   it('switches off (404, footer link gone) and redirects humans but not crawlers when asked', async () => {
-    await db.knex('settings').insert({ key: 'archiver_redirect', value: '1' })
-    t.clock.advance(5)
+    await ctx.db.knex('settings').insert({ key: 'archiver_redirect', value: '1' })
+    ctx.t.clock.advance(5)
     await get(`/archiver/aid-${articleId}.html`).expect(302).expect('Location', `/article/${articleId}`)
     await get(`/archiver/aid-${articleId}.html`, CRAWLER).expect(200)
-    await db.knex('settings').insert({ key: 'archiver_enabled', value: '0' })
-    t.clock.advance(5)
+    await ctx.db.knex('settings').insert({ key: 'archiver_enabled', value: '0' })
+    ctx.t.clock.advance(5)
     await get(`/archiver/aid-${articleId}.html`, CRAWLER).expect(404)
     const home = await get('/').expect(200)
     expect(home.text).not.toContain('>Archiver</a>')
-    await db.knex('settings').whereIn('key', ['archiver_redirect', 'archiver_enabled']).delete()
-    t.clock.advance(5)
+    await ctx.db.knex('settings').whereIn('key', ['archiver_redirect', 'archiver_enabled']).delete()
+    ctx.t.clock.advance(5)
   })
 })
 
 describe.each(dialects)('robots.txt, sitemap.xml and the Archiver query budget on %s', (dialect) => {
-  let db: TestDatabase
-  let t: TestApp
+  const ctx = useTestApp(dialect, { app: { sitemapUrlsPerFile: 10, guestCacheMs: 1000 } })
   let ids: number[]
   const queries: string[] = []
 
   beforeAll(async () => {
-    db = await createTestDatabase(dialect)
-    t = await buildTestApp(db, { sitemapUrlsPerFile: 10, guestCacheMs: 1000 })
-    const authorId = (await createUser(db.knex)).id
-    const categoryId = await createCategory(db.knex)
+    const authorId = (await createUser(ctx.db.knex)).id
+    const categoryId = await createCategory(ctx.db.knex)
     ids = []
-    for (let i = 0; i < 23; i++) ids.push(await createArticle(db.knex, { categoryId, authorId }))
-    await createArticle(db.knex, { categoryId, authorId, status: 'pending', title: '不公开' })
-    db.knex.on('query', (q: { sql: string }) => { queries.push(q.sql) })
-  })
-  afterAll(async () => {
-    await t?.close()
-    await db?.destroy()
+    for (let i = 0; i < 23; i++) ids.push(await createArticle(ctx.db.knex, { categoryId, authorId }))
+    await createArticle(ctx.db.knex, { categoryId, authorId, status: 'pending', title: '不公开' })
+    ctx.db.knex.on('query', (q: { sql: string }) => { queries.push(q.sql) })
   })
 
   it('points crawlers at the sitemap and keeps them out of member pages', async () => {
-    const res = await t.agent().get('/robots.txt').set('Host', 'bbs.example.com').expect(200)
+    const res = await ctx.t.agent().get('/robots.txt').set('Host', 'bbs.example.com').expect(200)
     expect(res.text).toContain('Sitemap: http://bbs.example.com/sitemap.xml')
     expect(res.text).toContain('Disallow: /mod')
   })
 
   it('splits the sitemap into an index of numbered files beyond the per-file limit, listing only published articles', async () => {
-    const index = await t.agent().get('/sitemap.xml').set('Host', 'bbs.example.com').expect(200)
+    const index = await ctx.t.agent().get('/sitemap.xml').set('Host', 'bbs.example.com').expect(200)
     expect(index.headers['content-type']).toContain('application/xml')
     expect(index.text).toContain('<sitemapindex')
     for (const n of [1, 2, 3]) expect(index.text).toContain(`<loc>http://bbs.example.com/sitemap-articles-${n}.xml</loc>`)
     expect(index.text).not.toContain('sitemap-articles-4.xml')
-    const third = await t.agent().get('/sitemap-articles-3.xml').set('Host', 'bbs.example.com').expect(200)
+    const third = await ctx.t.agent().get('/sitemap-articles-3.xml').set('Host', 'bbs.example.com').expect(200)
     expect((third.text.match(/<url>/g) ?? []).length).toBe(3)
     expect(third.text).toContain(`<loc>http://bbs.example.com/article/${ids[22] ?? 0}</loc>`)
-    await t.agent().get('/sitemap-articles-4.xml').expect(404)
-    await t.agent().get('/sitemap-nothing-1.xml').expect(404)
+    await ctx.t.agent().get('/sitemap-articles-4.xml').expect(404)
+    await ctx.t.agent().get('/sitemap-nothing-1.xml').expect(404)
   })
 
   it('serves an Archiver article page in at most 2 queries', async () => {
-    await t.agent().get('/archiver/').expect(200) // warm: settings and categories are cached
+    await ctx.t.agent().get('/archiver/').expect(200) // warm: settings and categories are cached
     queries.length = 0
-    await t.agent().get(`/archiver/aid-${ids[0] ?? 0}.html`).set('User-Agent', BROWSER).expect(200)
+    await ctx.t.agent().get(`/archiver/aid-${ids[0] ?? 0}.html`).set('User-Agent', BROWSER).expect(200)
     expect(queries.length).toBeLessThanOrEqual(2)
   })
 })

@@ -1,5 +1,6 @@
-import { dialects, createTestDatabase, type TestDatabase } from '../helpers/database'
-import { buildTestApp, login, type TestApp } from '../helpers/app'
+import { dialects } from '../helpers/database'
+import { useTestApp } from '../helpers/use-test-app'
+import { login } from '../helpers/app'
 import { createArticle, createCategory, createUser } from '../helpers/factories'
 import { BROWSER } from '../forum/helpers'
 import { postComment } from './helpers'
@@ -22,22 +23,12 @@ function formsInsideParagraphs (html: string): string[] {
 }
 
 describe.each(dialects)('comment markup on %s', (dialect) => {
-  let db: TestDatabase
-  let t: TestApp
-
-  beforeAll(async () => {
-    db = await createTestDatabase(dialect)
-    t = await buildTestApp(db)
-  })
-  afterAll(async () => {
-    await t?.close()
-    await db?.destroy()
-  })
+  const ctx = useTestApp(dialect)
 
   it('keeps the author\'s 引用 | 编辑 | 删除 on one line: no delete form inside a <p>, in the page and in the in-place answer', async () => {
-    const author = await createUser(db.knex)
-    const aid = await createArticle(db.knex, { categoryId: await createCategory(db.knex), authorId: (await createUser(db.knex)).id })
-    const agent = await login(t.agent().set('User-Agent', BROWSER), author.username, author.password)
+    const author = await createUser(ctx.db.knex)
+    const aid = await createArticle(ctx.db.knex, { categoryId: await createCategory(ctx.db.knex), authorId: (await createUser(ctx.db.knex)).id })
+    const agent = await login(ctx.t.agent().set('User-Agent', BROWSER), author.username, author.password)
     const json = await postComment(agent, aid, { message: '我的评论' }, { json: true })
     expect(json.status).toBe(201)
     expect(String(json.body.html)).toContain('/delete')

@@ -1,5 +1,6 @@
-import { dialects, createTestDatabase, type TestDatabase } from '../helpers/database'
-import { buildTestApp, csrfFrom, login, type TestApp } from '../helpers/app'
+import { dialects } from '../helpers/database'
+import { useTestApp } from '../helpers/use-test-app'
+import { csrfFrom, login } from '../helpers/app'
 import { createArticle, createCategory, createUser, type CreatedUser } from '../helpers/factories'
 import { commentIdFrom, postComment } from './helpers'
 import { reconcileCommentCounts } from '../../src/features/comments/cli'
@@ -10,33 +11,26 @@ import { renderCommentText } from '../../src/lib/comment-text'
 const BROWSER = 'Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0 Safari/537.36'
 
 describe.each(dialects)('comment moderation, edits and lists on %s', (dialect) => {
-  let db: TestDatabase
-  let t: TestApp
+  const ctx = useTestApp(dialect)
   let editor: CreatedUser
   let moderator: CreatedUser
   let categoryId: number
 
   beforeAll(async () => {
-    db = await createTestDatabase(dialect)
-    t = await buildTestApp(db)
-    editor = await createUser(db.knex, { username: '编辑部' })
-    moderator = await createUser(db.knex, { username: '版主甲', role: 'moderator' })
-    categoryId = await createCategory(db.knex, { name: '本地新闻' })
-  })
-  afterAll(async () => {
-    await t?.close()
-    await db?.destroy()
+    editor = await createUser(ctx.db.knex, { username: '编辑部' })
+    moderator = await createUser(ctx.db.knex, { username: '版主甲', role: 'moderator' })
+    categoryId = await createCategory(ctx.db.knex, { name: '本地新闻' })
   })
 
-  const browser = () => t.agent().set('User-Agent', BROWSER)
-  const newArticle = async () => await createArticle(db.knex, { categoryId, authorId: editor.id })
+  const browser = () => ctx.t.agent().set('User-Agent', BROWSER)
+  const newArticle = async () => await createArticle(ctx.db.knex, { categoryId, authorId: editor.id })
   const member = async (fields: Parameters<typeof createUser>[1] = {}) => {
-    const u = await createUser(db.knex, fields)
+    const u = await createUser(ctx.db.knex, fields)
     return { user: u, agent: await login(browser(), u.username, u.password) }
   }
-  const commentCount = async (aid: number) => Number((await db.knex('articles').where('id', aid).first('comment_count')).comment_count)
-  const statusOf = async (cid: number) => (await db.knex('comments').where('id', cid).first('status')).status as string
-  const audits = async (action: string): Promise<AuditRow[]> => await db.knex<AuditRow>('moderation_log').where('action', action).orderBy('id')
+  const commentCount = async (aid: number) => Number((await ctx.db.knex('articles').where('id', aid).first('comment_count')).comment_count)
+  const statusOf = async (cid: number) => (await ctx.db.knex('comments').where('id', cid).first('status')).status as string
+  const audits = async (action: string): Promise<AuditRow[]> => await ctx.db.knex<AuditRow>('moderation_log').where('action', action).orderBy('id')
 
   it('lets the author edit (最后编辑于) and delete their own comment; another member may not', async () => {
     const aid = await newArticle()
@@ -53,11 +47,11 @@ describe.each(dialects)('comment moderation, edits and lists on %s', (dialect) =
     const token = csrfFrom(otherPage.text)
     await other.post(`/comments/${cid}/edit`).type('form').send({ _csrf: token, message: '篡改' }).expect(403)
     await other.post(`/comments/${cid}/delete`).type('form').send({ _csrf: token }).expect(403)
-    await t.agent().get(`/comments/${cid}/edit`).expect(401)
+    await ctx.t.agent().get(`/comments/${cid}/edit`).expect(401)
 
     const form = await agent.get(`/comments/${cid}/edit`).expect(200)
     expect(form.text).toContain('>原文</textarea>')
-    t.clock.advance(60)
+    ctx.t.clock.advance(60)
     const tooShort = await agent.post(`/comments/${cid}/edit`).type('form').send({ _csrf: csrfFrom(form.text), message: 'x' })
     expect(tooShort.status).toBe(400)
     expect(tooShort.text).toContain('评论内容至少 2 个字节（一个汉字算 2 个）')
@@ -100,14 +94,14 @@ describe.each(dialects)('comment moderation, edits and lists on %s', (dialect) =
   })
 
   it('runs the review queue: moderators only, approve one, bulk delete, counts and audit rows follow', async () => {
-    await db.knex('settings').insert({ key: 'guest_comments', value: '1' })
-    t.app.settings.invalidate()
+    await ctx.db.knex('settings').insert({ key: 'guest_comments', value: '1' })
+    ctx.t.app.settings.invalidate()
     const aid = await newArticle()
     const guest = browser()
     const ids: number[] = []
     for (const message of ['游客一', '游客二', '游客三']) {
       await postComment(guest, aid, { message, guest_name: '路人' })
-      ids.push(Number((await db.knex('comments').where({ article_id: aid, body: message }).first('id')).id))
+      ids.push(Number((await ctx.db.knex('comments').where({ article_id: aid, body: message }).first('id')).id))
     }
     expect(await commentCount(aid)).toBe(0)
     const { agent: plain } = await member()
@@ -143,17 +137,17 @@ describe.each(dialects)('comment moderation, edits and lists on %s', (dialect) =
     expect((await audits('comment_approve')).map((a) => a.target_id)).toEqual([ids[0]])
     expect((await audits('comment_delete')).filter((a) => a.actor_id === moderator.id).map((a) => a.target_id)).toEqual(expect.arrayContaining([ids[1], ids[2]]))
     expect((await mod.get('/mod/comments')).text).toContain('没有待审核的评论')
-    await db.knex('settings').where('key', 'guest_comments').delete()
-    t.app.settings.invalidate()
+    await ctx.db.knex('settings').where('key', 'guest_comments').delete()
+    ctx.t.app.settings.invalidate()
   })
 
   it('pages the full list 25 a page, newest first, with breadcrumb; the article shows the 20 newest', async () => {
     const aid = await newArticle()
-    const author = await createUser(db.knex)
-    const base = t.clock.now() - 10000
+    const author = await createUser(ctx.db.knex)
+    const base = ctx.t.clock.now() - 10000
     const rows = Array.from({ length: 26 }, (_, i) => ({ article_id: aid, author_id: author.id, status: 'visible', body: `评论编号${i + 1}号`, created_at: base + i }))
-    await db.knex('comments').insert(rows)
-    await db.knex('articles').where('id', aid).update({ comment_count: 26 })
+    await ctx.db.knex('comments').insert(rows)
+    await ctx.db.knex('articles').where('id', aid).update({ comment_count: 26 })
     const count = (html: string) => (html.match(/<li class="comment( comment-pending)?" id="comment-/g) ?? []).length
 
     const article = await browser().get(`/article/${aid}`).expect(200)
@@ -181,22 +175,22 @@ describe.each(dialects)('comment moderation, edits and lists on %s', (dialect) =
     const aid = await newArticle()
     const { agent } = await member()
     const first = commentIdFrom(await postComment(agent, aid, { message: '第一条' }))
-    t.clock.advance(20)
+    ctx.t.clock.advance(20)
     commentIdFrom(await postComment(agent, aid, { message: '第二条' }))
     expect(await commentCount(aid)).toBe(2)
     const page = await agent.get(`/article/${aid}`)
     await agent.post(`/comments/${first}/delete`).type('form').send({ _csrf: csrfFrom(page.text) }).expect(303)
     expect(await commentCount(aid)).toBe(1)
 
-    await db.knex('articles').where('id', aid).update({ comment_count: 7 })
-    const dry = await reconcileCommentCounts(db.knex, false)
+    await ctx.db.knex('articles').where('id', aid).update({ comment_count: 7 })
+    const dry = await reconcileCommentCounts(ctx.db.knex, false)
     expect(dry.drifted).toEqual([{ id: aid, stored: 7, actual: 1 }])
     expect(await commentCount(aid)).toBe(7)
-    const fixed = await reconcileCommentCounts(db.knex, true, 2)
+    const fixed = await reconcileCommentCounts(ctx.db.knex, true, 2)
     expect(fixed.drifted).toEqual([{ id: aid, stored: 7, actual: 1 }])
     expect(fixed.checked).toBeGreaterThan(2)
     expect(await commentCount(aid)).toBe(1)
-    expect((await reconcileCommentCounts(db.knex, true)).drifted).toEqual([])
+    expect((await reconcileCommentCounts(ctx.db.knex, true)).drifted).toEqual([])
   })
 
   it('moves a visible comment back to review when an edit adds a moderated word', async () => {
@@ -205,7 +199,7 @@ describe.each(dialects)('comment moderation, edits and lists on %s', (dialect) =
     const cid = commentIdFrom(await postComment(agent, aid, { message: '正常内容' }))
     expect(await commentCount(aid)).toBe(1)
     const { antiAbuseFor } = await import('../../src/features/antiabuse/service')
-    await antiAbuseFor(t.app.db).words.add({ word: '加微信', action: 'moderate', by: null, now: 1 })
+    await antiAbuseFor(ctx.t.app.db).words.add({ word: '加微信', action: 'moderate', by: null, now: 1 })
     const page = await agent.get(`/article/${aid}`)
     await agent.post(`/comments/${cid}/edit`).type('form').send({ _csrf: csrfFrom(page.text), message: '请加 微 信' }).expect(303)
     expect(await statusOf(cid)).toBe('pending')
@@ -216,12 +210,12 @@ describe.each(dialects)('comment moderation, edits and lists on %s', (dialect) =
     const aid = await newArticle()
     const { user, agent } = await member()
     await postComment(agent, aid, { message: '个人主页一' })
-    t.clock.advance(20)
+    ctx.t.clock.advance(20)
     await postComment(agent, aid, { message: '个人主页二' })
-    const latest = await commentsByAuthor(db.knex, user.id, 1)
+    const latest = await commentsByAuthor(ctx.db.knex, user.id, 1)
     expect(latest).toHaveLength(1)
     expect(latest[0]).toMatchObject({ article_id: aid, body: '个人主页二' })
-    expect(await countByAuthor(db.knex, user.id)).toBe(2)
+    expect(await countByAuthor(ctx.db.knex, user.id)).toBe(2)
   })
 })
 
@@ -234,37 +228,27 @@ describe('comment text rendering', () => {
 })
 
 describe.each(dialects)('simultaneous comments and rate limits on %s', (dialect) => {
-  let db: TestDatabase
-  let t: TestApp
-
-  beforeAll(async () => {
-    db = await createTestDatabase(dialect)
-    t = await buildTestApp(db)
-  })
-  afterAll(async () => {
-    await t?.close()
-    await db?.destroy()
-  })
+  const ctx = useTestApp(dialect)
 
   it('takes comments from several members on one article at the same moment, counting each', async () => {
-    const editor = await createUser(db.knex)
-    const aid = await createArticle(db.knex, { categoryId: await createCategory(db.knex), authorId: editor.id })
+    const editor = await createUser(ctx.db.knex)
+    const aid = await createArticle(ctx.db.knex, { categoryId: await createCategory(ctx.db.knex), authorId: editor.id })
     const posters = await Promise.all(Array.from({ length: 5 }, async () => {
-      const u = await createUser(db.knex)
-      const agent = await login(t.agent().set('User-Agent', BROWSER), u.username, u.password)
+      const u = await createUser(ctx.db.knex)
+      const agent = await login(ctx.t.agent().set('User-Agent', BROWSER), u.username, u.password)
       const token = csrfFrom((await agent.get(`/article/${aid}`)).text)
       return { agent, token }
     }))
     const results = await Promise.all(posters.map(async ({ agent, token }, i) =>
       await agent.post(`/article/${aid}/comments`).type('form').send({ _csrf: token, message: `同一时刻的评论${i}` })))
     expect(results.map((r) => r.status)).toEqual([303, 303, 303, 303, 303])
-    expect(Number((await db.knex('articles').where('id', aid).first('comment_count')).comment_count)).toBe(5)
+    expect(Number((await ctx.db.knex('articles').where('id', aid).first('comment_count')).comment_count)).toBe(5)
   })
 
   it('rate-limits posting per visitor (20 a minute)', async () => {
-    const editor = await createUser(db.knex)
-    const aid = await createArticle(db.knex, { categoryId: await createCategory(db.knex), authorId: editor.id })
-    const guest = t.agent().set('User-Agent', BROWSER)
+    const editor = await createUser(ctx.db.knex)
+    const aid = await createArticle(ctx.db.knex, { categoryId: await createCategory(ctx.db.knex), authorId: editor.id })
+    const guest = ctx.t.agent().set('User-Agent', BROWSER)
     const token = csrfFrom((await guest.get('/login')).text)
     const statuses: number[] = []
     for (let i = 0; i < 21; i++) statuses.push((await guest.post(`/article/${aid}/comments`).type('form').send({ _csrf: token, message: '游客刷屏' })).status)

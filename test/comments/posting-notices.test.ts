@@ -1,5 +1,6 @@
-import { dialects, createTestDatabase, type TestDatabase } from '../helpers/database'
-import { buildTestApp, csrfFrom, login, type TestApp } from '../helpers/app'
+import { dialects } from '../helpers/database'
+import { useTestApp } from '../helpers/use-test-app'
+import { csrfFrom, login, LOCAL_CLIENTS_UNLIMITED } from '../helpers/app'
 import { createArticle, createCategory, createUser, type CreatedUser } from '../helpers/factories'
 import { createGroupWithBoard } from '../forum/factories'
 import { BROWSER, postThread } from '../forum/helpers'
@@ -8,30 +9,23 @@ import { formatDateTime } from '../../src/lib/dates'
 
 // What a member sees before typing: a new member's wait above the forms, a posting ban in place of them.
 describe.each(dialects)('posting notices on %s', (dialect) => {
-  let db: TestDatabase
-  let t: TestApp
+  const ctx = useTestApp(dialect, { app: { env: LOCAL_CLIENTS_UNLIMITED } })
   let admin: CreatedUser
   let categoryId: number
 
   beforeAll(async () => {
-    db = await createTestDatabase(dialect)
-    t = await buildTestApp(db, { env: { RATE_LIMIT_ALLOW: '127.0.0.1,::1,::ffff:127.0.0.1' } })
-    admin = await createUser(db.knex, { username: '站长', role: 'admin' })
-    categoryId = await createCategory(db.knex)
-  })
-  afterAll(async () => {
-    await t?.close()
-    await db?.destroy()
+    admin = await createUser(ctx.db.knex, { username: '站长', role: 'admin' })
+    categoryId = await createCategory(ctx.db.knex)
   })
 
-  const browser = () => t.agent().set('User-Agent', BROWSER)
+  const browser = () => ctx.t.agent().set('User-Agent', BROWSER)
 
   it('shows a new member the wait above the comment, reply and new-thread forms, counted down by the clock, and gone after it', async () => {
-    const old = await login(browser(), (await createUser(db.knex)).username, 'password123')
-    const { boardId } = await createGroupWithBoard(db.knex)
-    const tid = await postThread(t, old, boardId, '老会员的主题')
-    const aid = await createArticle(db.knex, { categoryId, authorId: admin.id })
-    const fresh = await createUser(db.knex, { createdAt: t.clock.now() - 30 })
+    const old = await login(browser(), (await createUser(ctx.db.knex)).username, 'password123')
+    const { boardId } = await createGroupWithBoard(ctx.db.knex)
+    const tid = await postThread(ctx.t, old, boardId, '老会员的主题')
+    const aid = await createArticle(ctx.db.knex, { categoryId, authorId: admin.id })
+    const fresh = await createUser(ctx.db.knex, { createdAt: ctx.t.clock.now() - 30 })
     const agent = await login(browser(), fresh.username, fresh.password)
 
     const article = await agent.get(`/article/${aid}`).expect(200)
@@ -40,14 +34,14 @@ describe.each(dialects)('posting notices on %s', (dialect) => {
     const thread = await agent.get(`/thread/${tid}`).expect(200)
     expect(thread.text).toContain('新注册用户需等待 90 秒后才能发表')
     expect(thread.text).toContain(`action="/thread/${tid}/reply"`)
-    t.clock.advance(50)
+    ctx.t.clock.advance(50)
     expect((await agent.get(`/forum/${boardId}/new`).expect(200)).text).toContain('新注册用户需等待 40 秒后才能发表')
     // Submitting anyway says the same, with the time left.
     const refused = await agent.post(`/article/${aid}/comments`).type('form').send({ _csrf: csrfFrom(article.text), message: '新人来报到' })
     expect(refused.status).toBe(403)
     expect(refused.text).toContain('新注册用户需等待 40 秒后才能发表')
 
-    t.clock.advance(40)
+    ctx.t.clock.advance(40)
     for (const path of [`/article/${aid}`, `/thread/${tid}`, `/forum/${boardId}/new`]) {
       expect((await agent.get(path).expect(200)).text).not.toContain('新注册用户需等待')
     }
@@ -57,8 +51,8 @@ describe.each(dialects)('posting notices on %s', (dialect) => {
   })
 
   it('shows a member under 禁止发言 the ban (reason, until, Discuz date) in place of the comment form and the reaction buttons', async () => {
-    const aid = await createArticle(db.knex, { categoryId, authorId: admin.id })
-    const member = await createUser(db.knex, { username: '被禁言者' })
+    const aid = await createArticle(ctx.db.knex, { categoryId, authorId: admin.id })
+    const member = await createUser(ctx.db.knex, { username: '被禁言者' })
     const agent = await login(browser(), member.username, member.password)
     const before = await agent.get(`/article/${aid}`).expect(200)
     await agent.post(`/article/${aid}/react`).type('form').send({ _csrf: csrfFrom(before.text), kind: 'xianhua' }).expect(303)
@@ -68,8 +62,8 @@ describe.each(dialects)('posting notices on %s', (dialect) => {
 
     const adminAgent = await login(browser(), admin.username, admin.password)
     expect((await postBan(adminAgent, member.id, { reason: '连续发布广告' })).status).toBe(303)
-    const ban = await db.knex('bans').where({ user_id: member.id }).first<{ expires_at: number }>('expires_at')
-    const until = formatDateTime(Number(ban.expires_at), t.config.siteTimezone)
+    const ban = await ctx.db.knex('bans').where({ user_id: member.id }).first<{ expires_at: number }>('expires_at')
+    const until = formatDateTime(Number(ban.expires_at), ctx.t.config.siteTimezone)
     expect(until).toMatch(/^\d{4}-\d{1,2}-\d{1,2} \d{2}:\d{2}$/)
 
     const page = await agent.get(`/article/${aid}`).expect(200)
@@ -82,7 +76,7 @@ describe.each(dialects)('posting notices on %s', (dialect) => {
     expect(page.text).toContain('<span>鲜花</span>') // and the counts and kinds
 
     // A permanent ban says 永久.
-    const forever = await createUser(db.knex)
+    const forever = await createUser(ctx.db.knex)
     const foreverAgent = await login(browser(), forever.username, forever.password)
     expect((await postBan(adminAgent, forever.id, { duration: 'forever', reason: '屡教不改' })).status).toBe(303)
     expect((await foreverAgent.get(`/article/${aid}`).expect(200)).text).toContain('抱歉，您已被禁止发言，截止时间：永久，理由：屡教不改')

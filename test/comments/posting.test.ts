@@ -1,6 +1,7 @@
-import { dialects, createTestDatabase, type TestDatabase } from '../helpers/database'
-import { buildTestApp, login, type TestApp } from '../helpers/app'
-import { createArticle, createCategory, createUser, type CreatedUser } from '../helpers/factories'
+import { dialects } from '../helpers/database'
+import { useTestApp } from '../helpers/use-test-app'
+import { login } from '../helpers/app'
+import { createArticle, createCategory, createUser, type CreatedUser, banUser } from '../helpers/factories'
 import { commentIdFrom, postComment } from './helpers'
 import type { CommentRow } from '../../src/features/comments/repository'
 import { antiAbuseFor } from '../../src/features/antiabuse/service'
@@ -8,31 +9,24 @@ import { antiAbuseFor } from '../../src/features/antiabuse/service'
 const BROWSER = 'Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0 Safari/537.36'
 
 describe.each(dialects)('posting quick comments on %s', (dialect) => {
-  let db: TestDatabase
-  let t: TestApp
+  const ctx = useTestApp(dialect)
   let author: CreatedUser
   let categoryId: number
 
   beforeAll(async () => {
-    db = await createTestDatabase(dialect)
-    t = await buildTestApp(db)
-    author = await createUser(db.knex, { username: '编辑部' })
-    categoryId = await createCategory(db.knex, { name: '本地新闻' })
-  })
-  afterAll(async () => {
-    await t?.close()
-    await db?.destroy()
+    author = await createUser(ctx.db.knex, { username: '编辑部' })
+    categoryId = await createCategory(ctx.db.knex, { name: '本地新闻' })
   })
 
-  const browser = () => t.agent().set('User-Agent', BROWSER)
+  const browser = () => ctx.t.agent().set('User-Agent', BROWSER)
   const newArticle = async (fields: { allowComments?: boolean, categoryId?: number } = {}) =>
-    await createArticle(db.knex, { categoryId: fields.categoryId ?? categoryId, authorId: author.id, allowComments: fields.allowComments })
+    await createArticle(ctx.db.knex, { categoryId: fields.categoryId ?? categoryId, authorId: author.id, allowComments: fields.allowComments })
   const member = async (fields: Parameters<typeof createUser>[1] = {}) => {
-    const u = await createUser(db.knex, fields)
+    const u = await createUser(ctx.db.knex, fields)
     return { user: u, agent: await login(browser(), u.username, u.password) }
   }
-  const commentCount = async (aid: number) => Number((await db.knex('articles').where('id', aid).first('comment_count')).comment_count)
-  const rows = async (aid: number): Promise<CommentRow[]> => await db.knex<CommentRow>('comments').where('article_id', aid).orderBy('id')
+  const commentCount = async (aid: number) => Number((await ctx.db.knex('articles').where('id', aid).first('comment_count')).comment_count)
+  const rows = async (aid: number): Promise<CommentRow[]> => await ctx.db.knex<CommentRow>('comments').where('article_id', aid).orderBy('id')
 
   it('lets a member comment without JavaScript: 303 back to the comment, shown under the article and counted', async () => {
     const aid = await newArticle()
@@ -67,11 +61,11 @@ describe.each(dialects)('posting quick comments on %s', (dialect) => {
     expect(ok.body.html).toContain('用 fetch 发表')
     // The new count, for the script to redraw 评论: N and 查看全部评论(N) without a reload.
     expect(ok.body.count).toBe(1)
-    t.clock.advance(20)
+    ctx.t.clock.advance(20)
     const second = await postComment(agent, aid, { message: '第二条 fetch 评论' }, { json: true })
     expect(second.status).toBe(201)
     expect(second.body.count).toBe(2)
-    t.clock.advance(20)
+    ctx.t.clock.advance(20)
     const bad = await postComment(agent, aid, { message: 'x' }, { json: true })
     expect(bad.status).toBe(400)
     expect(bad.body.error).toBe('评论内容至少 2 个字节（一个汉字算 2 个）')
@@ -88,8 +82,8 @@ describe.each(dialects)('posting quick comments on %s', (dialect) => {
     expect(refused.text).toContain('您需要先登录才能继续本操作')
     expect(await rows(aid)).toHaveLength(0)
 
-    await db.knex('settings').insert({ key: 'guest_comments', value: '1' })
-    t.app.settings.invalidate()
+    await ctx.db.knex('settings').insert({ key: 'guest_comments', value: '1' })
+    ctx.t.app.settings.invalidate()
     const form = await browser().get(`/article/${aid}`).expect(200)
     expect(form.text).toContain('name="guest_name"')
     const res = await postComment(guest, aid, { message: '游客的评论', guest_name: '路人甲' })
@@ -101,8 +95,8 @@ describe.each(dialects)('posting quick comments on %s', (dialect) => {
     expect(notice.text).not.toContain('游客的评论')
     expect(await rows(aid)).toMatchObject([{ author_id: null, guest_name: '路人甲', status: 'pending', body: '游客的评论' }])
     expect(await commentCount(aid)).toBe(0)
-    await db.knex('settings').where('key', 'guest_comments').delete()
-    t.app.settings.invalidate()
+    await ctx.db.knex('settings').where('key', 'guest_comments').delete()
+    ctx.t.app.settings.invalidate()
   })
 
   it('enforces the length bounds (at least 2 Discuz bytes, so 顶 passes; at most comment_max_length characters, an emoji is one) and keeps the text on refusal', async () => {
@@ -114,22 +108,22 @@ describe.each(dialects)('posting quick comments on %s', (dialect) => {
     // One CJK character is two bytes as Discuz counts: the commonest reply in Chinese forums passes.
     expect((await postComment(agent, aid, { message: '顶' })).status).toBe(303)
     expect((await rows(aid)).map((r) => r.body)).toEqual(['顶'])
-    await db.knex('comments').where({ article_id: aid }).delete()
-    await db.knex('articles').where({ id: aid }).update({ comment_count: 0 })
-    t.clock.advance(20)
-    await db.knex('settings').insert({ key: 'comment_max_length', value: '10' })
-    t.app.settings.invalidate()
+    await ctx.db.knex('comments').where({ article_id: aid }).delete()
+    await ctx.db.knex('articles').where({ id: aid }).update({ comment_count: 0 })
+    ctx.t.clock.advance(20)
+    await ctx.db.knex('settings').insert({ key: 'comment_max_length', value: '10' })
+    ctx.t.app.settings.invalidate()
     const long = await postComment(agent, aid, { message: '一二三四五六七八九十十' })
     expect(long.status).toBe(400)
     expect(long.text).toContain('评论内容不能超过 10 个字符（当前 11 个字符）')
     expect(long.text).toContain('>一二三四五六七八九十十</textarea>')
     expect(await rows(aid)).toHaveLength(0)
     expect((await postComment(agent, aid, { message: '一二三四五六七八九十' })).status).toBe(303)
-    t.clock.advance(20)
+    ctx.t.clock.advance(20)
     expect((await postComment(agent, aid, { message: '😀😀' })).status).toBe(303)
     expect((await rows(aid)).map((r) => r.body)).toEqual(['一二三四五六七八九十', '😀😀'])
-    await db.knex('settings').where('key', 'comment_max_length').delete()
-    t.app.settings.invalidate()
+    await ctx.db.knex('settings').where('key', 'comment_max_length').delete()
+    ctx.t.app.settings.invalidate()
   })
 
   it('lets exactly one of two simultaneous posts by a member land (flood control)', async () => {
@@ -143,25 +137,25 @@ describe.each(dialects)('posting quick comments on %s', (dialect) => {
     expect(refused?.text).toContain('您两次发表间隔少于 15 秒，请 15 秒后再发表')
     expect(await rows(aid)).toHaveLength(1)
     expect(await commentCount(aid)).toBe(1)
-    t.clock.advance(15)
+    ctx.t.clock.advance(15)
     expect((await send('十五秒之后')).status).toBe(303)
   })
 
   it('applies the new-member rules by the clock: silent for 2 minutes, links go to review for the first 3', async () => {
     const aid = await newArticle()
-    const { agent } = await member({ createdAt: t.clock.now() - 60 })
+    const { agent } = await member({ createdAt: ctx.t.clock.now() - 60 })
     const silent = await postComment(agent, aid, { message: '我是新人' })
     expect(silent.status).toBe(403)
     expect(silent.text).toContain('新注册用户需等待 60 秒后才能发表')
-    t.clock.advance(60)
+    ctx.t.clock.advance(60)
     const withLink = await postComment(agent, aid, { message: '看这里 http://spam.example.com' })
     expect(withLink.status).toBe(303)
     expect(withLink.headers.location).toMatch(/\?pending=1#comment-\d+$/)
-    t.clock.advance(20)
+    ctx.t.clock.advance(20)
     const tooSoon = await postComment(agent, aid, { message: '第二条' })
     expect(tooSoon.status).toBe(429)
     expect(tooSoon.text).toContain('您两次发表间隔少于 30 秒，请 10 秒后再发表')
-    t.clock.advance(10)
+    ctx.t.clock.advance(10)
     expect((await postComment(agent, aid, { message: '没有链接的评论' })).status).toBe(303)
     expect((await rows(aid)).map((r) => r.status)).toEqual(['pending', 'visible'])
     // The author sees their own pending comment, marked; others do not.
@@ -174,7 +168,7 @@ describe.each(dialects)('posting quick comments on %s', (dialect) => {
   })
 
   it('applies each word-filter action, including full-width and spaced variants', async () => {
-    const words = antiAbuseFor(t.app.db).words
+    const words = antiAbuseFor(ctx.t.app.db).words
     await words.add({ word: '违禁品', action: 'block', by: null, now: 1 })
     await words.add({ word: '代开发票', action: 'moderate', by: null, now: 1 })
     await words.add({ word: 'BadWord', action: 'replace', replacement: '[哔]', by: null, now: 1 })
@@ -187,7 +181,7 @@ describe.each(dialects)('posting quick comments on %s', (dialect) => {
     }
     expect(await rows(aid)).toHaveLength(0)
     expect((await postComment(agent, aid, { message: '可以代开 发票' })).headers.location).toMatch(/pending=1/)
-    t.clock.advance(20)
+    ctx.t.clock.advance(20)
     expect((await postComment(agent, aid, { message: '你这个 ＢＡＤＷＯＲＤ 和 b a d w o r d！' })).status).toBe(303)
     expect((await rows(aid)).map((r) => [r.status, r.body])).toEqual([['pending', '可以代开 发票'], ['visible', '你这个 [哔] 和 [哔]！']])
     expect(await commentCount(aid)).toBe(1)
@@ -197,11 +191,11 @@ describe.each(dialects)('posting quick comments on %s', (dialect) => {
   it('refuses post-banned and visit-banned members', async () => {
     const aid = await newArticle()
     const { user, agent } = await member()
-    await db.knex('users').where('id', user.id).update({ ban_type: 'post', ban_until: t.clock.now() + 3600, ban_reason: '灌水' })
+    await banUser(ctx.db.knex, user.id, { type: 'post', until: ctx.t.clock.now() + 3600, reason: '灌水' })
     const res = await postComment(agent, aid, { message: '我被禁言了吗' })
     expect(res.status).toBe(403)
     expect(res.text).toContain('抱歉，您已被禁止发言')
-    await db.knex('users').where('id', user.id).update({ ban_type: 'visit', ban_until: null })
+    await banUser(ctx.db.knex, user.id, { type: 'visit', until: null })
     const visit = await agent.post(`/article/${aid}/comments`).type('form').send({ message: '禁止访问' })
     expect(visit.status).toBe(403)
     expect(await rows(aid)).toHaveLength(0)
@@ -221,10 +215,10 @@ describe.each(dialects)('posting quick comments on %s', (dialect) => {
 
   it('honours the article and category allow-comments switches', async () => {
     const closedArticle = await newArticle({ allowComments: false })
-    const closedCategory = await createCategory(db.knex, { name: '公告', allowComments: false })
-    const child = await createCategory(db.knex, { name: '公告子类', parentId: closedCategory })
+    const closedCategory = await createCategory(ctx.db.knex, { name: '公告', allowComments: false })
+    const child = await createCategory(ctx.db.knex, { name: '公告子类', parentId: closedCategory })
     const inClosed = await newArticle({ categoryId: child })
-    t.clock.advance(10) // past the portal's category cache
+    ctx.t.clock.advance(10) // past the portal's category cache
     const { agent } = await member()
     for (const aid of [closedArticle, inClosed]) {
       const page = await agent.get(`/article/${aid}`).expect(200)
@@ -245,7 +239,7 @@ describe.each(dialects)('posting quick comments on %s', (dialect) => {
     const { agent } = await member()
     const payload = '<script>alert(1)</script> <img src=x onerror=alert(2)> "onmouseover="alert(3) javascript:alert(4) https://example.com/a?b=1&c=<x>'
     expect((await postComment(agent, aid, { message: payload })).status).toBe(303)
-    t.clock.advance(20)
+    ctx.t.clock.advance(20)
     const long = '长'.repeat(900) + '𝕏😀👨‍👩‍👧'
     expect((await postComment(agent, aid, { message: long })).status).toBe(303)
     // (The payload has a link, so it waits for review: its author sees it.)

@@ -1,5 +1,6 @@
-import { dialects, createTestDatabase, type TestDatabase } from '../helpers/database'
-import { buildTestApp, login, type TestApp } from '../helpers/app'
+import { dialects } from '../helpers/database'
+import { useTestApp } from '../helpers/use-test-app'
+import { login } from '../helpers/app'
 import { createUser, type CreatedUser } from '../helpers/factories'
 import { createBoard, createGroupWithBoard } from './factories'
 import { BROWSER, postReply, postThread } from './helpers'
@@ -7,8 +8,7 @@ import { BROWSER, postReply, postThread } from './helpers'
 const ua = (n: number | string): string => `Mozilla/5.0 (Visitor ${n}) Chrome/120.0 Safari/537.36`
 
 describe.each(dialects)('forum visibility, legacy URLs and views on %s', (dialect) => {
-  let db: TestDatabase
-  let t: TestApp
+  const ctx = useTestApp(dialect, { app: { viewFlushIntervalMs: 3_600_000 } })
   let member: CreatedUser
   let openBoard: number
   let privateBoard: number
@@ -18,26 +18,20 @@ describe.each(dialects)('forum visibility, legacy URLs and views on %s', (dialec
   let privateSubThread: number
 
   beforeAll(async () => {
-    db = await createTestDatabase(dialect)
-    t = await buildTestApp(db, { viewFlushIntervalMs: 3_600_000 })
-    member = await createUser(db.knex, { username: '业主阿梅' })
-    openBoard = (await createGroupWithBoard(db.knex, { boardName: '街坊闲聊' })).boardId
-    const { groupId } = await createGroupWithBoard(db.knex, { boardName: '占位版块' })
-    privateBoard = await createBoard(db.knex, { parentId: groupId, name: '业主之家', guestVisible: false })
+    member = await createUser(ctx.db.knex, { username: '业主阿梅' })
+    openBoard = (await createGroupWithBoard(ctx.db.knex, { boardName: '街坊闲聊' })).boardId
+    const { groupId } = await createGroupWithBoard(ctx.db.knex, { boardName: '占位版块' })
+    privateBoard = await createBoard(ctx.db.knex, { parentId: groupId, name: '业主之家', guestVisible: false })
     // A sub-board of a members-only board is members-only too, whatever its own flag says.
-    privateSub = await createBoard(db.knex, { parentId: privateBoard, name: '维修基金' })
-    const agent = await login(t.agent().set('User-Agent', BROWSER), member.username, member.password)
-    openThread = await postThread(t, agent, openBoard, '公开主题：海滨长廊夜跑')
-    privateThread = await postThread(t, agent, privateBoard, '内部主题：充电桩方案')
-    privateSubThread = await postThread(t, agent, privateSub, '内部主题：维修基金公示')
-  })
-  afterAll(async () => {
-    await t?.close()
-    await db?.destroy()
+    privateSub = await createBoard(ctx.db.knex, { parentId: privateBoard, name: '维修基金' })
+    const agent = await login(ctx.t.agent().set('User-Agent', BROWSER), member.username, member.password)
+    openThread = await postThread(ctx.t, agent, openBoard, '公开主题：海滨长廊夜跑')
+    privateThread = await postThread(ctx.t, agent, privateBoard, '内部主题：充电桩方案')
+    privateSubThread = await postThread(ctx.t, agent, privateSub, '内部主题：维修基金公示')
   })
 
-  const guest = () => t.agent().set('User-Agent', BROWSER)
-  const asMember = async () => await login(t.agent().set('User-Agent', BROWSER), member.username, member.password)
+  const guest = () => ctx.t.agent().set('User-Agent', BROWSER)
+  const asMember = async () => await login(ctx.t.agent().set('User-Agent', BROWSER), member.username, member.password)
 
   it('hides members-only boards from guests everywhere: index, board, thread, sub-board, latest threads', async () => {
     const index = await guest().get('/forum').expect(200)
@@ -76,7 +70,7 @@ describe.each(dialects)('forum visibility, legacy URLs and views on %s', (dialec
     await guest().get('/forum/abc').expect(404)
     await guest().get('/thread/999999').expect(404)
     await guest().get('/thread/0').expect(404)
-    const group = await db.knex('boards').where({ is_group: true }).first<{ id: number }>('id')
+    const group = await ctx.db.knex('boards').where({ is_group: true }).first<{ id: number }>('id')
     await guest().get(`/forum/${group.id}`).expect(404)
   })
 
@@ -103,16 +97,16 @@ describe.each(dialects)('forum visibility, legacy URLs and views on %s', (dialec
   })
 
   it('counts thread views through app.viewCounts with the article dedupe, showing pending views at once', async () => {
-    const stored = async (): Promise<number> => Number((await db.knex('threads').where({ id: openThread }).first<{ views: number }>('views')).views)
+    const stored = async (): Promise<number> => Number((await ctx.db.knex('threads').where({ id: openThread }).first<{ views: number }>('views')).views)
     const start = await stored()
-    const pages = await Promise.all(Array.from({ length: 5 }, async (_, i) => await t.agent().set('User-Agent', ua(i)).get(`/thread/${openThread}`).expect(200)))
+    const pages = await Promise.all(Array.from({ length: 5 }, async (_, i) => await ctx.t.agent().set('User-Agent', ua(i)).get(`/thread/${openThread}`).expect(200)))
     const shown = pages.map((p) => Number(/id="view-count">(\d+)</.exec(p.text)?.[1]))
     expect(Math.max(...shown)).toBe(start + 5)
-    const again = t.agent().set('User-Agent', ua(0))
+    const again = ctx.t.agent().set('User-Agent', ua(0))
     await again.get(`/thread/${openThread}`).expect(200) // same visitor within the window: not counted
-    await t.agent().set('User-Agent', 'Mozilla/5.0 (compatible; Baiduspider/2.0)').get(`/thread/${openThread}`).expect(200)
+    await ctx.t.agent().set('User-Agent', 'Mozilla/5.0 (compatible; Baiduspider/2.0)').get(`/thread/${openThread}`).expect(200)
     expect(await stored()).toBe(start)
-    await t.app.viewCounts.flush()
+    await ctx.t.app.viewCounts.flush()
     expect(await stored()).toBe(start + 5)
     const list = await guest().get(`/forum/${openBoard}`).expect(200)
     expect(list.text).toContain(`<span class="xg1">${start + 5}</span>`)
@@ -120,7 +114,7 @@ describe.each(dialects)('forum visibility, legacy URLs and views on %s', (dialec
 
   it('a reply by a member to a members-only thread is refused for guests and works for members', async () => {
     const agent = await asMember()
-    const location = await postReply(t, agent, privateThread, '支持建充电桩')
+    const location = await postReply(ctx.t, agent, privateThread, '支持建充电桩')
     expect(location).toMatch(new RegExp(`^/thread/${privateThread}\\?page=1#post-\\d+$`))
     const res = await guest().post(`/thread/${privateThread}/reply`).type('form').send({ body: 'x' })
     expect([401, 403]).toContain(res.status)

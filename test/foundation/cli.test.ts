@@ -1,12 +1,14 @@
 import { spawnSync } from 'node:child_process'
 import path from 'node:path'
-import { dialects, createTestDatabase, type TestDatabase } from '../helpers/database'
+import { countRows, dialects, type TestDatabase } from '../helpers/database'
+import { useTestApp } from '../helpers/use-test-app'
+import { databaseUrl } from '../helpers/app'
 
 const ROOT = path.join(__dirname, '..', '..')
 
 /** Runs `npm run cli -- …` as an owner would (tsx scripts/cli.ts), against the test database. */
 function cli (db: TestDatabase, args: string[]): { status: number | null, stdout: string, stderr: string } {
-  const url = db.config.client === 'sqlite' ? `sqlite:${db.config.filename}` : db.config.url
+  const url = databaseUrl(db)
   const res = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/cli.ts'), ...args], {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: url, BCRYPT_COST: '4' },
@@ -16,44 +18,37 @@ function cli (db: TestDatabase, args: string[]): { status: number | null, stdout
   return { status: res.status, stdout: res.stdout, stderr: res.stderr }
 }
 
-async function count (db: TestDatabase, table: string): Promise<number> {
-  const row = await db.knex(table).count<Array<{ n: number | string }>>({ n: '*' }).first()
-  return Number(row?.n ?? 0)
-}
-
 describe.each(dialects)('npm run cli on %s', (dialect) => {
-  let db: TestDatabase
-  beforeAll(async () => { db = await createTestDatabase(dialect) })
-  afterAll(async () => { await db?.destroy() })
+  const ctx = useTestApp(dialect, { app: false })
 
   it('creates a member with the form rules, and refuses an undeclared flag before doing anything', async () => {
-    const created = cli(db, ['user:create', '--username', '编辑小王', '--password', 'a-long-password', '--role', 'moderator'])
+    const created = cli(ctx.db, ['user:create', '--username', '编辑小王', '--password', 'a-long-password', '--role', 'moderator'])
     expect(created.stderr).toBe('')
     expect(created.stdout).toContain('created moderator "编辑小王"')
-    expect(await count(db, 'users')).toBe(1)
+    expect(await countRows(ctx.db.knex, 'users')).toBe(1)
 
-    const refused = cli(db, ['user:create', '--username', 'second', '--password', 'a-long-password', '--rol', 'admin'])
+    const refused = cli(ctx.db, ['user:create', '--username', 'second', '--password', 'a-long-password', '--rol', 'admin'])
     expect(refused.status).not.toBe(0)
     expect(refused.stderr).toContain("Unknown option '--rol'")
-    expect(await count(db, 'users')).toBe(1)
+    expect(await countRows(ctx.db.knex, 'users')).toBe(1)
 
-    const missingValue = cli(db, ['user:role', '--username'])
+    const missingValue = cli(ctx.db, ['user:role', '--username'])
     expect(missingValue.status).not.toBe(0)
     expect(missingValue.stderr).toContain('--username')
   }, 90_000)
 
   it('seed:bulk runs every feature generator given to it (comments, bans, forum) and counters match', async () => {
-    const res = cli(db, ['seed:bulk', '--members', '20', '--articles', '10', '--comments', '40', '--threads', '4', '--posts', '12', '--bans', '2'])
+    const res = cli(ctx.db, ['seed:bulk', '--members', '20', '--articles', '10', '--comments', '40', '--threads', '4', '--posts', '12', '--bans', '2'])
     expect(res.status).toBe(0)
-    expect(await count(db, 'comments')).toBe(40)
-    expect(await count(db, 'bans')).toBe(2)
-    expect(await count(db, 'threads')).toBe(4)
-    const drift = cli(db, ['comments:reconcile', '--dry-run'])
+    expect(await countRows(ctx.db.knex, 'comments')).toBe(40)
+    expect(await countRows(ctx.db.knex, 'bans')).toBe(2)
+    expect(await countRows(ctx.db.knex, 'threads')).toBe(4)
+    const drift = cli(ctx.db, ['comments:reconcile', '--dry-run'])
     expect(drift.stdout).toContain('no drift')
   }, 90_000)
 
   it('refuses migrate:rollback without --yes', () => {
-    const res = cli(db, ['migrate:rollback'])
+    const res = cli(ctx.db, ['migrate:rollback'])
     expect(res.status).toBe(1)
     expect(res.stderr).toContain('--yes')
   }, 60_000)

@@ -1,51 +1,39 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import bcrypt from 'bcrypt'
-import { loadConfig } from '../../src/config'
 import { seedDemo } from '../../src/db/demo-seed'
 import { renderMarkdown } from '../../src/lib/markdown'
 import { SETTING_DEFAULTS } from '../../src/plugins/settings'
-import { dialects, createTestDatabase, type TestDatabase } from '../helpers/database'
+import { countRows, dialects } from '../helpers/database'
+import { useTestApp } from '../helpers/use-test-app'
+import { testConfig } from '../helpers/app'
 import { createCategory, createUser } from '../helpers/factories'
 
-async function countRows (db: TestDatabase, table: string): Promise<number> {
-  const row = await db.knex(table).count<Array<{ n: number | string }>>({ n: '*' }).first()
-  return Number(row?.n ?? 0)
-}
-
 describe.each(dialects)('demo seed on %s', (dialect) => {
-  let db: TestDatabase
-  const config = (database: TestDatabase): ReturnType<typeof loadConfig> => loadConfig({
-    NODE_ENV: 'test',
-    DATABASE_URL: database.config.client === 'sqlite' ? `sqlite:${database.config.filename}` : database.config.url,
-    BCRYPT_COST: '4'
-  })
-
-  beforeAll(async () => { db = await createTestDatabase(dialect) })
-  afterAll(async () => { await db?.destroy() })
+  const ctx = useTestApp(dialect, { app: false })
 
   it('seeds an empty database: admin, members, a two-level category tree, articles and settings', async () => {
-    const admin = await seedDemo(db.knex, config(db))
+    const admin = await seedDemo(ctx.db.knex, testConfig(ctx.db))
     expect(admin).not.toBeNull()
     if (admin === null) return
     expect(admin.username).toBe('admin')
     expect(admin.password.length).toBeGreaterThanOrEqual(12)
 
-    const adminRow = await db.knex('users').where({ username_key: 'admin' }).first<{ password_hash: string, role: string } | undefined>('password_hash', 'role')
+    const adminRow = await ctx.db.knex('users').where({ username_key: 'admin' }).first<{ password_hash: string, role: string } | undefined>('password_hash', 'role')
     expect(adminRow?.role).toBe('admin')
     expect(await bcrypt.compare(admin.password, adminRow?.password_hash ?? '')).toBe(true)
-    const moderators = await db.knex('users').where({ role: 'moderator' }).count<Array<{ n: number | string }>>({ n: '*' }).first()
+    const moderators = await ctx.db.knex('users').where({ role: 'moderator' }).count<Array<{ n: number | string }>>({ n: '*' }).first()
     expect(Number(moderators?.n)).toBeGreaterThanOrEqual(1)
-    expect(await countRows(db, 'users')).toBeGreaterThanOrEqual(4)
+    expect(await countRows(ctx.db.knex, 'users')).toBeGreaterThanOrEqual(4)
 
-    const categories = await db.knex('categories').select<Array<{ id: number, parent_id: number | null }>>('id', 'parent_id')
+    const categories = await ctx.db.knex('categories').select<Array<{ id: number, parent_id: number | null }>>('id', 'parent_id')
     const topLevel = categories.filter((c) => c.parent_id === null)
     const children = categories.filter((c) => c.parent_id !== null)
     expect(topLevel.length).toBeGreaterThanOrEqual(2)
     expect(children.length).toBeGreaterThanOrEqual(2)
     for (const child of children) expect(topLevel.map((c) => c.id)).toContain(child.parent_id)
 
-    const articles = await db.knex('articles').where({ status: 'published' })
+    const articles = await ctx.db.knex('articles').where({ status: 'published' })
       .select<Array<{ summary: string, source_name: string, source_url: string, body: string, published_at: number, views: number }>>('summary', 'source_name', 'source_url', 'body', 'published_at', 'views')
     expect(articles.length).toBeGreaterThanOrEqual(10)
     const now = Math.floor(Date.now() / 1000)
@@ -68,7 +56,7 @@ describe.each(dialects)('demo seed on %s', (dialect) => {
       }
     }
 
-    const settings = await db.knex('settings').select<Array<{ key: string, value: string }>>('key', 'value')
+    const settings = await ctx.db.knex('settings').select<Array<{ key: string, value: string }>>('key', 'value')
     const keys = settings.map((s) => s.key)
     for (const key of keys) expect(Object.keys(SETTING_DEFAULTS)).toContain(key)
     expect(keys).toEqual(expect.arrayContaining(['site_name', 'site_hotline', 'site_icp', 'report_phone', 'report_email', 'site_copyright', 'footer_links']))
@@ -78,17 +66,17 @@ describe.each(dialects)('demo seed on %s', (dialect) => {
   })
 
   it('returns null and changes nothing when the database already has members', async () => {
-    const before = await Promise.all(['users', 'categories', 'articles', 'settings'].map(async (t) => await countRows(db, t)))
-    expect(await seedDemo(db.knex, config(db))).toBeNull()
-    const after = await Promise.all(['users', 'categories', 'articles', 'settings'].map(async (t) => await countRows(db, t)))
+    const before = await Promise.all(['users', 'categories', 'articles', 'settings'].map(async (t) => await countRows(ctx.db.knex, t)))
+    expect(await seedDemo(ctx.db.knex, testConfig(ctx.db))).toBeNull()
+    const after = await Promise.all(['users', 'categories', 'articles', 'settings'].map(async (t) => await countRows(ctx.db.knex, t)))
     expect(after).toEqual(before)
   })
 
   it('keeps a 4-byte emoji in an article title and body (utf8mb4)', async () => {
-    const user = await createUser(db.knex)
-    const categoryId = await createCategory(db.knex, { name: '表情 😀' })
+    const user = await createUser(ctx.db.knex)
+    const categoryId = await createCategory(ctx.db.knex, { name: '表情 😀' })
     const now = Math.floor(Date.now() / 1000)
-    const [id] = await db.knex('articles').insert({
+    const [id] = await ctx.db.knex('articles').insert({
       category_id: categoryId,
       author_id: user.id,
       title: '龙年快乐 😀🐉',
@@ -97,10 +85,10 @@ describe.each(dialects)('demo seed on %s', (dialect) => {
       published_at: now,
       updated_at: now
     })
-    const row = await db.knex('articles').where({ id: Number(id) }).first<{ title: string, body: string } | undefined>('title', 'body')
+    const row = await ctx.db.knex('articles').where({ id: Number(id) }).first<{ title: string, body: string } | undefined>('title', 'body')
     expect(row?.title).toBe('龙年快乐 😀🐉')
     expect(row?.body).toBe('正文 😀🐉 结束')
-    const category = await db.knex('categories').where({ id: categoryId }).first<{ name: string } | undefined>('name')
+    const category = await ctx.db.knex('categories').where({ id: categoryId }).first<{ name: string } | undefined>('name')
     expect(category?.name).toBe('表情 😀')
   })
 })

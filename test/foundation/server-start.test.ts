@@ -1,7 +1,8 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import path from 'node:path'
 import bcrypt from 'bcrypt'
-import { dialects, createTestDatabase, type TestDatabase } from '../helpers/database'
+import { dialects } from '../helpers/database'
+import { useTestApp } from '../helpers/use-test-app'
 
 const ROOT = path.join(__dirname, '..', '..')
 const RULE = '='.repeat(64)
@@ -41,16 +42,14 @@ class ServerProcess {
 }
 
 describe.each(dialects)('starting the server (npm start) on %s', (dialect) => {
-  let db: TestDatabase
+  const ctx = useTestApp(dialect, { app: false, migrate: false })
   let server: ServerProcess | undefined
   let databaseUrl: string
 
   beforeAll(async () => {
-    db = await createTestDatabase(dialect, { migrate: false })
-    databaseUrl = db.config.client === 'sqlite' ? `sqlite:${db.config.filename}` : db.config.url
+    databaseUrl = ctx.db.config.client === 'sqlite' ? `sqlite:${ctx.db.config.filename}` : ctx.db.config.url
   })
   afterEach(async () => { await server?.stop() })
-  afterAll(async () => { await db?.destroy() })
 
   it('prints the first-run admin password last and framed, then logs each request on one readable line; the second start shows no password', async () => {
     server = new ServerProcess(databaseUrl)
@@ -58,7 +57,7 @@ describe.each(dialects)('starting the server (npm start) on %s', (dialect) => {
     const url = (await server.waitFor(/luntan 运行于 (http:\/\/\S+\/) /))[1] ?? ''
     const password = /密码 +password: +(\S+)/.exec(banner[1] ?? '')?.[1] ?? ''
     expect(password.length).toBeGreaterThanOrEqual(12)
-    const admin = await db.knex('users').where({ username_key: 'admin' }).first<{ password_hash: string } | undefined>('password_hash')
+    const admin = await ctx.db.knex('users').where({ username_key: 'admin' }).first<{ password_hash: string } | undefined>('password_hash')
     expect(await bcrypt.compare(password, admin?.password_hash ?? '')).toBe(true)
     expect(banner[1]).toContain(`${url}login`)
 

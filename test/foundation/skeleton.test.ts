@@ -1,21 +1,13 @@
-import { dialects, createTestDatabase, type TestDatabase } from '../helpers/database'
-import { buildTestApp, csrfFrom, login, type TestApp } from '../helpers/app'
+import { dialects } from '../helpers/database'
+import { useTestApp } from '../helpers/use-test-app'
+import { csrfFrom, login } from '../helpers/app'
 import { createUser } from '../helpers/factories'
 
 describe.each(dialects)('app skeleton on %s', (dialect) => {
-  let db: TestDatabase
-  let t: TestApp
-  beforeAll(async () => {
-    db = await createTestDatabase(dialect)
-    t = await buildTestApp(db)
-  })
-  afterAll(async () => {
-    await t?.close()
-    await db?.destroy()
-  })
+  const ctx = useTestApp(dialect)
 
   it('answers an unknown page with a Chinese 404 page inside the layout', async () => {
-    const res = await t.agent().get('/no-such-page').expect(404)
+    const res = await ctx.t.agent().get('/no-such-page').expect(404)
     expect(res.headers['content-type']).toMatch(/text\/html/)
     expect(res.text).toContain('抱歉，您访问的页面不存在')
     expect(res.text).toContain('违法和不良信息举报电话')
@@ -25,13 +17,13 @@ describe.each(dialects)('app skeleton on %s', (dialect) => {
   })
 
   it('serves static files with a long cache', async () => {
-    const res = await t.agent().get('/static/css/luntan.css').expect(200)
+    const res = await ctx.t.agent().get('/static/css/luntan.css').expect(200)
     expect(res.headers['cache-control']).toContain('max-age=31536000')
   })
 
   it('refuses a POST without a CSRF token and logs in with one', async () => {
-    const user = await createUser(db.knex, { username: 'alice' })
-    const agent = t.agent()
+    const user = await createUser(ctx.db.knex, { username: 'alice' })
+    const agent = ctx.t.agent()
     await agent.post('/login').type('form').send({ login: 'alice', password: user.password }).expect(403)
     const page = await agent.get('/login').expect(200)
     await agent.post('/login').type('form').send({ _csrf: csrfFrom(page.text), login: 'alice', password: 'wrong-password' }).expect(400)

@@ -1,6 +1,6 @@
 import { validationMessage } from '../../src/lib/validation-message'
-import { dialects, createTestDatabase, type TestDatabase } from '../helpers/database'
-import { buildTestApp, type TestApp } from '../helpers/app'
+import { dialects } from '../helpers/database'
+import { useTestApp } from '../helpers/use-test-app'
 
 describe('validationMessage', () => {
   it.each([
@@ -14,24 +14,15 @@ describe('validationMessage', () => {
 })
 
 describe.each(dialects)('a request refused by its route schema on %s', (dialect) => {
-  let db: TestDatabase
-  let t: TestApp
-  beforeAll(async () => {
-    db = await createTestDatabase(dialect)
-    t = await buildTestApp(db)
-  })
-  afterAll(async () => {
-    await t?.close()
-    await db?.destroy()
-  })
+  const ctx = useTestApp(dialect)
 
   it('gets the Chinese 400 page naming the field, or JSON naming it for JSON clients', async () => {
-    const page = await t.agent().post('/login').type('form').send({ login: 'x'.repeat(300), password: 'whatever-password' })
+    const page = await ctx.t.agent().post('/login').type('form').send({ login: 'x'.repeat(300), password: 'whatever-password' })
     expect(page.status).toBe(400)
     expect(page.headers['content-type']).toMatch(/text\/html/)
     expect(page.text).toContain('表单中的“用户名或邮箱”过长（最多 200 个字符）')
 
-    const json = await t.agent().post('/login').set('Accept', 'application/json').type('form').send({ login: 'x'.repeat(300), password: 'p' })
+    const json = await ctx.t.agent().post('/login').set('Accept', 'application/json').type('form').send({ login: 'x'.repeat(300), password: 'p' })
     expect(json.status).toBe(400)
     expect(json.body).toMatchObject({ statusCode: 400, field: 'login' })
     expect(String(json.body.error)).toContain('“用户名或邮箱”过长')

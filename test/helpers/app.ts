@@ -24,17 +24,28 @@ export interface TestAppOptions {
   /** The guest page micro-cache is off in tests (a frozen ManualClock would keep pages forever) unless set. */
   guestCacheMs?: number
   sitemapUrlsPerFile?: number
+  /** Routes that exist only in this test app (a crash, a bad header), added before it is ready. */
+  routes?: (app: FastifyInstance) => void
+}
+
+/** `env` for an app whose tests log in many times from one client: the per-IP rate limits would refuse them. */
+export const LOCAL_CLIENTS_UNLIMITED: Readonly<Record<string, string>> = { RATE_LIMIT_ALLOW: '127.0.0.1,::1,::ffff:127.0.0.1' }
+
+/** The test database's URL, as DATABASE_URL (or DATABASE_READ_URL) takes it. */
+export function databaseUrl (db: TestDatabase): string {
+  return db.config.client === 'sqlite' ? `sqlite:${db.config.filename}` : db.config.url
+}
+
+/** The config a test app runs with: the test database, the cheapest bcrypt cost, and the test's own settings. */
+export function testConfig (db: TestDatabase, env: Record<string, string> = {}): AppConfig {
+  return loadConfig({ NODE_ENV: 'test', DATABASE_URL: databaseUrl(db), BCRYPT_COST: '4', ...env })
 }
 
 export async function buildTestApp (db: TestDatabase, options: TestAppOptions = {}): Promise<TestApp> {
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    DATABASE_URL: db.config.client === 'sqlite' ? `sqlite:${db.config.filename}` : db.config.url,
-    BCRYPT_COST: '4',
-    ...options.env
-  })
+  const config = testConfig(db, options.env)
   const clock = options.clock ?? new ManualClock()
   const app = await buildApp(config, { clock, knex: options.knex ?? db.knex, viewFlushIntervalMs: options.viewFlushIntervalMs, guestCacheMs: options.guestCacheMs ?? 0, sitemapUrlsPerFile: options.sitemapUrlsPerFile })
+  options.routes?.(app)
   await app.ready()
   return {
     app,

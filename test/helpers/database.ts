@@ -72,3 +72,9 @@ function withDatabase (base: URL, database: string): string {
   u.pathname = '/' + database
   return u.toString()
 }
+
+/** How many rows a table holds (those matching `where`, when given): MySQL answers counts as strings, SQLite as numbers. */
+export async function countRows (knex: Knex, table: string, where: Record<string, string | number | null> = {}): Promise<number> {
+  const row = await knex(table).where(where).count<Array<{ n: number | string }>>({ n: '*' }).first()
+  return Number(row?.n ?? 0)
+}

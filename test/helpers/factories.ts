@@ -62,3 +62,11 @@ export async function createArticle (db: Knex, fields: { categoryId: number, aut
   })
   return Number(id)
 }
+
+/**
+ * A ban written straight to the user's row (what the moderation form ends in), for tests of what a banned
+ * member may do; `until: null` is a ban without end. The moderation tests go through the form instead.
+ */
+export async function banUser (db: Knex, userId: number, ban: { type: 'post' | 'visit', until: number | null, reason?: string }): Promise<void> {
+  await db('users').where({ id: userId }).update({ ban_type: ban.type, ban_until: ban.until, ...(ban.reason !== undefined ? { ban_reason: ban.reason } : {}) })
+}

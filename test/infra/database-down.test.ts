@@ -1,11 +1,11 @@
 import net from 'node:net'
-import type { Knex } from 'knex'
 import supertest from 'supertest'
 import { buildApp } from '../../src/app'
 import { loadConfig } from '../../src/config'
-import { createKnex, isDatabaseUnavailable } from '../../src/db/knex'
-import { dialects, createTestDatabase, type TestDatabase } from '../helpers/database'
-import { buildTestApp, login, type TestApp } from '../helpers/app'
+import { isDatabaseUnavailable } from '../../src/db/knex'
+import { dialects } from '../helpers/database'
+import { useTestApp } from '../helpers/use-test-app'
+import { login } from '../helpers/app'
 import { createUser } from '../helpers/factories'
 
 const BROWSER = 'Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0 Safari/537.36'
@@ -20,30 +20,22 @@ function expectUnavailablePage (res: supertest.Response): void {
 }
 
 describe.each(dialects)('error pages while the database is gone (its pool destroyed) on %s', (dialect) => {
-  let db: TestDatabase
-  let t: TestApp
-  let knex: Knex
+  // The app on its own pool, so destroying it leaves the test database to clean up.
+  const ctx = useTestApp(dialect, { app: { viewFlushIntervalMs: 3_600_000 }, ownPool: true, seed: async (db) => {
+    await db.knex('settings').insert({ key: 'site_name', value: '断线测试社区' }).onConflict('key').merge()
+  } })
   let member: supertest.Agent
 
   beforeAll(async () => {
-    db = await createTestDatabase(dialect)
-    await db.knex('settings').insert({ key: 'site_name', value: '断线测试社区' }).onConflict('key').merge()
-    // The app's own pool, so destroying it leaves the test database to clean up.
-    knex = createKnex(db.config)
-    t = await buildTestApp(db, { knex, viewFlushIntervalMs: 3_600_000 })
-    await t.agent().get('/').set('User-Agent', BROWSER).expect(200) // settings read once while the database was up
-    const user = await createUser(db.knex)
-    member = await login(t.agent().set('User-Agent', BROWSER), user.username, user.password)
-    await knex.destroy()
-  })
-  afterAll(async () => {
-    await t?.close()
-    await db?.destroy()
+    await ctx.t.agent().get('/').set('User-Agent', BROWSER).expect(200) // settings read once while the database was up
+    const user = await createUser(ctx.db.knex)
+    member = await login(ctx.t.agent().set('User-Agent', BROWSER), user.username, user.password)
+    await ctx.t.app.db.destroy()
   })
 
   it('answers 503 with Retry-After and the Chinese page in the layout, from the last settings read', async () => {
     for (const url of ['/', '/forum', '/darkroom']) {
-      const res = await t.agent().get(url).set('User-Agent', BROWSER)
+      const res = await ctx.t.agent().get(url).set('User-Agent', BROWSER)
       expectUnavailablePage(res)
       expect(res.text).toContain('断线测试社区')
     }
@@ -54,9 +46,9 @@ describe.each(dialects)('error pages while the database is gone (its pool destro
   })
 
   it('still renders other error pages (a 404) without the database, and JSON clients get JSON', async () => {
-    const missing = await t.agent().get('/no-such-page').set('User-Agent', BROWSER).expect(404)
+    const missing = await ctx.t.agent().get('/no-such-page').set('User-Agent', BROWSER).expect(404)
     expect(missing.text).toContain('断线测试社区')
-    const json = await t.agent().get('/').set('Accept', 'application/json').expect(503)
+    const json = await ctx.t.agent().get('/').set('Accept', 'application/json').expect(503)
     expect(json.headers['retry-after']).toMatch(/^\d+$/)
     expect(json.body).toMatchObject({ error: MESSAGE, statusCode: 503 })
   })

@@ -1,13 +1,13 @@
-import { dialects, createTestDatabase, type TestDatabase } from '../helpers/database'
-import { buildTestApp, login, type TestApp } from '../helpers/app'
+import { dialects } from '../helpers/database'
+import { useTestApp } from '../helpers/use-test-app'
+import { login } from '../helpers/app'
 import { createArticle, createCategory, createUser } from '../helpers/factories'
 import { createBoard, createGroupWithBoard } from '../forum/factories'
 import { BROWSER, postReply, postThread } from '../forum/helpers'
 
 /** Discuz's paged URLs keep their page, and its post jumps land on the floor's page and anchor. */
 describe.each(dialects)('old paged URLs and post jumps on %s', (dialect) => {
-  let db: TestDatabase
-  let t: TestApp
+  const ctx = useTestApp(dialect, { app: { viewFlushIntervalMs: 3_600_000 } })
   let boardId: number
   let threadId: number
   let privateThread: number
@@ -17,27 +17,21 @@ describe.each(dialects)('old paged URLs and post jumps on %s', (dialect) => {
   const floors: number[] = []
 
   beforeAll(async () => {
-    db = await createTestDatabase(dialect)
-    t = await buildTestApp(db, { viewFlushIntervalMs: 3_600_000 })
-    const member = await createUser(db.knex)
-    const group = await createGroupWithBoard(db.knex, { boardName: '街坊闲聊' })
+    const member = await createUser(ctx.db.knex)
+    const group = await createGroupWithBoard(ctx.db.knex, { boardName: '街坊闲聊' })
     boardId = group.boardId
-    const privateBoard = await createBoard(db.knex, { parentId: group.groupId, name: '业主之家', guestVisible: false })
-    categoryId = await createCategory(db.knex)
-    articleId = await createArticle(db.knex, { categoryId, authorId: member.id })
-    const agent = await login(t.agent().set('User-Agent', BROWSER), member.username, member.password)
-    threadId = await postThread(t, agent, boardId, '十二层楼的主题')
-    privateThread = await postThread(t, agent, privateBoard, '内部主题')
-    for (let i = 2; i <= 12; i++) await postReply(t, agent, threadId, `第${i}楼的内容`)
-    const rows = await db.knex('posts').where({ thread_id: threadId }).orderBy('position').select<Array<{ id: number }>>('id')
+    const privateBoard = await createBoard(ctx.db.knex, { parentId: group.groupId, name: '业主之家', guestVisible: false })
+    categoryId = await createCategory(ctx.db.knex)
+    articleId = await createArticle(ctx.db.knex, { categoryId, authorId: member.id })
+    const agent = await login(ctx.t.agent().set('User-Agent', BROWSER), member.username, member.password)
+    threadId = await postThread(ctx.t, agent, boardId, '十二层楼的主题')
+    privateThread = await postThread(ctx.t, agent, privateBoard, '内部主题')
+    for (let i = 2; i <= 12; i++) await postReply(ctx.t, agent, threadId, `第${i}楼的内容`)
+    const rows = await ctx.db.knex('posts').where({ thread_id: threadId }).orderBy('position').select<Array<{ id: number }>>('id')
     floors.push(0, ...rows.map((r) => r.id))
   })
-  afterAll(async () => {
-    await t?.close()
-    await db?.destroy()
-  })
 
-  const guest = () => t.agent().set('User-Agent', BROWSER)
+  const guest = () => ctx.t.agent().set('User-Agent', BROWSER)
   const location = async (url: string, status: number): Promise<string> => String((await guest().get(url).expect(status)).headers.location)
 
   it('keeps the page of the Archiver\'s query forms', async () => {
@@ -77,7 +71,7 @@ describe.each(dialects)('old paged URLs and post jumps on %s', (dialect) => {
     // No such post: the thread; no such thread: the forum; a thread guests may not read says nothing more.
     expect(await location(`/forum.php?mod=redirect&goto=findpost&ptid=${threadId}&pid=999999`, 302)).toBe(`/thread/${threadId}`)
     expect(await location('/forum.php?mod=redirect&goto=findpost&pid=999999', 301)).toBe('/forum')
-    const hiddenPost = await db.knex('posts').where({ thread_id: privateThread }).first<{ id: number }>('id')
+    const hiddenPost = await ctx.db.knex('posts').where({ thread_id: privateThread }).first<{ id: number }>('id')
     expect(await location(`/forum.php?mod=redirect&goto=findpost&pid=${hiddenPost?.id ?? 0}`, 301)).toBe('/forum')
     expect(await location(`/forum.php?mod=redirect&goto=lastpost&tid=${privateThread}`, 302)).toBe(`/thread/${privateThread}`)
   })

@@ -1,32 +1,17 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { loadConfig } from '../../src/config'
 import { seedDemo } from '../../src/db/demo-seed'
-import { dialects, createTestDatabase, type TestDatabase } from '../helpers/database'
-import { buildTestApp, type TestApp } from '../helpers/app'
+import { dialects } from '../helpers/database'
+import { useTestApp } from '../helpers/use-test-app'
+import { testConfig } from '../helpers/app'
 
 const BROWSER = 'Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0 Safari/537.36'
 
 describe.each(dialects)('the demo site\'s chrome: favicon and footer links on %s', (dialect) => {
-  let db: TestDatabase
-  let t: TestApp
-
-  beforeAll(async () => {
-    db = await createTestDatabase(dialect)
-    await seedDemo(db.knex, loadConfig({
-      NODE_ENV: 'test',
-      DATABASE_URL: db.config.client === 'sqlite' ? `sqlite:${db.config.filename}` : db.config.url,
-      BCRYPT_COST: '4'
-    }))
-    t = await buildTestApp(db)
-  })
-  afterAll(async () => {
-    await t?.close()
-    await db?.destroy()
-  })
+  const ctx = useTestApp(dialect, { seed: async (db) => { await seedDemo(db.knex, testConfig(db)) } })
 
   it('serves /favicon.ico (the logo as an icon) with a long cache, and the layout links it', async () => {
-    const res = await t.agent().get('/favicon.ico').set('User-Agent', BROWSER).buffer(true).parse((r, done) => {
+    const res = await ctx.t.agent().get('/favicon.ico').set('User-Agent', BROWSER).buffer(true).parse((r, done) => {
       const chunks: Buffer[] = []
       r.on('data', (c: Buffer) => chunks.push(c))
       r.on('end', () => { done(null, Buffer.concat(chunks)) })
@@ -36,20 +21,20 @@ describe.each(dialects)('the demo site\'s chrome: favicon and footer links on %s
     const body = res.body as Buffer
     expect(body.equals(fs.readFileSync(path.join(__dirname, '..', '..', 'static', 'favicon.ico')))).toBe(true)
     expect([...body.subarray(0, 4)]).toEqual([0, 0, 1, 0]) // an ICO header
-    const home = await t.agent().get('/').set('User-Agent', BROWSER).expect(200)
+    const home = await ctx.t.agent().get('/').set('User-Agent', BROWSER).expect(200)
     expect(home.text).toContain('<link rel="icon" href="/favicon.ico"')
-    await t.agent().get('/static/img/logo.svg').expect(200)
+    await ctx.t.agent().get('/static/img/logo.svg').expect(200)
   })
 
   it('links only pages that answer from the demo footer (200, or a 301 to a 200)', async () => {
-    const home = await t.agent().get('/').set('User-Agent', BROWSER).expect(200)
+    const home = await ctx.t.agent().get('/').set('User-Agent', BROWSER).expect(200)
     const footer = /<div id="ft"[\s\S]*?<\/div>/.exec(home.text)?.[0] ?? ''
     const links = [...footer.matchAll(/href="([^"]+)"/g)].map((m) => (m[1] ?? '').replace(/&amp;/g, '&')).filter((href) => !href.startsWith('mailto:'))
     expect(links.length).toBeGreaterThanOrEqual(3)
     for (const href of links) {
       expect(href).toMatch(/^\//) // on this site
-      let res = await t.agent().get(href).set('User-Agent', BROWSER)
-      if (res.status === 301) res = await t.agent().get(String(res.headers.location)).set('User-Agent', BROWSER)
+      let res = await ctx.t.agent().get(href).set('User-Agent', BROWSER)
+      if (res.status === 301) res = await ctx.t.agent().get(String(res.headers.location)).set('User-Agent', BROWSER)
       expect({ href, status: res.status }).toEqual({ href, status: 200 })
     }
   })

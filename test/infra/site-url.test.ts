@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig } from '../../src/config'
-import { dialects, createTestDatabase, type TestDatabase } from '../helpers/database'
-import { buildTestApp, type TestApp } from '../helpers/app'
+import { dialects } from '../helpers/database'
+import { useTestApp } from '../helpers/use-test-app'
 import { createArticle, createCategory, createUser } from '../helpers/factories'
 
 const SECRET = 'a-production-secret-of-at-least-32-characters'
@@ -37,29 +37,22 @@ describe('SITE_URL in the configuration', () => {
 })
 
 describe.each(dialects)('sitemap.xml and robots.txt use SITE_URL, not the Host header, on %s', (dialect) => {
-  let db: TestDatabase
-  let t: TestApp
+  const ctx = useTestApp(dialect, { app: { env: { SITE_URL: 'https://bbs.example.com' } } })
   let articleId: number
 
   beforeAll(async () => {
-    db = await createTestDatabase(dialect)
-    t = await buildTestApp(db, { env: { SITE_URL: 'https://bbs.example.com' } })
-    const author = await createUser(db.knex)
-    articleId = await createArticle(db.knex, { categoryId: await createCategory(db.knex), authorId: author.id })
-  })
-  afterAll(async () => {
-    await t?.close()
-    await db?.destroy()
+    const author = await createUser(ctx.db.knex)
+    articleId = await createArticle(ctx.db.knex, { categoryId: await createCategory(ctx.db.knex), authorId: author.id })
   })
 
   it('ignores a spoofed Host in robots.txt', async () => {
-    const res = await t.agent().get('/robots.txt').set('Host', 'evil.example.net').expect(200)
+    const res = await ctx.t.agent().get('/robots.txt').set('Host', 'evil.example.net').expect(200)
     expect(res.text).toContain('Sitemap: https://bbs.example.com/sitemap.xml')
     expect(res.text).not.toContain('evil.example.net')
   })
 
   it('ignores a spoofed Host (and X-Forwarded-Host) in sitemap.xml', async () => {
-    const res = await t.agent().get('/sitemap.xml').set('Host', 'evil.example.net').set('X-Forwarded-Host', 'evil2.example.net').expect(200)
+    const res = await ctx.t.agent().get('/sitemap.xml').set('Host', 'evil.example.net').set('X-Forwarded-Host', 'evil2.example.net').expect(200)
     expect(res.text).toContain(`<loc>https://bbs.example.com/article/${articleId}</loc>`)
     expect(res.text).not.toContain('evil')
   })

@@ -1,5 +1,6 @@
-import { dialects, createTestDatabase, type TestDatabase } from '../helpers/database'
-import { buildTestApp, login, type TestApp } from '../helpers/app'
+import { dialects } from '../helpers/database'
+import { useTestApp } from '../helpers/use-test-app'
+import { login } from '../helpers/app'
 import { createArticle, createCategory, createUser } from '../helpers/factories'
 import { createGroupWithBoard } from '../forum/factories'
 import { postThread } from '../forum/helpers'
@@ -12,28 +13,21 @@ const OLD_MARKER = '__LUNTAN_VIEW_COUNT__'
 const NEW_SHAPE = '<!--luntan-views-0123456789abcdef0123456789abcdef-->'
 
 describe.each(dialects)('the guest cache view-count marker cannot be written by users on %s', (dialect) => {
-  let db: TestDatabase
-  let t: TestApp
+  const ctx = useTestApp(dialect, { app: { guestCacheMs: 1000, viewFlushIntervalMs: 3_600_000 } })
   let articleId: number
   let threadId: number
   const title = `${OLD_MARKER} ${NEW_SHAPE}`
 
   beforeAll(async () => {
-    db = await createTestDatabase(dialect)
-    t = await buildTestApp(db, { guestCacheMs: 1000, viewFlushIntervalMs: 3_600_000 })
-    const author = await createUser(db.knex)
-    articleId = await createArticle(db.knex, {
-      categoryId: await createCategory(db.knex), authorId: author.id, views: 40, title, body: `正文 ${OLD_MARKER}\n\n${NEW_SHAPE} ${VIEWS_MARKER}`
+    const author = await createUser(ctx.db.knex)
+    articleId = await createArticle(ctx.db.knex, {
+      categoryId: await createCategory(ctx.db.knex), authorId: author.id, views: 40, title, body: `正文 ${OLD_MARKER}\n\n${NEW_SHAPE} ${VIEWS_MARKER}`
     })
-    const { boardId } = await createGroupWithBoard(db.knex)
-    const poster = t.agent().set('User-Agent', ua('poster'))
+    const { boardId } = await createGroupWithBoard(ctx.db.knex)
+    const poster = ctx.t.agent().set('User-Agent', ua('poster'))
     await login(poster, author.username, author.password)
-    threadId = await postThread(t, poster, boardId, title, `楼主 ${OLD_MARKER} ${NEW_SHAPE}`)
-    t.clock.advance(5)
-  })
-  afterAll(async () => {
-    await t?.close()
-    await db?.destroy()
+    threadId = await postThread(ctx.t, poster, boardId, title, `楼主 ${OLD_MARKER} ${NEW_SHAPE}`)
+    ctx.t.clock.advance(5)
   })
 
   const viewsShown = (html: string): number => Number(/id="view-count">(\d+)</.exec(html)?.[1])
@@ -48,10 +42,10 @@ describe.each(dialects)('the guest cache view-count marker cannot be written by 
   for (const kind of ['article', 'thread'] as const) {
     it(`keeps a ${kind} titled with the old marker and the new one's shape as text, with the count in its place, rendered and cached`, async () => {
       const url = kind === 'article' ? `/article/${articleId}` : `/thread/${threadId}`
-      const first = await t.agent().get(url).set('User-Agent', ua(`${kind}0`)).set('Accept-Encoding', 'identity').expect(200)
-      const hits = t.app.guestPages.answered.beforeFastify
-      const second = await t.agent().get(url).set('User-Agent', ua(`${kind}1`)).set('Accept-Encoding', 'identity').expect(200)
-      expect(t.app.guestPages.answered.beforeFastify).toBe(hits + 1) // the cached copy
+      const first = await ctx.t.agent().get(url).set('User-Agent', ua(`${kind}0`)).set('Accept-Encoding', 'identity').expect(200)
+      const hits = ctx.t.app.guestPages.answered.beforeFastify
+      const second = await ctx.t.agent().get(url).set('User-Agent', ua(`${kind}1`)).set('Accept-Encoding', 'identity').expect(200)
+      expect(ctx.t.app.guestPages.answered.beforeFastify).toBe(hits + 1) // the cached copy
       for (const page of [first.text, second.text]) {
         expect(titleOf(page)).toContain(OLD_MARKER)
         expect(titleOf(page)).toContain('&lt;!--luntan-views-0123456789abcdef0123456789abcdef--&gt;')

@@ -1,9 +1,7 @@
-import { dialects, createTestDatabase, type TestDatabase } from '../helpers/database'
-import { buildTestApp, csrfFrom, login, type TestApp } from '../helpers/app'
+import { dialects } from '../helpers/database'
+import { useTestApp } from '../helpers/use-test-app'
+import { csrfFrom, login } from '../helpers/app'
 import { createUser, type CreatedUser } from '../helpers/factories'
-import { buildApp } from '../../src/app'
-import { loadConfig } from '../../src/config'
-import { ManualClock } from '../../src/lib/clock'
 import { safeReturnPath } from '../../src/features/members/routes'
 import { registration } from './_helpers'
 
@@ -20,19 +18,14 @@ describe('safeReturnPath encodes what a Location header cannot carry', () => {
 })
 
 describe.each(dialects)('non-ASCII return paths and error pages on %s', (dialect) => {
-  let db: TestDatabase
-  let t: TestApp
+  const ctx = useTestApp(dialect, { perTest: true })
   let alice: CreatedUser
   beforeAll(async () => {
-    db = await createTestDatabase(dialect)
-    alice = await createUser(db.knex, { username: 'Alice', email: 'alice@example.com' })
+    alice = await createUser(ctx.db.knex, { username: 'Alice', email: 'alice@example.com' })
   })
-  beforeEach(async () => { t = await buildTestApp(db) })
-  afterEach(async () => { await t?.close() })
-  afterAll(async () => { await db?.destroy() })
 
   it('logs in with return=/forum?q=你 and redirects to the encoded path', async () => {
-    const a = t.agent()
+    const a = ctx.t.agent()
     const page = await a.get('/login').expect(200)
     const res = await a.post('/login').type('form').send({ _csrf: csrfFrom(page.text), login: 'alice', password: alice.password, return: '/forum?q=你' })
     expect(res.status).toBe(303)
@@ -41,7 +34,7 @@ describe.each(dialects)('non-ASCII return paths and error pages on %s', (dialect
   })
 
   it('registers with a non-ASCII return and redirects (no 500)', async () => {
-    const a = t.agent()
+    const a = ctx.t.agent()
     const page = await a.get('/register').expect(200)
     const res = await a.post('/register').type('form').send({ _csrf: csrfFrom(page.text), ...registration({ return: '/forum?q=你好' }) })
     expect(res.status).toBe(303)
@@ -49,14 +42,14 @@ describe.each(dialects)('non-ASCII return paths and error pages on %s', (dialect
   })
 
   it('GET /login?return=/%E4%BD%A0 while logged in redirects', async () => {
-    const a = await login(t.agent(), 'alice', alice.password)
+    const a = await login(ctx.t.agent(), 'alice', alice.password)
     const res = await a.get('/login?return=/%E4%BD%A0')
     expect(res.status).toBe(303)
     expect(res.headers.location).toBe('/%E4%BD%A0')
   })
 
   it('a malformed URL gets the Chinese error page, not Fastify\'s JSON', async () => {
-    const res = await t.agent().get('/forum/%E4').set('Accept', 'text/html')
+    const res = await ctx.t.agent().get('/forum/%E4').set('Accept', 'text/html')
     expect(res.status).toBe(400)
     expect(res.headers['content-type']).toMatch(/text\/html/)
     expect(res.text).toContain('请求有误')
@@ -64,37 +57,33 @@ describe.each(dialects)('non-ASCII return paths and error pages on %s', (dialect
 })
 
 describe.each(dialects)('errors from headers, hooks and the error handler itself on %s', (dialect) => {
-  let db: TestDatabase
-  beforeAll(async () => { db = await createTestDatabase(dialect) })
-  afterAll(async () => { await db?.destroy() })
+  const ctx = useTestApp(dialect, {
+    app: {
+      routes: (app) => {
+        // A header Node refuses when the answer is written (what a raw non-ASCII Location did).
+        app.get('/test/bad-header', async (_request, reply) => await reply.header('x-test', '你').send('ok'))
+        // An error thrown in a hook.
+        app.get('/test/hook', { onRequest: async () => { throw new Error('hook failed') } }, async () => 'never')
+        // An error whose reading makes the error handler itself throw.
+        app.get('/test/handler', async () => {
+          const err = new Error('strange')
+          Object.defineProperty(err, 'validation', { get () { throw new Error('getter failed') } })
+          throw err
+        })
+      }
+    }
+  })
 
   it('answers with the site\'s page whatever fails', async () => {
-    const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.config.client === 'sqlite' ? `sqlite:${db.config.filename}` : db.config.url, BCRYPT_COST: '4' })
-    const app = await buildApp(config, { clock: new ManualClock(), knex: db.knex, guestCacheMs: 0 })
-    // A header Node refuses when the answer is written (what a raw non-ASCII Location did).
-    app.get('/test/bad-header', async (_request, reply) => await reply.header('x-test', '你').send('ok'))
-    // An error thrown in a hook.
-    app.get('/test/hook', { onRequest: async () => { throw new Error('hook failed') } }, async () => 'never')
-    // An error whose reading makes the error handler itself throw.
-    app.get('/test/handler', async () => {
-      const err = new Error('strange')
-      Object.defineProperty(err, 'validation', { get () { throw new Error('getter failed') } })
-      throw err
-    })
-    await app.ready()
-    try {
-      for (const url of ['/test/bad-header', '/test/hook', '/test/handler']) {
-        const html = await app.inject({ url, headers: { accept: 'text/html' } })
-        expect([url, html.statusCode]).toEqual([url, 500])
-        expect(html.headers['content-type']).toMatch(/^text\/html/)
-        expect(html.body).toContain('抱歉，系统遇到了问题')
-        expect(html.body).not.toContain('Internal Server Error')
-        const json = await app.inject({ url, headers: { accept: 'application/json' } })
-        expect(json.statusCode).toBe(500)
-        expect(json.json()).toMatchObject({ error: '抱歉，系统遇到了问题，请稍后再试', statusCode: 500 })
-      }
-    } finally {
-      await app.close()
+    for (const url of ['/test/bad-header', '/test/hook', '/test/handler']) {
+      const html = await ctx.t.app.inject({ url, headers: { accept: 'text/html' } })
+      expect([url, html.statusCode]).toEqual([url, 500])
+      expect(html.headers['content-type']).toMatch(/^text\/html/)
+      expect(html.body).toContain('抱歉，系统遇到了问题')
+      expect(html.body).not.toContain('Internal Server Error')
+      const json = await ctx.t.app.inject({ url, headers: { accept: 'application/json' } })
+      expect(json.statusCode).toBe(500)
+      expect(json.json()).toMatchObject({ error: '抱歉，系统遇到了问题，请稍后再试', statusCode: 500 })
     }
   })
 })

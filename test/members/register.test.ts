@@ -1,5 +1,5 @@
-import { dialects, createTestDatabase, type TestDatabase } from '../helpers/database'
-import { buildTestApp, type TestApp } from '../helpers/app'
+import { dialects, countRows } from '../helpers/database'
+import { useTestApp } from '../helpers/use-test-app'
 import { createUser } from '../helpers/factories'
 import { membersService } from '../../src/features/members/service'
 import { FormError } from '../../src/features/members/service'
@@ -21,18 +21,13 @@ describe('username rules (pure)', () => {
 })
 
 describe.each(dialects)('registration on %s', (dialect) => {
-  let db: TestDatabase
-  let t: TestApp
-  beforeAll(async () => { db = await createTestDatabase(dialect) })
   // A fresh app per test: the per-IP rate limit of /register starts from zero each time.
-  beforeEach(async () => { t = await buildTestApp(db) })
-  afterEach(async () => { await t?.close() })
-  afterAll(async () => { await db?.destroy() })
+  const ctx = useTestApp(dialect, { perTest: true })
 
-  const countUsers = async (): Promise<number> => Number((await db.knex('users').count({ n: '*' }).first())?.n)
+  const countUsers = async (): Promise<number> => await countRows(ctx.db.knex, 'users')
 
   it('shows the form with all fields and a CSRF token', async () => {
-    const res = await t.agent().get('/register').expect(200)
+    const res = await ctx.t.agent().get('/register').expect(200)
     for (const name of ['username', 'password', 'password2', 'email', '_csrf']) expect(res.text).toContain(`name="${name}"`)
   })
 
@@ -54,7 +49,7 @@ describe.each(dialects)('registration on %s', (dialect) => {
   ]
   it.each(cases)('refuses %s with a message beside the field, keeping what was typed', async (_label, fields, field, message) => {
     const before = await countUsers()
-    const res = await postRegister(t.agent(), fields)
+    const res = await postRegister(ctx.t.agent(), fields)
     expect(res.status).toBe(400)
     expect(res.text).toContain(`id="${field}-error">${escape(message)}<`)
     expect(await countUsers()).toBe(before)
@@ -64,7 +59,7 @@ describe.each(dialects)('registration on %s', (dialect) => {
   })
 
   it('registers, logs in on a new session id and redirects with 303', async () => {
-    const agent = t.agent()
+    const agent = ctx.t.agent()
     const page = await agent.get('/register')
     const guestCookie = /luntan_sid=([^;]+)/.exec(String(page.headers['set-cookie']))?.[1]
     const res = await postRegister(agent, { username: '张三丰ab', email: 'zsf@example.com', return: '/user/1' })
@@ -73,7 +68,7 @@ describe.each(dialects)('registration on %s', (dialect) => {
     const newCookie = /luntan_sid=([^;]+)/.exec(String(res.headers['set-cookie']))?.[1]
     expect(newCookie).toBeDefined()
     expect(newCookie).not.toBe(guestCookie)
-    const row = await db.knex('users').where({ username_key: '张三丰ab' }).first()
+    const row = await ctx.db.knex('users').where({ username_key: '张三丰ab' }).first()
     expect(row.email).toBe('zsf@example.com')
     expect(row.role).toBe('member')
     expect(String(row.password_hash)).toMatch(/^\$2[aby]\$04\$/) // cost from config (BCRYPT_COST=4 in tests)
@@ -82,17 +77,17 @@ describe.each(dialects)('registration on %s', (dialect) => {
   })
 
   it('refuses a name differing only in case, and a taken e-mail', async () => {
-    await createUser(db.knex, { username: 'CaseName', email: 'case@example.com' })
-    const r1 = await postRegister(t.agent(), { username: 'casename' })
+    await createUser(ctx.db.knex, { username: 'CaseName', email: 'case@example.com' })
+    const r1 = await postRegister(ctx.t.agent(), { username: 'casename' })
     expect(r1.status).toBe(400)
     expect(r1.text).toContain(vm.usernameTaken)
-    const r2 = await postRegister(t.agent(), { email: 'CASE@example.com' })
+    const r2 = await postRegister(ctx.t.agent(), { email: 'CASE@example.com' })
     expect(r2.status).toBe(400)
     expect(r2.text).toContain(vm.emailTaken)
   })
 
   it('turns a duplicate that slips past the check (race) into a form error, not a 500', async () => {
-    const service = membersService(db.knex, t.clock, { bcryptCost: 4 })
+    const service = membersService(ctx.db.knex, ctx.t.clock, { bcryptCost: 4 })
     const input = { username: 'RaceName', password: 'secret-pass-1', password2: 'secret-pass-1', email: 'race@example.com' }
     // Both checks run before either insert (bcrypt yields in between): the second insert hits the unique index.
     const results = await Promise.allSettled([service.register(input), service.register({ ...input, username: 'racename' })])
@@ -105,7 +100,7 @@ describe.each(dialects)('registration on %s', (dialect) => {
   })
 
   it('answers an oversized field with a Chinese 400 page (JSON schema)', async () => {
-    const agent = t.agent()
+    const agent = ctx.t.agent()
     const page = await agent.get('/register')
     const token = /name="_csrf" value="([^"]+)"/.exec(page.text)?.[1] ?? ''
     const res = await agent.post('/register').type('form').send({ _csrf: token, username: 'x'.repeat(500), password: 'a', password2: 'a', email: 'a@b.c' })
@@ -117,18 +112,18 @@ describe.each(dialects)('registration on %s', (dialect) => {
     const log = jest.spyOn(console, 'log').mockImplementation(() => {})
     const err = jest.spyOn(console, 'error').mockImplementation(() => {})
     try {
-      const ctx = (flags: Record<string, string>) => ({ knex: db.knex, config: t.config, flags })
+      const cliRun = (flags: Record<string, string>) => ({ knex: ctx.db.knex, config: ctx.t.config, flags })
       const create = memberCommands['user:create']!
       const role = memberCommands['user:role']!
-      expect(await create.run(ctx({ username: 'Guest1', password: 'secret-pass-1' }))).toBe(1)
-      expect(await create.run(ctx({ username: 'cliuser', password: 'short' }))).toBe(1)
-      expect(await create.run(ctx({ username: 'cliuser', password: 'secret-pass-1', role: 'king' }))).toBe(2)
-      expect(await create.run(ctx({ username: 'cliuser', password: 'secret-pass-1', role: 'moderator' }))).toBe(0)
-      expect(await create.run(ctx({ username: 'CLIUSER', password: 'secret-pass-1' }))).toBe(1)
-      expect(await role.run(ctx({ username: 'CliUser', role: 'admin' }))).toBe(0)
-      expect((await db.knex('users').where({ username_key: 'cliuser' }).first()).role).toBe('admin')
-      expect(await role.run(ctx({ username: 'nobody', role: 'admin' }))).toBe(1)
-      expect(await role.run(ctx({ username: 'cliuser', role: 'god' }))).toBe(2)
+      expect(await create.run(cliRun({ username: 'Guest1', password: 'secret-pass-1' }))).toBe(1)
+      expect(await create.run(cliRun({ username: 'cliuser', password: 'short' }))).toBe(1)
+      expect(await create.run(cliRun({ username: 'cliuser', password: 'secret-pass-1', role: 'king' }))).toBe(2)
+      expect(await create.run(cliRun({ username: 'cliuser', password: 'secret-pass-1', role: 'moderator' }))).toBe(0)
+      expect(await create.run(cliRun({ username: 'CLIUSER', password: 'secret-pass-1' }))).toBe(1)
+      expect(await role.run(cliRun({ username: 'CliUser', role: 'admin' }))).toBe(0)
+      expect((await ctx.db.knex('users').where({ username_key: 'cliuser' }).first()).role).toBe('admin')
+      expect(await role.run(cliRun({ username: 'nobody', role: 'admin' }))).toBe(1)
+      expect(await role.run(cliRun({ username: 'cliuser', role: 'god' }))).toBe(2)
     } finally {
       log.mockRestore()
       err.mockRestore()

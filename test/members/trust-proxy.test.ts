@@ -1,4 +1,5 @@
-import { dialects, createTestDatabase, type TestDatabase } from '../helpers/database'
+import { dialects } from '../helpers/database'
+import { useTestApp } from '../helpers/use-test-app'
 import { buildTestApp, csrfFrom } from '../helpers/app'
 import { createArticle, createCategory, createUser, type CreatedUser } from '../helpers/factories'
 import { ConfigError, loadConfig } from '../../src/config'
@@ -28,19 +29,17 @@ describe('TRUST_PROXY takes what Fastify\'s trustProxy takes', () => {
 const forms = [['a hop count', '1'], ['the proxy\'s address', '127.0.0.1']] as const
 
 describe.each(dialects)('a spoofed X-Forwarded-For entry behind a trusted proxy on %s', (dialect) => {
-  let db: TestDatabase
+  const ctx = useTestApp(dialect, { app: false })
   let alice: CreatedUser
   let articleId: number
   beforeAll(async () => {
-    db = await createTestDatabase(dialect)
-    alice = await createUser(db.knex, { username: 'alice' })
-    articleId = await createArticle(db.knex, { categoryId: await createCategory(db.knex), authorId: alice.id, views: 0 })
+    alice = await createUser(ctx.db.knex, { username: 'alice' })
+    articleId = await createArticle(ctx.db.knex, { categoryId: await createCategory(ctx.db.knex), authorId: alice.id, views: 0 })
   })
-  afterAll(async () => { await db?.destroy() })
 
   it.each(forms)('does not escape the IP lockout (TRUST_PROXY as %s)', async (_form, value) => {
-    await db.knex('login_attempts').delete()
-    const t = await buildTestApp(db, { env: { TRUST_PROXY: value } })
+    await ctx.db.knex('login_attempts').delete()
+    const t = await buildTestApp(ctx.db, { env: { TRUST_PROXY: value } })
     try {
       const attempt = async (forwardedFor: string, login: string, password: string): Promise<number> => {
         const a = t.agent()
@@ -60,7 +59,7 @@ describe.each(dialects)('a spoofed X-Forwarded-For entry behind a trusted proxy 
 
   /** Hits from one User-Agent, each with a made-up leftmost entry before the real client: the views counted. */
   async function spoofedViews (env: Record<string, string>, guestCacheMs: number): Promise<{ views: number, frontDoor: number }> {
-    const t = await buildTestApp(db, { guestCacheMs, viewFlushIntervalMs: 3_600_000, env })
+    const t = await buildTestApp(ctx.db, { guestCacheMs, viewFlushIntervalMs: 3_600_000, env })
     try {
       t.clock.advance(3600 * 24) // past the previous app's dedupe window
       const get = async (forwardedFor: string): Promise<void> => {

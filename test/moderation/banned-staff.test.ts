@@ -1,5 +1,6 @@
-import { dialects, createTestDatabase, type TestDatabase } from '../helpers/database'
-import { buildTestApp, csrfFrom, login, type TestApp } from '../helpers/app'
+import { dialects } from '../helpers/database'
+import { useTestApp } from '../helpers/use-test-app'
+import { csrfFrom, login, LOCAL_CLIENTS_UNLIMITED } from '../helpers/app'
 import { createArticle, createCategory, createUser, type CreatedUser } from '../helpers/factories'
 import { createBoard, createGroupWithBoard } from '../forum/factories'
 import { BROWSER, postReply, postThread, staffPost } from '../forum/helpers'
@@ -8,27 +9,20 @@ import { postBan, postUnban } from './helpers'
 
 // A moderator under 禁止发言 moderates nothing: every moderation route answers 403 with the ban and changes nothing.
 describe.each(dialects)('a banned moderator on %s', (dialect) => {
-  let db: TestDatabase
-  let t: TestApp
+  const ctx = useTestApp(dialect, { app: { env: LOCAL_CLIENTS_UNLIMITED } })
   let admin: CreatedUser
   let mod: CreatedUser
   let member: CreatedUser
   let victim: CreatedUser
 
   beforeAll(async () => {
-    db = await createTestDatabase(dialect)
-    t = await buildTestApp(db, { env: { RATE_LIMIT_ALLOW: '127.0.0.1,::1,::ffff:127.0.0.1' } })
-    admin = await createUser(db.knex, { username: '站长', role: 'admin' })
-    mod = await createUser(db.knex, { username: '被禁版主', role: 'moderator' })
-    member = await createUser(db.knex, { username: '普通会员' })
-    victim = await createUser(db.knex, { username: '另一会员' })
-  })
-  afterAll(async () => {
-    await t?.close()
-    await db?.destroy()
+    admin = await createUser(ctx.db.knex, { username: '站长', role: 'admin' })
+    mod = await createUser(ctx.db.knex, { username: '被禁版主', role: 'moderator' })
+    member = await createUser(ctx.db.knex, { username: '普通会员' })
+    victim = await createUser(ctx.db.knex, { username: '另一会员' })
   })
 
-  const browser = () => t.agent().set('User-Agent', BROWSER)
+  const browser = () => ctx.t.agent().set('User-Agent', BROWSER)
 
   it('is refused every moderation route (403 naming the ban), and nothing changes', async () => {
     const adminAgent = await login(browser(), admin.username, admin.password)
@@ -37,19 +31,19 @@ describe.each(dialects)('a banned moderator on %s', (dialect) => {
 
     // Content to moderate: a thread with a reply, a pending post and a pending comment (a moderated word),
     // a member's comment, and a member already banned (to lift).
-    const { boardId } = await createGroupWithBoard(db.knex)
-    const otherBoard = await createBoard(db.knex)
-    const tid = await postThread(t, memberAgent, boardId, '普通主题')
-    await postReply(t, memberAgent, tid, '普通回复')
+    const { boardId } = await createGroupWithBoard(ctx.db.knex)
+    const otherBoard = await createBoard(ctx.db.knex)
+    const tid = await postThread(ctx.t, memberAgent, boardId, '普通主题')
+    await postReply(ctx.t, memberAgent, tid, '普通回复')
     const words = await adminAgent.get('/admin/words').expect(200)
     await adminAgent.post('/admin/words').type('form').send({ _csrf: csrfFrom(words.text), word: '待审词', action: 'moderate' }).expect(303)
-    await postReply(t, memberAgent, tid, '这里有待审词')
-    const pendingPost = await db.knex('posts').where({ thread_id: tid, status: 'pending' }).first<{ id: number }>('id')
-    const replyPost = await db.knex('posts').where({ thread_id: tid, position: 2 }).first<{ id: number }>('id')
-    const aid = await createArticle(db.knex, { categoryId: await createCategory(db.knex), authorId: admin.id })
-    t.clock.advance(600)
+    await postReply(ctx.t, memberAgent, tid, '这里有待审词')
+    const pendingPost = await ctx.db.knex('posts').where({ thread_id: tid, status: 'pending' }).first<{ id: number }>('id')
+    const replyPost = await ctx.db.knex('posts').where({ thread_id: tid, position: 2 }).first<{ id: number }>('id')
+    const aid = await createArticle(ctx.db.knex, { categoryId: await createCategory(ctx.db.knex), authorId: admin.id })
+    ctx.t.clock.advance(600)
     const visibleComment = commentIdFrom(await postComment(memberAgent, aid, { message: '普通评论' }))
-    t.clock.advance(600)
+    ctx.t.clock.advance(600)
     const pendingComment = commentIdFrom(await postComment(memberAgent, aid, { message: '评论里有待审词' }))
     expect((await postBan(adminAgent, victim.id, { reason: '先前的处罚' })).status).toBe(303)
 
@@ -59,11 +53,11 @@ describe.each(dialects)('a banned moderator on %s', (dialect) => {
 
     expect((await postBan(adminAgent, mod.id, { reason: '滥用版主权限' })).status).toBe(303)
     const before = {
-      thread: await db.knex('threads').where({ id: tid }).first(),
-      posts: await db.knex('posts').where({ thread_id: tid }).orderBy('id'),
-      comments: await db.knex('comments').where({ article_id: aid }).orderBy('id'),
-      bans: await db.knex('bans').orderBy('id'),
-      log: await db.knex('moderation_log').count<Array<{ n: number | string }>>({ n: '*' })
+      thread: await ctx.db.knex('threads').where({ id: tid }).first(),
+      posts: await ctx.db.knex('posts').where({ thread_id: tid }).orderBy('id'),
+      comments: await ctx.db.knex('comments').where({ article_id: aid }).orderBy('id'),
+      bans: await ctx.db.knex('bans').orderBy('id'),
+      log: await ctx.db.knex('moderation_log').count<Array<{ n: number | string }>>({ n: '*' })
     }
 
     const refusals: Array<[string, () => Promise<{ status: number, text: string }>]> = [
@@ -89,11 +83,11 @@ describe.each(dialects)('a banned moderator on %s', (dialect) => {
       expect([name, res.text.includes('您已被禁止发言')]).toEqual([name, true])
     }
 
-    expect(await db.knex('threads').where({ id: tid }).first()).toEqual(before.thread)
-    expect(await db.knex('posts').where({ thread_id: tid }).orderBy('id')).toEqual(before.posts)
-    expect(await db.knex('comments').where({ article_id: aid }).orderBy('id')).toEqual(before.comments)
-    expect(await db.knex('bans').orderBy('id')).toEqual(before.bans)
-    expect(await db.knex('moderation_log').count<Array<{ n: number | string }>>({ n: '*' })).toEqual(before.log)
+    expect(await ctx.db.knex('threads').where({ id: tid }).first()).toEqual(before.thread)
+    expect(await ctx.db.knex('posts').where({ thread_id: tid }).orderBy('id')).toEqual(before.posts)
+    expect(await ctx.db.knex('comments').where({ article_id: aid }).orderBy('id')).toEqual(before.comments)
+    expect(await ctx.db.knex('bans').orderBy('id')).toEqual(before.bans)
+    expect(await ctx.db.knex('moderation_log').count<Array<{ n: number | string }>>({ n: '*' })).toEqual(before.log)
 
     // The pages stop offering the tools and the staff links.
     const threadPage = await modAgent.get(`/thread/${tid}`).expect(200)

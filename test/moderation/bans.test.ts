@@ -1,5 +1,6 @@
-import { dialects, createTestDatabase, type TestDatabase } from '../helpers/database'
-import { buildTestApp, login, type TestApp } from '../helpers/app'
+import { dialects } from '../helpers/database'
+import { useTestApp } from '../helpers/use-test-app'
+import { login, LOCAL_CLIENTS_UNLIMITED } from '../helpers/app'
 import { createArticle, createCategory, createUser, type CreatedUser } from '../helpers/factories'
 import { ManualClock } from '../../src/lib/clock'
 import { can, type AuthUser } from '../../src/lib/permissions'
@@ -12,49 +13,41 @@ const TZ = 'Asia/Shanghai'
 const START_MS = Date.UTC(2026, 10, 26, 2, 0, 0)
 
 describe.each(dialects)('bans on %s', (dialect) => {
-  let db: TestDatabase
-  let t: TestApp
-  let clock: ManualClock
+  const clock = new ManualClock(START_MS)
+  // Moderators and members log in many times in this file: the per-IP login rate limit would refuse them.
+  const ctx = useTestApp(dialect, { app: { clock, env: LOCAL_CLIENTS_UNLIMITED } })
   let admin: CreatedUser
   let mod: CreatedUser
   let mod2: CreatedUser
   let articleId: number
 
   beforeAll(async () => {
-    db = await createTestDatabase(dialect)
-    clock = new ManualClock(START_MS)
-    // Moderators and members log in many times in this file: the per-IP login rate limit would refuse them.
-    t = await buildTestApp(db, { clock, env: { RATE_LIMIT_ALLOW: '127.0.0.1,::1,::ffff:127.0.0.1' } })
-    admin = await createUser(db.knex, { username: '站长', role: 'admin' })
-    mod = await createUser(db.knex, { username: '版主甲', role: 'moderator' })
-    mod2 = await createUser(db.knex, { username: '版主乙', role: 'moderator' })
-    const cat = await createCategory(db.knex)
-    articleId = await createArticle(db.knex, { categoryId: cat, authorId: admin.id, title: '公告' })
-  })
-  afterAll(async () => {
-    await t?.close()
-    await db?.destroy()
+    admin = await createUser(ctx.db.knex, { username: '站长', role: 'admin' })
+    mod = await createUser(ctx.db.knex, { username: '版主甲', role: 'moderator' })
+    mod2 = await createUser(ctx.db.knex, { username: '版主乙', role: 'moderator' })
+    const cat = await createCategory(ctx.db.knex)
+    articleId = await createArticle(ctx.db.knex, { categoryId: cat, authorId: admin.id, title: '公告' })
   })
 
   interface LogRow { action: string, actor_id: number, target_user_id: number | null, reason: string, request_id: string, before_state: string, after_state: string }
-  const auditRows = async (userId: number): Promise<LogRow[]> => await db.knex<LogRow>('moderation_log').where({ target_user_id: userId }).orderBy('id')
+  const auditRows = async (userId: number): Promise<LogRow[]> => await ctx.db.knex<LogRow>('moderation_log').where({ target_user_id: userId }).orderBy('id')
 
   describe('who may ban whom (through HTTP)', () => {
     it('a member cannot reach the ban form or post a ban', async () => {
-      const member = await createUser(db.knex)
-      const victim = await createUser(db.knex)
-      const agent = await login(t.agent(), member.username, member.password)
+      const member = await createUser(ctx.db.knex)
+      const victim = await createUser(ctx.db.knex)
+      const agent = await login(ctx.t.agent(), member.username, member.password)
       await agent.get(`/mod/ban/${victim.id}`).expect(403)
       const res = await postBan(agent, victim.id, {})
       expect(res.status).toBe(403)
       await agent.get('/mod').expect(403)
-      await t.agent().get('/mod').expect(401)
-      expect(await db.knex('bans').where({ user_id: victim.id })).toHaveLength(0)
+      await ctx.t.agent().get('/mod').expect(401)
+      expect(await ctx.db.knex('bans').where({ user_id: victim.id })).toHaveLength(0)
     })
 
     it('a moderator bans a member but not a moderator, an admin or themselves', async () => {
-      const member = await createUser(db.knex)
-      const agent = await login(t.agent(), mod.username, mod.password)
+      const member = await createUser(ctx.db.knex)
+      const agent = await login(ctx.t.agent(), mod.username, mod.password)
       const form = await agent.get(`/mod/ban/${member.id}?type=visit`).expect(200)
       expect(form.text).toContain('name="type" value="visit" checked')
       expect(form.text).toContain('同时屏蔽该会员最近的评论')
@@ -63,7 +56,7 @@ describe.each(dialects)('bans on %s', (dialect) => {
         const res = await postBan(agent, target.id, {})
         expect(res.status).toBe(403)
         expect(res.text).toContain('您没有权限')
-        expect(await db.knex('bans').where({ user_id: target.id })).toHaveLength(0)
+        expect(await ctx.db.knex('bans').where({ user_id: target.id })).toHaveLength(0)
       }
       const ok = await postBan(agent, member.id, {})
       expect(ok.status).toBe(303)
@@ -71,22 +64,22 @@ describe.each(dialects)('bans on %s', (dialect) => {
     })
 
     it('an admin bans a moderator but not another admin or themselves', async () => {
-      const otherAdmin = await createUser(db.knex, { role: 'admin' })
-      const agent = await login(t.agent(), admin.username, admin.password)
+      const otherAdmin = await createUser(ctx.db.knex, { role: 'admin' })
+      const agent = await login(ctx.t.agent(), admin.username, admin.password)
       expect((await postBan(agent, otherAdmin.id, {})).status).toBe(403)
       expect((await postBan(agent, admin.id, {})).status).toBe(403)
-      const modVictim = await createUser(db.knex, { role: 'moderator' })
+      const modVictim = await createUser(ctx.db.knex, { role: 'moderator' })
       expect((await postBan(agent, modVictim.id, { reason: '滥用权限' })).status).toBe(303)
-      const row = await db.knex('users').where({ id: modVictim.id }).first()
+      const row = await ctx.db.knex('users').where({ id: modVictim.id }).first()
       expect(row.ban_type).toBe('post')
       // A banned moderator places no bans meanwhile.
-      const banned = await login(t.agent(), modVictim.username, modVictim.password)
-      const member = await createUser(db.knex)
+      const banned = await login(ctx.t.agent(), modVictim.username, modVictim.password)
+      const member = await createUser(ctx.db.knex)
       expect((await postBan(banned, member.id, {})).status).toBe(403)
     })
 
     it('an unknown member is a 404', async () => {
-      const agent = await login(t.agent(), mod.username, mod.password)
+      const agent = await login(ctx.t.agent(), mod.username, mod.password)
       await agent.get('/mod/ban/999999').expect(404)
       await agent.get('/mod/ban/abc').expect(404)
     })
@@ -105,15 +98,15 @@ describe.each(dialects)('bans on %s', (dialect) => {
       [{ duration: '2' }, '请选择处罚期限'],
       [{ type: 'mute' }, '请选择处罚类型']
     ])('rejects %j with a clear message and changes nothing', async (fields, message) => {
-      const member = await createUser(db.knex)
-      const agent = await login(t.agent(), mod.username, mod.password)
-      const before = await db.knex('moderation_log').count<Array<{ n: number | string }>>({ n: '*' })
+      const member = await createUser(ctx.db.knex)
+      const agent = await login(ctx.t.agent(), mod.username, mod.password)
+      const before = await ctx.db.knex('moderation_log').count<Array<{ n: number | string }>>({ n: '*' })
       const res = await postBan(agent, member.id, fields)
       expect(res.status).toBe(400)
       expect(res.text).toContain(message)
-      expect(await db.knex('bans').where({ user_id: member.id })).toHaveLength(0)
-      expect((await db.knex('users').where({ id: member.id }).first()).ban_type).toBeNull()
-      const after = await db.knex('moderation_log').count<Array<{ n: number | string }>>({ n: '*' })
+      expect(await ctx.db.knex('bans').where({ user_id: member.id })).toHaveLength(0)
+      expect((await ctx.db.knex('users').where({ id: member.id }).first()).ban_type).toBeNull()
+      const after = await ctx.db.knex('moderation_log').count<Array<{ n: number | string }>>({ n: '*' })
       expect(Number(after[0]?.n)).toBe(Number(before[0]?.n))
     })
 
@@ -129,10 +122,10 @@ describe.each(dialects)('bans on %s', (dialect) => {
 
   describe('the experience of each ban', () => {
     it('visit-ban: every page but /login and /logout says 禁止访问 with the reason and expiry; login still works', async () => {
-      const member = await createUser(db.knex)
-      const modAgent = await login(t.agent(), mod.username, mod.password)
+      const member = await createUser(ctx.db.knex)
+      const modAgent = await login(ctx.t.agent(), mod.username, mod.password)
       expect((await postBan(modAgent, member.id, { type: 'visit', duration: 'custom', until: '2026-12-01', reason: '发布广告' })).status).toBe(303)
-      const agent = await login(t.agent(), member.username, member.password) // logging in works
+      const agent = await login(ctx.t.agent(), member.username, member.password) // logging in works
       for (const path of ['/', '/darkroom', '/darkroom.json', `/article/${articleId}`, '/mod', '/no-such-page', `/user/${member.id}`, '/login-x', '/logout/x']) {
         const res = await agent.get(path).set('Accept', 'text/html')
         expect(res.status).toBe(403)
@@ -145,7 +138,7 @@ describe.each(dialects)('bans on %s', (dialect) => {
       expect(json.body).toMatchObject({ error: '抱歉，您已被禁止访问', reason: '发布广告', banned: 'visit' })
       const loginPage = await agent.get('/login')
       expect(loginPage.status).toBe(303) // logged in: /login sends them on, not a ban page
-      const page = await t.agent().get('/login').expect(200)
+      const page = await ctx.t.agent().get('/login').expect(200)
       expect(page.text).toContain('登录')
       // Logging out works, with the token from the ban page's header form.
       const banPage = await agent.get('/')
@@ -155,14 +148,14 @@ describe.each(dialects)('bans on %s', (dialect) => {
     })
 
     it('post-ban: the member logs in and reads; writing is refused by can()', async () => {
-      const member = await createUser(db.knex)
-      const modAgent = await login(t.agent(), mod.username, mod.password)
+      const member = await createUser(ctx.db.knex)
+      const modAgent = await login(ctx.t.agent(), mod.username, mod.password)
       expect((await postBan(modAgent, member.id, { type: 'post', duration: '3', reason: '恶意灌水' })).status).toBe(303)
-      const agent = await login(t.agent(), member.username, member.password)
+      const agent = await login(ctx.t.agent(), member.username, member.password)
       await agent.get('/').expect(200)
       await agent.get(`/article/${articleId}`).expect(200)
       await agent.get('/darkroom').expect(200)
-      const row = await db.knex('users').where({ id: member.id }).first()
+      const row = await ctx.db.knex('users').where({ id: member.id }).first()
       const user: AuthUser = { id: member.id, username: member.username, role: 'member', createdAt: 0, postCount: 0, banType: row.ban_type, banUntil: row.ban_until, banReason: row.ban_reason }
       const now = clock.now()
       expect(can(user, { action: 'write' }, now)).toBe(false)
@@ -172,10 +165,10 @@ describe.each(dialects)('bans on %s', (dialect) => {
     })
 
     it('a session opened before the ban on another app instance sees it on its next request', async () => {
-      const member = await createUser(db.knex)
-      const other = await buildTestApp(db, { knex: db.connect(), clock, env: { RATE_LIMIT_ALLOW: '127.0.0.1,::1,::ffff:127.0.0.1' } })
+      const member = await createUser(ctx.db.knex)
+      const other = await ctx.secondApp()
       try {
-        const memberOnA = await login(t.agent(), member.username, member.password)
+        const memberOnA = await login(ctx.t.agent(), member.username, member.password)
         await memberOnA.get('/').expect(200)
         const modOnB = await login(other.agent(), mod.username, mod.password)
         expect((await postBan(modOnB, member.id, { type: 'visit', duration: '1', reason: '多次违规' })).status).toBe(303)
@@ -196,81 +189,81 @@ describe.each(dialects)('bans on %s', (dialect) => {
 
   describe('expiry and lifting', () => {
     it('a 1-day ban ends by itself: the member leaves the darkroom and may visit again, with no job running', async () => {
-      const member = await createUser(db.knex, { username: '到期会员' })
-      const modAgent = await login(t.agent(), mod.username, mod.password)
+      const member = await createUser(ctx.db.knex, { username: '到期会员' })
+      const modAgent = await login(ctx.t.agent(), mod.username, mod.password)
       expect((await postBan(modAgent, member.id, { type: 'visit', duration: '1', reason: '短期处罚' })).status).toBe(303)
-      const agent = await login(t.agent(), member.username, member.password)
+      const agent = await login(ctx.t.agent(), member.username, member.password)
       await agent.get('/').expect(403)
-      expect((await t.agent().get('/darkroom')).text).toContain('到期会员')
+      expect((await ctx.t.agent().get('/darkroom')).text).toContain('到期会员')
       clock.advance(86400 - 1)
       await agent.get('/').expect(403)
       clock.advance(1)
       await agent.get('/').expect(200)
-      const dark = await t.agent().get('/darkroom').expect(200)
+      const dark = await ctx.t.agent().get('/darkroom').expect(200)
       expect(dark.text).not.toContain('到期会员')
-      const json = await t.agent().get('/darkroom.json').expect(200)
+      const json = await ctx.t.agent().get('/darkroom.json').expect(200)
       expect((json.body as { rows: Array<{ uid: number }> }).rows.map((r) => r.uid)).not.toContain(member.id)
       // The next moderation write closes the expired row as expired (at its expiry, by nobody), and it cannot be lifted.
       const expiresAt = clock.now()
-      const other = await createUser(db.knex)
+      const other = await createUser(ctx.db.knex)
       expect((await postBan(modAgent, other.id, {})).status).toBe(303)
-      expect(await db.knex('bans').where({ user_id: member.id }).first()).toMatchObject({ lifted_at: expiresAt, lifted_by: null, lift_reason: '到期自动解除' })
+      expect(await ctx.db.knex('bans').where({ user_id: member.id }).first()).toMatchObject({ lifted_at: expiresAt, lifted_by: null, lift_reason: '到期自动解除' })
       expect((await postUnban(modAgent, member.id, '已经到期')).status).toBe(409)
       clock.advance(-86400)
     })
 
     it('an early lift needs a reason, ends the ban at once, is audited, and a second lift is a conflict', async () => {
-      const member = await createUser(db.knex, { username: '提前释放' })
-      const modAgent = await login(t.agent(), mod.username, mod.password)
+      const member = await createUser(ctx.db.knex, { username: '提前释放' })
+      const modAgent = await login(ctx.t.agent(), mod.username, mod.password)
       expect((await postBan(modAgent, member.id, { type: 'post', duration: 'forever', reason: '永久禁言' })).status).toBe(303)
       const form = await modAgent.get(`/mod/ban/${member.id}`).expect(200)
       expect(form.text).toContain('解除禁言')
-      expect((await t.agent().get('/darkroom')).text).toContain('提前释放')
+      expect((await ctx.t.agent().get('/darkroom')).text).toContain('提前释放')
       expect((await postUnban(modAgent, member.id, 'x')).status).toBe(400)
-      expect((await db.knex('users').where({ id: member.id }).first()).ban_type).toBe('post')
+      expect((await ctx.db.knex('users').where({ id: member.id }).first()).ban_type).toBe('post')
       const res = await postUnban(modAgent, member.id, '申诉成功')
       expect(res.status).toBe(303)
-      const user = await db.knex('users').where({ id: member.id }).first()
+      const user = await ctx.db.knex('users').where({ id: member.id }).first()
       expect([user.ban_type, user.ban_until, user.ban_reason]).toEqual([null, null, null])
-      const ban = await db.knex('bans').where({ user_id: member.id }).first()
+      const ban = await ctx.db.knex('bans').where({ user_id: member.id }).first()
       expect(ban).toMatchObject({ lifted_by: mod.id, lift_reason: '申诉成功', lifted_at: clock.now() })
-      expect((await t.agent().get('/darkroom')).text).not.toContain('提前释放')
+      expect((await ctx.t.agent().get('/darkroom')).text).not.toContain('提前释放')
       expect((await postUnban(modAgent, member.id, '再次解除')).status).toBe(409)
       // A moderator may not lift an admin-imposed ban on a moderator either.
       expect((await postUnban(modAgent, mod2.id, '试试看')).status).toBe(403)
     })
 
     it('the visit-ban form offers 解除禁止访问', async () => {
-      const member = await createUser(db.knex)
-      const modAgent = await login(t.agent(), mod.username, mod.password)
+      const member = await createUser(ctx.db.knex)
+      const modAgent = await login(ctx.t.agent(), mod.username, mod.password)
       await postBan(modAgent, member.id, { type: 'visit', duration: '7' })
       expect((await modAgent.get(`/mod/ban/${member.id}`)).text).toContain('解除禁止访问')
     })
 
     it('a new ban replaces the current one: one open ban, the old one closed', async () => {
-      const member = await createUser(db.knex)
-      const modAgent = await login(t.agent(), mod.username, mod.password)
+      const member = await createUser(ctx.db.knex)
+      const modAgent = await login(ctx.t.agent(), mod.username, mod.password)
       await postBan(modAgent, member.id, { type: 'post', duration: '1', reason: '第一次' })
       await postBan(modAgent, member.id, { type: 'visit', duration: '30', reason: '第二次' })
-      const rows = await db.knex('bans').where({ user_id: member.id }).orderBy('id')
+      const rows = await ctx.db.knex('bans').where({ user_id: member.id }).orderBy('id')
       expect(rows).toHaveLength(2)
       expect(rows[0]).toMatchObject({ lift_reason: '被新的处罚替换', lifted_by: mod.id })
       expect(rows[1]).toMatchObject({ type: 'visit', reason: '第二次', lifted_at: null })
-      expect((await db.knex('users').where({ id: member.id }).first())).toMatchObject({ ban_type: 'visit', ban_reason: '第二次' })
+      expect((await ctx.db.knex('users').where({ id: member.id }).first())).toMatchObject({ ban_type: 'visit', ban_reason: '第二次' })
     })
   })
 
   describe('audit', () => {
     it('writes one audit row per ban and per lift, with before/after state and the request id', async () => {
-      const member = await createUser(db.knex)
-      const modAgent = await login(t.agent(), mod.username, mod.password)
+      const member = await createUser(ctx.db.knex)
+      const modAgent = await login(ctx.t.agent(), mod.username, mod.password)
       await postBan(modAgent, member.id, { type: 'visit', duration: '7', reason: '审计测试', hide_recent: '1' })
       await postUnban(modAgent, member.id, '审计解除')
       const rows = await auditRows(member.id)
       expect(rows.map((r) => r.action)).toEqual(['ban', 'lift_ban'])
       const [ban, lift] = rows
       if (ban === undefined || lift === undefined) throw new Error('missing audit rows')
-      const banRow = await db.knex('bans').where({ user_id: member.id }).first()
+      const banRow = await ctx.db.knex('bans').where({ user_id: member.id }).first()
       expect(ban).toMatchObject({ actor_id: mod.id, target_type: 'user', target_id: member.id, reason: '审计测试' })
       expect(ban.request_id).not.toBe('')
       expect(JSON.parse(ban.before_state)).toMatchObject({ ban_type: null, ban_until: null, ban_reason: null })
@@ -281,32 +274,32 @@ describe.each(dialects)('bans on %s', (dialect) => {
     })
 
     it('the on-ban hooks run inside the ban transaction and report into the audit row; a failing hook rolls the ban back', async () => {
-      const member = await createUser(db.knex)
+      const member = await createUser(ctx.db.knex)
       const calls: Array<{ userId: number, hide: boolean }> = []
       const failing = { on: false }
-      t.app.banHooks.add('test-hook', async (event) => {
+      ctx.t.app.banHooks.add('test-hook', async (event) => {
         calls.push({ userId: event.userId, hide: event.hideRecentContent })
         if (failing.on) throw new Error('hook failed')
         return { hidden: 3 }
       })
-      const modAgent = await login(t.agent(), mod.username, mod.password)
+      const modAgent = await login(ctx.t.agent(), mod.username, mod.password)
       await postBan(modAgent, member.id, { hide_recent: '1' })
       expect(calls).toEqual([{ userId: member.id, hide: true }])
       const [row] = await auditRows(member.id)
       expect((JSON.parse(row?.after_state ?? '{}') as { hooks?: unknown }).hooks).toEqual({ 'test-hook': { hidden: 3 } })
       failing.on = true
-      const second = await createUser(db.knex)
+      const second = await createUser(ctx.db.knex)
       const res = await postBan(modAgent, second.id, {})
       expect(res.status).toBe(500)
-      expect(await db.knex('bans').where({ user_id: second.id })).toHaveLength(0)
-      expect((await db.knex('users').where({ id: second.id }).first()).ban_type).toBeNull()
+      expect(await ctx.db.knex('bans').where({ user_id: second.id })).toHaveLength(0)
+      expect((await ctx.db.knex('users').where({ id: second.id }).first()).ban_type).toBeNull()
       expect(await auditRows(second.id)).toHaveLength(0)
       failing.on = false
     })
 
     it('/mod shows active bans, the review queue link and the audit log with filters and keyset paging', async () => {
-      const member = await createUser(db.knex, { username: '被筛选者' })
-      const modAgent = await login(t.agent(), mod.username, mod.password)
+      const member = await createUser(ctx.db.knex, { username: '被筛选者' })
+      const modAgent = await login(ctx.t.agent(), mod.username, mod.password)
       await postBan(modAgent, member.id, { reason: '筛选测试' })
       const page = await modAgent.get('/mod').expect(200)
       expect(page.text).toContain('href="/mod/comments"')
@@ -319,9 +312,9 @@ describe.each(dialects)('bans on %s', (dialect) => {
       const unknown = await modAgent.get('/mod?moderator=nobody_here').expect(200)
       expect(unknown.text).toContain('找不到用户：nobody_here')
       // Keyset paging: 35 entries by one moderator, 30 a page.
-      const pager = await createUser(db.knex, { username: '翻页版主', role: 'moderator' })
+      const pager = await createUser(ctx.db.knex, { username: '翻页版主', role: 'moderator' })
       for (let i = 0; i < 35; i++) {
-        await auditLog(db.knex).record({ actorId: pager.id, action: 'comment_delete', targetType: 'comment', targetId: 1000 + i, targetUserId: member.id, reason: `翻页${i}号`, at: clock.now() })
+        await auditLog(ctx.db.knex).record({ actorId: pager.id, action: 'comment_delete', targetType: 'comment', targetId: 1000 + i, targetUserId: member.id, reason: `翻页${i}号`, at: clock.now() })
       }
       const byMod = await modAgent.get('/mod?moderator=' + encodeURIComponent('翻页版主')).expect(200)
       expect((byMod.text.match(/翻页\d+号/g) ?? [])).toHaveLength(30)

@@ -1,5 +1,6 @@
-import { dialects, createTestDatabase, type TestDatabase } from '../helpers/database'
-import { buildTestApp, login, type TestApp } from '../helpers/app'
+import { dialects } from '../helpers/database'
+import { useTestApp } from '../helpers/use-test-app'
+import { login } from '../helpers/app'
 import { createUser, type CreatedUser } from '../helpers/factories'
 import { ManualClock } from '../../src/lib/clock'
 import { legacyDarkroomRedirect } from '../../src/features/moderation/routes'
@@ -14,23 +15,15 @@ const BROWSER = 'Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0 Safari/537.36'
 interface JsonRow { uid: number, username: string, action: string, expires_at: number | null, created_at: number, reason: string }
 
 describe.each(dialects)('the darkroom on %s', (dialect) => {
-  let db: TestDatabase
-  let t: TestApp
-  let clock: ManualClock
+  const clock = new ManualClock(START_MS)
+  const ctx = useTestApp(dialect, { app: { clock } })
   let mod: CreatedUser
 
   beforeAll(async () => {
-    db = await createTestDatabase(dialect)
-    clock = new ManualClock(START_MS)
-    t = await buildTestApp(db, { clock })
-    mod = await createUser(db.knex, { username: '版主', role: 'moderator' })
-  })
-  afterAll(async () => {
-    await t?.close()
-    await db?.destroy()
+    mod = await createUser(ctx.db.knex, { username: '版主', role: 'moderator' })
   })
 
-  const browser = () => t.agent().set('User-Agent', BROWSER)
+  const browser = () => ctx.t.agent().set('User-Agent', BROWSER)
 
   it('keeps search engines out: robots.txt disallows it, the page says noindex (meta and header), the JSON says X-Robots-Tag: noindex', async () => {
     const robots = await browser().get('/robots.txt').expect(200)
@@ -56,8 +49,8 @@ describe.each(dialects)('the darkroom on %s', (dialect) => {
   })
 
   it('shows one row per banned member with the five columns, humanised, newest first; no moderator name', async () => {
-    const forever = await createUser(db.knex, { username: '永久用户' })
-    const dated = await createUser(db.knex, { username: '三天用户' })
+    const forever = await createUser(ctx.db.knex, { username: '永久用户' })
+    const dated = await createUser(ctx.db.knex, { username: '三天用户' })
     const agent = await login(browser(), mod.username, mod.password)
     expect((await postBan(agent, forever.id, { type: 'visit', duration: 'forever', reason: '<b>广告</b> 刷屏' })).status).toBe(303)
     clock.advance(5 * 60)
@@ -86,22 +79,22 @@ describe.each(dialects)('the darkroom on %s', (dialect) => {
       { uid: forever.id, username: '永久用户', action: '禁止访问', type: 'visit', expires_at: null, created_at: NOW, reason: '<b>广告</b> 刷屏' }
     ])
     // Clean up for the paging test: close these bans directly.
-    await db.knex('bans').update({ lifted_at: clock.now() })
-    await db.knex('users').update({ ban_type: null, ban_until: null, ban_reason: null })
+    await ctx.db.knex('bans').update({ lifted_at: clock.now() })
+    await ctx.db.knex('users').update({ ban_type: null, ban_until: null, ban_reason: null })
   })
 
   it('pages 100 bans 20 at a time by ?before=, with 更多, skipping lifted and expired bans; the JSON pages the same way', async () => {
     const ids: number[] = []
     const users: number[] = []
-    for (let i = 0; i < 100; i++) users.push((await createUser(db.knex, { username: `黑屋${i}` })).id)
+    for (let i = 0; i < 100; i++) users.push((await createUser(ctx.db.knex, { username: `黑屋${i}` })).id)
     const now = clock.now()
     for (let i = 0; i < 100; i++) {
-      const [id] = await db.knex('bans').insert({ user_id: users[i], type: i % 2 === 0 ? 'post' : 'visit', reason: `理由${i}`, created_at: now - 1000 + i, expires_at: i % 3 === 0 ? null : now + 86400, moderator_id: mod.id })
+      const [id] = await ctx.db.knex('bans').insert({ user_id: users[i], type: i % 2 === 0 ? 'post' : 'visit', reason: `理由${i}`, created_at: now - 1000 + i, expires_at: i % 3 === 0 ? null : now + 86400, moderator_id: mod.id })
       ids.push(Number(id))
     }
     // History that must not show: a lifted ban and an expired one.
-    const gone = await createUser(db.knex, { username: '已释放' })
-    await db.knex('bans').insert([
+    const gone = await createUser(ctx.db.knex, { username: '已释放' })
+    await ctx.db.knex('bans').insert([
       { user_id: gone.id, type: 'post', reason: '旧账', created_at: now - 10, expires_at: null, moderator_id: mod.id, lifted_at: now - 5, lifted_by: mod.id, lift_reason: '解除' },
       { user_id: gone.id, type: 'post', reason: '旧账2', created_at: now - 9, expires_at: now - 1, moderator_id: mod.id }
     ])
@@ -138,17 +131,17 @@ describe.each(dialects)('the darkroom on %s', (dialect) => {
   })
 
   it('walks the open-bans index rather than the ban history', async () => {
-    const sql = db.knex('bans as b').join('users as u', 'u.id', 'b.user_id')
+    const sql = ctx.db.knex('bans as b').join('users as u', 'u.id', 'b.user_id')
       .select('b.id').whereNull('b.lifted_at')
       .where((w) => { void w.whereNull('b.expires_at').orWhere('b.expires_at', '>', NOW) })
       .orderBy('b.id', 'desc').limit(21).toSQL().toNative()
     if (dialect === 'sqlite') {
-      const plan = await db.knex.raw<Array<{ detail: string }>>(`EXPLAIN QUERY PLAN ${sql.sql}`, sql.bindings)
+      const plan = await ctx.db.knex.raw<Array<{ detail: string }>>(`EXPLAIN QUERY PLAN ${sql.sql}`, sql.bindings)
       const text = plan.map((p) => p.detail).join('\n')
       expect(text).toMatch(/bans_open_newest/)
       expect(text).not.toMatch(/USE TEMP B-TREE FOR ORDER BY/)
     } else {
-      const [plan] = await db.knex.raw(`EXPLAIN ${sql.sql}`, sql.bindings) as [Array<{ table: string, key: string | null, Extra: string | null }>]
+      const [plan] = await ctx.db.knex.raw(`EXPLAIN ${sql.sql}`, sql.bindings) as [Array<{ table: string, key: string | null, Extra: string | null }>]
       const bans = plan.find((p) => p.table === 'b')
       expect(bans?.key).toBe('bans_open_newest')
       expect(bans?.Extra ?? '').not.toMatch(/filesort/)
@@ -158,7 +151,7 @@ describe.each(dialects)('the darkroom on %s', (dialect) => {
   it('can be switched off: the page and the JSON 404, and the footer and nav links disappear', async () => {
     const on = await browser().get('/').expect(200)
     expect(on.text).toContain('href="/darkroom"')
-    await t.app.settings.set('darkroom_enabled', '0')
+    await ctx.t.app.settings.set('darkroom_enabled', '0')
     try {
       await browser().get('/darkroom').expect(404)
       await browser().get('/darkroom.json').expect(404)
@@ -166,7 +159,7 @@ describe.each(dialects)('the darkroom on %s', (dialect) => {
       expect(off.text).not.toContain('href="/darkroom"')
       expect(off.text).not.toContain('小黑屋')
     } finally {
-      await t.app.settings.set('darkroom_enabled', '1')
+      await ctx.t.app.settings.set('darkroom_enabled', '1')
     }
     await browser().get('/darkroom').expect(200)
   })
@@ -185,9 +178,9 @@ describe.each(dialects)('the darkroom on %s', (dialect) => {
   it('the bans migration rolls back and forth', async () => {
     // By name, so migrations added later by other features do not change which one this undoes.
     const name = '20261126040000_create_bans.ts'
-    await db.knex.migrate.down({ ...migrationConfig, name })
-    expect(await db.knex.schema.hasTable('bans')).toBe(false)
-    await db.knex.migrate.up({ ...migrationConfig, name })
-    expect(await db.knex.schema.hasTable('bans')).toBe(true)
+    await ctx.db.knex.migrate.down({ ...migrationConfig, name })
+    expect(await ctx.db.knex.schema.hasTable('bans')).toBe(false)
+    await ctx.db.knex.migrate.up({ ...migrationConfig, name })
+    expect(await ctx.db.knex.schema.hasTable('bans')).toBe(true)
   })
 })

@@ -1,9 +1,9 @@
 import type { AddressInfo } from 'node:net'
 import { chromium, type Browser, type Page } from 'playwright-core'
-import { loadConfig } from '../../src/config'
 import { seedDemo } from '../../src/db/demo-seed'
-import { buildTestApp, type TestApp } from '../helpers/app'
-import { dialects, createTestDatabase, type TestDatabase } from '../helpers/database'
+import { dialects } from '../helpers/database'
+import { useTestApp } from '../helpers/use-test-app'
+import { testConfig } from '../helpers/app'
 import { createArticle, createUser } from '../helpers/factories'
 
 /**
@@ -30,17 +30,13 @@ async function measure (page: Page): Promise<Measurement> {
 }
 
 describe.each(dialects)('page widths on phones on %s', (dialect) => {
-  let db: TestDatabase
-  let t: TestApp
   let browser: Browser
   let base: string
   let adminPassword: string
   const pages: string[] = ['/', '/forum', '/darkroom', '/archiver/', '/login', '/register']
 
-  beforeAll(async () => {
-    db = await createTestDatabase(dialect)
-    const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.config.client === 'sqlite' ? `sqlite:${db.config.filename}` : db.config.url, BCRYPT_COST: '4' })
-    const admin = await seedDemo(db.knex, config)
+  const ctx = useTestApp(dialect, { seed: async (db) => {
+    const admin = await seedDemo(db.knex, testConfig(db))
     adminPassword = admin?.password ?? ''
     // A body with an unbroken URL and a long code line, the classic sideways scrollers.
     const category = await db.knex('categories').first<{ id: number }>('id')
@@ -55,15 +51,15 @@ describe.each(dialects)('page widths on phones on %s', (dialect) => {
     const thread = await db.knex('threads').orderBy('id').first<{ id: number, board_id: number }>('id', 'board_id')
     pages.push(`/article/${article.id}`, `/article/${longArticle}`, `/article/${article.id}/comments`, `/archiver/aid-${article.id}.html`,
       `/thread/${thread.id}`, `/forum/${thread.board_id}`, `/user/${author.id}`)
-    t = await buildTestApp(db)
-    await t.app.listen({ port: 0, host: '127.0.0.1' })
-    base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`
+  } })
+
+  beforeAll(async () => {
+    await ctx.t.app.listen({ port: 0, host: '127.0.0.1' })
+    base = `http://127.0.0.1:${(ctx.t.app.server.address() as AddressInfo).port}`
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })
   }, 60000)
   afterAll(async () => {
     await browser?.close()
-    await t?.close()
-    await db?.destroy()
   })
 
   it.each(WIDTHS)('no page is wider than a %i px viewport (guest and admin pages)', async (width) => {
@@ -83,7 +79,7 @@ describe.each(dialects)('page widths on phones on %s', (dialect) => {
     await page.fill('input[name=login]', 'admin')
     await page.fill('input[name=password]', adminPassword)
     await Promise.all([page.waitForURL((url) => url.pathname !== '/login'), page.click('form[action="/login"] [type=submit]')])
-    const member = await db.knex('users').where({ username_key: 'longwriter' }).first<{ id: number }>('id')
+    const member = await ctx.db.knex('users').where({ username_key: 'longwriter' }).first<{ id: number }>('id')
     for (const path of ['/', '/mod', `/mod/ban/${member.id}`, '/settings', '/admin/words', '/mod/comments']) await check(path)
 
     await context.close()

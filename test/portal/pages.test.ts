@@ -1,12 +1,11 @@
-import { dialects, createTestDatabase, type TestDatabase } from '../helpers/database'
-import { buildTestApp, type TestApp } from '../helpers/app'
+import { dialects } from '../helpers/database'
+import { useTestApp } from '../helpers/use-test-app'
 import { createArticle, createCategory, createUser } from '../helpers/factories'
 
 const BROWSER = 'Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0 Safari/537.36'
 
 describe.each(dialects)('portal pages on %s', (dialect) => {
-  let db: TestDatabase
-  let t: TestApp
+  const ctx = useTestApp(dialect)
   let authorId: number
   let parentId: number
   let childId: number
@@ -14,29 +13,23 @@ describe.each(dialects)('portal pages on %s', (dialect) => {
   const now = Math.floor(Date.now() / 1000)
 
   beforeAll(async () => {
-    db = await createTestDatabase(dialect)
-    t = await buildTestApp(db)
-    authorId = (await createUser(db.knex, { username: '编辑小王' })).id
-    parentId = await createCategory(db.knex, { name: '新闻资讯' })
-    childId = await createCategory(db.knex, { name: '本地新闻', parentId })
+    authorId = (await createUser(ctx.db.knex, { username: '编辑小王' })).id
+    parentId = await createCategory(ctx.db.knex, { name: '新闻资讯' })
+    childId = await createCategory(ctx.db.knex, { name: '本地新闻', parentId })
     articleIds = []
     for (let i = 0; i < 23; i++) {
-      articleIds.push(await createArticle(db.knex, {
+      articleIds.push(await createArticle(ctx.db.knex, {
         categoryId: childId, authorId, title: `本地新闻第${i + 1}篇`, publishedAt: now - 86400 * (30 - i), views: i * 10
       }))
     }
-    await db.knex('settings').insert([
+    await ctx.db.knex('settings').insert([
       { key: 'site_name', value: '测试社区' },
       { key: 'site_icp', value: '粤ICP备00000000号' },
       { key: 'report_phone', value: '0754-12345678' }
     ])
   })
-  afterAll(async () => {
-    await t?.close()
-    await db?.destroy()
-  })
 
-  const browser = () => t.agent().set('User-Agent', BROWSER)
+  const browser = () => ctx.t.agent().set('User-Agent', BROWSER)
 
   it('shows the portal home with newest articles, categories, hot list and the footer from settings', async () => {
     const res = await browser().get('/').expect(200)
@@ -83,7 +76,7 @@ describe.each(dialects)('portal pages on %s', (dialect) => {
   })
 
   it('answers unknown, unpublished and non-numeric ids with the Chinese 404 page', async () => {
-    const pending = await createArticle(db.knex, { categoryId: childId, authorId, status: 'pending', title: '待审文章' })
+    const pending = await createArticle(ctx.db.knex, { categoryId: childId, authorId, status: 'pending', title: '待审文章' })
     for (const url of [`/article/${pending}`, '/article/999999', '/article/abc', '/article/1e3', '/article/-1']) {
       const res = await browser().get(url).expect(404)
       expect(res.text).toContain('抱歉，您指定要查看的文章不存在或正在审核')
@@ -102,7 +95,7 @@ describe.each(dialects)('portal pages on %s', (dialect) => {
   })
 
   it('removes scripts and event handlers from an article body and keeps image captions', async () => {
-    const id = await createArticle(db.knex, {
+    const id = await createArticle(ctx.db.knex, {
       categoryId: childId,
       authorId,
       body: '正文<script>alert(1)</script>\n\n<img src="x" onerror="alert(2)">\n\n[点我](javascript:alert(3))\n\n![港口](/static/img/logo.svg "港口夜景")'
@@ -117,7 +110,7 @@ describe.each(dialects)('portal pages on %s', (dialect) => {
   })
 
   it('keeps a 4-byte emoji in a title through the database and the page', async () => {
-    const id = await createArticle(db.knex, { categoryId: childId, authorId, title: '端午龙舟🐉赛 😀' })
+    const id = await createArticle(ctx.db.knex, { categoryId: childId, authorId, title: '端午龙舟🐉赛 😀' })
     const res = await browser().get(`/article/${id}`).expect(200)
     expect(res.text).toContain('<h1>端午龙舟🐉赛 😀</h1>')
   })

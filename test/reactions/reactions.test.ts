@@ -1,50 +1,44 @@
 import type supertest from 'supertest'
-import { dialects, createTestDatabase, type TestDatabase } from '../helpers/database'
-import { buildTestApp, csrfFrom, login, type TestApp } from '../helpers/app'
-import { createArticle, createCategory, createUser, type CreatedUser } from '../helpers/factories'
+import { dialects } from '../helpers/database'
+import { useTestApp } from '../helpers/use-test-app'
+import { csrfFrom, login, LOCAL_CLIENTS_UNLIMITED } from '../helpers/app'
+import { createArticle, createCategory, createUser, type CreatedUser, banUser } from '../helpers/factories'
 import { reactionCommands } from '../../src/features/reactions/cli'
 
 type Counters = Record<'react_luguo' | 'react_leiren' | 'react_woshou' | 'react_xianhua' | 'react_jidan', number>
 
 describe.each(dialects)('表态 reactions on %s', (dialect) => {
-  let db: TestDatabase
-  let t: TestApp
+  // Hundreds of members log in from one test client: the per-IP rate limits would refuse them.
+  const ctx = useTestApp(dialect, { app: { env: LOCAL_CLIENTS_UNLIMITED } })
   let categoryId: number
   let author: CreatedUser
 
   beforeAll(async () => {
-    db = await createTestDatabase(dialect)
-    // Hundreds of members log in from one test client: the per-IP rate limits would refuse them.
-    t = await buildTestApp(db, { env: { RATE_LIMIT_ALLOW: '127.0.0.1,::1,::ffff:127.0.0.1' } })
-    author = await createUser(db.knex)
-    categoryId = await createCategory(db.knex)
-  })
-  afterAll(async () => {
-    await t?.close()
-    await db?.destroy()
+    author = await createUser(ctx.db.knex)
+    categoryId = await createCategory(ctx.db.knex)
   })
 
   async function counters (articleId: number): Promise<Counters> {
-    const row = await db.knex('articles').where({ id: articleId }).first<Counters>('react_luguo', 'react_leiren', 'react_woshou', 'react_xianhua', 'react_jidan')
+    const row = await ctx.db.knex('articles').where({ id: articleId }).first<Counters>('react_luguo', 'react_leiren', 'react_woshou', 'react_xianhua', 'react_jidan')
     return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, Number(v)])) as Counters
   }
   async function rows (articleId: number): Promise<Array<{ user_id: number, kind: string }>> {
-    return await db.knex('reactions').where({ article_id: articleId }).select('user_id', 'kind')
+    return await ctx.db.knex('reactions').where({ article_id: articleId }).select('user_id', 'kind')
   }
   async function member (): Promise<{ user: CreatedUser, agent: supertest.Agent, csrf: string }> {
-    const user = await createUser(db.knex)
-    const agent = t.agent()
+    const user = await createUser(ctx.db.knex)
+    const agent = ctx.t.agent()
     await login(agent, user.username, user.password)
     const page = await agent.get('/settings') // any page with a form carries the session's token
     return { user, agent, csrf: csrfFrom(page.text) }
   }
-  const article = async (): Promise<number> => await createArticle(db.knex, { categoryId, authorId: author.id })
+  const article = async (): Promise<number> => await createArticle(ctx.db.knex, { categoryId, authorId: author.id })
 
   it('shows five cells with counts, bars and recent reactors; guests get login links instead of forms', async () => {
     const id = await article()
     const m = await member()
     await m.agent.post(`/article/${id}/react`).type('form').send({ _csrf: m.csrf, kind: 'xianhua' }).expect(303).expect('Location', `/article/${id}#click`)
-    const guest = await t.agent().get(`/article/${id}`).expect(200)
+    const guest = await ctx.t.agent().get(`/article/${id}`).expect(200)
     for (const name of ['路过', '雷人', '握手', '鲜花', '鸡蛋']) expect(guest.text).toContain(`<span>${name}</span>`)
     expect(guest.text).toContain('刚表态过的朋友 (1 人)')
     expect(guest.text).toContain(`<a href="/user/${m.user.id}">${m.user.username}</a> <span class="xg1">鲜花</span>`)
@@ -71,13 +65,13 @@ describe.each(dialects)('表态 reactions on %s', (dialect) => {
 
   it('refuses guests, the author, banned members, unknown kinds and requests without a CSRF token, changing nothing', async () => {
     const id = await article()
-    const guest = t.agent()
+    const guest = ctx.t.agent()
     const page = await guest.get('/login')
     const g = await guest.post(`/article/${id}/react`).set('Accept', 'application/json').type('form').send({ _csrf: csrfFrom(page.text), kind: 'luguo' }).expect(401)
     expect(g.body.error).toBe('您需要先登录才能继续本操作')
     expect(g.body.loginUrl).toBe(`/login?return=${encodeURIComponent(`/article/${id}#click`)}`)
 
-    const own = t.agent()
+    const own = ctx.t.agent()
     await login(own, author.username, author.password)
     const ownPage = await own.get(`/article/${id}`)
     expect(ownPage.text).toContain('disabled title="您不能给自己表态"')
@@ -85,7 +79,7 @@ describe.each(dialects)('表态 reactions on %s', (dialect) => {
     expect(o.text).toContain('您不能给自己表态')
 
     const banned = await member()
-    await db.knex('users').where({ id: banned.user.id }).update({ ban_type: 'post', ban_until: null, ban_reason: '刷屏' })
+    await banUser(ctx.db.knex, banned.user.id, { type: 'post', until: null, reason: '刷屏' })
     const b = await banned.agent.post(`/article/${id}/react`).type('form').send({ _csrf: banned.csrf, kind: 'luguo' }).expect(403)
     expect(b.text).toContain('禁止发言')
 
@@ -152,7 +146,7 @@ describe.each(dialects)('表态 reactions on %s', (dialect) => {
     const m = await member()
     const send = async (kind: string) => await m.agent.post(`/article/${id}/react`).set('Accept', 'application/json').type('form').send({ _csrf: m.csrf, kind })
     expect((await send('leiren')).status).toBe(200)
-    t.clock.advance(5 * 60)
+    ctx.t.clock.advance(5 * 60)
     const changed = await send('jidan')
     expect(changed.status).toBe(200)
     expect(changed.body.message).toBe('已修改表态')
@@ -162,7 +156,7 @@ describe.each(dialects)('表态 reactions on %s', (dialect) => {
     expect((await counters(id)).react_jidan).toBe(0)
 
     expect((await send('xianhua')).status).toBe(200)
-    t.clock.advance(10 * 60 + 1)
+    ctx.t.clock.advance(10 * 60 + 1)
     const late = await send('luguo')
     expect(late.status).toBe(409)
     expect(late.body.error).toBe('您已表过态')
@@ -173,47 +167,47 @@ describe.each(dialects)('表态 reactions on %s', (dialect) => {
   })
 
   it('stops a member at the daily cap (a setting) and lets them react again the next day', async () => {
-    await db.knex('settings').insert({ key: 'reactions_daily_cap', value: '3' })
-    t.clock.advance(10) // past the settings cache
+    await ctx.db.knex('settings').insert({ key: 'reactions_daily_cap', value: '3' })
+    ctx.t.clock.advance(10) // past the settings cache
     const m = await member()
     const ids = [await article(), await article(), await article(), await article()]
     for (const id of ids.slice(0, 3)) await m.agent.post(`/article/${id}/react`).type('form').send({ _csrf: m.csrf, kind: 'luguo' }).expect(303)
     const capped = await m.agent.post(`/article/${ids[3] ?? 0}/react`).set('Accept', 'application/json').type('form').send({ _csrf: m.csrf, kind: 'luguo' }).expect(429)
     expect(capped.body.error).toContain('今天的表态次数已达上限')
     expect(await rows(ids[3] ?? 0)).toEqual([])
-    t.clock.advance(86400)
+    ctx.t.clock.advance(86400)
     await m.agent.post(`/article/${ids[3] ?? 0}/react`).type('form').send({ _csrf: m.csrf, kind: 'luguo' }).expect(303)
-    await db.knex('settings').where({ key: 'reactions_daily_cap' }).delete()
-    t.clock.advance(10)
+    await ctx.db.knex('settings').where({ key: 'reactions_daily_cap' }).delete()
+    ctx.t.clock.advance(10)
   })
 
   it('keeps counts on their kind when an admin renames or reorders the reactions', async () => {
     const id = await article()
     const m = await member()
     await m.agent.post(`/article/${id}/react`).type('form').send({ _csrf: m.csrf, kind: 'jidan' }).expect(303)
-    await db.knex('reaction_kinds').where({ key: 'jidan' }).update({ name: '臭鸡蛋', display_order: 0 })
-    t.clock.advance(10) // past the kinds cache
-    const page = await t.agent().get(`/article/${id}`).expect(200)
+    await ctx.db.knex('reaction_kinds').where({ key: 'jidan' }).update({ name: '臭鸡蛋', display_order: 0 })
+    ctx.t.clock.advance(10) // past the kinds cache
+    const page = await ctx.t.agent().get(`/article/${id}`).expect(200)
     const cells = page.text.slice(page.text.indexOf('react-cells'))
     expect(cells.indexOf('臭鸡蛋')).toBeLessThan(cells.indexOf('路过'))
     expect(cells).toMatch(/<span class="react-count">1<\/span>[\s\S]*?臭鸡蛋/)
     expect((await counters(id)).react_jidan).toBe(1)
-    await db.knex('reaction_kinds').where({ key: 'jidan' }).update({ name: '鸡蛋', display_order: 5 })
+    await ctx.db.knex('reaction_kinds').where({ key: 'jidan' }).update({ name: '鸡蛋', display_order: 5 })
   })
 
   it('reactions:reconcile reports a hand-made drift and fixes it', async () => {
     const id = await article()
     const m = await member()
     await m.agent.post(`/article/${id}/react`).type('form').send({ _csrf: m.csrf, kind: 'woshou' }).expect(303)
-    await db.knex('articles').where({ id }).update({ react_woshou: 7, react_jidan: 2 })
+    await ctx.db.knex('articles').where({ id }).update({ react_woshou: 7, react_jidan: 2 })
     const command = reactionCommands['reactions:reconcile']
     if (command === undefined) throw new Error('command missing')
     const log = jest.spyOn(console, 'log').mockImplementation(() => {})
     try {
-      await command.run({ knex: db.knex, config: t.config, flags: { 'dry-run': true } })
+      await command.run({ knex: ctx.db.knex, config: ctx.t.config, flags: { 'dry-run': true } })
       expect((await counters(id)).react_woshou).toBe(7)
       expect(log.mock.calls.flat().join('\n')).toContain(`article ${id} woshou: counter 7, rows 1`)
-      await command.run({ knex: db.knex, config: t.config, flags: {} })
+      await command.run({ knex: ctx.db.knex, config: ctx.t.config, flags: {} })
     } finally {
       log.mockRestore()
     }
