@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { loadConfig } from '../../src/config'
-import { seedDemo } from '../../src/db/demo-seed'
+import { seedDemo } from '../../src/seeds/demo'
 import { dialects, createTestDatabase, type TestDatabase } from '../helpers/database'
 import { buildTestApp, type TestApp } from '../helpers/app'
 

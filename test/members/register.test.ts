@@ -92,7 +92,7 @@ describe.each(dialects)('registration on %s', (dialect) => {
   })
 
   it('turns a duplicate that slips past the check (race) into a form error, not a 500', async () => {
-    const service = membersService(db.knex, t.clock, { bcryptCost: 4 })
+    const service = membersService({ db: db.knex, clock: t.clock, bcryptCost: 4 })
     const input = { username: 'RaceName', password: 'secret-pass-1', password2: 'secret-pass-1', email: 'race@example.com' }
     // Both checks run before either insert (bcrypt yields in between): the second insert hits the unique index.
     const results = await Promise.allSettled([service.register(input), service.register({ ...input, username: 'racename' })])

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { loadConfig } from '../../src/config'
-import { seedDemo } from '../../src/db/demo-seed'
+import { seedDemo } from '../../src/seeds/demo'
 import { buildTestApp, type TestApp } from '../helpers/app'
 import { dialects, createTestDatabase, type TestDatabase } from '../helpers/database'
 import { createArticle, createUser } from '../helpers/factories'

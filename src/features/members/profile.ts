@@ -95,24 +95,3 @@ export function postsProvider (db: Knex): ProfileProvider {
     }
   }
 }
-
-/**
- * 文章数 and the latest published articles. The articles feature (src/features/portal) is being built
- * alongside; when it has a service with these two queries, this provider should move there.
- */
-export function articlesProvider (db: Knex): ProfileProvider {
-  return {
-    name: 'articles',
-    async stats (userId) {
-      const row = await db('articles').where({ author_id: userId, status: 'published' }).count<Array<{ n: number | string }>>({ n: '*' }).first()
-      return [{ label: '文章数', value: Number(row?.n ?? 0), order: 10 }]
-    },
-    async recent (userId) {
-      const rows = await db<{ id: number, title: string, published_at: number, author_id: number, status: string }>('articles')
-        .where({ author_id: userId, status: 'published' })
-        .orderBy('published_at', 'desc').limit(5).select('id', 'title', 'published_at')
-      if (rows.length === 0) return null
-      return { title: '最新文章', order: 10, items: rows.map((r) => ({ title: r.title, url: `/article/${r.id}`, at: r.published_at })) }
-    }
-  }
-}
