@@ -38,11 +38,12 @@ export function memberAuthSource (db: Knex): AuthUserSource {
  */
 export default fp<{ config: AppConfig }>(async (app, opts) => {
   app.decorate('members', membersService({ db: app.db, clock: app.clock, bcryptCost: opts.config.bcryptCost }))
-  const profiles = new MemberProfiles(app.db, app.clock, (name, err) => {
+  const users = usersRepository(app.db)
+  const profiles = new MemberProfiles(users, app.clock, (name, err) => {
     app.log.error({ err, provider: name }, 'profile provider failed')
   })
   profiles.addProvider(articlesProvider(app.db))
-  profiles.addProvider(postsProvider(app.db))
+  profiles.addProvider(postsProvider(users))
   app.decorate('memberProfiles', profiles)
   await app.register(membersRoutes, opts)
 }, { name: 'members', dependencies: ['db', 'clock', 'auth', 'view', 'security', 'legacy-urls'] })
