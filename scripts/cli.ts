@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util'
 import { ConfigError, loadConfig } from '../src/config'
 import { createKnex, migrationConfig } from '../src/db/knex'
-import { seedDemo } from '../src/db/demo-seed'
+import { seedDemo } from '../src/seeds/demo'
 import { seedBulk, type BulkCounts } from '../src/db/bulk-seed'
 import type { CliCommand, CliCommands, CliFlags } from '../src/cli/command'
 import { BULK_GENERATORS } from './bulk-generators'

@@ -20,8 +20,7 @@ import authPlugin from './plugins/auth'
 import inputTextPlugin from './plugins/input-text'
 import errorsPlugin, { frameworkErrorHandler } from './plugins/errors'
 import { loggerOptions, ReadableRequestLog } from './plugins/request-log'
-import membersRoutes from './features/members/routes'
-import memberProfilesPlugin from './features/members/profile-plugin'
+import membersFeature, { memberAuthSource } from './features/members'
 import viewCountsPlugin from './plugins/view-counts'
 import articleSectionsPlugin from './features/portal/sections'
 import portalRoutes from './features/portal/routes'
@@ -104,11 +103,11 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(sessionPlugin, { config })
   await app.register(securityPlugin, { config })
   await app.register(viewPlugin, { config })
-  await app.register(authPlugin, { config })
+  // Auth knows no feature: who a session's member is comes from the members feature (src/plugins/auth.ts).
+  await app.register(authPlugin, { config, users: memberAuthSource(app.db) })
   await app.register(inputTextPlugin)
   await app.register(errorsPlugin)
   // Shared services features contribute to (before the features that use them).
-  await app.register(memberProfilesPlugin)
   await app.register(articleSectionsPlugin)
   await app.register(archiverCommentsPlugin)
   await app.register(sitemapPlugin, { urlsPerFile: options.sitemapUrlsPerFile, siteUrl: config.siteUrl })
@@ -116,7 +115,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(banHooksPlugin)
 
   // Features: each a plugin in src/features/<feature>/.
-  await app.register(membersRoutes, { config })
+  await app.register(membersFeature, { config })
   await app.register(portalRoutes, { guestCacheMs: options.guestCacheMs })
   await app.register(archiverRoutes, { prefix: '/archiver', cacheMs: options.guestCacheMs, config })
   await app.register(adminWordsRoutes)

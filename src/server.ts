@@ -2,8 +2,8 @@ import cluster from 'node:cluster'
 import { buildApp } from './app'
 import { ConfigError, loadConfig, type AppConfig } from './config'
 import { createKnex } from './db/knex'
-import { prepareDatabase } from './db/prepare'
-import type { FirstRunAdmin } from './db/demo-seed'
+import { prepareDatabase } from './seeds/prepare'
+import type { FirstRunAdmin } from './seeds/demo'
 import { firstRunBanner } from './lib/first-run-banner'
 
 /**

@@ -1,5 +1,24 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
-import type { FastifyBaseLogger, FastifyServerFactory } from 'fastify'
+
+// Described with node:http types and small local shapes, not Fastify's: lib/ stays free of the framework
+// (the layering rule `lib-is-pure`), and app.ts, which knows both, hands Fastify this door's factory.
+
+/** The one thing the door logs: a request it passes on after a failure (pino's and Fastify's `log` fit). */
+export interface DoorLog { error: (obj: object, msg: string) => void }
+
+/** The request handler Fastify gives its server factory (the whole of Fastify, from routing to reply). */
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void
+
+/** The server options a factory should honour: the timeouts Fastify would set on a server it built itself. */
+export interface ServerTimeouts {
+  keepAliveTimeout?: unknown
+  requestTimeout?: unknown
+  connectionTimeout?: unknown
+  maxRequestsPerSocket?: unknown
+}
+
+/** The shape of Fastify's `serverFactory` option, in node:http terms. */
+export type ServerFactory = (handler: RequestHandler, options: ServerTimeouts) => http.Server
 
 /**
  * Gives the request to Fastify after all (its routing, hooks and error pages). With an error: it is
@@ -22,9 +41,9 @@ export type RawAnswerer = (req: IncomingMessage, res: ServerResponse, passOn: Pa
  */
 export class FrontDoor {
   private answerer: RawAnswerer | null = null
-  private log: FastifyBaseLogger | null = null
+  private log: DoorLog | null = null
 
-  open (answerer: RawAnswerer, log: FastifyBaseLogger): void {
+  open (answerer: RawAnswerer, log: DoorLog): void {
     this.answerer = answerer
     this.log = log
   }
@@ -33,7 +52,7 @@ export class FrontDoor {
   shut (): void { this.answerer = null }
 
   /** For Fastify's `serverFactory` option: the server Fastify would build, with the door in front. */
-  readonly serverFactory: FastifyServerFactory = (fastify, options) => {
+  readonly serverFactory: ServerFactory = (fastify, options) => {
     const server = http.createServer((req, res) => {
       const answerer = this.answerer
       if (answerer === null) {

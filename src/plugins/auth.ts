@@ -1,7 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyRequest } from 'fastify'
 import { activeBan, can, type Action, type AuthUser } from '../lib/permissions'
-import { usersRepository } from '../features/members/repository'
 import { HttpError } from '../lib/http-errors'
 import { formatDateTime } from '../lib/dates'
 import type { AppConfig } from '../config'
@@ -20,12 +19,25 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * Who the member behind a session is. The members feature owns the `users` table and answers this
+ * (app.ts passes `memberAuthSource(app.db)` from src/features/members in): auth stays a cross-cutting
+ * plugin that knows no feature. It is not moved into the members feature because `request.user` and
+ * `app.can` are read by other plugins too (view renders the member bar, view-counts and guest-pages
+ * tell guests from members): those must not depend on a feature, so the decorations stay here and only
+ * the lookup is handed in (dependency inversion rather than a plugin importing a repository).
+ */
+export interface AuthUserSource {
+  /** The member with this id as permissions see them, or null when the account no longer exists. */
+  findAuthUser: (id: number) => Promise<AuthUser | null>
+}
+
 // Paths a visit-banned member may still reach: they must be able to read why and to log out.
 // Exact paths (with or without a query), so `/login-anything` or `/logout/x` stay behind the gate.
 const VISIT_BAN_ALLOWED = /^\/(?:(?:login|logout)(?:\?|$)|static\/)/
 
-export default fp<{ config: AppConfig }>(async (app, opts) => {
-  const users = usersRepository(app.db)
+export default fp<{ config: AppConfig, users: AuthUserSource }>(async (app, opts) => {
+  const users = opts.users
   app.decorateRequest('user', null)
   app.decorate('can', (user: AuthUser | null, action: Action) => can(user, action, app.clock.now()))
 

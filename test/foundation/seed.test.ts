@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import bcrypt from 'bcrypt'
-import { seedDemo } from '../../src/db/demo-seed'
+import { seedDemo } from '../../src/seeds/demo'
 import { renderMarkdown } from '../../src/lib/markdown'
 import { SETTING_DEFAULTS } from '../../src/plugins/settings'
 import { countRows, dialects } from '../helpers/database'

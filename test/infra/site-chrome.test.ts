@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { seedDemo } from '../../src/db/demo-seed'
+import { seedDemo } from '../../src/seeds/demo'
 import { dialects } from '../helpers/database'
 import { useTestApp } from '../helpers/use-test-app'
 import { testConfig } from '../helpers/app'

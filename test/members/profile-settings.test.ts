@@ -137,6 +137,36 @@ describe.each(dialects)('profile and settings on %s', (dialect) => {
     expect(after.password_hash).toBe(before.password_hash)
   })
 
+  it('refuses an oversized settings field with the Chinese 400 naming it, and changes nothing', async () => {
+    const u = await createUser(ctx.db.knex, { username: 'longfield' })
+    const a = await login(ctx.t.agent(), 'longfield', u.password)
+    const page = await a.get('/settings').expect(200)
+    const res = await a.post('/settings').type('form')
+      .send({ _csrf: csrfFrom(page.text), form: 'password', oldPassword: 'x'.repeat(201), password: 'new-pass-123', password2: 'new-pass-123' })
+    expect(res.status).toBe(400)
+    expect(res.text).toContain('表单中的“原密码”过长（最多 200 个字符）')
+    const after = await ctx.db.knex('users').where({ id: u.id }).first()
+    expect(await verifyPassword(u.password, after.password_hash)).toBe(true)
+    // JSON clients get the field by name.
+    const json = await a.post('/settings').set('Accept', 'application/json').type('form')
+      .send({ _csrf: csrfFrom(page.text), form: 'email', email: 'a@example.com', emailPassword: 'y'.repeat(300) })
+    expect(json.status).toBe(400)
+    expect(json.body).toMatchObject({ statusCode: 400, field: 'emailPassword' })
+  })
+
+  it('stays lenient where it was: a repeated ?return=, unknown query parameters, a missing form field', async () => {
+    await ctx.t.agent().get('/login?return=/a&return=/b&utm_source=x').expect(200)
+    const reg = await ctx.t.agent().get('/register?return=/a&return=/b').expect(200)
+    expect(reg.text).toContain('name="return" value="/"')
+    const u = await createUser(ctx.db.knex, { username: 'lenient' })
+    const a = await login(ctx.t.agent(), 'lenient', u.password)
+    const page = await a.get('/settings?tab=x').expect(200)
+    // No `form` field: the handler's own 请求有误 (400), as before the schema.
+    const res = await a.post('/settings').type('form').send({ _csrf: csrfFrom(page.text) })
+    expect(res.status).toBe(400)
+    expect(res.text).toContain('请求有误')
+  })
+
   it('refuses a registration POST without a CSRF token and creates nobody', async () => {
     const before = await countRows(ctx.db.knex, 'users')
     await ctx.t.agent().post('/register').type('form').send({ username: 'sneaky', password: 'secret-pass-1', password2: 'secret-pass-1', email: 's@example.com' }).expect(403)

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net'
 import { chromium, type Browser, type Page } from 'playwright-core'
-import { seedDemo } from '../../src/db/demo-seed'
+import { seedDemo } from '../../src/seeds/demo'
 import { dialects } from '../helpers/database'
 import { useTestApp } from '../helpers/use-test-app'
 import { testConfig } from '../helpers/app'

@@ -27,7 +27,7 @@ export const memberCommands: CliCommands = {
       // Without --email a placeholder that can never receive mail (.invalid is reserved by RFC 2606).
       const email = typeof flags.email === 'string' ? flags.email : `${username.toLowerCase()}@localhost.invalid`
       try {
-        const id = await membersService(knex, systemClock, { bcryptCost: config.bcryptCost })
+        const id = await membersService({ db: knex, clock: systemClock, bcryptCost: config.bcryptCost })
           .register({ username, password, password2: password, email }, role)
         console.log(`created ${role} "${username}" (uid ${id})`)
         return 0
@@ -52,7 +52,7 @@ export const memberCommands: CliCommands = {
         console.error(`--role: ${validationMessages.roleInvalid}`)
         return 2
       }
-      const user = await membersService(knex, systemClock, { bcryptCost: config.bcryptCost }).setRole(username, role)
+      const user = await membersService({ db: knex, clock: systemClock, bcryptCost: config.bcryptCost }).setRole(username, role)
       if (user === null) {
         console.error(`no member named "${username}"`)
         return 1

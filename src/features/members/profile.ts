@@ -1,7 +1,6 @@
-import type { Knex } from 'knex'
 import type { Clock } from '../../lib/clock'
 import { activeBan, BAN_NAMES, ROLE_NAMES, type BanType, type Role } from '../../lib/permissions'
-import { toAuthUser, usersRepository } from './repository'
+import { toAuthUser, type UsersRepository } from './repository'
 
 /**
  * The public profile (空间) of a member, gathered from a small list of providers.
@@ -43,7 +42,7 @@ export interface MemberProfile {
 
 export class MemberProfiles {
   private readonly providers: ProfileProvider[] = []
-  constructor (private readonly db: Knex, private readonly clock: Clock, private readonly onProviderError: (name: string, err: unknown) => void = () => {}) {}
+  constructor (private readonly users: UsersRepository, private readonly clock: Clock, private readonly onProviderError: (name: string, err: unknown) => void = () => {}) {}
 
   addProvider (provider: ProfileProvider): void {
     if (this.providers.some((p) => p.name === provider.name)) throw new Error(`profile provider "${provider.name}" is already registered`)
@@ -52,7 +51,7 @@ export class MemberProfiles {
 
   /** The profile of member `userId`, or null when there is no such member. */
   async get (userId: number): Promise<MemberProfile | null> {
-    const row = await usersRepository(this.db).findById(userId)
+    const row = await this.users.findById(userId)
     if (row === null) return null
     const user = toAuthUser(row)
     const ban = activeBan(user, this.clock.now())
@@ -85,34 +84,12 @@ export class MemberProfiles {
   }
 }
 
-/** 帖子数: the forum keeps it on the user row (users.post_count). */
-export function postsProvider (db: Knex): ProfileProvider {
+/** 帖子数: the forum keeps it on the user row (users.post_count), which this feature owns. */
+export function postsProvider (users: UsersRepository): ProfileProvider {
   return {
     name: 'posts',
     async stats (userId) {
-      const row = await db<{ id: number, post_count: number }>('users').where({ id: userId }).first('post_count')
-      return [{ label: '帖子数', value: Number(row?.post_count ?? 0), order: 20 }]
-    }
-  }
-}
-
-/**
- * 文章数 and the latest published articles. The articles feature (src/features/portal) is being built
- * alongside; when it has a service with these two queries, this provider should move there.
- */
-export function articlesProvider (db: Knex): ProfileProvider {
-  return {
-    name: 'articles',
-    async stats (userId) {
-      const row = await db('articles').where({ author_id: userId, status: 'published' }).count<Array<{ n: number | string }>>({ n: '*' }).first()
-      return [{ label: '文章数', value: Number(row?.n ?? 0), order: 10 }]
-    },
-    async recent (userId) {
-      const rows = await db<{ id: number, title: string, published_at: number, author_id: number, status: string }>('articles')
-        .where({ author_id: userId, status: 'published' })
-        .orderBy('published_at', 'desc').limit(5).select('id', 'title', 'published_at')
-      if (rows.length === 0) return null
-      return { title: '最新文章', order: 10, items: rows.map((r) => ({ title: r.title, url: `/article/${r.id}`, at: r.published_at })) }
+      return [{ label: '帖子数', value: await users.postCount(userId), order: 20 }]
     }
   }
 }

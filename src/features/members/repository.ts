@@ -113,6 +113,12 @@ export function usersRepository (db: Knex) {
 
     async setRole (id: number, role: Role, trx?: Knex.Transaction): Promise<void> {
       await (trx ?? db)('users').where({ id }).update({ role })
+    },
+
+    /** 帖子数: the forum keeps it on the user row (users.post_count); 0 for an account that is gone. */
+    async postCount (id: number, trx?: Knex.Transaction): Promise<number> {
+      const row = await (trx ?? db)<UserRow>('users').where({ id }).first('post_count')
+      return Number(row?.post_count ?? 0)
     }
   }
 }

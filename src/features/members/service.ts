@@ -38,9 +38,15 @@ export class FormError extends Error {
   }
 }
 
-export interface MembersServiceOptions { bcryptCost: number }
+export interface MembersServiceDeps {
+  db: Knex
+  clock: Clock
+  /** bcrypt's cost for new hashes (BCRYPT_COST). */
+  bcryptCost: number
+}
 
-export function membersService (db: Knex, clock: Clock, options: MembersServiceOptions) {
+export function membersService ({ db, clock, bcryptCost }: MembersServiceDeps) {
+  const options = { bcryptCost }
   const users = usersRepository(db)
   const sessions = sessionsRepository(db)
   const attempts = loginAttemptsRepository(db)
@@ -189,6 +195,11 @@ export function membersService (db: Knex, clock: Clock, options: MembersServiceO
         if (!isUniqueViolation(err)) throw err
         throw new FormError({ email: validationMessages.emailTaken })
       }
+    },
+
+    /** The member's e-mail address as stored (the settings page shows it), or '' when the account is gone. */
+    async emailOf (userId: number): Promise<string> {
+      return (await users.findById(userId))?.email ?? ''
     },
 
     async setRole (username: string, role: Role): Promise<UserRow | null> {

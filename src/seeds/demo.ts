@@ -2,11 +2,17 @@ import crypto from 'node:crypto'
 import bcrypt from 'bcrypt'
 import type { Knex } from 'knex'
 import type { AppConfig } from '../config'
+// TODO(house): through the forum feature's index.ts once it has one (another engineer is building it).
 import { seedForumDemo } from '../features/forum/demo'
 import { storedRenderColumns } from '../lib/markdown'
-import { isUniqueViolation } from './knex'
+import { isUniqueViolation } from '../db/knex'
 import { DEMO_ARTICLES, DEMO_CATEGORIES, DEMO_MEMBERS, DEMO_SETTINGS, type DemoCategory } from './demo-content'
 import { usernameSkeleton } from '../lib/username-skeleton'
+
+/**
+ * The demo site's seeding: a composition root like app.ts, so it may use features and plugins (the forum's
+ * demo half, the settings' keys), which src/db/ (the database layer below them) may not.
+ */
 
 export interface FirstRunAdmin { username: string, password: string }
 

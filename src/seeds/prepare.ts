@@ -1,7 +1,7 @@
 import type { Knex } from 'knex'
 import type { AppConfig } from '../config'
-import { migrationConfig } from './knex'
-import { seedDemo, type FirstRunAdmin } from './demo-seed'
+import { migrationConfig } from '../db/knex'
+import { seedDemo, type FirstRunAdmin } from './demo'
 
 /**
  * Brings a database up to date at start: runs pending migrations and, on an empty database,

@@ -1,7 +1,7 @@
 import { SETTING_DEFAULTS, type SettingKey } from '../plugins/settings'
 
 /**
- * The demo site's content, kept apart from the seeding logic (src/db/demo-seed.ts) so that the
+ * The demo site's content, kept apart from the seeding logic (src/seeds/demo.ts) so that the
  * logic stays short. Every text here is original; the Discuz reference gave structure and tone only.
  */
 
