@@ -41,10 +41,17 @@ export function testConfig (db: TestDatabase, env: Record<string, string> = {}):
   return loadConfig({ NODE_ENV: 'test', DATABASE_URL: databaseUrl(db), BCRYPT_COST: '4', ...env })
 }
 
+/**
+ * Test apps write buffered views only when a test calls `app.viewCounts.flush()`: a real-time flush
+ * every 500 ms would change `views` columns under tests that compare rows before and after, or that
+ * watch which pool a query used (it made banned-staff and read-replica fail now and then).
+ */
+const TEST_VIEW_FLUSH_MS = 3_600_000
+
 export async function buildTestApp (db: TestDatabase, options: TestAppOptions = {}): Promise<TestApp> {
   const config = testConfig(db, options.env)
   const clock = options.clock ?? new ManualClock()
-  const app = await buildApp(config, { clock, knex: options.knex ?? db.knex, viewFlushIntervalMs: options.viewFlushIntervalMs, guestCacheMs: options.guestCacheMs ?? 0, sitemapUrlsPerFile: options.sitemapUrlsPerFile })
+  const app = await buildApp(config, { clock, knex: options.knex ?? db.knex, viewFlushIntervalMs: options.viewFlushIntervalMs ?? TEST_VIEW_FLUSH_MS, guestCacheMs: options.guestCacheMs ?? 0, sitemapUrlsPerFile: options.sitemapUrlsPerFile })
   options.routes?.(app)
   await app.ready()
   return {
