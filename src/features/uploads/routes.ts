@@ -105,7 +105,14 @@ export default async function uploadsRoutes (app: FastifyInstance): Promise<void
    * attempts included, is a 404 before a file is touched); the content type is the stored one.
    */
   r.get('/uploads/*', {
-    schema: { params: Type.Object({ '*': Type.String({ maxLength: 200 }) }) }
+    schema: { params: Type.Object({ '*': Type.String({ maxLength: 200 }) }) },
+    // A public, year-long response must not carry the member's rolling session cookie: a shared cache
+    // (a CDN in front of /uploads/) would hand it to everyone. (Route hooks run after the app's, so
+    // this comes after the session plugin has set it.) The session's expiry moves with the next page.
+    onSend: (_request, reply, payload, done) => {
+      if (reply.statusCode < 400) reply.removeHeader('set-cookie')
+      done(null, payload)
+    }
   }, async (request, reply) => {
     const key = request.params['*']
     if (parseUploadKey(key) === null) throw notFound()
