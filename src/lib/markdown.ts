@@ -83,7 +83,8 @@ const RAW_IMG_SRC = /<img\b[^>]*?\bsrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]*))/g
 /** True when the tokens hold a picture that is not on this site (Markdown image or raw <img> HTML). */
 function hasRemoteImage (tokens: Token[]): boolean {
   let remote = false
-  fullMarked.walkTokens(tokens, (token) => {
+  // walkTokens returns the callbacks' results (none here: it is synchronous).
+  void fullMarked.walkTokens(tokens, (token) => {
     if (remote) return
     if (token.type === 'image') {
       remote = !isSiteImageUrl((token as Tokens.Image).href)

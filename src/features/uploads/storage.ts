@@ -66,7 +66,8 @@ export class LocalDiskStorage implements UploadStorage {
     return file
   }
 
-  async put (key: string, bytes: Buffer): Promise<void> {
+  // The content type is not written down: stat reads it back from the bytes (see the class comment).
+  async put (key: string, bytes: Buffer, _meta?: { contentType: string }): Promise<void> {
     const file = this.fileOf(key)
     await fs.promises.mkdir(path.dirname(file), { recursive: true })
     // Written under a temporary name and renamed: a reader never sees half a file, and two uploads of
