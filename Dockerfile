@@ -24,7 +24,8 @@ COPY migrations ./migrations
 COPY views ./views
 COPY static ./static
 # The SQLite default (data/) must be writable when DATABASE_URL is not set to MySQL.
-RUN mkdir -p data && chown node:node data
+# data/uploads exists in the image so the compose volume mounted there is created writable by node.
+RUN mkdir -p data/uploads && chown -R node:node data
 USER node
 EXPOSE 3000
 # npm start: migrates, seeds the demo on an empty database (printing the admin password once), listens.

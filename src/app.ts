@@ -34,6 +34,7 @@ import forumRoutes from './features/forum/routes'
 import legacyUrlsPlugin from './plugins/legacy-urls'
 import banHooksPlugin from './features/moderation/ban-hooks'
 import moderationRoutes from './features/moderation/routes'
+import uploadsPlugin from './features/uploads'
 
 export interface BuildOptions {
   /** Defaults to the system clock; tests pass a ManualClock. */
@@ -123,6 +124,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(reactionsRoutes, { config })
   await app.register(moderationRoutes, { config })
   await app.register(forumRoutes, { config })
+  await app.register(uploadsPlugin, { config })
 
   return app
 }

@@ -34,6 +34,8 @@ export interface AppConfig {
    * robots.txt). Null only outside production, where the request's own origin stands in.
    */
   readonly siteUrl: string | null
+  /** Where the local-disk upload storage keeps pictures (UPLOADS_DIR, default data/uploads). */
+  readonly uploadsDir: string
 }
 
 export class ConfigError extends Error {
@@ -139,6 +141,13 @@ function parseSiteUrl (raw: string | undefined, nodeEnv: AppConfig['nodeEnv']): 
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`
 }
 
+/** UPLOADS_DIR: a directory (relative to the working directory or absolute); created on the first upload. */
+function parseUploadsDir (raw: string | undefined): string {
+  if (raw === undefined || raw.trim() === '') return 'data/uploads'
+  if (raw.includes('\0')) throw new ConfigError('UPLOADS_DIR must be a directory path')
+  return raw.trim()
+}
+
 export function loadConfig (env: Env = process.env): AppConfig {
   const rawEnv = env.NODE_ENV ?? 'development'
   if (rawEnv !== 'development' && rawEnv !== 'production' && rawEnv !== 'test') {
@@ -188,6 +197,7 @@ export function loadConfig (env: Env = process.env): AppConfig {
     workers: parseInteger(env, 'WORKERS', 1, 1, 64),
     logLevel,
     rateLimitAllow: Object.freeze(rateLimitAllow),
-    siteUrl: parseSiteUrl(env.SITE_URL, nodeEnv)
+    siteUrl: parseSiteUrl(env.SITE_URL, nodeEnv),
+    uploadsDir: parseUploadsDir(env.UPLOADS_DIR)
   })
 }

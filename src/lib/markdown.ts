@@ -11,7 +11,7 @@ import sanitizeHtml from 'sanitize-html'
  * stored bodies whose `render_version` is older are rendered again once, on their next read or by
  * `npm run cli -- markdown:render`.
  */
-export const RENDERER_VERSION = 1
+export const RENDERER_VERSION = 2
 
 /**
  * What the renderer accepts. marked has no bound of its own: unmatched emphasis delimiters make its
@@ -50,7 +50,8 @@ export const markdownMessages = {
   tooDeep: `抱歉，引用或列表嵌套超过 ${MARKDOWN_LIMITS.maxDepth} 层，请减少嵌套`,
   tooManyMarks: '抱歉，内容中的格式符号（如 * _ [ ] 等）过多，请分段或减少格式',
   tooManyEscapes: `抱歉，内容中的尖括号、引号等符号超过 ${MARKDOWN_LIMITS.maxEscapes} 个，请减少后再发表`,
-  tooComplex: '抱歉，内容的格式过于复杂，无法显示，请简化后再发表'
+  tooComplex: '抱歉，内容的格式过于复杂，无法显示，请简化后再发表',
+  remoteImage: '外部图片无法显示，请先上传图片'
 } as const
 
 function escapeAttr (s: string): string {
@@ -61,12 +62,50 @@ function escapeText (s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 }
 
+/**
+ * The one rule for pictures in user content (posts, comments, articles, previews): only pictures on
+ * this site, i.e. a path (`/uploads/…`, `/static/…`). The CSP says `img-src 'self' data:`, so a remote
+ * picture would be blocked by the browser without a word; instead a body with one is refused when it
+ * is written or previewed (markdownMessages.remoteImage), and the CSP stays strict (no third party
+ * learns who reads what, no mixed content, no hotlinked picture changing after review). Pictures get
+ * here by upload (POST /uploads). A full URL of this very site is refused too: the renderer does not
+ * know the site's address, and the upload form gives the path.
+ */
+export function isSiteImageUrl (href: string): boolean {
+  // One leading slash, not two (`//host/x.png` is another site) nor a backslash (`/\host`, which
+  // browsers read as `//host`).
+  return /^\/(?![/\\])/.test(href.trim())
+}
+
+/** Every `src` of raw `<img>` HTML in a piece of text. */
+const RAW_IMG_SRC = /<img\b[^>]*?\bsrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]*))/gi
+
+/** True when the tokens hold a picture that is not on this site (Markdown image or raw <img> HTML). */
+function hasRemoteImage (tokens: Token[]): boolean {
+  let remote = false
+  // walkTokens returns the callbacks' results (none here: it is synchronous).
+  void fullMarked.walkTokens(tokens, (token) => {
+    if (remote) return
+    if (token.type === 'image') {
+      remote = !isSiteImageUrl((token as Tokens.Image).href)
+    } else if (token.type === 'html') {
+      for (const m of (token as Tokens.HTML).text.matchAll(RAW_IMG_SRC)) {
+        if (!isSiteImageUrl(m[1] ?? m[2] ?? m[3] ?? '')) remote = true
+      }
+    }
+  })
+  return remote
+}
+
 // Images render as a picture followed by a caption line starting with ▲, as Discuz articles show them.
+// A remote picture (only in bodies stored before the rule above) renders as a link to it: the CSP
+// would block it as a picture.
 const fullMarked = new Marked({ gfm: true, breaks: false })
 fullMarked.use({
   renderer: {
     image ({ href, title, text }: Tokens.Image): string {
       const caption = title ?? text
+      if (!isSiteImageUrl(href)) return `<a href="${escapeAttr(href)}">[外部图片${caption === '' ? '' : `: ${escapeText(caption)}`}]</a>`
       const img = `<img src="${escapeAttr(href)}" alt="${escapeAttr(text)}" loading="lazy">`
       return caption === ''
         ? `<span class="article-figure">${img}</span>`
@@ -102,6 +141,8 @@ const sanitizeFull: sanitizeHtml.IOptions = {
   allowedClasses: { span: ['article-figure', 'article-caption'], code: [/^language-[\w-]+$/] },
   allowedSchemes: ['http', 'https', 'mailto'],
   allowedSchemesByTag: { img: ['http', 'https'] },
+  // Raw <img> HTML pointing elsewhere (a stored body from before the rule) is dropped: see isSiteImageUrl.
+  exclusiveFilter: (frame) => frame.tag === 'img' && !isSiteImageUrl(frame.attribs.src ?? ''),
   allowProtocolRelative: false,
   transformTags: {
     // Links in user content must not pass reputation or window.opener.
@@ -219,10 +260,15 @@ export interface RenderedBody { html: string, textHtml: string }
 export function renderBody (source: string): RenderedBody | { refusal: string } {
   const lexed = lexBounded(source)
   if ('refusal' in lexed) return lexed
+  if (hasRemoteImage(lexed.tokens)) return { refusal: markdownMessages.remoteImage }
+  return renderTokens(lexed.tokens)
+}
+
+function renderTokens (tokens: Token[]): RenderedBody {
   // The parsers only read the tokens, so one lexing serves both forms.
   return {
-    html: sanitizeHtml(fullMarked.parser(lexed.tokens), sanitizeFull),
-    textHtml: sanitizeHtml(textMarked.parser(lexed.tokens), sanitizeText)
+    html: sanitizeHtml(fullMarked.parser(tokens), sanitizeFull),
+    textHtml: sanitizeHtml(textMarked.parser(tokens), sanitizeText)
   }
 }
 
@@ -235,8 +281,10 @@ export function plainTextBody (source: string): RenderedBody {
 
 /** For rows stored before RENDERER_VERSION: never refuses (a refused body shows as plain text), never throws. */
 export function renderStoredBody (source: string): RenderedBody {
-  const rendered = renderBody(source)
-  return 'refusal' in rendered ? plainTextBody(source) : rendered
+  // The bounds only: a stored body with a remote picture (written before that rule) keeps its text,
+  // the picture shown as a link to it.
+  const lexed = lexBounded(source)
+  return 'refusal' in lexed ? plainTextBody(source) : renderTokens(lexed.tokens)
 }
 
 /** The stored-render columns of posts and articles for a body written outside a member's form (seeds, imports). */

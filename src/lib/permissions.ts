@@ -56,6 +56,13 @@ export type Action =
   | { action: 'moderate' } // see /mod, the review queue, approve and delete others' content
   | { action: 'ban', target: Pick<AuthUser, 'id' | 'role'> }
   | { action: 'admin' }
+  | { action: 'upload' } // upload a picture (POST /uploads): for articles now; avatars later
+
+/**
+ * Who may upload pictures. Staff now. The editor role (issue 17: 编辑) joins here when it exists;
+ * members join for avatars with their own issue (their uploads then need a daily cap as reactions have).
+ */
+const UPLOAD_ROLES: ReadonlySet<Role> = new Set<Role>(['admin', 'moderator'])
 
 export function can (user: AuthUser | null, request: Action, now: number): boolean {
   if (user === null) return false
@@ -82,5 +89,8 @@ export function can (user: AuthUser | null, request: Action, now: number): boole
       return user.role === 'moderator' && request.target.role === 'member'
     case 'admin':
       return user.role === 'admin'
+    case 'upload':
+      // A picture is content: 禁止发言 stops uploads too.
+      return ban === null && UPLOAD_ROLES.has(user.role)
   }
 }

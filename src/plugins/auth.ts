@@ -62,7 +62,8 @@ export default fp<{ config: AppConfig, users: AuthUserSource }>(async (app, opts
   // Whatever a member is answered (pages with form tokens, JSON, redirects, 304s) is theirs alone:
   // no browser history copy, no proxy copy. Static assets carry nothing personal and keep their cache.
   app.addHook('onSend', async (request, reply) => {
-    if (request.user !== null && !request.url.startsWith('/static/')) void reply.header('Cache-Control', PRIVATE_NO_STORE)
+    // Nor do content-addressed files (stored pictures) that their route marks immutable.
+    if (request.user !== null && !request.url.startsWith('/static/') && !String(reply.getHeader('cache-control') ?? '').includes('immutable')) void reply.header('Cache-Control', PRIVATE_NO_STORE)
   })
 
   app.addHook('preHandler', async (request) => {

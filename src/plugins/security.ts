@@ -112,7 +112,15 @@ export default fp<{ config: AppConfig }>(async (app, opts) => {
       const fromBody = body !== undefined && body !== null && typeof body === 'object' ? body._csrf : undefined
       if (typeof fromBody === 'string') return fromBody
       const header = req.headers['x-csrf-token']
-      return typeof header === 'string' ? header : undefined
+      if (typeof header === 'string') return header
+      // A multipart form (picture upload without JavaScript) is read by its handler, after this check:
+      // its token rides in the form's action URL (`?_csrf=`), so the file is never read before the
+      // token is checked. Only for multipart bodies: every other form keeps its token out of URLs.
+      if ((req.headers['content-type'] ?? '').startsWith('multipart/form-data')) {
+        const fromQuery = (req.query as Record<string, unknown> | undefined)?._csrf
+        if (typeof fromQuery === 'string') return fromQuery
+      }
+      return undefined
     }
   })
 

@@ -34,7 +34,9 @@ export const SETTING_DEFAULTS = {
   comment_max_length: '1000',
   /** '1' keeps commenters' raw IP addresses next to the salted hash (off: only the hash is stored). */
   comment_store_raw_ip: '0',
-  reactions_daily_cap: '50'
+  reactions_daily_cap: '50',
+  /** Largest picture upload accepted, in bytes (before re-encoding): 5 MB. */
+  upload_max_bytes: String(5 * 1024 * 1024)
 } as const
 
 export type SettingKey = keyof typeof SETTING_DEFAULTS

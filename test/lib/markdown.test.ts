@@ -26,7 +26,7 @@ const refusals = new Set<string>(Object.values(markdownMessages))
 
 describe('Markdown renderer bounds (src/lib/markdown.ts)', () => {
   it('renders ordinary posts: emphasis, links without reputation, images with captions, text mode without images', () => {
-    const result = renderBody('**加粗** 和 [链接](https://example.com)\n\n![老街](https://example.com/a.png "老街茶楼")')
+    const result = renderBody('**加粗** 和 [链接](https://example.com)\n\n![老街](/uploads/ab/cd/a.png "老街茶楼")')
     if ('refusal' in result) throw new Error(result.refusal)
     expect(result.html).toContain('<strong>加粗</strong>')
     expect(result.html).toContain('<a href="https://example.com" rel="nofollow ugc noopener">链接</a>')

@@ -1,0 +1,110 @@
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import type { Readable } from 'node:stream'
+import { IMAGE_TYPES, sniffImageType } from '../../lib/image-type'
+
+/**
+ * Where stored pictures live. Keys are relative, slash-separated names (`ab/cd/<hash>.jpg`), written
+ * once and never changed (content-addressed: the same key always holds the same bytes), so a put of an
+ * existing key may simply overwrite it. See docs/uploads.md for what a second implementation (an
+ * S3-compatible bucket) must do.
+ */
+export interface StoredObjectInfo {
+  size: number
+  /** The content type recorded when the object was stored: served as it is, never guessed from the key. */
+  contentType: string
+}
+
+export interface UploadStorage {
+  /** Stores bytes under a key; overwriting the same key is allowed (same key = same bytes). */
+  put: (key: string, bytes: Buffer, meta: { contentType: string }) => Promise<void>
+  /** The object's bytes as a stream with its info, or null when there is none. */
+  get: (key: string) => Promise<(StoredObjectInfo & { body: Readable }) | null>
+  stat: (key: string) => Promise<StoredObjectInfo | null>
+  /** Removes an object; a missing one is not an error. */
+  delete: (key: string) => Promise<void>
+}
+
+export class InvalidStorageKeyError extends Error {
+  constructor (key: string) {
+    super(`invalid storage key: ${JSON.stringify(key)}`)
+    this.name = 'InvalidStorageKeyError'
+  }
+}
+
+/**
+ * Keys a storage accepts: relative, no `..` or `.` segment, no NUL, no backslash (a separator on
+ * Windows), no empty segment. The routes only ever pass keys of the service's own shape
+ * (parseUploadKey); this is the storage's own guard, whoever calls it.
+ */
+export function assertSafeKey (key: string): void {
+  const segments = key.split('/')
+  if (key === '' || key.length > 512 || key.includes('\0') || key.includes('\\') || key.startsWith('/') || /^[a-zA-Z]:/.test(key) ||
+    segments.some((s) => s === '' || s === '.' || s === '..')) {
+    throw new InvalidStorageKeyError(key)
+  }
+}
+
+/**
+ * Local disk under one directory (UPLOADS_DIR, default data/uploads/). The content type is not kept
+ * beside the file: every object this service writes is a re-encoded picture, so it is read back from the
+ * file's own first bytes (the same magic-number check as uploads), never from the key's extension.
+ */
+export class LocalDiskStorage implements UploadStorage {
+  private readonly root: string
+
+  constructor (dir: string) {
+    this.root = path.resolve(dir)
+  }
+
+  /** The file of a key, checked to be inside the root (a second guard after assertSafeKey). */
+  private fileOf (key: string): string {
+    assertSafeKey(key)
+    const file = path.resolve(this.root, ...key.split('/'))
+    if (!file.startsWith(this.root + path.sep)) throw new InvalidStorageKeyError(key)
+    return file
+  }
+
+  // The content type is not written down: stat reads it back from the bytes (see the class comment).
+  async put (key: string, bytes: Buffer, _meta?: { contentType: string }): Promise<void> {
+    const file = this.fileOf(key)
+    await fs.promises.mkdir(path.dirname(file), { recursive: true })
+    // Written under a temporary name and renamed: a reader never sees half a file, and two uploads of
+    // the same picture at once both end with the whole file.
+    const temp = `${file}.${crypto.randomBytes(6).toString('hex')}.tmp`
+    await fs.promises.writeFile(temp, bytes, { flag: 'wx' })
+    await fs.promises.rename(temp, file)
+  }
+
+  async stat (key: string): Promise<StoredObjectInfo | null> {
+    const file = this.fileOf(key)
+    let handle: fs.promises.FileHandle
+    try {
+      handle = await fs.promises.open(file, 'r')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'EISDIR') return null
+      throw err
+    }
+    try {
+      const st = await handle.stat()
+      if (!st.isFile()) return null
+      const head = Buffer.alloc(12)
+      await handle.read(head, 0, 12, 0)
+      const type = sniffImageType(head)
+      return { size: st.size, contentType: type === null ? 'application/octet-stream' : IMAGE_TYPES[type].mime }
+    } finally {
+      await handle.close()
+    }
+  }
+
+  async get (key: string): Promise<(StoredObjectInfo & { body: Readable }) | null> {
+    const info = await this.stat(key)
+    if (info === null) return null
+    return { ...info, body: fs.createReadStream(this.fileOf(key)) }
+  }
+
+  async delete (key: string): Promise<void> {
+    await fs.promises.rm(this.fileOf(key), { force: true })
+  }
+}
