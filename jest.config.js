@@ -8,8 +8,8 @@ module.exports = {
     // .mjs too: typebox 1.x (route schemas) ships only ES modules with the .mjs extension.
     '^.+\\.m?[tj]s$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs', esModuleInterop: true, isolatedModules: true, rootDir: '.', ignoreDeprecations: '6.0' } }]
   },
-  // marked, content-disposition (@fastify/static), htmlparser2 (sanitize-html) and typebox are ESM-only: let ts-jest turn them into CommonJS.
-  transformIgnorePatterns: ['/node_modules/(?!(typebox|marked|content-disposition|htmlparser2|entities|domhandler|domutils|dom-serializer|domelementtype|set-cookie-parser|toad-cache)/)'],
+  // @fastify/cookie (a dynamic import of cookie), marked, content-disposition (@fastify/static), htmlparser2 (sanitize-html) and typebox are ESM-only: let ts-jest turn them into CommonJS.
+  transformIgnorePatterns: ['/node_modules/(?!(typebox|@fastify/cookie|marked|content-disposition|htmlparser2|entities|domhandler|domutils|dom-serializer|domelementtype|set-cookie-parser|toad-cache)/)'],
   testTimeout: 30000,
   // Once per run, not once per test file: says when the tests run on SQLite only.
   globalSetup: '<rootDir>/test/helpers/global-setup.ts'
