@@ -1,5 +1,13 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
-import type { FastifyBaseLogger, FastifyServerFactory } from 'fastify'
+
+/** What the door logs with (app.log fits): lib/ stays free of Fastify's types. */
+export interface DoorLog { error: (fields: object, message: string) => void }
+
+/** The options Fastify hands its `serverFactory`, as far as the door reads them (their defaults arrive resolved). */
+export interface ServerTimeouts { keepAliveTimeout?: number, requestTimeout?: number, connectionTimeout?: number, maxRequestsPerSocket?: number }
+
+/** Fastify's `serverFactory` shape: Fastify's request handler and its server options → the HTTP server. */
+export type ServerFactory = (handler: (req: IncomingMessage, res: ServerResponse) => void, options: ServerTimeouts) => http.Server
 
 /**
  * Gives the request to Fastify after all (its routing, hooks and error pages). With an error: it is
@@ -22,9 +30,9 @@ export type RawAnswerer = (req: IncomingMessage, res: ServerResponse, passOn: Pa
  */
 export class FrontDoor {
   private answerer: RawAnswerer | null = null
-  private log: FastifyBaseLogger | null = null
+  private log: DoorLog | null = null
 
-  open (answerer: RawAnswerer, log: FastifyBaseLogger): void {
+  open (answerer: RawAnswerer, log: DoorLog): void {
     this.answerer = answerer
     this.log = log
   }
@@ -33,7 +41,7 @@ export class FrontDoor {
   shut (): void { this.answerer = null }
 
   /** For Fastify's `serverFactory` option: the server Fastify would build, with the door in front. */
-  readonly serverFactory: FastifyServerFactory = (fastify, options) => {
+  readonly serverFactory: ServerFactory = (fastify, options) => {
     const server = http.createServer((req, res) => {
       const answerer = this.answerer
       if (answerer === null) {
