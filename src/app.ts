@@ -108,7 +108,9 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(viewCountsPlugin, { config, flushIntervalMs: options.viewFlushIntervalMs })
   await app.register(guestPagesPlugin, { ttlMs: options.guestCacheMs, frontDoor, trustProxy, doorLogEvery: options.doorLogEvery })
   // Before the session: a shed request costs no session lookup. A gate of the front door too.
-  await app.register(loadSheddingPlugin, { options: options.loadShedding })
+  // Off in tests unless a test sets it: a test machine's event loop lags past a second under a slow test
+  // (the Markdown bounds probes on two shared cores), and a 503 there is noise, not load.
+  await app.register(loadSheddingPlugin, { options: options.loadShedding ?? (config.nodeEnv === 'test' ? { maxEventLoopDelay: 0 } : undefined) })
   await app.register(sessionPlugin, { config })
   await app.register(securityPlugin, { config })
   await app.register(viewPlugin, { config })

@@ -48,7 +48,7 @@ export class ViewCounter {
    * shown for `floorSeconds`), not an evicting LRU: under many ids an evicted floor would let the count
    * drop; here one is dropped only once no copy of a stored count older than it can still be shown.
    */
-  private readonly floors = new Map<string, { value: number, shownAt: number }>()
+  private readonly floors = new Map<ViewKind, Map<number, { value: number, shownAt: number }>>()
   // Diagnostics only (tests, logs), never in the shown count: views counted since start, bounded by an LRU.
   private readonly counted = new LRUCache<string, number>({ max: 100_000 })
 
@@ -74,7 +74,7 @@ export class ViewCounter {
     byId.set(id, (byId.get(id) ?? 0) + 1)
     const key = `${kind}:${id}`
     this.counted.set(key, (this.counted.get(key) ?? 0) + 1)
-    const floor = this.floors.get(key)
+    const floor = this.floors.get(kind)?.get(id)
     if (floor !== undefined) floor.value++
     return true
   }
@@ -84,23 +84,33 @@ export class ViewCounter {
    * unflushed views, never less than this process showed before (the stored count may predate a flush).
    */
   shown (kind: ViewKind, id: number, stored: number): number {
-    const key = `${kind}:${id}`
     const live = stored + this.pendingFor(kind, id)
-    const floor = this.floors.get(key)
-    const shown = floor === undefined ? live : Math.max(live, floor.value)
-    if (floor === undefined) this.floors.set(key, { value: shown, shownAt: this.options.now() })
-    else { floor.value = shown; floor.shownAt = this.options.now() }
-    return shown
+    let byId = this.floors.get(kind)
+    if (byId === undefined) { byId = new Map(); this.floors.set(kind, byId) }
+    const floor = byId.get(id)
+    if (floor === undefined) {
+      byId.set(id, { value: live, shownAt: this.options.now() })
+      return live
+    }
+    floor.value = Math.max(live, floor.value)
+    floor.shownAt = this.options.now()
+    return floor.value
   }
 
   /** Drops the floors not shown for `floorSeconds`: every copy of a stored count older than them has expired. */
   private pruneFloors (): void {
     const oldest = this.options.now() - (this.options.floorSeconds ?? FLOOR_SECONDS)
-    for (const [key, floor] of this.floors) if (floor.shownAt < oldest) this.floors.delete(key)
+    for (const byId of this.floors.values()) {
+      for (const [id, floor] of byId) if (floor.shownAt < oldest) byId.delete(id)
+    }
   }
 
   /** How many floors are kept (tests: pruned at flush). */
-  get floorCount (): number { return this.floors.size }
+  get floorCount (): number {
+    let n = 0
+    for (const byId of this.floors.values()) n += byId.size
+    return n
+  }
 
   /** How many views this process has counted for an item since it started (diagnostics: an LRU, may forget). */
   countedFor (kind: ViewKind, id: number): number {
