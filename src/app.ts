@@ -15,6 +15,8 @@ import settingsPlugin from './plugins/settings'
 import sessionPlugin from './plugins/session'
 import securityPlugin, { securityHeadersPlugin } from './plugins/security'
 import guestPagesPlugin, { COMPRESS_THRESHOLD } from './plugins/guest-pages'
+import loadSheddingPlugin from './plugins/load-shedding'
+import type { FastifyUnderPressureOptions } from '@fastify/under-pressure'
 import viewPlugin, { STATIC_DIR } from './plugins/view'
 import authPlugin from './plugins/auth'
 import inputTextPlugin from './plugins/input-text'
@@ -47,6 +49,10 @@ export interface BuildOptions {
   guestCacheMs?: number
   /** URLs per sitemap file (the protocol's limit, 50,000, by default; tests use a small one). */
   sitemapUrlsPerFile?: number
+  /** One front-door answer in N is logged (default 100; 0: none); tests log each. */
+  doorLogEvery?: number
+  /** @fastify/under-pressure options over the defaults (tests make the app unhealthy with a healthCheck). */
+  loadShedding?: FastifyUnderPressureOptions
   /** Where development logs go (stdout by default); tests read them from a stream. */
   logDestination?: NodeJS.WritableStream
 }
@@ -100,7 +106,11 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   // page rendered within the last second is answered there, without a session or a member lookup.
   await app.register(securityHeadersPlugin)
   await app.register(viewCountsPlugin, { config, flushIntervalMs: options.viewFlushIntervalMs })
-  await app.register(guestPagesPlugin, { ttlMs: options.guestCacheMs, frontDoor, trustProxy })
+  await app.register(guestPagesPlugin, { ttlMs: options.guestCacheMs, frontDoor, trustProxy, doorLogEvery: options.doorLogEvery })
+  // Before the session: a shed request costs no session lookup. A gate of the front door too.
+  // Off in tests unless a test sets it: a test machine's event loop lags past a second under a slow test
+  // (the Markdown bounds probes on two shared cores), and a 503 there is noise, not load.
+  await app.register(loadSheddingPlugin, { options: options.loadShedding ?? (config.nodeEnv === 'test' ? { maxEventLoopDelay: 0 } : undefined) })
   await app.register(sessionPlugin, { config })
   await app.register(securityPlugin, { config })
   await app.register(viewPlugin, { config })

@@ -1,4 +1,5 @@
 import cluster from 'node:cluster'
+import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app'
 import { ConfigError, loadConfig, type AppConfig } from './config'
 import { createKnex } from './db/knex'
@@ -12,21 +13,22 @@ import { firstRunBanner } from './lib/first-run-banner'
  * buffered view counts (onClose hooks), close the database pool.
  */
 
+/**
+ * How long a drain may take before the process exits anyway: open keep-alive sockets and a last view
+ * count flush finish well within it, and a hung database must not keep a deploy waiting.
+ */
+export const SHUTDOWN_DEADLINE_MS = 10_000
+
 /** Listens; resolves with the address once the server accepts connections (and has logged so). */
 async function startWorker (config: AppConfig): Promise<string> {
   const app = await buildApp(config)
-  let closing = false
-  const shutdown = (signal: string): void => {
-    if (closing) return
-    closing = true
-    app.log.info({ signal }, 'shutting down')
-    app.close().then(() => process.exit(0), (err: unknown) => {
-      app.log.error({ err }, 'error during shutdown')
-      process.exit(1)
-    })
-  }
-  process.on('SIGINT', () => shutdown('SIGINT'))
-  process.on('SIGTERM', () => shutdown('SIGTERM'))
+  // close-with-grace: on SIGINT/SIGTERM (or an uncaught error) app.close() drains (the onClose hooks flush
+  // the buffered view counts and close the pool); past the deadline the process exits with code 1.
+  closeWithGrace({ delay: SHUTDOWN_DEADLINE_MS, logger: app.log }, async ({ signal, err }) => {
+    if (err !== undefined) app.log.error({ err }, 'shutting down after an error')
+    else app.log.info({ signal }, 'shutting down')
+    await app.close()
+  })
   return await app.listen({ port: config.port, host: config.host })
 }
 

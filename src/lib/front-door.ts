@@ -1,24 +1,16 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 
-// Described with node:http types and small local shapes, not Fastify's: lib/ stays free of the framework
-// (the layering rule `lib-is-pure`), and app.ts, which knows both, hands Fastify this door's factory.
+/** What the door logs with (app.log fits): lib/ stays free of Fastify's types. */
+export interface DoorLog { error: (fields: object, message: string) => void }
 
-/** The one thing the door logs: a request it passes on after a failure (pino's and Fastify's `log` fit). */
-export interface DoorLog { error: (obj: object, msg: string) => void }
+/** The options Fastify hands its `serverFactory`, as far as the door reads them (their defaults arrive resolved). */
+export interface ServerTimeouts { keepAliveTimeout?: number, requestTimeout?: number, connectionTimeout?: number, maxRequestsPerSocket?: number }
+
+/** Fastify's `serverFactory` shape: Fastify's request handler and its server options → the HTTP server. */
+export type ServerFactory = (handler: (req: IncomingMessage, res: ServerResponse) => void, options: ServerTimeouts) => http.Server
 
 /** The request handler Fastify gives its server factory (the whole of Fastify, from routing to reply). */
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void
-
-/** The server options a factory should honour: the timeouts Fastify would set on a server it built itself. */
-export interface ServerTimeouts {
-  keepAliveTimeout?: unknown
-  requestTimeout?: unknown
-  connectionTimeout?: unknown
-  maxRequestsPerSocket?: unknown
-}
-
-/** The shape of Fastify's `serverFactory` option, in node:http terms. */
-export type ServerFactory = (handler: RequestHandler, options: ServerTimeouts) => http.Server
 
 /**
  * Gives the request to Fastify after all (its routing, hooks and error pages). With an error: it is

@@ -5,6 +5,14 @@ import { LRUCache } from 'lru-cache'
  * chat, thousands of guests ask for the same page within a second: one renders it, the rest get
  * the copy. Views still count on every hit (the caller counts before serving). Keys are bounded
  * by an LRU, and entries expire by the caller's clock so tests can drive it.
+ *
+ * lru-cache's own `ttl`/`allowStale`/`perf` were tried here and do not fit (lru-cache 11): the time is
+ * the caller's, passed on each call (services take `nowMs` and tests drive a ManualClock), while `perf`
+ * is one clock per cache; an entry set at time 0 counts as having no TTL (`!!start`), and an entry
+ * expires only past its TTL (`>`), where a one-second copy must be gone at the second; and the stale
+ * window (`getStale`, 10 s for guest pages while the next one renders) is not the TTL, which
+ * `allowStale` cannot express. So lru-cache bounds the keys, and the two comparisons here keep the
+ * time; `getOrLoad`'s single flight is what `fetch` would give, kept for the same clock reason.
  */
 export class MicroCache<V> {
   private readonly entries: LRUCache<string, { value: V, at: number }>

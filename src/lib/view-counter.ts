@@ -9,6 +9,8 @@ import { LRUCache } from 'lru-cache'
  * - Buffer: increments collect in memory and `flush()` writes them as one additive
  *   `UPDATE … SET views = views + CASE id … END` per kind: several processes add up exactly,
  *   because nobody reads-then-writes. A crash loses the increments not yet written: see `startFlushing`.
+ * - Shown: `shown(kind, id, stored)` is the one formula for the count a page shows, the stored count
+ *   plus this process's unflushed views, and it never goes backwards (see `floors`).
  */
 
 export type ViewKind = string
@@ -25,14 +27,29 @@ export interface ViewCounterOptions {
   /** Maximum remembered (visitor, item) pairs. */
   dedupeCapacity?: number
   now: () => number
+  /**
+   * How long (seconds) a shown count is remembered as a floor after it was last shown. Must outlast every
+   * copy of a stored count a page may still hold (the guest cache keeps one ≤ 10 s, services ≤ 1 s).
+   */
+  floorSeconds?: number
 }
+
+/** Longer than the oldest copy of a stored count any page may show (the guest cache's 10 s stale copies). */
+const FLOOR_SECONDS = 60
 
 export class ViewCounter {
   private pending = new Map<ViewKind, Map<number, number>>()
   private readonly seen: LRUCache<string, number>
   private flushing: Promise<void> | null = null
-  // Views counted by this process since it started, never reset by a flush: a cached page adds
-  // the difference since it was rendered to the count it showed then.
+  /**
+   * The last count shown per item, raised by every view counted since: a stored count read before a
+   * flush (a cached page, a service's one-second copy) plus what is unflushed after it would be lower
+   * than what was shown before, so `shown` never answers below this. A Map pruned at flush (entries not
+   * shown for `floorSeconds`), not an evicting LRU: under many ids an evicted floor would let the count
+   * drop; here one is dropped only once no copy of a stored count older than it can still be shown.
+   */
+  private readonly floors = new Map<ViewKind, Map<number, { value: number, shownAt: number }>>()
+  // Diagnostics only (tests, logs), never in the shown count: views counted since start, bounded by an LRU.
   private readonly counted = new LRUCache<string, number>({ max: 100_000 })
 
   constructor (private readonly options: ViewCounterOptions) {
@@ -57,10 +74,45 @@ export class ViewCounter {
     byId.set(id, (byId.get(id) ?? 0) + 1)
     const key = `${kind}:${id}`
     this.counted.set(key, (this.counted.get(key) ?? 0) + 1)
+    const floor = this.floors.get(kind)?.get(id)
+    if (floor !== undefined) floor.value++
     return true
   }
 
-  /** How many views this process has counted for an item since it started (monotonic). */
+  /**
+   * The number of views a page shows: the stored count (as the page read it) plus this process's
+   * unflushed views, never less than this process showed before (the stored count may predate a flush).
+   */
+  shown (kind: ViewKind, id: number, stored: number): number {
+    const live = stored + this.pendingFor(kind, id)
+    let byId = this.floors.get(kind)
+    if (byId === undefined) { byId = new Map(); this.floors.set(kind, byId) }
+    const floor = byId.get(id)
+    if (floor === undefined) {
+      byId.set(id, { value: live, shownAt: this.options.now() })
+      return live
+    }
+    floor.value = Math.max(live, floor.value)
+    floor.shownAt = this.options.now()
+    return floor.value
+  }
+
+  /** Drops the floors not shown for `floorSeconds`: every copy of a stored count older than them has expired. */
+  private pruneFloors (): void {
+    const oldest = this.options.now() - (this.options.floorSeconds ?? FLOOR_SECONDS)
+    for (const byId of this.floors.values()) {
+      for (const [id, floor] of byId) if (floor.shownAt < oldest) byId.delete(id)
+    }
+  }
+
+  /** How many floors are kept (tests: pruned at flush). */
+  get floorCount (): number {
+    let n = 0
+    for (const byId of this.floors.values()) n += byId.size
+    return n
+  }
+
+  /** How many views this process has counted for an item since it started (diagnostics: an LRU, may forget). */
   countedFor (kind: ViewKind, id: number): number {
     return this.counted.get(`${kind}:${id}`) ?? 0
   }
@@ -73,6 +125,7 @@ export class ViewCounter {
   /** Writes every buffered increment. Concurrent calls share one flush. */
   async flush (): Promise<void> {
     while (this.flushing !== null) await this.flushing
+    this.pruneFloors()
     if (this.pending.size === 0) return
     const batch = this.pending
     this.pending = new Map()

@@ -7,7 +7,8 @@ import type { AppConfig } from '../config'
 
 /**
  * The app's view counter: features register the table behind a kind ('article' → articles.views,
- * 'thread' → threads.views) and call `app.viewCounts.countView(kind, id, request)` from a page.
+ * 'thread' → threads.views) and call `app.viewCounts.countView(kind, id, request)` from a page; the
+ * count a page shows is `app.viewCounts.shown(kind, id, stored)` (the guest page cache calls it).
  * Flushed every half second and on close (SIGINT/SIGTERM drain).
  */
 
@@ -24,9 +25,13 @@ export interface AppViewCounts {
   countView: (kind: string, id: number, request: FastifyRequest) => Promise<boolean>
   /** The same for a guest's request answered before Fastify (the guest page cache's front door). */
   countGuestView: (kind: string, id: number, guest: GuestVisit) => Promise<boolean>
-  /** Views of this process not yet written to the database. */
-  pendingFor: (kind: string, id: number) => number
-  /** Views this process has counted since it started (monotonic; for cached pages). */
+  /**
+   * The number of views a page shows, given the stored count it read: the one formula for every page
+   * and for every copy the guest cache answers (stored + this process's unflushed views, never lower than
+   * a count shown before, so a stored count read before a flush does not make it go backwards).
+   */
+  shown: (kind: string, id: number, stored: number) => number
+  /** Views this process has counted since it started (diagnostics for tests; not part of the shown count). */
   countedFor: (kind: string, id: number) => number
   flush: () => Promise<void>
 }
@@ -80,7 +85,7 @@ export default fp<{ config: AppConfig, flushIntervalMs?: number }>(async (app, o
       return await counter.hit(kind, id, `u${request.user.id}`)
     },
     countGuestView: countGuest,
-    pendingFor: (kind, id) => counter.pendingFor(kind, id),
+    shown: (kind, id, stored) => counter.shown(kind, id, stored),
     countedFor: (kind, id) => counter.countedFor(kind, id),
     flush: async () => { await counter.flush() }
   } satisfies AppViewCounts)

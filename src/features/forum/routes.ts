@@ -186,7 +186,7 @@ export default async function forumRoutes (app: FastifyInstance, opts: { config:
       crumbs: [...boardCrumbs(view.boardPath, true), { label: view.thread.title }],
       pager: pagerFor(view.page, `/thread/${id}`)
     })
-    return await app.guestPages.send(request, reply, page, { view: { kind: 'thread', id, shown: view.thread.views + app.viewCounts.pendingFor('thread', id) } })
+    return await app.guestPages.send(request, reply, page, { view: { kind: 'thread', id, stored: view.thread.views } })
   })
 
   app.post<{ Params: { tid: string }, Body: { body?: string } }>('/thread/:tid/reply', async (request, reply) => {

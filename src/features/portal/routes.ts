@@ -3,7 +3,7 @@ import { parsePageParam, pagerFor } from '../../lib/pagination'
 import { parseId } from '../../lib/http-errors'
 import { viewsMarker } from '../../plugins/guest-pages'
 import { portalRepository } from './repository'
-import { portalService, ARTICLE_NOT_FOUND, CATEGORY_NOT_FOUND, type ArticleView, type PortalService } from './service'
+import { portalService, ARTICLE_NOT_FOUND, CATEGORY_NOT_FOUND, type PortalService } from './service'
 
 /** Portal pages: home, category lists, the article view, and Discuz's legacy URLs. */
 
@@ -62,18 +62,6 @@ export default async function portalRoutes (app: FastifyInstance, opts: PortalRo
     }
   }
 
-  // An article view may be reused for a second; its count then grows by the views counted since it was loaded
-  // (the stored count plus this process's unflushed views at load time is the base).
-  const viewBases = new WeakMap<ArticleView, { base: number, counted: number }>()
-  function viewsShown (view: ArticleView, id: number): number {
-    let entry = viewBases.get(view)
-    if (entry === undefined) {
-      entry = { base: view.article.views + app.viewCounts.pendingFor('article', id), counted: app.viewCounts.countedFor('article', id) }
-      viewBases.set(view, entry)
-    }
-    return entry.base + app.viewCounts.countedFor('article', id) - entry.counted
-  }
-
   app.get<{ Params: { aid: string } }>('/article/:aid', async (request, reply) => {
     const id = parseId(request.params.aid, ARTICLE_NOT_FOUND)
     if (request.user === null && await app.guestPages.serveCached(request, reply)) return reply
@@ -95,7 +83,7 @@ export default async function portalRoutes (app: FastifyInstance, opts: PortalRo
       views: viewsMarker(),
       crumbs: [{ label: '门户', url: '/' }, ...view.categoryPath.map((c) => ({ label: c.name, url: `/category/${c.id}` })), { label: '查看内容' }]
     })
-    return await app.guestPages.send(request, reply, page, { view: { kind: 'article', id, shown: viewsShown(view, id) } })
+    return await app.guestPages.send(request, reply, page, { view: { kind: 'article', id, stored: view.article.views } })
   })
 
   // Discuz's URLs, so links and search results pointing at an old site keep working.
