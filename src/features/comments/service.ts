@@ -6,7 +6,7 @@ import { quoteOf, renderCommentText } from '../../lib/comment-text'
 import { discuzLength } from '../../lib/discuz-length'
 import { newMemberWait, type AntiAbuse } from '../antiabuse/service'
 import type { AuditLog } from '../moderation/audit'
-import type { PortalService } from '../portal'
+import { readerFor, type PortalService } from '../portal'
 import { commentsRepository, type AuthorCommentRow, type CommentRow, type CommentStatus, type CommentViewer, type CommentsRepository, type QueueRow } from './repository'
 
 /**
@@ -166,7 +166,7 @@ export function commentsService (db: Knex, deps: CommentsDeps) {
   async function listingFor (articleId: number, user: AuthUser | null, now: number): Promise<{ reader: CommentsRepository, viewer: CommentViewer, count: number, total: number, hiddenCount: number }> {
     const viewer = viewerOf(user, now)
     const reader = user === null ? guestRepo : repo
-    const articles = portal.forReader(user === null ? 'replica' : 'primary')
+    const articles = portal.forReader(readerFor(user))
     const [total, pending] = await Promise.all([articles.commentCount(articleId), reader.pendingCounts(articleId, viewer)])
     return { reader, viewer: pending.seen === 0 ? GUEST_VIEWER : viewer, count: total + pending.seen, total, hiddenCount: pending.hidden }
   }

@@ -1,8 +1,7 @@
 import fp from 'fastify-plugin'
-import type { FastifyRequest } from 'fastify'
 import portalRoutes from './routes'
 import { articleSections, homeSections, type ArticleSections, type HomeSections } from './sections'
-import { portalService, type PortalReaderKind, type PortalService } from './service'
+import { portalService, type PortalService } from './service'
 
 /**
  * The portal (门户): categories and articles. Built once here and shared as `app.portal`; other
@@ -13,7 +12,7 @@ import { portalService, type PortalReaderKind, type PortalService } from './serv
 export { ARTICLE_NOT_FOUND, CATEGORY_NOT_FOUND, type ArticleView, type Category, type PortalReader, type PortalReaderKind, type PortalService } from './service'
 export { ARTICLE_REACTION_KEYS, type ArticleReactionKey, type ArticleRow, type ArticleListRow, type ReactionCounters } from './repository'
 export type { ArticleSectionContext, ArticleSectionLoader, ArticleSections, HomeSectionContext, HomeSectionLoader, HomeSections } from './sections'
-export { portalService } from './service'
+export { portalService, readerFor } from './service'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -26,11 +25,6 @@ declare module 'fastify' {
 export interface PortalOptions {
   /** 0 turns the service's short caches off (tests); guest pages are cached by the guest page cache. */
   guestCacheMs?: number
-}
-
-/** Guests read from the replica, members from the primary (see PortalReaderKind). */
-export function readerFor (request: FastifyRequest): PortalReaderKind {
-  return request.user === null ? 'replica' : 'primary'
 }
 
 export default fp<PortalOptions>(async (app, opts) => {

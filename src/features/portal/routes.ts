@@ -5,7 +5,7 @@ import { parsePageParam, pagerFor } from '../../lib/pagination'
 import { parseId } from '../../lib/http-errors'
 import { AnyQuery, PathParam, QueryValue, singleValue } from '../../lib/route-schemas'
 import { viewsMarker } from '../../plugins/guest-pages'
-import { ARTICLE_NOT_FOUND, CATEGORY_NOT_FOUND, type ArticleView, type PortalReader } from './service'
+import { ARTICLE_NOT_FOUND, CATEGORY_NOT_FOUND, readerFor, type ArticleView, type PortalReader } from './service'
 
 /** Portal pages: home, category lists, the article view, and Discuz's legacy URLs. */
 
@@ -15,7 +15,7 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
   const r = app.withTypeProvider<TypeBoxTypeProvider>()
   // Guests read from the replica (DATABASE_READ_URL) when there is one; members from the primary,
   // so they never miss their own latest write to replication lag.
-  const portalFor = (request: FastifyRequest): PortalReader => app.portal.forReader(request.user === null ? 'replica' : 'primary')
+  const portalFor = (request: FastifyRequest): PortalReader => app.portal.forReader(readerFor(request.user))
   app.viewCounts.registerKind('article', 'articles')
   const sitemapReader = app.portal.forReader('replica')
   app.sitemap.add({

@@ -100,6 +100,11 @@ export interface PortalCacheOptions {
  */
 export type PortalReaderKind = 'primary' | 'replica'
 
+/** The rule in one place: a guest (no member) reads the replica, a member the primary. */
+export function readerFor (member: { id: number } | null): PortalReaderKind {
+  return member === null ? 'replica' : 'primary'
+}
+
 /** Comments are allowed only when the article and its category and every category above it allow them. */
 function commentsAllowedIn (tree: CategoryTree, article: Pick<ArticleRow, 'allow_comments' | 'category_id'>): boolean {
   return Boolean(article.allow_comments) && tree.allowsComments(article.category_id)
