@@ -24,14 +24,11 @@ import errorsPlugin, { frameworkErrorHandler } from './plugins/errors'
 import { loggerOptions, ReadableRequestLog } from './plugins/request-log'
 import membersFeature, { memberAuthSource } from './features/members'
 import viewCountsPlugin from './plugins/view-counts'
-import articleSectionsPlugin from './features/portal/sections'
-import portalRoutes from './features/portal/routes'
-import archiverCommentsPlugin from './features/archiver/comments-source'
-import archiverRoutes from './features/archiver/routes'
-import sitemapPlugin from './features/archiver/sitemap'
+import portalPlugin from './features/portal'
+import archiverPlugin, { sitemapPlugin } from './features/archiver'
 import adminWordsRoutes from './features/admin/words-routes'
-import commentsRoutes from './features/comments/routes'
-import reactionsRoutes from './features/reactions/routes'
+import commentsPlugin from './features/comments'
+import reactionsPlugin from './features/reactions'
 import forumRoutes from './features/forum/routes'
 import legacyUrlsPlugin from './plugins/legacy-urls'
 import banHooksPlugin from './features/moderation/ban-hooks'
@@ -119,19 +116,18 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(inputTextPlugin)
   await app.register(errorsPlugin)
   // Shared services features contribute to (before the features that use them).
-  await app.register(articleSectionsPlugin)
-  await app.register(archiverCommentsPlugin)
   await app.register(sitemapPlugin, { urlsPerFile: options.sitemapUrlsPerFile, siteUrl: config.siteUrl })
   await app.register(legacyUrlsPlugin)
   await app.register(banHooksPlugin)
 
   // Features: each a plugin in src/features/<feature>/.
   await app.register(membersFeature, { config })
-  await app.register(portalRoutes, { guestCacheMs: options.guestCacheMs })
-  await app.register(archiverRoutes, { prefix: '/archiver', cacheMs: options.guestCacheMs, config })
+  // The portal decorates app.portal and the article/home section registries the others add to.
+  await app.register(portalPlugin, { guestCacheMs: options.guestCacheMs })
+  await app.register(commentsPlugin, { config })
+  await app.register(reactionsPlugin, { config })
+  await app.register(archiverPlugin, { cacheMs: options.guestCacheMs, config })
   await app.register(adminWordsRoutes)
-  await app.register(commentsRoutes, { config })
-  await app.register(reactionsRoutes, { config })
   await app.register(moderationRoutes, { config })
   await app.register(forumRoutes, { config })
   await app.register(uploadsPlugin, { config })

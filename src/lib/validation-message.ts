@@ -14,6 +14,7 @@ export interface SchemaIssue {
 const FIELD_LABELS: Readonly<Record<string, string>> = {
   title: '标题',
   body: '内容',
+  message: '内容',
   summary: '摘要',
   username: '用户名',
   login: '用户名或邮箱',

@@ -4,7 +4,6 @@ import { csrfFrom, login } from '../helpers/app'
 import { createArticle, createCategory, createUser, type CreatedUser } from '../helpers/factories'
 import { commentIdFrom, postComment } from './helpers'
 import { reconcileCommentCounts } from '../../src/features/comments/cli'
-import { commentsByAuthor, countByAuthor } from '../../src/features/comments/repository'
 import type { AuditRow } from '../../src/features/moderation/audit'
 import { renderCommentText } from '../../src/lib/comment-text'
 
@@ -212,10 +211,10 @@ describe.each(dialects)('comment moderation, edits and lists on %s', (dialect) =
     await postComment(agent, aid, { message: '个人主页一' })
     ctx.t.clock.advance(20)
     await postComment(agent, aid, { message: '个人主页二' })
-    const latest = await commentsByAuthor(ctx.db.knex, user.id, 1)
+    const latest = await ctx.t.app.comments.latestByAuthor(user.id, 1)
     expect(latest).toHaveLength(1)
     expect(latest[0]).toMatchObject({ article_id: aid, body: '个人主页二' })
-    expect(await countByAuthor(ctx.db.knex, user.id)).toBe(2)
+    expect(await ctx.t.app.comments.countByAuthor(user.id)).toBe(2)
   })
 })
 

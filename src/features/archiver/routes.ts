@@ -1,10 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
 import { parseId, HttpError, notFound } from '../../lib/http-errors'
-import { pagerNumbers, parsePageParam, type Page } from '../../lib/pagination'
+import { pagerFor, parsePageParam } from '../../lib/pagination'
+import { AnyQuery, PathParam, QueryValue } from '../../lib/route-schemas'
 import { isCrawler, userAgentOf } from '../../lib/visitor'
 import { encodeLocation } from '../../lib/location'
 import { answerNotModified } from '../../plugins/guest-pages'
-import { portalService, ARTICLE_NOT_FOUND, CATEGORY_NOT_FOUND } from '../portal/service'
+import { ARTICLE_NOT_FOUND, CATEGORY_NOT_FOUND } from '../portal'
 import { forumService, messages as forumMessages } from '../forum/service'
 import { antiAbuseFor } from '../antiabuse/service'
 import type { AppConfig } from '../../config'
@@ -28,9 +31,8 @@ const REACTIONS = [
 
 interface Crumb { label: string, url?: string }
 
-function pagerFor (page: Page, baseUrl: string): Record<string, unknown> {
-  return { page: page.page, pageCount: page.pageCount, numbers: pagerNumbers(page.page, page.pageCount), baseUrl }
-}
+// Every text page takes the numeric id of its thing and an optional `?page=N` (parsed leniently: page 1).
+const TextPageSchema = { params: Type.Object({ id: PathParam }), querystring: Type.Object({ page: QueryValue }) }
 
 /** `?page=N` on the full site for page N > 1. */
 function withPage (url: string, page: number): string {
@@ -38,7 +40,9 @@ function withPage (url: string, page: number): string {
 }
 
 export default async function archiverRoutes (app: FastifyInstance, opts: { cacheMs?: number, config: AppConfig }): Promise<void> {
-  const portal = portalService(app.dbRead, () => app.clock.nowMs(), { ...(opts.cacheMs === 0 ? { countCacheMs: 0, articleCacheMs: 0 } : {}), writeDb: app.db })
+  const r = app.withTypeProvider<TypeBoxTypeProvider>()
+  // Text pages read from the replica for everyone, as the Archiver always has (crawlers are nearly all its readers).
+  const portal = app.portal.forReader('replica')
   // Reads only (no posting here), with the board list reused for a second like the other caches.
   const forum = forumService({
     db: app.db,
@@ -78,7 +82,8 @@ export default async function archiverRoutes (app: FastifyInstance, opts: { cach
   }
 
   // Registered under the /archiver prefix, so this 404 page and error handler only cover the Archiver.
-  app.get('/', async (request, reply) => {
+  // Any query: Discuz's forms are read from the raw URL below (`?tid-1.html` is not key=value).
+  r.get('/', { schema: { querystring: AnyQuery } }, async (request, reply) => {
     if (request.url === '/archiver' || request.url.startsWith('/archiver?')) return await reply.redirect(encodeLocation(request.url.replace('/archiver', '/archiver/')), 301)
     // Discuz's query forms: /archiver/?tid-1.html, /archiver/?fid-2.html, /archiver/?action=tid&value=1
     const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : ''
@@ -105,7 +110,7 @@ export default async function archiverRoutes (app: FastifyInstance, opts: { cach
     })
   })
 
-  app.get<{ Params: { id: string }, Querystring: { page?: string } }>('/cid-:id(^\\d+).html', async (request, reply) => {
+  r.get('/cid-:id(^\\d+).html', { schema: TextPageSchema }, async (request, reply) => {
     const id = parseId(request.params.id, CATEGORY_NOT_FOUND)
     const requested = parsePageParam(request.query.page)
     if (!await gate(request, reply, withPage(`/category/${id}`, requested))) return reply
@@ -130,14 +135,14 @@ export default async function archiverRoutes (app: FastifyInstance, opts: { cach
     })
   })
 
-  app.get<{ Params: { id: string }, Querystring: { page?: string } }>('/aid-:id(^\\d+).html', async (request, reply) => {
+  r.get('/aid-:id(^\\d+).html', { schema: TextPageSchema }, async (request, reply) => {
     const id = parseId(request.params.id, ARTICLE_NOT_FOUND)
     const requested = parsePageParam(request.query.page)
     if (!await gate(request, reply, withPage(`/article/${id}`, requested))) return reply
     return await serve(request, reply, { kind: 'article', id }, async () => {
       const { article, textHtml, categoryPath } = await portal.articleAsText(id)
       const reactions = REACTIONS.map((r) => ({ name: r.name, count: article[`react_${r.key}`] }))
-      const comments = await app.archiverComments.page(article, requested, COMMENTS_PER_PAGE)
+      const comments = await app.comments.archiverPage(article, requested, COMMENTS_PER_PAGE)
       const path: Crumb[] = [
         ...categoryPath.map((c) => ({ label: c.name, url: `/archiver/cid-${c.id}.html` })),
         { label: article.title }
@@ -160,7 +165,7 @@ export default async function archiverRoutes (app: FastifyInstance, opts: { cach
     })
   })
 
-  app.get<{ Params: { id: string }, Querystring: { page?: string } }>('/fid-:id(^\\d+).html', async (request, reply) => {
+  r.get('/fid-:id(^\\d+).html', { schema: TextPageSchema }, async (request, reply) => {
     const id = parseId(request.params.id, BOARD_NOT_FOUND)
     const requested = parsePageParam(request.query.page)
     if (!await gate(request, reply, withPage(`/forum/${id}`, requested))) return reply
@@ -184,7 +189,7 @@ export default async function archiverRoutes (app: FastifyInstance, opts: { cach
     })
   })
 
-  app.get<{ Params: { id: string }, Querystring: { page?: string } }>('/tid-:id(^\\d+).html', async (request, reply) => {
+  r.get('/tid-:id(^\\d+).html', { schema: TextPageSchema }, async (request, reply) => {
     const id = parseId(request.params.id, THREAD_NOT_FOUND)
     const requested = parsePageParam(request.query.page)
     if (!await gate(request, reply, withPage(`/thread/${id}`, requested))) return reply

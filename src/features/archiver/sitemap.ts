@@ -1,6 +1,9 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
 import { notFound } from '../../lib/http-errors'
+import { PathParam } from '../../lib/route-schemas'
 
 /**
  * robots.txt and sitemap.xml, pointing crawlers at canonical pages. Features add their pages as
@@ -23,7 +26,6 @@ declare module 'fastify' {
 }
 
 export const URLS_PER_SITEMAP = 50_000
-
 
 function escapeXml (s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
@@ -89,7 +91,8 @@ export default fp<{ urlsPerFile?: number, siteUrl: string | null }>(async (app: 
     return await reply.send(`<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n${files.join('\n')}\n</sitemapindex>\n`)
   })
 
-  app.get<{ Params: { file: string } }>('/sitemap-:file', async (request, reply) => {
+  // `file` is checked by the handler (an unknown name is the 404 crawlers expect, not a 400).
+  app.withTypeProvider<TypeBoxTypeProvider>().get('/sitemap-:file', { schema: { params: Type.Object({ file: PathParam }) } }, async (request, reply) => {
     const m = /^([a-z]+)-(\d{1,6})\.xml$/.exec(request.params.file)
     const source = m === null ? undefined : sources.find((s) => s.name === m[1])
     if (m === null || source === undefined) throw notFound()

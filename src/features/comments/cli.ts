@@ -1,5 +1,6 @@
 import type { Knex } from 'knex'
 import type { CliCommands } from '../../cli/command'
+import { portalService } from '../portal'
 import { commentsRepository } from './repository'
 
 /** Comment commands of `npm run cli`. */
@@ -13,17 +14,23 @@ export interface DriftReport { checked: number, drifted: Array<{ id: number, sto
  */
 export async function reconcileCommentCounts (knex: Knex, fix: boolean, batchSize = 500): Promise<DriftReport> {
   const repo = commentsRepository(knex)
+  // The counters are the portal's (articles.comment_count); the rows they count are ours.
+  const portal = portalService({ db: knex, nowMs: () => Date.now() })
   const report: DriftReport = { checked: 0, drifted: [] }
   let afterId = 0
   for (;;) {
-    const batch = await repo.countDrift(afterId, batchSize)
-    if (batch.lastId === null) break
-    report.checked += batch.checked
-    for (const d of batch.drift) {
+    const articles = await portal.commentCountsAfter(afterId, batchSize)
+    const last = articles[articles.length - 1]
+    if (last === undefined) break
+    const actual = await repo.visibleCountsFor(articles.map((a) => a.id))
+    report.checked += articles.length
+    for (const a of articles) {
+      const d = { id: a.id, stored: a.comment_count, actual: actual.get(a.id) ?? 0 }
+      if (d.stored === d.actual) continue
       report.drifted.push(d)
-      if (fix) await repo.setArticleCount(d.id, d.actual)
+      if (fix) await portal.setCommentCount(d.id, d.actual)
     }
-    afterId = batch.lastId
+    afterId = last.id
   }
   return report
 }

@@ -1,9 +1,9 @@
 import type { Knex } from 'knex'
 
 /**
- * Comment queries. Lists use the (article_id, status, created_at), (author_id, created_at) and
- * (status, created_at) indexes. The one write outside `comments` is articles.comment_count, kept
- * equal to the number of visible comments in the same transaction as every change of status.
+ * Comment queries, on the comments table only. Lists use the (article_id, status, created_at),
+ * (author_id, created_at) and (status, created_at) indexes. The articles' comment_count belongs to
+ * the portal: the service moves it through `app.portal` in the same transaction as every change of status.
  */
 
 export type CommentStatus = 'visible' | 'pending' | 'deleted'
@@ -27,6 +27,7 @@ export interface CommentRow {
 export interface QueueRow extends CommentRow { article_title: string }
 
 export interface AuthorCommentRow { id: number, article_id: number, article_title: string, body: string, created_at: number }
+type AuthorCommentSource = Omit<AuthorCommentRow, 'article_title'>
 
 /** Which comments a reader sees: visible ones, plus pending ones for moderators or for their own author. */
 export interface CommentViewer { userId: number | null, moderator: boolean }
@@ -88,12 +89,6 @@ export function commentsRepository (db: Knex) {
       return await q.orderBy([{ column: 'c.created_at', order: 'desc' }, { column: 'c.id', order: 'desc' }]).offset(offset).limit(limit) as CommentRow[]
     },
 
-    /** The article's visible comments: its counter, kept in the same transaction as every status change. */
-    async visibleCount (articleId: number): Promise<number> {
-      const row = await db('articles').where('id', articleId).first<{ comment_count: number } | undefined>('comment_count')
-      return Number(row?.comment_count ?? 0)
-    },
-
     /**
      * The article's pending comments this viewer may see (moderators: all; a member: their own) and those
      * hidden from them (for the "awaiting review" hint). One short index range: pending comments are few.
@@ -122,19 +117,10 @@ export function commentsRepository (db: Knex) {
       await trx('comments').where('id', id).update({ body: fields.body, status: fields.status, edited_at: fields.editedAt, edited_by: fields.editedBy })
     },
 
-    async adjustArticleCount (articleId: number, delta: 1 | -1, trx: Knex.Transaction): Promise<void> {
-      if (delta === 1) {
-        await trx('articles').where('id', articleId).increment('comment_count', 1)
-      } else {
-        // Never below zero (the column is unsigned on MySQL), even if it had drifted.
-        await trx('articles').where('id', articleId).update({ comment_count: trx.raw('CASE WHEN comment_count > 0 THEN comment_count - 1 ELSE 0 END') })
-      }
-    },
-
-    async pendingQueue (offset: number, limit: number): Promise<QueueRow[]> {
-      return await withNames(db).join('articles as a', 'a.id', 'c.article_id').select('a.title as article_title')
-        .where('c.status', 'pending')
-        .orderBy([{ column: 'c.created_at', order: 'desc' }, { column: 'c.id', order: 'desc' }]).offset(offset).limit(limit) as QueueRow[]
+    /** Pending comments, newest first (the service adds each one's article title from the portal). */
+    async pendingQueue (offset: number, limit: number): Promise<CommentRow[]> {
+      return await withNames(db).where('c.status', 'pending')
+        .orderBy([{ column: 'c.created_at', order: 'desc' }, { column: 'c.id', order: 'desc' }]).offset(offset).limit(limit) as CommentRow[]
     },
 
     async countPending (): Promise<number> {
@@ -148,36 +134,37 @@ export function commentsRepository (db: Knex) {
       return await withNames(trx).whereIn('c.id', ids).orderBy('c.id') as CommentRow[]
     },
 
-    /** One batch of articles after `afterId` (id order): those whose comment_count differs from their visible comments, and the last id seen (null at the end). */
-    async countDrift (afterId: number, limit: number): Promise<{ drift: Array<{ id: number, stored: number, actual: number }>, checked: number, lastId: number | null }> {
-      const articles = await db('articles').where('id', '>', afterId).orderBy('id').limit(limit).select<Array<{ id: number, comment_count: number }>>('id', 'comment_count')
-      if (articles.length === 0) return { drift: [], checked: 0, lastId: null }
-      const ids = articles.map((a) => a.id)
-      const counts = await db('comments').whereIn('article_id', ids).andWhere('status', 'visible').groupBy('article_id')
+    /** Visible comments per article, for the given articles (comments:reconcile compares them with the counters). */
+    async visibleCountsFor (articleIds: readonly number[]): Promise<Map<number, number>> {
+      if (articleIds.length === 0) return new Map()
+      const counts = await db('comments').whereIn('article_id', articleIds).andWhere('status', 'visible').groupBy('article_id')
         .select<Array<{ article_id: number, n: number | string }>>('article_id', db.raw('count(*) as n'))
-      const actual = new Map(counts.map((c) => [Number(c.article_id), Number(c.n)]))
-      const drift = articles.map((a) => ({ id: a.id, stored: Number(a.comment_count), actual: actual.get(a.id) ?? 0 })).filter((a) => a.stored !== a.actual)
-      return { drift, checked: articles.length, lastId: ids[ids.length - 1] ?? null }
+      return new Map(counts.map((c) => [Number(c.article_id), Number(c.n)]))
     },
 
-    async setArticleCount (articleId: number, count: number): Promise<void> {
-      await db('articles').where('id', articleId).update({ comment_count: count })
+    /** A member's visible comments, newest first from `offset` (the profile keeps those on published articles). */
+    async byAuthor (authorId: number, offset: number, limit: number): Promise<AuthorCommentSource[]> {
+      return await db('comments').where({ author_id: authorId, status: 'visible' })
+        .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).offset(offset).limit(limit)
+        .select<AuthorCommentSource[]>('id', 'article_id', 'body', 'created_at')
+    },
+
+    /** How many visible comments a member has written. */
+    async countByAuthor (authorId: number): Promise<number> {
+      const row = await db('comments').where({ author_id: authorId, status: 'visible' }).count<Array<{ n: number | string }>>('* as n').first()
+      return Number(row?.n ?? 0)
+    },
+
+    /** A member's visible comments since `since`, inside a ban's transaction (hide recent content). */
+    async visibleByAuthorSince (authorId: number, since: number, trx: Knex.Transaction): Promise<Array<{ id: number, article_id: number }>> {
+      return await trx('comments').where({ author_id: authorId, status: 'visible' }).andWhere('created_at', '>=', since)
+        .select<Array<{ id: number, article_id: number }>>('id', 'article_id')
+    },
+
+    async markDeleted (ids: readonly number[], at: number, by: number, trx: Knex.Transaction): Promise<void> {
+      await trx('comments').whereIn('id', ids).update({ status: 'deleted', edited_at: at, edited_by: by })
     }
   }
-}
-
-/** A member's latest visible comments (for the profile page). */
-export async function commentsByAuthor (db: Knex, uid: number, limit: number): Promise<AuthorCommentRow[]> {
-  return await db('comments as c').join('articles as a', 'a.id', 'c.article_id')
-    .where('c.author_id', uid).andWhere('c.status', 'visible').andWhere('a.status', 'published')
-    .orderBy([{ column: 'c.created_at', order: 'desc' }, { column: 'c.id', order: 'desc' }]).limit(limit)
-    .select<AuthorCommentRow[]>('c.id', 'c.article_id', 'a.title as article_title', 'c.body', 'c.created_at')
-}
-
-/** How many visible comments a member has written. */
-export async function countByAuthor (db: Knex, uid: number): Promise<number> {
-  const row = await db('comments').where({ author_id: uid, status: 'visible' }).count<Array<{ n: number | string }>>('* as n').first()
-  return Number(row?.n ?? 0)
 }
 
 export type CommentsRepository = ReturnType<typeof commentsRepository>

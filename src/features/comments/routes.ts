@@ -1,19 +1,31 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
 import type { AppConfig } from '../../config'
 import { wantsJson } from '../../plugins/errors'
 import { HttpError, parseId } from '../../lib/http-errors'
-import { paginate, parsePageParam, pagerFor } from '../../lib/pagination'
+import { parsePageParam, pagerFor } from '../../lib/pagination'
+import { missingBodyAsEmpty, PathParam, QueryValue, singleValue, type QueryValues } from '../../lib/route-schemas'
 import { ipHash } from '../../lib/visitor'
-import { antiAbuseFor } from '../antiabuse/service'
-import { auditLog } from '../moderation/audit'
-import { portalService, ARTICLE_NOT_FOUND } from '../portal/service'
-import { commentsService, messages, type CommentView } from './service'
-import { commentsRepository, commentsByAuthor, countByAuthor } from './repository'
+import { ARTICLE_NOT_FOUND } from '../portal'
+import { messages, type CommentView } from './service'
 
 /** 快速评论 under portal articles: the article-page section, the full list, posting, edit/delete, the review queue. HTTP only. */
 
-interface CommentBody { message?: string, guest_name?: string, from?: string }
-interface ModBody { cid?: string | string[], action?: string, single?: string, page?: string }
+// Form fields are optional strings: the service says what is missing or too long, in its own words.
+const CommentBody = Type.Object({ message: Type.Optional(Type.String()), guest_name: Type.Optional(Type.String()), from: Type.Optional(Type.String()) })
+const EditBody = Type.Object({ message: Type.Optional(Type.String()) })
+const ModBody = Type.Object({
+  // One checkbox sends a string, several an array; the form parser's coercion makes both an array.
+  cid: Type.Optional(Type.Array(Type.String())),
+  action: Type.Optional(Type.String()),
+  single: Type.Optional(Type.String()),
+  page: Type.Optional(Type.String())
+})
+// The list's own parameters: `quote` (引用) and `pending` (the notice after a post that waits for review).
+const ListQuery = Type.Object({ page: QueryValue, quote: QueryValue, pending: QueryValue })
+const ArticleParams = Type.Object({ aid: PathParam })
+const CommentParams = Type.Object({ cid: PathParam })
 
 // Posting is also flood-controlled per member by the anti-abuse module; this stops scripted bursts (and guests) early.
 const POST_LIMIT = { max: 20, timeWindow: '1 minute' }
@@ -26,60 +38,37 @@ function rateLimitKey (request: FastifyRequest): string {
 }
 
 export default async function commentsRoutes (app: FastifyInstance, opts: { config: AppConfig }): Promise<void> {
-  // Writes check the article as it is now: no shared one-second copy here.
-  const portal = portalService(app.db, () => app.clock.nowMs(), { articleCacheMs: 0, countCacheMs: 0 })
-  const comments = commentsService(app.db, { antiAbuse: antiAbuseFor(app.db), audit: auditLog(app.db), settings: app.settings, dbRead: app.dbRead })
+  const r = app.withTypeProvider<TypeBoxTypeProvider>()
+  const comments = app.comments
   const rateLimit = { ...POST_LIMIT, keyGenerator: rateLimitKey }
-  const repository = commentsRepository(app.dbRead)
 
-  async function articleFor (rawId: string): Promise<{ view: Awaited<ReturnType<typeof portal.articleRow>>, commentsAllowed: boolean }> {
-    const view = await portal.articleRow(parseId(rawId, ARTICLE_NOT_FOUND))
-    const tree = await portal.categoryTree()
-    return { view, commentsAllowed: Boolean(view.article.allow_comments) && tree.allowsComments(view.article.category_id) }
+  /** The article as it is now (write paths and the list check it, never a cached copy), with commentsAllowed. */
+  async function articleFor (rawId: string): Promise<Awaited<ReturnType<typeof app.portal.articleRow>>> {
+    return await app.portal.articleRow(parseId(rawId, ARTICLE_NOT_FOUND))
   }
 
-  function quoteParam (request: FastifyRequest): number | null {
-    const raw = (request.query as Record<string, unknown> | undefined)?.quote
-    return typeof raw === 'string' && /^[1-9]\d{0,9}$/.test(raw) ? Number(raw) : null
+  function quoteParam (query: QueryValues): number | null {
+    const raw = singleValue(query.quote)
+    return raw !== undefined && /^[1-9]\d{0,9}$/.test(raw) ? Number(raw) : null
   }
 
   function loginUrlFor (aid: number): string {
     return `/login?return=${encodeURIComponent(`/article/${aid}#comments`)}`
   }
 
-  // The Archiver shows visible comments as text, newest first like the full list.
-  app.archiverComments.provide(async (article, requestedPage, perPage) => {
-    const page = paginate(requestedPage, perPage, article.comment_count)
-    const rows = article.comment_count === 0 ? [] : await repository.listForArticle(article.id, { userId: null, moderator: false }, page.offset, page.perPage)
-    return {
-      rows: rows.map((c) => ({ id: c.id, author_name: c.author_name ?? (c.guest_name === '' ? null : c.guest_name), created_at: c.created_at, body: c.body })),
-      page,
-      lastChangedAt: rows.reduce((m, c) => Math.max(m, c.created_at, c.edited_at ?? 0), 0)
-    }
-  })
-
   // 禁止发言/禁止访问 with "also hide this member's recent comments": the last 7 days of their
   // visible comments become deleted (soft, rows kept), inside the ban's transaction, counts adjusted.
   app.banHooks.add('comments', async (event, trx) => {
     if (!event.hideRecentContent) return undefined
-    const since = event.at - HIDE_RECENT_SECONDS
-    const rows = await trx('comments').where({ author_id: event.userId, status: 'visible' }).andWhere('created_at', '>=', since)
-      .select<Array<{ id: number, article_id: number }>>('id', 'article_id')
-    const perArticle = new Map<number, number>()
-    for (const r of rows) perArticle.set(r.article_id, (perArticle.get(r.article_id) ?? 0) + 1)
-    for (const [articleId, n] of [...perArticle].sort((a, b) => a[0] - b[0])) {
-      await trx('articles').where({ id: articleId }).update({ comment_count: trx.raw('comment_count - ?', [n]) })
-    }
-    if (rows.length === 0) return undefined // nothing to report in the audit row
-    await trx('comments').whereIn('id', rows.map((r) => r.id)).update({ status: 'deleted', edited_at: event.at, edited_by: event.moderatorId })
-    return { hiddenComments: rows.length }
+    const hidden = await comments.hideRecent({ userId: event.userId, since: event.at - HIDE_RECENT_SECONDS, at: event.at, moderatorId: event.moderatorId }, trx)
+    return hidden === 0 ? undefined : { hiddenComments: hidden } // nothing to report in the audit row when none
   })
 
   app.memberProfiles.addProvider({
     name: 'comments',
-    async stats (userId) { return [{ label: '评论数', value: await countByAuthor(app.db, userId), order: 30 }] },
+    async stats (userId) { return [{ label: '评论数', value: await comments.countByAuthor(userId), order: 30 }] },
     async recent (userId) {
-      const latest = await commentsByAuthor(app.db, userId, 10)
+      const latest = await comments.latestByAuthor(userId, 10)
       return {
         title: '最新评论',
         order: 30,
@@ -88,31 +77,31 @@ export default async function commentsRoutes (app: FastifyInstance, opts: { conf
     }
   })
 
-  app.articleSections.add('comments', async ({ article, commentsAllowed, request }) => {
+  app.articleSections.add('comments', async ({ article, commentsAllowed, request, query }) => {
     const now = app.clock.now()
     const user = request.user
-    const quoteId = quoteParam(request)
+    const quoteId = quoteParam(query)
     const [section, form, quote] = await Promise.all([
       comments.section(article.id, user, now),
       comments.formFor({ id: article.id, commentsAllowed }, user, now),
       quoteId === null ? Promise.resolve('') : comments.quoteFor(quoteId, article.id, user, now)
     ])
-    const pending = (request.query as Record<string, unknown> | undefined)?.pending === '1'
+    const pending = singleValue(query.pending) === '1'
     return { ...section, form, text: quote, guestName: '', from: 'article', articleId: article.id, loginUrl: loginUrlFor(article.id), notice: pending ? messages.pending : '', pageUrl: `/article/${article.id}` }
   })
 
-  async function renderList (request: FastifyRequest, reply: FastifyReply, rawId: string, requestedPage: number, extra: Record<string, unknown> = {}): Promise<FastifyReply> {
-    const { view, commentsAllowed } = await articleFor(rawId)
-    const article = view.article
+  async function renderList (request: FastifyRequest, reply: FastifyReply, rawId: string, requestedPage: number, query: QueryValues, extra: Record<string, unknown> = {}): Promise<FastifyReply> {
+    const view = await articleFor(rawId)
+    const { article, commentsAllowed } = view
     const now = app.clock.now()
     const user = request.user
-    const quoteId = quoteParam(request)
+    const quoteId = quoteParam(query)
     const [list, form, quote] = await Promise.all([
       comments.page(article.id, requestedPage, user, now),
       comments.formFor({ id: article.id, commentsAllowed }, user, now),
       quoteId === null ? Promise.resolve('') : comments.quoteFor(quoteId, article.id, user, now)
     ])
-    const pending = (request.query as Record<string, unknown> | undefined)?.pending === '1'
+    const pending = singleValue(query.pending) === '1'
     const category = view.categoryPath[view.categoryPath.length - 1]
     const baseUrl = `/article/${article.id}/comments`
     return await reply.render('comments/list.njk', {
@@ -126,26 +115,30 @@ export default async function commentsRoutes (app: FastifyInstance, opts: { conf
     })
   }
 
-  app.get<{ Params: { aid: string }, Querystring: { page?: string } }>('/article/:aid/comments', async (request, reply) => {
-    return await renderList(request, reply, request.params.aid, parsePageParam(request.query.page))
+  r.get('/article/:aid/comments', { schema: { params: ArticleParams, querystring: ListQuery } }, async (request, reply) => {
+    return await renderList(request, reply, request.params.aid, parsePageParam(request.query.page), request.query)
   })
 
   async function renderItem (reply: FastifyReply, c: CommentView, pageUrl: string): Promise<string> {
     return await app.view('comments/_item.njk', { c, pageUrl, csrfToken: () => reply.formToken() })
   }
 
-  app.post<{ Params: { aid: string }, Body: CommentBody }>('/article/:aid/comments', { config: { rateLimit } }, async (request, reply) => {
-    const { view, commentsAllowed } = await articleFor(request.params.aid)
-    const aid = view.article.id
-    const body = request.body ?? {}
+  r.post('/article/:aid/comments', {
+    config: { rateLimit },
+    schema: { params: ArticleParams, querystring: ListQuery, body: CommentBody },
+    preValidation: missingBodyAsEmpty
+  }, async (request, reply) => {
+    const { article, commentsAllowed } = await articleFor(request.params.aid)
+    const aid = article.id
+    const body = request.body
     const fromList = body.from === 'list'
     const base = fromList ? `/article/${aid}/comments` : `/article/${aid}`
     try {
       const comment = await comments.create({
         article: { id: aid, commentsAllowed },
         user: request.user,
-        guestName: typeof body.guest_name === 'string' ? body.guest_name : '',
-        text: typeof body.message === 'string' ? body.message : '',
+        guestName: body.guest_name ?? '',
+        text: body.message ?? '',
         ipHash: ipHash(opts.config.sessionSecret, request.ip),
         ip: request.ip,
         now: app.clock.now()
@@ -163,22 +156,26 @@ export default async function commentsRoutes (app: FastifyInstance, opts: { conf
       if (wantsJson(request) || !(err instanceof HttpError) || err.statusCode >= 500) throw err
       // Show the form again with what was typed and why it was refused.
       reply.code(err.statusCode)
-      return await renderList(request, reply, String(aid), 1, {
-        error: err.message, text: typeof body.message === 'string' ? body.message : '', guestName: typeof body.guest_name === 'string' ? body.guest_name : ''
+      return await renderList(request, reply, String(aid), 1, request.query, {
+        error: err.message, text: body.message ?? '', guestName: body.guest_name ?? ''
       })
     }
   })
 
-  app.get<{ Params: { cid: string } }>('/comments/:cid/edit', async (request, reply) => {
+  r.get('/comments/:cid/edit', { schema: { params: CommentParams } }, async (request, reply) => {
     if (request.user === null) app.requirePermission(request, { action: 'write' })
     const row = await comments.forEdit(parseId(request.params.cid, messages.notFound), request.user, app.clock.now())
     return await reply.render('comments/edit.njk', { comment: row, text: row.body, crumbs: [{ label: '门户', url: '/' }, { label: '编辑评论' }] })
   })
 
-  app.post<{ Params: { cid: string }, Body: { message?: string } }>('/comments/:cid/edit', { config: { rateLimit } }, async (request, reply) => {
+  r.post('/comments/:cid/edit', {
+    config: { rateLimit },
+    schema: { params: CommentParams, body: EditBody },
+    preValidation: missingBodyAsEmpty
+  }, async (request, reply) => {
     const user = app.requirePermission(request, { action: 'edit-own', resource: { authorId: request.user?.id ?? null } })
     const cid = parseId(request.params.cid, messages.notFound)
-    const text = typeof request.body?.message === 'string' ? request.body.message : ''
+    const text = request.body.message ?? ''
     try {
       const row = await comments.edit({ commentId: cid, user, now: app.clock.now(), text, requestId: request.id })
       if (wantsJson(request)) return { id: row.id, status: row.status }
@@ -191,14 +188,14 @@ export default async function commentsRoutes (app: FastifyInstance, opts: { conf
     }
   })
 
-  app.post<{ Params: { cid: string } }>('/comments/:cid/delete', { config: { rateLimit } }, async (request, reply) => {
+  r.post('/comments/:cid/delete', { config: { rateLimit }, schema: { params: CommentParams } }, async (request, reply) => {
     const user = app.requirePermission(request, { action: 'edit-own', resource: { authorId: request.user?.id ?? null } })
     const row = await comments.remove({ commentId: parseId(request.params.cid, messages.notFound), user, now: app.clock.now(), requestId: request.id })
     if (wantsJson(request)) return { id: row.id, status: 'deleted' }
     return await reply.redirect(`/article/${row.article_id}#comments`, 303)
   })
 
-  app.get<{ Querystring: { page?: string } }>('/mod/comments', async (request, reply) => {
+  r.get('/mod/comments', { schema: { querystring: Type.Object({ page: QueryValue }) } }, async (request, reply) => {
     app.requirePermission(request, { action: 'moderate' })
     const queue = await comments.queue(parsePageParam(request.query.page))
     return await reply.render('comments/mod.njk', {
@@ -208,20 +205,23 @@ export default async function commentsRoutes (app: FastifyInstance, opts: { conf
     })
   })
 
-  app.post<{ Body: ModBody }>('/mod/comments', { config: { rateLimit: { max: 60, timeWindow: '1 minute', keyGenerator: rateLimitKey } } }, async (request, reply) => {
+  r.post('/mod/comments', {
+    config: { rateLimit: { max: 60, timeWindow: '1 minute', keyGenerator: rateLimitKey } },
+    schema: { body: ModBody },
+    preValidation: missingBodyAsEmpty
+  }, async (request, reply) => {
     const moderator = app.requirePermission(request, { action: 'moderate' })
-    const body = request.body ?? {}
+    const body = request.body
     let action: 'approve' | 'delete'
     let ids: number[]
-    const single = typeof body.single === 'string' ? /^(approve|delete):([1-9]\d{0,9})$/.exec(body.single) : null
+    const single = body.single === undefined ? null : /^(approve|delete):([1-9]\d{0,9})$/.exec(body.single)
     if (single !== null) {
       action = single[1] === 'approve' ? 'approve' : 'delete'
       ids = [Number(single[2])]
     } else {
       action = body.action === 'approve' ? 'approve' : body.action === 'delete' ? 'delete' : 'approve'
       if (body.action !== 'approve' && body.action !== 'delete') throw new HttpError(400, '请选择操作')
-      const raw = Array.isArray(body.cid) ? body.cid : body.cid === undefined ? [] : [body.cid]
-      ids = raw.filter((s) => /^[1-9]\d{0,9}$/.test(s)).map(Number)
+      ids = (body.cid ?? []).filter((s) => /^[1-9]\d{0,9}$/.test(s)).map(Number)
     }
     const changed = await comments.moderate({ ids, action, moderator, now: app.clock.now(), requestId: request.id })
     if (wantsJson(request)) return { changed }

@@ -6,12 +6,14 @@ import { quoteOf, renderCommentText } from '../../lib/comment-text'
 import { discuzLength } from '../../lib/discuz-length'
 import { newMemberWait, type AntiAbuse } from '../antiabuse/service'
 import type { AuditLog } from '../moderation/audit'
-import { commentsRepository, type CommentRow, type CommentStatus, type CommentViewer, type CommentsRepository, type QueueRow } from './repository'
+import { readerFor, type PortalService } from '../portal'
+import { commentsRepository, type AuthorCommentRow, type CommentRow, type CommentStatus, type CommentViewer, type CommentsRepository, type QueueRow } from './repository'
 
 /**
  * The rules of 快速评论: who may comment where, length, review, edit and delete rights, and the
  * article's comment_count. Every change of a comment's status and the count move together in one
- * transaction. No Fastify types: routes turn HTTP into these arguments.
+ * transaction (the count through the portal: `portal.adjustCommentCount(trx, …)`). No Fastify types:
+ * routes turn HTTP into these arguments.
  */
 
 export const SECTION_SIZE = 20
@@ -77,6 +79,26 @@ export interface CommentForm {
 
 export interface ActorInput { commentId: number, user: AuthUser, now: number, requestId?: string }
 
+/** What the Archiver shows of an article's visible comments: text rows, newest first, a page at a time. */
+export interface ArchiverComment { id: number, author_name: string | null, created_at: number, body: string }
+export interface ArchiverCommentPage { rows: ArchiverComment[], page: Page, lastChangedAt: number }
+
+/** A ban with "also hide this member's recent comments" (the moderation feature's ban hook). */
+export interface HideRecentInput { userId: number, since: number, at: number, moderatorId: number }
+
+export interface CommentsDeps {
+  antiAbuse: AntiAbuse
+  audit: AuditLog
+  settings: CommentSettings
+  /** The articles' comment counters and which articles exist (the portal owns the articles table). */
+  portal: PortalService
+  /** Guests' lists come from here (DATABASE_READ_URL) when given; members read the primary. */
+  dbRead?: Knex
+}
+
+// How many of a member's comments the profile reads at a time while skipping those on unpublished articles.
+const AUTHOR_BATCH = 50
+
 const GUEST_VIEWER: CommentViewer = { userId: null, moderator: false }
 
 export function viewerOf (user: AuthUser | null, now: number): CommentViewer {
@@ -96,11 +118,11 @@ export function cleanText (raw: unknown, maxLength: number): string {
   return text
 }
 
-export function commentsService (db: Knex, deps: { antiAbuse: AntiAbuse, audit: AuditLog, settings: CommentSettings, dbRead?: Knex }) {
+export function commentsService (db: Knex, deps: CommentsDeps) {
   const repo = commentsRepository(db)
   // Guests' lists may come from a replica (DATABASE_READ_URL); members read the primary and see their own latest comment.
   const guestRepo = deps.dbRead === undefined ? repo : commentsRepository(deps.dbRead)
-  const { antiAbuse, audit, settings } = deps
+  const { antiAbuse, audit, settings, portal } = deps
 
   function toView (row: CommentRow, user: AuthUser | null, now: number): CommentView {
     const displayName = row.author_name ?? (row.guest_name === '' ? '游客' : `游客 ${row.guest_name}`)
@@ -130,8 +152,8 @@ export function commentsService (db: Knex, deps: { antiAbuse: AntiAbuse, audit: 
   async function moveStatus (row: CommentRow, to: CommentStatus, trx: Knex.Transaction): Promise<boolean> {
     if (row.status === to) return false
     if (!await repo.changeStatus(row.id, row.status, to, trx)) return false
-    if (row.status === 'visible') await repo.adjustArticleCount(row.article_id, -1, trx)
-    if (to === 'visible') await repo.adjustArticleCount(row.article_id, 1, trx)
+    if (row.status === 'visible') await portal.adjustCommentCount(trx, row.article_id, -1)
+    if (to === 'visible') await portal.adjustCommentCount(trx, row.article_id, 1)
     return true
   }
 
@@ -144,7 +166,8 @@ export function commentsService (db: Knex, deps: { antiAbuse: AntiAbuse, audit: 
   async function listingFor (articleId: number, user: AuthUser | null, now: number): Promise<{ reader: CommentsRepository, viewer: CommentViewer, count: number, total: number, hiddenCount: number }> {
     const viewer = viewerOf(user, now)
     const reader = user === null ? guestRepo : repo
-    const [total, pending] = await Promise.all([reader.visibleCount(articleId), reader.pendingCounts(articleId, viewer)])
+    const articles = portal.forReader(readerFor(user))
+    const [total, pending] = await Promise.all([articles.commentCount(articleId), reader.pendingCounts(articleId, viewer)])
     return { reader, viewer: pending.seen === 0 ? GUEST_VIEWER : viewer, count: total + pending.seen, total, hiddenCount: pending.hidden }
   }
 
@@ -157,7 +180,54 @@ export function commentsService (db: Knex, deps: { antiAbuse: AntiAbuse, audit: 
     },
 
     /** The article's visible comment count as it is now (the primary's counter): what an in-place post redraws. */
-    visibleCount: async (articleId: number): Promise<number> => await repo.visibleCount(articleId),
+    visibleCount: async (articleId: number): Promise<number> => await portal.forReader('primary').commentCount(articleId),
+
+    /** The Archiver's text list: visible comments only, newest first like the full list (the count is the article's counter). */
+    async archiverPage (article: { id: number, comment_count: number }, requestedPage: number, perPage: number): Promise<ArchiverCommentPage> {
+      const page = paginate(requestedPage, perPage, article.comment_count)
+      const rows = article.comment_count === 0 ? [] : await guestRepo.listForArticle(article.id, GUEST_VIEWER, page.offset, page.perPage)
+      return {
+        rows: rows.map((c) => ({ id: c.id, author_name: c.author_name ?? (c.guest_name === '' ? null : c.guest_name), created_at: c.created_at, body: c.body })),
+        page,
+        lastChangedAt: rows.reduce((m, c) => Math.max(m, c.created_at, c.edited_at ?? 0), 0)
+      }
+    },
+
+    /** A member's latest visible comments on published articles, with the article titles (the profile page). */
+    async latestByAuthor (authorId: number, limit: number): Promise<AuthorCommentRow[]> {
+      const out: AuthorCommentRow[] = []
+      // Comments on articles taken down since are skipped: read in batches until `limit` are found or none are left.
+      for (let offset = 0; out.length < limit; offset += AUTHOR_BATCH) {
+        const batch = await repo.byAuthor(authorId, offset, AUTHOR_BATCH)
+        const titles = await portal.publishedTitles(batch.map((c) => c.article_id))
+        for (const c of batch) {
+          const title = titles.get(c.article_id)
+          if (title !== undefined && out.length < limit) out.push({ ...c, article_title: title })
+        }
+        if (batch.length < AUTHOR_BATCH) break
+      }
+      return out
+    },
+
+    /** How many visible comments a member has written. */
+    countByAuthor: async (authorId: number): Promise<number> => await repo.countByAuthor(authorId),
+
+    /**
+     * 禁止发言/禁止访问 with "also hide this member's recent comments": their visible comments since
+     * `since` become deleted (soft, rows kept) inside the ban's transaction, each article's count moved
+     * with them (clamped at 0 like every decrement). Returns how many were hidden.
+     */
+    async hideRecent (input: HideRecentInput, trx: Knex.Transaction): Promise<number> {
+      const rows = await repo.visibleByAuthorSince(input.userId, input.since, trx)
+      const perArticle = new Map<number, number>()
+      for (const r of rows) perArticle.set(r.article_id, (perArticle.get(r.article_id) ?? 0) + 1)
+      // Articles in id order: two bans running at once lock them in the same order.
+      for (const [articleId, n] of [...perArticle].sort((a, b) => a[0] - b[0])) {
+        await portal.adjustCommentCount(trx, articleId, -n)
+      }
+      if (rows.length > 0) await repo.markDeleted(rows.map((r) => r.id), input.at, input.moderatorId, trx)
+      return rows.length
+    },
 
     /** All comments of an article, PAGE_SIZE a page, newest first. */
     async page (articleId: number, requested: number, user: AuthUser | null, now: number): Promise<{ items: CommentView[], page: Page, total: number, hiddenCount: number }> {
@@ -210,7 +280,7 @@ export function commentsService (db: Knex, deps: { antiAbuse: AntiAbuse, audit: 
         // Count first, insert second: the UPDATE takes the article row's exclusive lock before the
         // insert's foreign-key check takes a shared one. The other order deadlocks on InnoDB when
         // two members comment on the same article at once (both hold S, both want X).
-        if (verdict.status === 'visible') await repo.adjustArticleCount(article.id, 1, trx)
+        if (verdict.status === 'visible') await portal.adjustCommentCount(trx, article.id, 1)
         const commentId = await repo.insert({
           articleId: article.id,
           authorId: user?.id ?? null,
@@ -277,7 +347,9 @@ export function commentsService (db: Knex, deps: { antiAbuse: AntiAbuse, audit: 
     /** The review queue: pending comments, newest first. */
     async queue (requested: number): Promise<{ items: QueueRow[], views: Map<number, string>, page: Page }> {
       const page = paginate(requested, QUEUE_PAGE_SIZE, await repo.countPending())
-      const items = await repo.pendingQueue(page.offset, page.perPage)
+      const rows = await repo.pendingQueue(page.offset, page.perPage)
+      const titles = await portal.titles(rows.map((r) => r.article_id))
+      const items: QueueRow[] = rows.map((r) => ({ ...r, article_title: titles.get(r.article_id) ?? '' }))
       return { items, views: new Map(items.map((r) => [r.id, renderCommentText(r.body)])), page }
     },
 

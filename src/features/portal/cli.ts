@@ -6,7 +6,7 @@ export const portalCommands: CliCommands = {
   'portal:render': {
     summary: 'render every article body stored without a current render (before stored renders, or after RENDERER_VERSION changed)',
     async run ({ knex }) {
-      const rendered = await portalService(knex, () => Date.now()).renderStale()
+      const rendered = await portalService({ db: knex, nowMs: () => Date.now() }).renderStale()
       console.log(`rendered ${rendered} article bodies`)
       return 0
     }

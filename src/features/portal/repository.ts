@@ -44,6 +44,24 @@ export interface ArticleRow extends ArticleListRow {
 
 export interface NeighbourRow { id: number, title: string }
 
+/**
+ * The 表态 counters an article carries (articles.react_<key>). The reactions feature keeps its rows;
+ * the counters are article columns, so the portal owns their names and every change to them.
+ */
+export const ARTICLE_REACTION_KEYS = ['luguo', 'leiren', 'woshou', 'xianhua', 'jidan'] as const
+export type ArticleReactionKey = typeof ARTICLE_REACTION_KEYS[number]
+export type ReactionCounters = Record<ArticleReactionKey, number>
+
+/** The counter column of a kind: only ever built from a key of the list above, never from input text. */
+function reactionColumn (key: ArticleReactionKey): `react_${ArticleReactionKey}` {
+  return `react_${key}`
+}
+const REACTION_COLUMNS = ARTICLE_REACTION_KEYS.map(reactionColumn)
+
+function countersOf (row: Record<string, unknown>): ReactionCounters {
+  return Object.fromEntries(ARTICLE_REACTION_KEYS.map((k) => [k, Number(row[reactionColumn(k)] ?? 0)])) as ReactionCounters
+}
+
 const LIST_COLUMNS = ['id', 'category_id', 'title', 'summary', 'published_at', 'views', 'comment_count'] as const
 
 /** An article body's two rendered forms and the renderer version that made them. */
@@ -127,6 +145,63 @@ export function portalRepository (db: Knex) {
       return await db('articles').where('status', 'published').orderBy('id').offset(offset).limit(limit).select('id', 'updated_at')
     },
 
+    /** A member's latest published articles (for the profile page). */
+    async latestByAuthor (authorId: number, limit: number): Promise<Array<{ id: number, title: string, published_at: number }>> {
+      return await db('articles').where({ author_id: authorId, status: 'published' })
+        .orderBy('published_at', 'desc').limit(limit).select('id', 'title', 'published_at')
+    },
+
+    async countByAuthor (authorId: number): Promise<number> {
+      const row = await db('articles').where({ author_id: authorId, status: 'published' }).count<Array<{ n: number | string }>>({ n: '*' }).first()
+      return Number(row?.n ?? 0)
+    },
+
+    /** Titles of the given articles, published or not (review queues name the article a comment is on). */
+    async titles (ids: readonly number[]): Promise<Map<number, string>> {
+      if (ids.length === 0) return new Map()
+      const rows = await db('articles').whereIn('id', [...new Set(ids)]).select<Array<{ id: number, title: string }>>('id', 'title')
+      return new Map(rows.map((r) => [Number(r.id), r.title]))
+    },
+
+    /** Which of the given articles are published, with their titles. */
+    async publishedTitles (ids: readonly number[]): Promise<Map<number, string>> {
+      if (ids.length === 0) return new Map()
+      const rows = await db('articles').whereIn('id', [...new Set(ids)]).andWhere('status', 'published').select<Array<{ id: number, title: string }>>('id', 'title')
+      return new Map(rows.map((r) => [Number(r.id), r.title]))
+    },
+
+    /** The stored visible-comment counter of one article (0 when it is missing). */
+    async commentCount (id: number): Promise<number> {
+      const row = await db('articles').where('id', id).first<{ comment_count: number } | undefined>('comment_count')
+      return Number(row?.comment_count ?? 0)
+    },
+
+    /** A batch of articles after `afterId` (id order) with their comment counters (for comments:reconcile). */
+    async commentCountsAfter (afterId: number, limit: number): Promise<Array<{ id: number, comment_count: number }>> {
+      const rows = await db('articles').where('id', '>', afterId).orderBy('id').limit(limit).select<Array<{ id: number, comment_count: number }>>('id', 'comment_count')
+      return rows.map((r) => ({ id: Number(r.id), comment_count: Number(r.comment_count) }))
+    },
+
+    async setCommentCount (id: number, count: number): Promise<void> {
+      await db('articles').where('id', id).update({ comment_count: count })
+    },
+
+    /** One article's reaction counters as they are now; null when it is missing. */
+    async reactionCounts (id: number): Promise<ReactionCounters | null> {
+      const row = await db('articles').where({ id }).first<Record<string, unknown> | undefined>(...REACTION_COLUMNS)
+      return row === undefined ? null : countersOf(row)
+    },
+
+    /** A batch of articles after `afterId` (id order) with their reaction counters (for reactions:reconcile). */
+    async reactionCountsAfter (afterId: number, limit: number): Promise<Array<{ id: number, counters: ReactionCounters }>> {
+      const rows = await db('articles').where('id', '>', afterId).orderBy('id').limit(limit).select<Array<Record<string, unknown>>>('id', ...REACTION_COLUMNS)
+      return rows.map((r) => ({ id: Number(r.id), counters: countersOf(r) }))
+    },
+
+    async setReactionCount (id: number, key: ArticleReactionKey, value: number): Promise<void> {
+      await db('articles').where({ id }).update({ [reactionColumn(key)]: value })
+    },
+
     /**
      * 上一篇 (older) and 下一篇 (newer) within the category: two index range scans with LIMIT 1 on
      * (category_id, status, published_at). (One statement with `id = (subquery) OR id = (subquery)`
@@ -146,6 +221,46 @@ export function portalRepository (db: Knex) {
       const [previous, next] = await Promise.all([side(true), side(false)])
       return { previous, next }
     }
+  }
+}
+
+/**
+ * Counter changes made inside another feature's transaction (a comment's status, a reaction): the
+ * counter moves in the same transaction as the rows it counts.
+ */
+export const articleCounters = {
+  /**
+   * Locks the article row (MySQL; SQLite serialises writers anyway). The reactions feature takes it
+   * first in every transaction, before its own row: a change or withdrawal used to lock the reaction row
+   * first and the article second, a new reaction the other way round, and one member's mixed concurrent
+   * clicks deadlocked on MariaDB.
+   */
+  async lock (trx: Knex.Transaction, articleId: number): Promise<void> {
+    if (trx.client.config.client !== 'mysql2') return
+    await trx('articles').where({ id: articleId }).forUpdate().first('id')
+  },
+
+  async adjustComments (trx: Knex.Transaction, articleId: number, delta: number): Promise<void> {
+    if (delta === 0) return
+    if (delta > 0) {
+      await trx('articles').where('id', articleId).increment('comment_count', delta)
+    } else {
+      // Never below zero (the column is unsigned on MySQL, where going under is an error), even if it had drifted.
+      await trx('articles').where('id', articleId).update({ comment_count: trx.raw('CASE WHEN comment_count > ? THEN comment_count - ? ELSE 0 END', [-delta, -delta]) })
+    }
+  },
+
+  /** Moves several reaction counters in one UPDATE (a changed reaction: one down, one up). */
+  async adjustReactions (trx: Knex.Transaction, articleId: number, changes: Partial<Record<ArticleReactionKey, 1 | -1>>): Promise<void> {
+    const update: Record<string, Knex.Raw> = {}
+    for (const key of ARTICLE_REACTION_KEYS) {
+      const delta = changes[key]
+      if (delta === undefined) continue
+      const column = reactionColumn(key)
+      update[column] = delta > 0 ? trx.raw('?? + 1', [column]) : trx.raw('?? - 1', [column])
+    }
+    if (Object.keys(update).length === 0) return
+    await trx('articles').where({ id: articleId }).update(update)
   }
 }
 

@@ -1,34 +1,27 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
 import { parsePageParam, pagerFor } from '../../lib/pagination'
 import { parseId } from '../../lib/http-errors'
+import { AnyQuery, PathParam, QueryValue, singleValue } from '../../lib/route-schemas'
 import { viewsMarker } from '../../plugins/guest-pages'
-import { portalRepository } from './repository'
-import { portalService, ARTICLE_NOT_FOUND, CATEGORY_NOT_FOUND, type PortalService } from './service'
+import { ARTICLE_NOT_FOUND, CATEGORY_NOT_FOUND, readerFor, type PortalReader } from './service'
 
 /** Portal pages: home, category lists, the article view, and Discuz's legacy URLs. */
 
-interface PageQuery { Querystring: { page?: string } }
+const PageQuery = Type.Object({ page: QueryValue })
 
-export interface PortalRoutesOptions {
-  /** 0 turns the service's short caches off (tests); guest pages are cached by the guest page cache. */
-  guestCacheMs?: number
-}
-
-export default async function portalRoutes (app: FastifyInstance, opts: PortalRoutesOptions): Promise<void> {
-  // Tests turn the guest cache off; cached list counts go with it (a frozen test clock never expires them).
-  // A body rendered on read (a row from before stored renders) is written back to the primary.
-  const cacheOptions = { ...(opts.guestCacheMs === 0 ? { countCacheMs: 0, articleCacheMs: 0 } : {}), writeDb: app.db }
+export default async function portalRoutes (app: FastifyInstance): Promise<void> {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>()
   // Guests read from the replica (DATABASE_READ_URL) when there is one; members from the primary,
   // so they never miss their own latest write to replication lag.
-  const guestPortal = portalService(app.dbRead, () => app.clock.nowMs(), cacheOptions)
-  const memberPortal = app.dbRead === app.db ? guestPortal : portalService(app.db, () => app.clock.nowMs(), cacheOptions)
-  const portalFor = (request: FastifyRequest): PortalService => request.user === null ? guestPortal : memberPortal
+  const portalFor = (request: FastifyRequest): PortalReader => app.portal.forReader(readerFor(request.user))
   app.viewCounts.registerKind('article', 'articles')
-  const articlesRepo = portalRepository(app.dbRead)
+  const sitemapReader = app.portal.forReader('replica')
   app.sitemap.add({
     name: 'articles',
-    count: async () => await articlesRepo.countPublished(),
-    list: async (offset, limit) => (await articlesRepo.publishedById(offset, limit)).map((a) => ({ path: `/article/${a.id}`, lastModified: a.updated_at }))
+    count: async () => await sitemapReader.countPublished(),
+    list: async (offset, limit) => (await sitemapReader.publishedById(offset, limit)).map((a) => ({ path: `/article/${a.id}`, lastModified: a.updated_at }))
   })
 
   // Guests' pages go through the guest page cache (src/plugins/guest-pages.ts): rendered once a second.
@@ -37,7 +30,7 @@ export default async function portalRoutes (app: FastifyInstance, opts: PortalRo
     return await app.guestPages.send(request, reply, await reply.renderPage(template, await data()))
   }
 
-  app.get<PageQuery>('/', async (request, reply) => await renderList(request, reply, 'portal/home.njk', async () => {
+  r.get('/', { schema: { querystring: PageQuery } }, async (request, reply) => await renderList(request, reply, 'portal/home.njk', async () => {
     const { newest, page, hot, tree } = await portalFor(request).home(parsePageParam(request.query.page), app.clock.now())
     const sections = await app.homeSections.load({ request })
     return {
@@ -47,12 +40,12 @@ export default async function portalRoutes (app: FastifyInstance, opts: PortalRo
     }
   }))
 
-  app.get<PageQuery & { Params: { catid: string } }>('/category/:catid', async (request, reply) => {
+  r.get('/category/:catid', { schema: { params: Type.Object({ catid: PathParam }), querystring: PageQuery } }, async (request, reply) => {
     const id = parseId(request.params.catid, CATEGORY_NOT_FOUND)
     return await renderList(request, reply, 'portal/category.njk', async () => await categoryPage(portalFor(request), id, parsePageParam(request.query.page)))
   })
 
-  async function categoryPage (portal: PortalService, id: number, requestedPage: number): Promise<Record<string, unknown>> {
+  async function categoryPage (portal: PortalReader, id: number, requestedPage: number): Promise<Record<string, unknown>> {
     const view = await portal.category(id, requestedPage)
     return {
       navActive: 'portal',
@@ -62,16 +55,15 @@ export default async function portalRoutes (app: FastifyInstance, opts: PortalRo
     }
   }
 
-  app.get<{ Params: { aid: string } }>('/article/:aid', async (request, reply) => {
+  r.get('/article/:aid', { schema: { params: Type.Object({ aid: PathParam }), querystring: AnyQuery } }, async (request, reply) => {
     const id = parseId(request.params.aid, ARTICLE_NOT_FOUND)
     if (request.user === null && await app.guestPages.serveCached(request, reply)) return reply
 
     const portal = portalFor(request)
     const view = await portal.article(id)
     await app.viewCounts.countView('article', id, request)
-    const tree = await portal.categoryTree()
-    const commentsAllowed = Boolean(view.article.allow_comments) && tree.allowsComments(view.article.category_id)
-    const sections = await app.articleSections.load({ article: view.article, commentsAllowed, request })
+    const commentsAllowed = await portal.commentsAllowed(view.article)
+    const sections = await app.articleSections.load({ article: view.article, commentsAllowed, request, query: request.query })
     const category = view.categoryPath[view.categoryPath.length - 1]
     const page = await reply.renderPage('portal/article.njk', {
       navActive: 'portal',
@@ -87,15 +79,17 @@ export default async function portalRoutes (app: FastifyInstance, opts: PortalRo
   })
 
   // Discuz's URLs, so links and search results pointing at an old site keep working.
-  app.get<{ Querystring: Record<string, string | undefined> }>('/portal.php', async (request, reply) => {
-    const { mod, aid, catid, page } = request.query
+  r.get('/portal.php', {
+    schema: { querystring: Type.Object({ mod: QueryValue, aid: QueryValue, catid: QueryValue, page: QueryValue }) }
+  }, async (request, reply) => {
+    const [mod, aid, catid, page] = [request.query.mod, request.query.aid, request.query.catid, request.query.page].map(singleValue)
     // A category list keeps its page; an article has one page here (Discuz's multi-page articles are one body).
     const pageSuffix = page !== undefined && /^[1-9]\d{0,5}$/.test(page) && page !== '1' ? `?page=${page}` : ''
     if (mod === 'view' && aid !== undefined && /^\d+$/.test(aid)) return await reply.redirect(`/article/${aid}`, 301)
     if (mod === 'list' && catid !== undefined && /^\d+$/.test(catid)) return await reply.redirect(`/category/${catid}${pageSuffix}`, 301)
     return await reply.redirect('/', 301)
   })
-  app.get<{ Params: { aid: string, page: string } }>('/article-:aid(^\\d+)-:page(^\\d+).html', async (request, reply) => {
+  r.get('/article-:aid(^\\d+)-:page(^\\d+).html', { schema: { params: Type.Object({ aid: PathParam, page: PathParam }) } }, async (request, reply) => {
     return await reply.redirect(`/article/${request.params.aid}`, 301)
   })
 }

@@ -1,5 +1,5 @@
-import fp from 'fastify-plugin'
 import type { FastifyRequest } from 'fastify'
+import type { QueryValues } from '../../lib/route-schemas'
 import type { ArticleRow } from './repository'
 
 /**
@@ -14,6 +14,8 @@ export interface ArticleSectionContext {
   /** Comments allowed by the article and every category above it. */
   commentsAllowed: boolean
   request: FastifyRequest
+  /** The page's query parameters (a section reads its own, e.g. the comments block's `quote`). */
+  query: QueryValues
 }
 
 export type ArticleSectionLoader = (ctx: ArticleSectionContext) => Promise<unknown>
@@ -34,13 +36,6 @@ export interface HomeSections {
   load: (ctx: HomeSectionContext) => Promise<Record<string, unknown>>
 }
 
-declare module 'fastify' {
-  interface FastifyInstance {
-    articleSections: ArticleSections
-    homeSections: HomeSections
-  }
-}
-
 function sectionRegistry<Ctx> (kind: string): { add: (name: string, loader: (ctx: Ctx) => Promise<unknown>) => void, load: (ctx: Ctx) => Promise<Record<string, unknown>> } {
   const loaders = new Map<string, (ctx: Ctx) => Promise<unknown>>()
   return {
@@ -55,7 +50,5 @@ function sectionRegistry<Ctx> (kind: string): { add: (name: string, loader: (ctx
   }
 }
 
-export default fp(async (app) => {
-  app.decorate('articleSections', sectionRegistry<ArticleSectionContext>('article') satisfies ArticleSections)
-  app.decorate('homeSections', sectionRegistry<HomeSectionContext>('home') satisfies HomeSections)
-}, { name: 'article-sections' })
+export function articleSections (): ArticleSections { return sectionRegistry<ArticleSectionContext>('article') }
+export function homeSections (): HomeSections { return sectionRegistry<HomeSectionContext>('home') }

@@ -3,7 +3,7 @@ import { MicroCache } from '../../lib/micro-cache'
 import { notFound } from '../../lib/http-errors'
 import { RENDERER_VERSION, renderStoredBody, type RenderedBody } from '../../lib/markdown'
 import { paginate, type Page } from '../../lib/pagination'
-import { portalRepository, type ArticleListRow, type ArticleRow, type CategoryRow, type NeighbourRow } from './repository'
+import { articleCounters, portalRepository, type ArticleListRow, type ArticleReactionKey, type ArticleRow, type CategoryRow, type NeighbourRow, type PortalRepository, type ReactionCounters } from './repository'
 
 /** Portal rules: which articles a reader may see, category trees, lists. No Fastify types here. */
 
@@ -92,13 +92,27 @@ export interface PortalCacheOptions {
   countCacheMs?: number
   /** An article with its neighbours and hot list is reused this long for every reader (default 1 s). */
   articleCacheMs?: number
-  /** Where a body rendered on read is written back: the primary when `db` is a replica (default `db`). */
-  writeDb?: Knex
 }
 
-export function portalService (db: Knex, nowMs: () => number, options: PortalCacheOptions = {}) {
+/**
+ * Which database a read goes to. Guests read from the replica (DATABASE_READ_URL) when there is one;
+ * members from the primary, so they never miss their own latest write to replication lag.
+ */
+export type PortalReaderKind = 'primary' | 'replica'
+
+/** The rule in one place: a guest (no member) reads the replica, a member the primary. */
+export function readerFor (member: { id: number } | null): PortalReaderKind {
+  return member === null ? 'replica' : 'primary'
+}
+
+/** Comments are allowed only when the article and its category and every category above it allow them. */
+function commentsAllowedIn (tree: CategoryTree, article: Pick<ArticleRow, 'allow_comments' | 'category_id'>): boolean {
+  return Boolean(article.allow_comments) && tree.allowsComments(article.category_id)
+}
+
+/** The portal's reads over one database handle, with their own short caches. */
+function portalReader (db: Knex, writeRepo: PortalRepository, nowMs: () => number, options: PortalCacheOptions) {
   const repo = portalRepository(db)
-  const writeRepo = options.writeDb === undefined ? repo : portalRepository(options.writeDb)
 
   /**
    * An article's stored render (written with the body, so a page read parses no Markdown). An article
@@ -196,12 +210,28 @@ export function portalService (db: Knex, nowMs: () => number, options: PortalCac
       return { category, path: tree.path(id), articles: await repo.pageInCategories(ids, page.offset, page.perPage), page }
     },
 
-    /** One published article and its category path, without side lists or rendering (write paths). */
-    async articleRow (id: number): Promise<{ article: ArticleRow, categoryPath: Category[] }> {
+    /**
+     * One published article as it is now (never a cached copy: write paths check it), its category path
+     * and whether it takes comments; no side lists or rendering.
+     */
+    async articleRow (id: number): Promise<{ article: ArticleRow, categoryPath: Category[], commentsAllowed: boolean }> {
       const article = await repo.findPublishedArticle(id)
       if (article === null) throw notFound(ARTICLE_NOT_FOUND)
-      return { article, categoryPath: (await categoryTree()).path(article.category_id) }
+      const tree = await categoryTree()
+      return { article, categoryPath: tree.path(article.category_id), commentsAllowed: commentsAllowedIn(tree, article) }
     },
+
+    /** Whether an article takes comments (the article's switch and its categories'). */
+    async commentsAllowed (article: Pick<ArticleRow, 'allow_comments' | 'category_id'>): Promise<boolean> {
+      return commentsAllowedIn(await categoryTree(), article)
+    },
+
+    /** The article's visible comments: its counter, kept by the comments feature in the same transaction as every status change. */
+    commentCount: async (id: number): Promise<number> => await repo.commentCount(id),
+
+    /** Published articles and a page of them by id (the sitemap; not cached: crawlers ask rarely). */
+    countPublished: async (): Promise<number> => await repo.countPublished(),
+    publishedById: async (offset: number, limit: number): Promise<Array<{ id: number, updated_at: number }>> => await repo.publishedById(offset, limit),
 
     /** One published article and its body as text-mode HTML (images become `[图: caption]`). */
     async articleAsText (id: number): Promise<{ article: ArticleRow, textHtml: string, categoryPath: Category[] }> {
@@ -210,6 +240,71 @@ export function portalService (db: Knex, nowMs: () => number, options: PortalCac
       const { textHtml } = await storedRender(article)
       return { article, textHtml, categoryPath: (await categoryTree()).path(article.category_id) }
     },
+
+    async article (id: number): Promise<ArticleView> {
+      return await articles.getOrLoad(String(id), nowMs(), async () => await loadArticle(id))
+    }
+  }
+}
+
+export type PortalReader = ReturnType<typeof portalReader>
+
+export interface PortalServiceDeps {
+  /** The primary: every write, members' reads, and the write paths' checks. */
+  db: Knex
+  /** The replica guests read from (DATABASE_READ_URL); the primary when there is none. */
+  dbRead?: Knex
+  nowMs: () => number
+  cache?: PortalCacheOptions
+}
+
+/**
+ * The portal, built once per app (`app.portal`). Reads go through `forReader(kind)`: one reader per
+ * database, each with its caches, so a member's page never comes from a copy read on the replica.
+ * Other features change the articles' counters only through the methods below, inside their own
+ * transactions, and never touch the articles table themselves.
+ */
+export function portalService (deps: PortalServiceDeps) {
+  const { db, nowMs } = deps
+  const cache = deps.cache ?? {}
+  const writeRepo = portalRepository(db)
+  const primary = portalReader(db, writeRepo, nowMs, cache)
+  const replica = deps.dbRead === undefined || deps.dbRead === db ? primary : portalReader(deps.dbRead, writeRepo, nowMs, cache)
+
+  return {
+    forReader: (kind: PortalReaderKind): PortalReader => kind === 'replica' ? replica : primary,
+
+    /** One published article as it is now on the primary (write paths), its category path and commentsAllowed. */
+    articleRow: async (id: number) => await primary.articleRow(id),
+
+    /** Locks the article row before the caller's own rows (the reactions' lock order; see articleCounters.lock). */
+    lockArticle: async (trx: Knex.Transaction, articleId: number): Promise<void> => { await articleCounters.lock(trx, articleId) },
+
+    /** Moves comment_count with the caller's change of visible comments, clamped at 0. */
+    adjustCommentCount: async (trx: Knex.Transaction, articleId: number, delta: number): Promise<void> => { await articleCounters.adjustComments(trx, articleId, delta) },
+
+    /** Moves reaction counters with the caller's change of reaction rows (one UPDATE for a changed kind). */
+    adjustReactionCount: async (trx: Knex.Transaction, articleId: number, changes: Partial<Record<ArticleReactionKey, 1 | -1>>): Promise<void> => {
+      await articleCounters.adjustReactions(trx, articleId, changes)
+    },
+
+    /** An article's reaction counters as they are now on the primary (a member sees their own click at once). */
+    reactionCounts: async (articleId: number): Promise<ReactionCounters | null> => await writeRepo.reactionCounts(articleId),
+
+    /** For a member's profile: their latest published articles and how many they have. */
+    latestByAuthor: async (authorId: number, limit: number) => await writeRepo.latestByAuthor(authorId, limit),
+    countByAuthor: async (authorId: number): Promise<number> => await writeRepo.countByAuthor(authorId),
+
+    /** Article titles by id (a review queue names each comment's article). */
+    titles: async (ids: readonly number[]): Promise<Map<number, string>> => await writeRepo.titles(ids),
+    /** Titles of those of the given articles that are published (a profile lists comments on published articles only). */
+    publishedTitles: async (ids: readonly number[]): Promise<Map<number, string>> => await writeRepo.publishedTitles(ids),
+
+    /** Reconcile commands: the stored counters in id batches, and the setter for a drifted one. */
+    commentCountsAfter: async (afterId: number, limit: number) => await writeRepo.commentCountsAfter(afterId, limit),
+    setCommentCount: async (articleId: number, count: number): Promise<void> => { await writeRepo.setCommentCount(articleId, count) },
+    reactionCountsAfter: async (afterId: number, limit: number) => await writeRepo.reactionCountsAfter(afterId, limit),
+    setReactionCount: async (articleId: number, key: ArticleReactionKey, value: number): Promise<void> => { await writeRepo.setReactionCount(articleId, key, value) },
 
     /** Renders every article whose stored render is missing or older than RENDERER_VERSION (portal:render), in batches by id. */
     async renderStale (batchSize = 200): Promise<number> {
@@ -224,10 +319,6 @@ export function portalService (db: Knex, nowMs: () => number, options: PortalCac
           rendered++
         }
       }
-    },
-
-    async article (id: number): Promise<ArticleView> {
-      return await articles.getOrLoad(String(id), nowMs(), async () => await loadArticle(id))
     }
   }
 }

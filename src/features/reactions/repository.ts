@@ -1,17 +1,17 @@
 import type { Knex } from 'knex'
+import { ARTICLE_REACTION_KEYS, type ArticleReactionKey } from '../portal'
 
-/** Reaction rows and the per-article counters (articles.react_<key>), always changed together. */
+/**
+ * Reaction rows. Their per-article counters (articles.react_<key>) are the portal's columns: the
+ * service moves them through `app.portal` in the same transaction as the rows.
+ */
 
-export const REACTION_KEYS = ['luguo', 'leiren', 'woshou', 'xianhua', 'jidan'] as const
-export type ReactionKey = typeof REACTION_KEYS[number]
+/** The kinds are the counters an article carries. */
+export const REACTION_KEYS = ARTICLE_REACTION_KEYS
+export type ReactionKey = ArticleReactionKey
 
 export function isReactionKey (value: unknown): value is ReactionKey {
   return typeof value === 'string' && (REACTION_KEYS as readonly string[]).includes(value)
-}
-
-/** The counter column of a kind: only ever built from a validated key, never from input text. */
-export function counterColumn (key: ReactionKey): string {
-  return `react_${key}`
 }
 
 export interface ReactionKindRow { key: string, name: string, icon: string, display_order: number }
@@ -42,28 +42,6 @@ export function reactionsRepository (db: Knex) {
       return Number(row?.n ?? 0)
     },
 
-    /**
-     * Locks the article row before anything else in a reaction transaction (MySQL; SQLite serialises
-     * writers anyway). Every path then takes the article first and the reaction row second: a change
-     * or withdrawal used to lock the reaction row first and the article second, a new reaction the
-     * other way round, and one member's mixed concurrent clicks deadlocked on MariaDB.
-     */
-    async lockArticle (articleId: number, trx: Knex.Transaction): Promise<void> {
-      if (trx.client.config.client !== 'mysql2') return
-      await trx('articles').where({ id: articleId }).forUpdate().first('id')
-    },
-
-    async adjustCounter (articleId: number, changes: Partial<Record<ReactionKey, 1 | -1>>, trx: Knex.Transaction): Promise<void> {
-      const update: Record<string, Knex.Raw> = {}
-      for (const key of REACTION_KEYS) {
-        const delta = changes[key]
-        if (delta === undefined) continue
-        const column = counterColumn(key)
-        update[column] = delta > 0 ? trx.raw('?? + 1', [column]) : trx.raw('?? - 1', [column])
-      }
-      await trx('articles').where({ id: articleId }).update(update)
-    },
-
     /** Inserts the member's reaction; throws a unique violation when they already have one. */
     async insert (articleId: number, userId: number, kind: ReactionKey, at: number, trx: Knex.Transaction): Promise<void> {
       await trx('reactions').insert({ article_id: articleId, user_id: userId, kind, created_at: at })
@@ -80,22 +58,18 @@ export function reactionsRepository (db: Knex) {
       return n === 1
     },
 
-    /** Articles whose counters differ from their rows, per kind (for reactions:reconcile). */
-    async drift (): Promise<Array<{ id: number, key: ReactionKey, stored: number, actual: number }>> {
-      const out: Array<{ id: number, key: ReactionKey, stored: number, actual: number }> = []
-      for (const key of REACTION_KEYS) {
-        const column = counterColumn(key)
-        const rows = await db('articles as a')
-          .leftJoin(db('reactions').where('kind', key).groupBy('article_id').select('article_id', db.raw('count(*) as n')).as('r'), 'r.article_id', 'a.id')
-          .whereRaw('?? <> coalesce(r.n, 0)', [`a.${column}`])
-          .select('a.id', `a.${column} as stored`, db.raw('coalesce(r.n, 0) as actual'))
-        for (const r of rows as Array<{ id: number, stored: number, actual: number | string }>) out.push({ id: r.id, key, stored: Number(r.stored), actual: Number(r.actual) })
+    /** Reaction rows per article and kind, for the given articles (reactions:reconcile compares them with the counters). */
+    async countsFor (articleIds: readonly number[]): Promise<Map<number, Partial<Record<ReactionKey, number>>>> {
+      const out = new Map<number, Partial<Record<ReactionKey, number>>>()
+      if (articleIds.length === 0) return out
+      const rows = await db('reactions').whereIn('article_id', articleIds).groupBy('article_id', 'kind')
+        .select<Array<{ article_id: number, kind: string, n: number | string }>>('article_id', 'kind', db.raw('count(*) as n'))
+      for (const r of rows) {
+        if (!isReactionKey(r.kind)) continue
+        const id = Number(r.article_id)
+        out.set(id, { ...out.get(id), [r.kind]: Number(r.n) })
       }
       return out
-    },
-
-    async setCounter (articleId: number, key: ReactionKey, value: number): Promise<void> {
-      await db('articles').where({ id: articleId }).update({ [counterColumn(key)]: value })
     }
   }
 }

@@ -1,46 +1,45 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import type { AppConfig } from '../../config'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
 import { wantsJson } from '../../plugins/errors'
 import { HttpError, parseId } from '../../lib/http-errors'
 import { postingBan } from '../../lib/permissions'
-import { portalService, ARTICLE_NOT_FOUND } from '../portal/service'
-import type { ArticleRow } from '../portal/repository'
-import { isReactionKey, REACTION_KEYS } from './repository'
-import { reactionsService, messages, CHANGE_WINDOW_SECONDS } from './service'
+import { PathParam } from '../../lib/route-schemas'
+import { ARTICLE_NOT_FOUND, type ArticleRow, type ReactionCounters } from '../portal'
+import { isReactionKey } from './repository'
+import { messages, CHANGE_WINDOW_SECONDS } from './service'
 
 /** 表态 under portal articles: the widget (an article-page section) and POST /article/:aid/react. HTTP only. */
 
-interface ReactBody { kind?: string }
+// `kind` is a reaction key or `withdraw`; the handler answers an unknown one with its own message.
+const ReactBody = Type.Object({ kind: Type.Optional(Type.String({ maxLength: 16 })) })
 
 // Scripted clicking is stopped by the daily cap; this keeps bursts off the database.
 const REACT_LIMIT = { max: 30, timeWindow: '1 minute' }
 
-type Counters = Pick<ArticleRow, 'react_luguo' | 'react_leiren' | 'react_woshou' | 'react_xianhua' | 'react_jidan'>
+type WidgetArticle = Pick<ArticleRow, 'id' | 'author_id' | 'react_luguo' | 'react_leiren' | 'react_woshou' | 'react_xianhua' | 'react_jidan'>
 
-export default async function reactionsRoutes (app: FastifyInstance, opts: { config: AppConfig }): Promise<void> {
-  const reactions = reactionsService(app.db, {
-    dailyCap: async () => await app.settings.getNumber('reactions_daily_cap'),
-    timeZone: opts.config.siteTimezone
-  })
-  // The write path checks the article as it is now (no shared one-second copy).
-  const portal = portalService(app.db, () => app.clock.nowMs(), { articleCacheMs: 0, countCacheMs: 0 })
+/** The counters as the (possibly shared) article row had them. */
+function countersOfRow (article: WidgetArticle): ReactionCounters {
+  return { luguo: article.react_luguo, leiren: article.react_leiren, woshou: article.react_woshou, xianhua: article.react_xianhua, jidan: article.react_jidan }
+}
+
+export default async function reactionsRoutes (app: FastifyInstance): Promise<void> {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>()
+  const reactions = app.reactions
 
   /** Everything the widget shows: kinds with counts and bar heights, the member's own reaction, recent reactors. */
-  async function widget (article: { id: number, author_id: number } & Counters, request: FastifyRequest): Promise<Record<string, unknown>> {
+  async function widget (article: WidgetArticle, request: FastifyRequest): Promise<Record<string, unknown>> {
     const user = request.user
     const now = app.clock.now()
-    let counters: Counters = article
-    if (user !== null) {
-      // Members see their own click at once: fresh counters, not the page's shared copy.
-      const fresh = await app.db('articles').where({ id: article.id }).first<Counters | undefined>(...REACTION_KEYS.map((k) => `react_${k}`))
-      if (fresh !== undefined) counters = fresh
-    }
+    // Members see their own click at once: fresh counters from the primary, not the page's shared copy.
+    const counters = (user === null ? null : await reactions.counts(article.id)) ?? countersOfRow(article)
     const [kinds, recent, mine] = await Promise.all([
       reactions.kinds(app.clock.nowMs()),
       reactions.recent(article.id),
       user === null ? Promise.resolve(null) : reactions.mine(article.id, user.id)
     ])
-    const countOf = (key: string): number => isReactionKey(key) ? Number(counters[`react_${key}`]) : 0
+    const countOf = (key: string): number => isReactionKey(key) ? Number(counters[key]) : 0
     const max = Math.max(1, ...kinds.map((k) => countOf(k.key)))
     const total = kinds.reduce((a, k) => a + countOf(k.key), 0)
     const names = Object.fromEntries(kinds.map((k) => [k.key, k.name]))
@@ -60,17 +59,18 @@ export default async function reactionsRoutes (app: FastifyInstance, opts: { con
 
   app.articleSections.add('reactions', async ({ article, request }) => await widget(article, request))
 
-  app.post<{ Params: { aid: string }, Body: ReactBody }>('/article/:aid/react', {
+  r.post('/article/:aid/react', {
     config: { rateLimit: REACT_LIMIT },
-    schema: { body: { type: 'object', properties: { kind: { type: 'string', maxLength: 16 } } } }
+    schema: { params: Type.Object({ aid: PathParam }), body: ReactBody }
   }, async (request, reply) => {
     const id = parseId(request.params.aid, ARTICLE_NOT_FOUND)
     if (request.user === null) {
       throw new HttpError(401, '您需要先登录才能继续本操作', { loginUrl: `/login?return=${encodeURIComponent(`/article/${id}#click`)}` })
     }
     const user = app.requirePermission(request, { action: 'write' })
-    const { article } = await portal.articleRow(id)
-    const kind = request.body?.kind
+    // The write path checks the article as it is now (never the page's shared one-second copy).
+    const { article } = await app.portal.articleRow(id)
+    const kind = request.body.kind
     const now = app.clock.now()
     let result
     if (kind === 'withdraw') {
@@ -80,7 +80,7 @@ export default async function reactionsRoutes (app: FastifyInstance, opts: { con
       result = await reactions.react(article, user, kind, now)
     }
     if (!wantsJson(request)) return await reply.redirect(`/article/${id}#click`, 303)
-    const data = await widget({ ...article, author_id: article.author_id }, request)
+    const data = await widget(article, request)
     const page = await reply.renderPage('reactions/fragment.njk', { reactions: data })
     void reply.type('application/json; charset=utf-8') // rendering set text/html
     return { message: result.message, mine: data.mine, counts: Object.fromEntries((data.kinds as Array<{ key: string, count: number }>).map((k) => [k.key, k.count])), html: page.html }

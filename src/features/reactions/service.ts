@@ -3,12 +3,13 @@ import { isUniqueViolation, transactionWithRetry } from '../../db/knex'
 import { startOfSiteDay } from '../../lib/dates'
 import { HttpError } from '../../lib/http-errors'
 import type { AuthUser } from '../../lib/permissions'
+import type { PortalService } from '../portal'
 import { reactionsRepository, REACTION_KEYS, type ReactionKey, type ReactionKindRow, type ReactionRow } from './repository'
 
 /**
  * 表态 rules. Discuz checks-then-inserts (two quick clicks both count); here the unique key on
  * (article, member) decides, and every counter change happens in the same transaction as its row.
- * Lock order, the same in every transaction: the article row first (repo.lockArticle), then the
+ * Lock order, the same in every transaction: the article row first (portal.lockArticle), then the
  * reaction row. The insert's foreign-key check would otherwise take a shared lock on the article
  * that two transactions then both try to upgrade, and a change or withdrawal taking the reaction
  * row first would deadlock with a new reaction holding the article.
@@ -33,8 +34,16 @@ export interface ReactionCounts { [key: string]: number }
 
 export interface ReactionResult { message: string, mine: ReactionRow | null }
 
-export function reactionsService (db: Knex, deps: { dailyCap: () => Promise<number>, timeZone: string }) {
+export interface ReactionsDeps {
+  dailyCap: () => Promise<number>
+  timeZone: string
+  /** The article row's lock and counters (the portal owns the articles table). */
+  portal: PortalService
+}
+
+export function reactionsService (db: Knex, deps: ReactionsDeps) {
   const repo = reactionsRepository(db)
+  const { portal } = deps
   let kindsCache: { rows: ReactionKindRow[], at: number } | null = null
 
   async function existingOrAlready (article: ArticleRef, user: AuthUser, kind: ReactionKey, now: number): Promise<ReactionResult> {
@@ -42,9 +51,9 @@ export function reactionsService (db: Knex, deps: { dailyCap: () => Promise<numb
     if (existing === null) throw new HttpError(409, messages.already) // vanished between the two statements: try again later
     if (existing.kind === kind || existing.created_at <= now - CHANGE_WINDOW_SECONDS) throw new HttpError(409, messages.already)
     const changed = await transactionWithRetry(db, async (trx) => {
-      await repo.lockArticle(article.id, trx)
+      await portal.lockArticle(trx, article.id)
       if (!await repo.changeKind(article.id, user.id, existing.kind, kind, now - CHANGE_WINDOW_SECONDS, trx)) return false
-      await repo.adjustCounter(article.id, { [existing.kind]: -1, [kind]: 1 }, trx)
+      await portal.adjustReactionCount(trx, article.id, { [existing.kind]: -1, [kind]: 1 })
       return true
     })
     if (!changed) throw new HttpError(409, messages.already)
@@ -61,6 +70,9 @@ export function reactionsService (db: Knex, deps: { dailyCap: () => Promise<numb
       return kindsCache.rows
     },
 
+    /** An article's counters as they are now (a member sees their own click at once, not the page's shared copy). */
+    counts: async (articleId: number) => await portal.reactionCounts(articleId),
+
     mine: async (articleId: number, userId: number) => await repo.find(articleId, userId),
     recent: async (articleId: number) => await repo.recent(articleId, RECENT_REACTORS),
 
@@ -72,9 +84,9 @@ export function reactionsService (db: Knex, deps: { dailyCap: () => Promise<numb
       const cap = await deps.dailyCap()
       try {
         await transactionWithRetry(db, async (trx) => {
-          await repo.lockArticle(article.id, trx)
+          await portal.lockArticle(trx, article.id)
           if (await repo.countSince(user.id, startOfSiteDay(now, deps.timeZone), trx) >= cap) throw new HttpError(429, messages.dailyCap)
-          await repo.adjustCounter(article.id, { [kind]: 1 }, trx)
+          await portal.adjustReactionCount(trx, article.id, { [kind]: 1 })
           await repo.insert(article.id, user.id, kind, now, trx)
         })
       } catch (err) {
@@ -91,9 +103,9 @@ export function reactionsService (db: Knex, deps: { dailyCap: () => Promise<numb
       if (existing === null) throw new HttpError(409, messages.notReacted)
       if (existing.created_at <= now - CHANGE_WINDOW_SECONDS) throw new HttpError(409, messages.already)
       const done = await transactionWithRetry(db, async (trx) => {
-        await repo.lockArticle(article.id, trx)
+        await portal.lockArticle(trx, article.id)
         if (!await repo.withdraw(article.id, user.id, existing.kind, now - CHANGE_WINDOW_SECONDS, trx)) return false
-        await repo.adjustCounter(article.id, { [existing.kind]: -1 }, trx)
+        await portal.adjustReactionCount(trx, article.id, { [existing.kind]: -1 })
         return true
       })
       if (!done) throw new HttpError(409, messages.already)

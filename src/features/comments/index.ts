@@ -1,0 +1,31 @@
+import fp from 'fastify-plugin'
+import type { AppConfig } from '../../config'
+import { antiAbuseFor } from '../antiabuse/service'
+import { auditLog } from '../moderation/audit'
+import commentsRoutes from './routes'
+import { commentsService, type CommentsService } from './service'
+
+/**
+ * 快速评论 under portal articles, built once and shared as `app.comments`: the article page's
+ * comments section, the Archiver's text list and the profile's latest comments all read through it.
+ * The articles' comment_count is moved through `app.portal`, in the same transaction as each comment.
+ */
+
+export type { ArchiverComment, ArchiverCommentPage, CommentsService, CommentView } from './service'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    comments: CommentsService
+  }
+}
+
+export default fp<{ config: AppConfig }>(async (app, opts) => {
+  app.decorate('comments', commentsService(app.db, {
+    antiAbuse: antiAbuseFor(app.db),
+    audit: auditLog(app.db),
+    settings: app.settings,
+    portal: app.portal,
+    dbRead: app.dbRead
+  }))
+  await app.register(commentsRoutes, opts)
+}, { name: 'comments', dependencies: ['portal', 'settings', 'ban-hooks', 'member-profiles'] })
