@@ -35,6 +35,8 @@ import forumRoutes from './features/forum/routes'
 import legacyUrlsPlugin from './plugins/legacy-urls'
 import banHooksPlugin from './features/moderation/ban-hooks'
 import moderationRoutes from './features/moderation/routes'
+import siteAdminPlugin from './features/site-admin'
+import pagesPlugin from './features/pages'
 
 export interface BuildOptions {
   /** Defaults to the system clock; tests pass a ManualClock. */
@@ -124,6 +126,8 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(reactionsRoutes, { config })
   await app.register(moderationRoutes, { config })
   await app.register(forumRoutes, { config })
+  await app.register(siteAdminPlugin, { config })
+  await app.register(pagesPlugin)
 
   return app
 }

@@ -3,6 +3,7 @@ import bcrypt from 'bcrypt'
 import type { Knex } from 'knex'
 import type { AppConfig } from '../config'
 import { seedForumDemo } from '../features/forum/demo'
+import { seedDemoPages } from '../features/pages/demo'
 import { storedRenderColumns } from '../lib/markdown'
 import { isUniqueViolation } from './knex'
 import { DEMO_ARTICLES, DEMO_CATEGORIES, DEMO_MEMBERS, DEMO_SETTINGS, type DemoCategory } from './demo-content'
@@ -107,6 +108,7 @@ async function seedInTransaction (knex: Knex, config: AppConfig, now: number): P
     }
     // The forum half: boards, threads and replies by the members above.
     await seedForumDemo(knex, trx, config.siteTimezone)
+    await seedDemoPages(trx, now, adminId)
     return admin
   })
 }

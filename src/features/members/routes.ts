@@ -103,8 +103,14 @@ export default async function membersRoutes (app: FastifyInstance, opts: { confi
 
   // ---- registration ----
 
+  // 站点设置 → 开放注册 off: the form and its POST both refuse (the CLI's user:create still works).
+  async function refuseWhenRegistrationClosed (): Promise<void> {
+    if (!await app.settings.getBoolean('registration_open')) throw new HttpError(403, '抱歉，本站暂时关闭注册，请稍后再来')
+  }
+
   app.get<{ Querystring: { return?: string } }>('/register', async (request, reply) => {
     if (request.user !== null) return await reply.redirect('/', 303)
+    await refuseWhenRegistrationClosed()
     return await reply.render('members/register.njk', { returnTo: safeReturnPath(request.query.return), form: {}, errors: {} })
   })
 
@@ -113,6 +119,7 @@ export default async function membersRoutes (app: FastifyInstance, opts: { confi
     config: { rateLimit: RATE_LIMITS.register }
   }, async (request, reply) => {
     if (request.user !== null) return await reply.redirect('/', 303)
+    await refuseWhenRegistrationClosed()
     const body = request.body ?? {}
     const input = { username: text(body.username), password: text(body.password), password2: text(body.password2), email: text(body.email) }
     const returnTo = safeReturnPath(body.return)
