@@ -3,7 +3,7 @@ import { csrfToken } from '../helpers/app'
 
 /** A form body as the browser sends it: repeated fields as repeated keys (superagent would write `a[0]=`). */
 export function formBody (fields: ReadonlyArray<readonly [string, string]>): string {
-  return new URLSearchParams(fields.map(([k, v]) => [k, v])).toString()
+  return new URLSearchParams(fields.map(([k, v]): [string, string] => [k, v])).toString()
 }
 
 export const VALID_SETTINGS: ReadonlyArray<readonly [string, string]> = [
