@@ -34,6 +34,8 @@ import legacyUrlsPlugin from './plugins/legacy-urls'
 import banHooksPlugin from './features/moderation/ban-hooks'
 import moderationRoutes from './features/moderation/routes'
 import uploadsPlugin from './features/uploads'
+import siteAdminPlugin from './features/site-admin'
+import pagesPlugin from './features/pages'
 
 export interface BuildOptions {
   /** Defaults to the system clock; tests pass a ManualClock. */
@@ -131,6 +133,8 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(moderationRoutes, { config })
   await app.register(forumRoutes, { config })
   await app.register(uploadsPlugin, { config })
+  await app.register(siteAdminPlugin, { config })
+  await app.register(pagesPlugin)
 
   return app
 }

@@ -18,8 +18,8 @@ export const SETTING_DEFAULTS = {
   site_copyright: 'Copyright © 2024-2026 濠江社区',
   report_phone: '0754-8800 0000',
   report_email: 'report@example.com',
-  // Only pages that exist: 关于我们 / 帮助中心 / 法律声明 / 联系我们 were 404s out of the box. They come
-  // back with the admin centre's static pages; a site that has such pages lists them here.
+  // Only pages that exist on a fresh site. An admin writes 关于我们 / 帮助中心 … at /admin/pages and
+  // lists them at /admin/settings; the demo seed does both (src/db/demo-content.ts).
   footer_links: JSON.stringify([
     { label: '手机版', url: '/?mobile=yes' },
     { label: '小黑屋', url: '/darkroom' },
@@ -27,6 +27,8 @@ export const SETTING_DEFAULTS = {
   ] satisfies FooterLink[]),
   /** Hours in which the same visitor counts once per article/thread; 0 counts every request. */
   view_dedupe_hours: '8',
+  /** '0' closes /register (站点设置 → 开放注册). */
+  registration_open: '1',
   darkroom_enabled: '1',
   archiver_enabled: '1',
   archiver_redirect: '0',

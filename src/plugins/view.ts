@@ -8,6 +8,7 @@ import type { FastifyReply } from 'fastify'
 import type { AppConfig } from '../config'
 import { formatDate, formatDateTime, gmtLabel, humanizeFuture, humanizePast } from '../lib/dates'
 import { can, ROLE_NAMES, isRole } from '../lib/permissions'
+import { policeRecordCode } from '../lib/site-settings-form'
 import type { FooterLink } from './settings'
 
 export const VIEWS_DIR = path.join(__dirname, '..', '..', 'views')
@@ -33,7 +34,7 @@ export interface RenderedPage { html: string, personal: boolean }
 /** A short hash of the stylesheet and script: `?v=` on their URLs lets them be cached for a year. */
 function assetVersion (): string {
   const hash = crypto.createHash('sha256')
-  for (const file of ['css/luntan.css', 'js/luntan.js']) {
+  for (const file of ['css/luntan.css', 'css/admin.css', 'js/luntan.js']) {
     const p = path.join(STATIC_DIR, file)
     if (fs.existsSync(p)) hash.update(fs.readFileSync(p))
   }
@@ -48,6 +49,7 @@ export default fp<{ config: AppConfig }>(async (app, opts) => {
     env.addFilter('ago', (s: unknown) => typeof s === 'number' ? humanizePast(s, app.clock.now(), tz) : '')
     env.addFilter('countdown', (s: unknown) => typeof s === 'number' ? humanizeFuture(s, app.clock.now()) : '')
     env.addFilter('roleName', (r: unknown) => isRole(r) ? ROLE_NAMES[r] : '')
+    env.addFilter('policeCode', (s: unknown) => typeof s === 'string' ? policeRecordCode(s) : '')
     env.addFilter('urlencode', (s: unknown) => encodeURIComponent(typeof s === 'string' || typeof s === 'number' ? String(s) : ''))
   }
 

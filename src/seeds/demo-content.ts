@@ -1,4 +1,4 @@
-import { SETTING_DEFAULTS, type SettingKey } from '../plugins/settings'
+import { SETTING_DEFAULTS, type FooterLink, type SettingKey } from '../plugins/settings'
 
 /**
  * The demo site's content, kept apart from the seeding logic (src/seeds/demo.ts) so that the
@@ -14,8 +14,16 @@ export const DEMO_SETTINGS: Partial<Record<SettingKey, string>> = {
   site_copyright: 'Copyright © 2024-2026 濠江社区 版权所有',
   report_phone: '0754-8800 1110',
   report_email: 'jubao@haojiang.example.com',
-  // The same footer links as a fresh site's (SETTING_DEFAULTS).
-  footer_links: SETTING_DEFAULTS.footer_links
+  // Discuz's footer, every link answering: the 单页 come from the demo seed (src/features/pages/demo.ts).
+  footer_links: JSON.stringify([
+    { label: '关于我们', url: '/page/about' },
+    { label: '帮助中心', url: '/page/help' },
+    { label: '法律声明', url: '/page/legal' },
+    { label: '诚聘英才', url: '/page/jobs' },
+    { label: '联系我们', url: '/page/contact' },
+    ...JSON.parse(SETTING_DEFAULTS.footer_links) as FooterLink[],
+    { label: 'APP下载', url: '/page/app' }
+  ] satisfies FooterLink[])
 }
 
 export interface DemoCategory {

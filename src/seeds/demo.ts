@@ -4,6 +4,7 @@ import type { Knex } from 'knex'
 import type { AppConfig } from '../config'
 // TODO(house): through the forum feature's index.ts once it has one (another engineer is building it).
 import { seedForumDemo } from '../features/forum/demo'
+import { seedDemoPages } from '../features/pages/demo'
 import { storedRenderColumns } from '../lib/markdown'
 import { isUniqueViolation } from '../db/knex'
 import { DEMO_ARTICLES, DEMO_CATEGORIES, DEMO_MEMBERS, DEMO_SETTINGS, type DemoCategory } from './demo-content'
@@ -113,6 +114,7 @@ async function seedInTransaction (knex: Knex, config: AppConfig, now: number): P
     }
     // The forum half: boards, threads and replies by the members above.
     await seedForumDemo(knex, trx, config.siteTimezone)
+    await seedDemoPages(trx, now, adminId)
     return admin
   })
 }

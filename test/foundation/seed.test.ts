@@ -62,7 +62,10 @@ describe.each(dialects)('demo seed on %s', (dialect) => {
     expect(keys).toEqual(expect.arrayContaining(['site_name', 'site_hotline', 'site_icp', 'report_phone', 'report_email', 'site_copyright', 'footer_links']))
     const footer = settings.find((s) => s.key === 'footer_links')
     expect((JSON.parse(footer?.value ?? '[]') as Array<{ label: string }>).map((l) => l.label))
-      .toEqual(['手机版', '小黑屋', 'Archiver'])
+      .toEqual(['关于我们', '帮助中心', '法律声明', '诚聘英才', '联系我们', '手机版', '小黑屋', 'Archiver', 'APP下载'])
+    // Each /page/… link of the demo footer has its 单页.
+    const slugs = (await ctx.db.knex('pages').orderBy('slug').select<Array<{ slug: string }>>('slug')).map((p) => p.slug)
+    expect(slugs).toEqual(['about', 'app', 'contact', 'help', 'jobs', 'legal'])
   })
 
   it('returns null and changes nothing when the database already has members', async () => {

@@ -120,8 +120,14 @@ export default async function membersRoutes (app: FastifyInstance, opts: { confi
 
   // ---- registration ----
 
+  // 站点设置 → 开放注册 off: the form and its POST both refuse (the CLI's user:create still works).
+  async function refuseWhenRegistrationClosed (): Promise<void> {
+    if (!await app.settings.getBoolean('registration_open')) throw new HttpError(403, '抱歉，本站暂时关闭注册，请稍后再来')
+  }
+
   r.get('/register', { schema: { querystring: ReturnQuery } }, async (request, reply) => {
     if (request.user !== null) return await reply.redirect('/', 303)
+    await refuseWhenRegistrationClosed()
     return await reply.render('members/register.njk', { returnTo: safeReturnPath(request.query.return), form: {}, errors: {} })
   })
 
@@ -130,6 +136,7 @@ export default async function membersRoutes (app: FastifyInstance, opts: { confi
     config: { rateLimit: RATE_LIMITS.register }
   }, async (request, reply) => {
     if (request.user !== null) return await reply.redirect('/', 303)
+    await refuseWhenRegistrationClosed()
     const body = request.body
     const input = { username: body.username ?? '', password: body.password ?? '', password2: body.password2 ?? '', email: body.email ?? '' }
     const returnTo = safeReturnPath(body.return)
