@@ -26,7 +26,7 @@ describe.each(dialects)('单页 /page/:slug and /admin/pages on %s', (dialect) =
   })
 
   it('creates a page from Markdown, shows it sanitized in the site layout, and audits the creation', async () => {
-    const body = '## 欢迎\n\n我们是**濠江社区**。\n\n<script>alert(1)</script>\n\n[链接](javascript:alert(2)) <img src=x onerror="alert(3)">'
+    const body = '## 欢迎\n\n我们是**濠江社区**。\n\n<script>alert(1)</script>\n\n[链接](javascript:alert(2)) <img src="/static/img/logo.svg" onerror="alert(3)">'
     const res = await postPage(agent, '/admin/pages', { slug: 'about', title: '关于我们', body })
     expect(res.status).toBe(303)
     expect(res.headers.location).toBe('/admin/pages?done=created')
