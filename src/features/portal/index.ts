@@ -33,5 +33,15 @@ export default fp<PortalOptions>(async (app, opts) => {
   app.decorate('portal', portalService({ db: app.db, dbRead: app.dbRead, nowMs: () => app.clock.nowMs(), cache }))
   app.decorate('articleSections', articleSections())
   app.decorate('homeSections', homeSections())
+  // 文章数 and 最新文章 on a member's profile (the members feature asks its providers; it knows no articles).
+  app.memberProfiles.addProvider({
+    name: 'articles',
+    stats: async (userId) => [{ label: '文章数', value: await app.portal.countByAuthor(userId), order: 10 }],
+    async recent (userId) {
+      const rows = await app.portal.latestByAuthor(userId, 5)
+      if (rows.length === 0) return null
+      return { title: '最新文章', order: 10, items: rows.map((r) => ({ title: r.title, url: `/article/${r.id}`, at: r.published_at })) }
+    }
+  })
   await app.register(portalRoutes)
-}, { name: 'portal', dependencies: ['db', 'clock', 'auth', 'view', 'view-counts', 'guest-pages', 'sitemap'] })
+}, { name: 'portal', dependencies: ['db', 'clock', 'auth', 'view', 'view-counts', 'guest-pages', 'sitemap', 'members'] })
