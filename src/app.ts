@@ -28,13 +28,13 @@ import portalRoutes from './features/portal/routes'
 import archiverCommentsPlugin from './features/archiver/comments-source'
 import archiverRoutes from './features/archiver/routes'
 import sitemapPlugin from './features/archiver/sitemap'
-import adminWordsRoutes from './features/admin/words-routes'
+import adminFeature from './features/admin'
 import commentsRoutes from './features/comments/routes'
 import reactionsRoutes from './features/reactions/routes'
-import forumRoutes from './features/forum/routes'
+import forumFeature from './features/forum'
 import legacyUrlsPlugin from './plugins/legacy-urls'
-import banHooksPlugin from './features/moderation/ban-hooks'
-import moderationRoutes from './features/moderation/routes'
+import antiAbuseFeature from './features/antiabuse'
+import moderationFeature from './features/moderation'
 
 export interface BuildOptions {
   /** Defaults to the system clock; tests pass a ManualClock. */
@@ -113,17 +113,19 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(archiverCommentsPlugin)
   await app.register(sitemapPlugin, { urlsPerFile: options.sitemapUrlsPerFile, siteUrl: config.siteUrl })
   await app.register(legacyUrlsPlugin)
-  await app.register(banHooksPlugin)
+  // Anti-abuse and moderation first: comments and the forum check contributions through app.antiAbuse,
+  // add ban hooks to app.banHooks and record staff actions in app.moderation.audit.
+  await app.register(antiAbuseFeature)
+  await app.register(moderationFeature, { config })
 
   // Features: each a plugin in src/features/<feature>/.
   await app.register(membersRoutes, { config })
   await app.register(portalRoutes, { guestCacheMs: options.guestCacheMs })
   await app.register(archiverRoutes, { prefix: '/archiver', cacheMs: options.guestCacheMs, config })
-  await app.register(adminWordsRoutes)
+  await app.register(adminFeature)
   await app.register(commentsRoutes, { config })
   await app.register(reactionsRoutes, { config })
-  await app.register(moderationRoutes, { config })
-  await app.register(forumRoutes, { config })
+  await app.register(forumFeature, { config })
 
   return app
 }

@@ -1,0 +1,185 @@
+import type { Knex } from 'knex'
+import { badRequest, forbidden, notFound } from '../../lib/http-errors'
+import { paginate, type Page } from '../../lib/pagination'
+import { can, isStaff, type AuthUser } from '../../lib/permissions'
+import type { BoardTree } from './boards'
+import type { ForumContext, ModerationContext } from './context'
+import { moveThreadCounts, uncountReply, uncountThread } from './counters'
+import type { PostRow, ThreadRow } from './repository'
+import { floorLabel, HIDE_RECENT_SECONDS, messages, REVIEW_PAGE_SIZE } from './rules'
+
+/**
+ * Moderation in the forum: approving, deleting (posts and threads), pinning, closing, moving, the
+ * review queue, and hiding a banned member's recent content. Each staff action writes its audit row
+ * in the transaction of the change.
+ */
+
+type ThreadChange = (trx: Knex.Transaction, thread: ThreadRow, tree: BoardTree) => Promise<{ action: string, before: unknown, after: unknown }>
+
+export function forumModeration (ctx: ForumContext) {
+  const { db, repo, audit } = ctx
+
+  async function deleteThreadIn (trx: Knex.Transaction, thread: ThreadRow, mc: ModerationContext, auditHere = true): Promise<void> {
+    if (thread.status === 'visible') await uncountThread(ctx, trx, thread)
+    await repo.updateThread(trx, thread.id, { status: 'deleted' })
+    await repo.refreshBoardLast(trx, thread.board_id)
+    if (auditHere && isStaff(mc.actor)) {
+      await audit.record({
+        actorId: mc.actor.id, action: 'thread_delete', targetType: 'thread', targetId: thread.id, targetUserId: thread.author_id,
+        reason: mc.reason, before: { status: thread.status }, after: { status: 'deleted' }, requestId: mc.requestId, at: mc.now
+      }, trx)
+    }
+  }
+
+  /** Soft-deletes a reply with its counters and the thread's and board's 最后发表. */
+  async function deleteReplyIn (trx: Knex.Transaction, thread: ThreadRow, post: PostRow): Promise<void> {
+    if (post.status === 'visible' && thread.status === 'visible') await uncountReply(ctx, trx, thread, post)
+    await repo.updatePost(trx, post.id, { status: 'deleted' })
+    await repo.refreshThreadLast(trx, thread.id)
+  }
+
+  /** A moderator action on a thread: permission, row lock, the change and its audit row in one transaction. */
+  async function moderateThread (mc: ModerationContext, threadId: number, change: ThreadChange): Promise<void> {
+    if (!can(mc.actor, { action: 'moderate' }, mc.now)) throw forbidden()
+    await db.transaction(async (trx) => {
+      const { thread, tree } = await ctx.lockReadableThread(trx, mc.actor, threadId, mc.now)
+      if (thread.status === 'deleted') throw notFound(messages.threadNotFound)
+      const entry = await change(trx, thread, tree)
+      await audit.record({
+        actorId: mc.actor.id, action: entry.action, targetType: 'thread', targetId: thread.id, targetUserId: thread.author_id,
+        reason: mc.reason, before: entry.before, after: entry.after, requestId: mc.requestId, at: mc.now
+      }, trx)
+    })
+  }
+
+  return {
+    /** A moderator approves a post waiting for review (楼主 approves its thread too); it joins the counters now. */
+    async approvePost (mc: ModerationContext, postId: number): Promise<{ threadId: number, position: number }> {
+      if (!can(mc.actor, { action: 'moderate' }, mc.now)) throw forbidden()
+      return await db.transaction(async (trx) => {
+        const post = await repo.findPost(postId, trx)
+        if (post === null || post.status !== 'pending') throw notFound(messages.postNotFound)
+        const { thread } = await ctx.lockReadableThread(trx, mc.actor, post.thread_id, mc.now)
+        const opensThread = post.position === 1
+        if (!opensThread && thread.status !== 'visible') throw badRequest(messages.threadNotApproved)
+        await repo.updatePost(trx, post.id, { status: 'visible' })
+        if (opensThread) await repo.updateThread(trx, thread.id, { status: 'visible' })
+        await repo.countVisiblePost(trx, {
+          boardId: thread.board_id, threadId: thread.id, postId: post.id, authorId: post.author_id, authorName: post.author_name, at: post.created_at, today: ctx.today(mc.now), opensThread
+        })
+        // The approved post may be older than the newest ones: take the "last post" columns from the data.
+        await repo.refreshThreadLast(trx, thread.id)
+        await repo.refreshBoardLast(trx, thread.board_id)
+        await audit.record({
+          actorId: mc.actor.id, action: 'post_approve', targetType: 'post', targetId: post.id, targetUserId: post.author_id,
+          reason: mc.reason, before: { status: 'pending' }, after: { status: 'visible' }, requestId: mc.requestId, at: mc.now
+        }, trx)
+        return { threadId: thread.id, position: post.position }
+      })
+    },
+
+    /**
+     * Soft-deletes a post (its floor stays, shown as 该帖已被删除). Floor 1 deletes the whole thread:
+     * its author may do that only while nobody has replied. Staff deletions are audited.
+     */
+    async deletePost (mc: ModerationContext, postId: number): Promise<{ threadId: number, threadDeleted: boolean, boardId: number, position: number }> {
+      const { actor, now } = mc
+      return await db.transaction(async (trx) => {
+        const post = await repo.findPost(postId, trx)
+        if (post === null || post.status === 'deleted') throw notFound(messages.postNotFound)
+        const { thread } = await ctx.lockReadableThread(trx, actor, post.thread_id, now)
+        if (!can(actor, { action: 'edit-own', resource: { authorId: post.author_id } }, now)) throw forbidden()
+        const staff = isStaff(actor)
+        if (post.position === 1) {
+          if (!staff && thread.reply_count > 0) throw forbidden(messages.firstPostHasReplies)
+          await deleteThreadIn(trx, thread, mc)
+          return { threadId: thread.id, threadDeleted: true, boardId: thread.board_id, position: 1 }
+        }
+        await deleteReplyIn(trx, thread, post)
+        await repo.refreshBoardLast(trx, thread.board_id)
+        if (staff) {
+          await audit.record({
+            actorId: actor.id, action: 'post_delete', targetType: 'post', targetId: postId, targetUserId: post.author_id,
+            reason: mc.reason, before: { status: post.status, threadId: thread.id, position: post.position }, after: { status: 'deleted' }, requestId: mc.requestId, at: now
+          }, trx)
+        }
+        return { threadId: thread.id, threadDeleted: false, boardId: thread.board_id, position: post.position }
+      })
+    },
+
+    async setPinned (mc: ModerationContext, threadId: number, pinned: boolean): Promise<void> {
+      await moderateThread(mc, threadId, async (trx, thread) => {
+        await repo.updateThread(trx, thread.id, { pinned })
+        return { action: 'thread_pin', before: { pinned: Boolean(thread.pinned) }, after: { pinned } }
+      })
+    },
+
+    async setClosed (mc: ModerationContext, threadId: number, closed: boolean): Promise<void> {
+      await moderateThread(mc, threadId, async (trx, thread) => {
+        await repo.updateThread(trx, thread.id, { closed })
+        return { action: 'thread_close', before: { closed: Boolean(thread.closed) }, after: { closed } }
+      })
+    },
+
+    /** Moves a thread with its counters: off the old board, onto the new one, both boards' 最后发表 refreshed. */
+    async move (mc: ModerationContext, threadId: number, targetBoardId: number): Promise<void> {
+      await moderateThread(mc, threadId, async (trx, thread, tree) => {
+        const target = tree.get(targetBoardId)
+        if (target === null || target.isGroup) throw badRequest(messages.moveBadBoard)
+        if (target.id === thread.board_id) throw badRequest(messages.moveSameBoard)
+        await repo.lockBoards(trx, [thread.board_id, target.id])
+        if (thread.status === 'visible') await moveThreadCounts(ctx, trx, thread, target.id)
+        await repo.updateThread(trx, thread.id, { board_id: target.id })
+        await repo.refreshBoardLast(trx, thread.board_id)
+        await repo.refreshBoardLast(trx, target.id)
+        return { action: 'thread_move', before: { boardId: thread.board_id }, after: { boardId: target.id } }
+      })
+    },
+
+    async deleteThread (mc: ModerationContext, threadId: number): Promise<{ boardId: number }> {
+      let boardId = 0
+      await moderateThread(mc, threadId, async (trx, thread) => {
+        boardId = thread.board_id
+        await deleteThreadIn(trx, thread, mc, false)
+        return { action: 'thread_delete', before: { status: thread.status }, after: { status: 'deleted' } }
+      })
+      return { boardId }
+    },
+
+    /**
+     * A ban hook: when the moderator asks to hide a banned member's recent content, their threads
+     * and replies of the last HIDE_RECENT_SECONDS are soft-deleted with every counter following,
+     * inside the ban's transaction (the ban's audit row records the numbers).
+     */
+    async hideRecentContent (trx: Knex.Transaction, authorId: number, at: number): Promise<{ hiddenThreads: number, hiddenPosts: number }> {
+      const { threads, replies } = await repo.recentContentOf(trx, authorId, at - HIDE_RECENT_SECONDS)
+      const touchedBoards = new Set<number>()
+      for (const thread of threads) {
+        if (thread.status === 'visible') await uncountThread(ctx, trx, thread)
+        await repo.updateThread(trx, thread.id, { status: 'deleted' })
+        touchedBoards.add(thread.board_id)
+      }
+      const deletedThreads = new Set(threads.map((th) => th.id))
+      let hiddenPosts = 0
+      for (const post of replies) {
+        if (deletedThreads.has(post.thread_id)) continue
+        const thread = await repo.findThread(post.thread_id, trx)
+        if (thread === null || thread.status === 'deleted') continue
+        await deleteReplyIn(trx, thread, post)
+        touchedBoards.add(thread.board_id)
+        hiddenPosts++
+      }
+      for (const boardId of touchedBoards) await repo.refreshBoardLast(trx, boardId)
+      return { hiddenThreads: threads.length, hiddenPosts }
+    },
+
+    /** The review queue: posts (and new threads' 楼主) waiting for a moderator. */
+    async reviewQueue (viewer: AuthUser, requestedPage: number, now: number): Promise<{ posts: Array<PostRow & { thread_title: string, board_id: number, board_name: string, floorLabel: string }>, page: Page }> {
+      if (!can(viewer, { action: 'moderate' }, now)) throw forbidden()
+      const page = paginate(requestedPage, REVIEW_PAGE_SIZE, await repo.countPending())
+      const tree = await ctx.boardTree(now)
+      const rows = await repo.pendingPosts(page.offset, page.perPage)
+      return { posts: rows.map((r) => ({ ...r, board_name: tree.get(r.board_id)?.name ?? '', floorLabel: floorLabel(r.position) })), page }
+    }
+  }
+}
