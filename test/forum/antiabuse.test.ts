@@ -1,7 +1,6 @@
 import { dialects, createTestDatabase, type TestDatabase } from '../helpers/database'
 import { buildTestApp, csrfFrom, login, type TestApp } from '../helpers/app'
 import { createUser, type CreatedUser } from '../helpers/factories'
-import { antiAbuseFor } from '../../src/features/antiabuse/service'
 import { createGroupWithBoard } from './factories'
 import { BROWSER, pageToken, postThread, sendReply, staffPost } from './helpers'
 
@@ -90,7 +89,7 @@ describe.each(dialects)('forum anti-abuse rules on %s', (dialect) => {
 
   it('applies the word filter: block refuses, replace rewrites title and body, moderate sends to review until approved', async () => {
     // Through the anti-abuse module the app uses, so its cached word list is refreshed at once.
-    const words = antiAbuseFor(t.app.db).words
+    const words = t.app.antiAbuse.words
     for (const [word, action] of [['代开发票', 'block'], ['傻瓜', 'replace'], ['私彩', 'moderate']] as const) {
       await words.add({ word, action, by: null, now: t.clock.now() })
     }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
+import { emptyFormWhenBodiless } from '../../plugins/empty-form'
 import { HttpError, parseId } from '../../lib/http-errors'
 import { WORD_ACTIONS } from '../../lib/word-filter'
 import { parsePageParam, pagerFor } from '../../lib/pagination'
@@ -27,6 +28,8 @@ const WRITE_LIMIT = { rateLimit: { max: 60, timeWindow: '1 minute' } }
 export default async function adminWordsRoutes (app: FastifyInstance): Promise<void> {
   const antiAbuse = app.antiAbuse
   const r = app.withTypeProvider<TypeBoxTypeProvider>()
+  // A POST without any body meets the CSRF check's 403, as before schemas (src/plugins/empty-form.ts).
+  app.addHook('preValidation', emptyFormWhenBodiless)
   const crumbs = [{ label: '管理中心' }, { label: '词语过滤' }]
 
   r.get('/admin/words', { schema: { querystring: PageQuery } }, async (request, reply) => {

@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { parseId } from '../../lib/http-errors'
 import { parsePageParam, pagerFor } from '../../lib/pagination'
+import { emptyFormWhenBodiless } from '../../plugins/empty-form'
 import { FormText, moderationContext, PageQuery, PostParams, ReasonBody, ThreadParams } from './pages'
 import { messages, pageOfFloor } from './rules'
 
@@ -15,6 +16,8 @@ const MoveBody = Type.Object({ board_id: FormText, reason: FormText })
 export default async function forumModerationRoutes (app: FastifyInstance): Promise<void> {
   const forum = app.forum
   const r = app.withTypeProvider<TypeBoxTypeProvider>()
+  // A POST without any body meets the CSRF check's 403, as before schemas (src/plugins/empty-form.ts).
+  app.addHook('preValidation', emptyFormWhenBodiless)
 
   r.get('/mod/posts', { schema: { querystring: PageQuery } }, async (request, reply) => {
     const user = app.requirePermission(request, { action: 'moderate' })

@@ -5,6 +5,7 @@ import { HttpError, parseId } from '../../lib/http-errors'
 import type { AuthUser } from '../../lib/permissions'
 import type { AppConfig } from '../../config'
 import { newMemberWait } from '../antiabuse'
+import { emptyFormWhenBodiless } from '../../plugins/empty-form'
 import { boardCrumbs, BoardParams, FormText, moderationContext, PostBody, PostParams, ReasonBody, ThreadParams } from './pages'
 import { renderForStorage } from './renders'
 import { cleanBody, cleanTitle, messages, pageOfFloor } from './rules'
@@ -31,6 +32,8 @@ function isPreview (request: FastifyRequest): boolean {
 export default async function postingRoutes (app: FastifyInstance, opts: { config: AppConfig }): Promise<void> {
   const forum = app.forum
   const r = app.withTypeProvider<TypeBoxTypeProvider>()
+  // A POST without any body meets the CSRF check's 403, as before schemas (src/plugins/empty-form.ts).
+  app.addHook('preValidation', emptyFormWhenBodiless)
 
   const renderNewThread = async (reply: FastifyReply, boardId: number, user: AuthUser, form: PostingFields, extra: Record<string, unknown> = {}): Promise<FastifyReply> => {
     const { board, path } = await forum.boardForPosting(user, boardId, app.clock.now())

@@ -4,6 +4,7 @@ import { Type } from 'typebox'
 import { HttpError, notFound, parseId } from '../../lib/http-errors'
 import { BAN_NAMES, activeBan, isRole, type BanType } from '../../lib/permissions'
 import { queryValue, type LegacyQuery } from '../../plugins/legacy-urls'
+import { emptyFormWhenBodiless } from '../../plugins/empty-form'
 import { DURATIONS, AUDIT_ACTIONS, parseBanForm, type ModerationService } from './service'
 import type { ActiveBanRow, BanTargetRow } from './repository'
 import type { AppConfig } from '../../config'
@@ -88,6 +89,8 @@ export default async function moderationRoutes (app: FastifyInstance, opts: Mode
   const timeZone = opts.config.siteTimezone
   const service = app.moderation
   const r = app.withTypeProvider<TypeBoxTypeProvider>()
+  // A POST without any body meets the CSRF check's 403, as before schemas (src/plugins/empty-form.ts).
+  app.addHook('preValidation', emptyFormWhenBodiless)
 
   app.legacyUrls.add('forum.php', legacyDarkroomRedirect)
   app.legacyUrls.add('misc.php', legacyDarkroomRedirect)
