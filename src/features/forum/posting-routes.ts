@@ -85,6 +85,22 @@ export default async function postingRoutes (app: FastifyInstance, opts: { confi
     return await reply.redirect(`/thread/${id}?page=${created.page}#post-${created.postId}`, 303)
   })
 
+  await editRoutes(app)
+
+  r.post('/post/:pid/delete', { schema: { params: PostParams, body: ReasonBody } }, async (request, reply) => {
+    const user = app.requirePermission(request, { action: 'write' })
+    const pid = parseId(request.params.pid, messages.postNotFound)
+    const result = await forum.deletePost(moderationContext(request, user, app.clock.now(), request.body.reason), pid)
+    if (result.threadDeleted) return await reply.redirect(`/forum/${result.boardId}`, 303)
+    return await reply.redirect(`/thread/${result.threadId}?page=${pageOfFloor(result.position)}#post-${pid}`, 303)
+  })
+}
+
+/** Editing a post: the form, and the edit (the form again with the message on a 400). */
+async function editRoutes (app: FastifyInstance): Promise<void> {
+  const forum = app.forum
+  const r = app.withTypeProvider<TypeBoxTypeProvider>()
+
   const renderEdit = async (reply: FastifyReply, user: AuthUser, pid: number, form: PostingFields | null, error?: string): Promise<FastifyReply> => {
     const { post, thread, boardPath } = await forum.postForEdit(user, pid, app.clock.now())
     return await reply.render('forum/edit.njk', {
@@ -112,13 +128,5 @@ export default async function postingRoutes (app: FastifyInstance, opts: { confi
       }
       throw err
     }
-  })
-
-  r.post('/post/:pid/delete', { schema: { params: PostParams, body: ReasonBody } }, async (request, reply) => {
-    const user = app.requirePermission(request, { action: 'write' })
-    const pid = parseId(request.params.pid, messages.postNotFound)
-    const result = await forum.deletePost(moderationContext(request, user, app.clock.now(), request.body.reason), pid)
-    if (result.threadDeleted) return await reply.redirect(`/forum/${result.boardId}`, 303)
-    return await reply.redirect(`/thread/${result.threadId}?page=${pageOfFloor(result.position)}#post-${pid}`, 303)
   })
 }

@@ -12,8 +12,8 @@ import { threads } from './threads'
  * Forum rules: who sees which board and thread, posting, floors, counters, moderation. No Fastify
  * types here. One file per use case (NodeBB's src/posts/ style), composed here into one service:
  * listing.ts (index, boards, latest threads), threads.ts (open, read, find a floor, quote),
- * replies.ts (reply, edit), moderation.ts (approve, delete, pin, close, move, the review queue,
- * a ban's hiding), counters.ts (what leaves the counters, forum:reconcile), renders.ts (stored
+ * replies.ts (reply, edit), moderation.ts (approve, delete posts, the review queue, a ban's
+ * hiding), thread-actions.ts (pin, close, move, delete threads), counters.ts (what leaves the counters, forum:reconcile), renders.ts (stored
  * Markdown renders), with what they share in context.ts and the rules for input in rules.ts.
  */
 

@@ -84,17 +84,9 @@ async function darkroomRoutes (app: FastifyInstance, service: ModerationService)
   })
 }
 
-/** Moderation: the ban and lift forms (/mod/ban/:uid, /mod/unban/:uid), the staff page /mod, and the public darkroom. */
-export default async function moderationRoutes (app: FastifyInstance, opts: ModerationRouteOptions): Promise<void> {
-  const timeZone = opts.config.siteTimezone
-  const service = app.moderation
+/** The staff page /mod: current bans and the audit log, filtered by moderator, member and action. */
+async function staffPageRoute (app: FastifyInstance, service: ModerationService): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>()
-  // A POST without any body meets the CSRF check's 403, as before schemas (src/plugins/empty-form.ts).
-  app.addHook('preValidation', emptyFormWhenBodiless)
-
-  app.legacyUrls.add('forum.php', legacyDarkroomRedirect)
-  app.legacyUrls.add('misc.php', legacyDarkroomRedirect)
-  await darkroomRoutes(app, service)
 
   r.get('/mod', { schema: { querystring: ModQuery } }, async (request, reply) => {
     app.requirePermission(request, { action: 'moderate' })
@@ -119,6 +111,21 @@ export default async function moderationRoutes (app: FastifyInstance, opts: Mode
       crumbs: [{ label: '管理面板' }]
     })
   })
+}
+
+/** Moderation: the ban and lift forms (/mod/ban/:uid, /mod/unban/:uid), the staff page /mod, and the public darkroom. */
+export default async function moderationRoutes (app: FastifyInstance, opts: ModerationRouteOptions): Promise<void> {
+  const timeZone = opts.config.siteTimezone
+  const service = app.moderation
+  const r = app.withTypeProvider<TypeBoxTypeProvider>()
+  // A POST without any body meets the CSRF check's 403, as before schemas (src/plugins/empty-form.ts).
+  app.addHook('preValidation', emptyFormWhenBodiless)
+
+  app.legacyUrls.add('forum.php', legacyDarkroomRedirect)
+  app.legacyUrls.add('misc.php', legacyDarkroomRedirect)
+  await darkroomRoutes(app, service)
+
+  await staffPageRoute(app, service)
 
   r.get('/mod/ban/:uid', { schema: { params: UserParams, querystring: BanFormQuery } }, async (request, reply) => {
     const actor = app.requirePermission(request, { action: 'moderate' })
