@@ -29,6 +29,13 @@ export async function moveThreadCounts (ctx: ForumContext, trx: Knex.Transaction
   await ctx.repo.addToBoard(trx, targetBoardId, 1, posts)
 }
 
+/** Soft-deletes a reply with its counters and its thread's 最后发表 (the caller refreshes the board's). */
+export async function deleteReplyIn (ctx: ForumContext, trx: Knex.Transaction, thread: ThreadRow, post: PostRow): Promise<void> {
+  if (post.status === 'visible' && thread.status === 'visible') await uncountReply(ctx, trx, thread, post)
+  await ctx.repo.updatePost(trx, post.id, { status: 'deleted' })
+  await ctx.repo.refreshThreadLast(trx, thread.id)
+}
+
 export function counters (ctx: ForumContext) {
   return {
     /** Recomputes every board's, thread's and member's forum counters (forum:reconcile). */

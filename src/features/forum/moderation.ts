@@ -1,28 +1,20 @@
-import type { Knex } from 'knex'
 import { badRequest, forbidden, notFound } from '../../lib/http-errors'
 import { paginate, type Page } from '../../lib/pagination'
 import { can, isStaff, type AuthUser } from '../../lib/permissions'
 import type { ForumContext, ModerationContext } from './context'
-import { uncountReply, uncountThread } from './counters'
-import { deleteThreadIn, threadActions } from './thread-actions'
-import type { PostRow, ThreadRow } from './repository'
-import { floorLabel, HIDE_RECENT_SECONDS, messages, REVIEW_PAGE_SIZE } from './rules'
+import { deleteReplyIn } from './counters'
+import { deleteThreadIn } from './thread-actions'
+import type { PostRow } from './repository'
+import { floorLabel, messages, REVIEW_PAGE_SIZE } from './rules'
 
 /**
- * Moderation in the forum: approving and deleting posts, the review queue, hiding a banned member's
- * recent content, and (thread-actions.ts) pinning, closing, moving and deleting threads. Each staff
+ * Moderation in the forum: approving and deleting posts, the review queue, and (thread-actions.ts)
+ * pinning, closing, moving and deleting threads; a ban's hiding of recent content is ban-hiding.ts. Each staff
  * action writes its audit row in the transaction of the change.
  */
 
 export function forumModeration (ctx: ForumContext) {
   const { db, repo, audit } = ctx
-
-  /** Soft-deletes a reply with its counters and the thread's and board's 最后发表. */
-  async function deleteReplyIn (trx: Knex.Transaction, thread: ThreadRow, post: PostRow): Promise<void> {
-    if (post.status === 'visible' && thread.status === 'visible') await uncountReply(ctx, trx, thread, post)
-    await repo.updatePost(trx, post.id, { status: 'deleted' })
-    await repo.refreshThreadLast(trx, thread.id)
-  }
 
   return {
     /** A moderator approves a post waiting for review (楼主 approves its thread too); it joins the counters now. */
@@ -67,7 +59,7 @@ export function forumModeration (ctx: ForumContext) {
           await deleteThreadIn(ctx, trx, thread, mc)
           return { threadId: thread.id, threadDeleted: true, boardId: thread.board_id, position: 1 }
         }
-        await deleteReplyIn(trx, thread, post)
+        await deleteReplyIn(ctx, trx, thread, post)
         await repo.refreshBoardLast(trx, thread.board_id)
         if (staff) {
           await audit.record({
@@ -77,35 +69,6 @@ export function forumModeration (ctx: ForumContext) {
         }
         return { threadId: thread.id, threadDeleted: false, boardId: thread.board_id, position: post.position }
       })
-    },
-
-    ...threadActions(ctx),
-
-    /**
-     * A ban hook: when the moderator asks to hide a banned member's recent content, their threads
-     * and replies of the last HIDE_RECENT_SECONDS are soft-deleted with every counter following,
-     * inside the ban's transaction (the ban's audit row records the numbers).
-     */
-    async hideRecentContent (trx: Knex.Transaction, authorId: number, at: number): Promise<{ hiddenThreads: number, hiddenPosts: number }> {
-      const { threads, replies } = await repo.recentContentOf(trx, authorId, at - HIDE_RECENT_SECONDS)
-      const touchedBoards = new Set<number>()
-      for (const thread of threads) {
-        if (thread.status === 'visible') await uncountThread(ctx, trx, thread)
-        await repo.updateThread(trx, thread.id, { status: 'deleted' })
-        touchedBoards.add(thread.board_id)
-      }
-      const deletedThreads = new Set(threads.map((th) => th.id))
-      let hiddenPosts = 0
-      for (const post of replies) {
-        if (deletedThreads.has(post.thread_id)) continue
-        const thread = await repo.findThread(post.thread_id, trx)
-        if (thread === null || thread.status === 'deleted') continue
-        await deleteReplyIn(trx, thread, post)
-        touchedBoards.add(thread.board_id)
-        hiddenPosts++
-      }
-      for (const boardId of touchedBoards) await repo.refreshBoardLast(trx, boardId)
-      return { hiddenThreads: threads.length, hiddenPosts }
     },
 
     /** The review queue: posts (and new threads' 楼主) waiting for a moderator. */

@@ -1,19 +1,23 @@
 import type { Knex } from 'knex'
 import type { BoardTree } from './boards'
+import { banHiding } from './ban-hiding'
 import { counters } from './counters'
 import { forumContext, type ForumServiceOptions } from './context'
 import { listing } from './listing'
 import { forumModeration } from './moderation'
+import { opening } from './opening'
 import { renderStale } from './renders'
 import { replies } from './replies'
+import { threadActions } from './thread-actions'
 import { threads } from './threads'
 
 /**
  * Forum rules: who sees which board and thread, posting, floors, counters, moderation. No Fastify
  * types here. One file per use case (NodeBB's src/posts/ style), composed here into one service:
- * listing.ts (index, boards, latest threads), threads.ts (open, read, find a floor, quote),
- * replies.ts (reply, edit), moderation.ts (approve, delete posts, the review queue, a ban's
- * hiding), thread-actions.ts (pin, close, move, delete threads), counters.ts (what leaves the counters, forum:reconcile), renders.ts (stored
+ * listing.ts (index, boards, latest threads), threads.ts (read, find a floor, quote), opening.ts
+ * (open a thread), replies.ts (reply, edit), moderation.ts (approve, delete posts, the review
+ * queue), thread-actions.ts (pin, close, move, delete threads), ban-hiding.ts (a ban's hiding of
+ * recent content), counters.ts (what leaves the counters, forum:reconcile), renders.ts (stored
  * Markdown renders), with what they share in context.ts and the rules for input in rules.ts.
  */
 
@@ -30,8 +34,11 @@ export function forumService (options: ForumServiceOptions) {
     boardTree: async (now: number, trx?: Knex.Transaction): Promise<BoardTree> => await ctx.boardTree(now, { trx }),
     ...listing(ctx),
     ...threads(ctx),
+    ...opening(ctx),
     ...replies(ctx),
     ...forumModeration(ctx),
+    ...threadActions(ctx),
+    ...banHiding(ctx),
     ...counters(ctx),
     /** Renders every post whose stored render is missing or older than RENDERER_VERSION (forum:render). */
     renderStale: async (batchSize?: number): Promise<number> => await renderStale(ctx.repo, batchSize)

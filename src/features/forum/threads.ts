@@ -1,14 +1,14 @@
-import { badRequest, forbidden, notFound } from '../../lib/http-errors'
+import { notFound } from '../../lib/http-errors'
 import { paginate, type Page } from '../../lib/pagination'
 import { can, isStaff, type AuthUser } from '../../lib/permissions'
 import { formatDateTime } from '../../lib/dates'
 import type { Board } from './boards'
 import type { BoardReadOptions, ForumContext } from './context'
-import { renderForStorage, storedRenders } from './renders'
+import { storedRenders } from './renders'
 import type { PostRow, ThreadRow } from './repository'
-import { cleanBody, cleanTitle, floorLabel, messages, pageOfFloor, POSTS_PER_PAGE, splitCheckedThread } from './rules'
+import { floorLabel, messages, pageOfFloor, POSTS_PER_PAGE } from './rules'
 
-/** A thread: opening one, reading its pages (full and as text), finding a floor, quoting a post. */
+/** Reading a thread: its pages (full and as text), finding a floor, quoting a post. Opening one: opening.ts. */
 
 export interface PostView {
   id: number
@@ -66,7 +66,7 @@ function postView (p: PostRow, viewer: AuthUser | null, html: string | null, now
 }
 
 export function threads (ctx: ForumContext) {
-  const { db, repo, readRepo } = ctx
+  const { repo, readRepo } = ctx
 
   return {
     /** One page of a thread; `requestedPage` 'last' is the last page. */
@@ -143,30 +143,6 @@ export function threads (ctx: ForumContext) {
       const quoted = excerpt.split('\n').map((line) => `> ${line}`).join('\n')
       void viewer
       return `> **${post.author_name}** 发表于 ${formatDateTime(post.created_at, ctx.timeZone)}\n${quoted}\n\n`
-    },
-
-    /** Opens a thread: thread row, 楼主 post, counters, all in one transaction with the anti-abuse check. */
-    async createThread (user: AuthUser, boardId: number, input: { title: unknown, body: unknown }, now: number): Promise<{ threadId: number, postId: number, status: 'visible' | 'pending' }> {
-      const title = cleanTitle(input.title)
-      const body = cleanBody(input.body)
-      if (!can(user, { action: 'write' }, now)) throw forbidden()
-      return await db.transaction(async (trx) => {
-        // The board row first: inserting the thread takes a shared lock on it (foreign key), and two
-        // such shared locks both upgrading for the counter UPDATE would deadlock on InnoDB.
-        await repo.lockBoards(trx, [boardId])
-        const tree = await ctx.boardTree(now, { trx })
-        const board = tree.get(boardId)
-        if (board === null || !tree.visibleTo(user, boardId)) throw notFound(messages.boardNotFound)
-        if (board.isGroup) throw badRequest(messages.groupNoThreads)
-        const checked = await ctx.antiAbuse.checkContribution({ user, text: `${title}\n${body}`, now, trx, noun: '帖子' })
-        const final = splitCheckedThread(checked.text, title, body)
-        const threadId = await repo.insertThread(trx, { boardId, authorId: user.id, authorName: user.username, title: final.title, status: checked.status, at: now })
-        const postId = await repo.insertPost(trx, { threadId, authorId: user.id, position: 1, body: final.body, rendered: renderForStorage(final.body), status: checked.status, at: now })
-        if (checked.status === 'visible') {
-          await repo.countVisiblePost(trx, { boardId, threadId, postId, authorId: user.id, authorName: user.username, at: now, today: ctx.today(now), opensThread: true })
-        }
-        return { threadId, postId, status: checked.status }
-      })
     }
   }
 }
