@@ -26,13 +26,13 @@ import membersFeature, { memberAuthSource } from './features/members'
 import viewCountsPlugin from './plugins/view-counts'
 import portalPlugin from './features/portal'
 import archiverPlugin, { sitemapPlugin } from './features/archiver'
-import adminWordsRoutes from './features/admin/words-routes'
+import adminFeature from './features/admin'
 import commentsPlugin from './features/comments'
 import reactionsPlugin from './features/reactions'
-import forumRoutes from './features/forum/routes'
+import forumFeature from './features/forum'
 import legacyUrlsPlugin from './plugins/legacy-urls'
-import banHooksPlugin from './features/moderation/ban-hooks'
-import moderationRoutes from './features/moderation/routes'
+import antiAbuseFeature from './features/antiabuse'
+import moderationFeature from './features/moderation'
 import uploadsPlugin from './features/uploads'
 import siteAdminPlugin from './features/site-admin'
 import pagesPlugin from './features/pages'
@@ -120,7 +120,10 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   // Shared services features contribute to (before the features that use them).
   await app.register(sitemapPlugin, { urlsPerFile: options.sitemapUrlsPerFile, siteUrl: config.siteUrl })
   await app.register(legacyUrlsPlugin)
-  await app.register(banHooksPlugin)
+  // Anti-abuse and moderation first: comments and the forum check contributions through app.antiAbuse,
+  // add ban hooks to app.banHooks and record staff actions in app.moderation.audit.
+  await app.register(antiAbuseFeature)
+  await app.register(moderationFeature, { config })
 
   // Features: each a plugin in src/features/<feature>/.
   await app.register(membersFeature, { config })
@@ -129,9 +132,8 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(commentsPlugin, { config })
   await app.register(reactionsPlugin, { config })
   await app.register(archiverPlugin, { cacheMs: options.guestCacheMs, config })
-  await app.register(adminWordsRoutes)
-  await app.register(moderationRoutes, { config })
-  await app.register(forumRoutes, { config })
+  await app.register(adminFeature)
+  await app.register(forumFeature, { config })
   await app.register(uploadsPlugin, { config })
   await app.register(siteAdminPlugin, { config })
   await app.register(pagesPlugin)

@@ -2,7 +2,6 @@ import { dialects, countRows } from '../helpers/database'
 import { useTestApp } from '../helpers/use-test-app'
 import { csrfFrom, login } from '../helpers/app'
 import { createUser, type CreatedUser, banUser } from '../helpers/factories'
-import { antiAbuseFor } from '../../src/features/antiabuse/service'
 import { createGroupWithBoard } from './factories'
 import { BROWSER, pageToken, postThread, sendReply, staffPost } from './helpers'
 
@@ -84,7 +83,7 @@ describe.each(dialects)('forum anti-abuse rules on %s', (dialect) => {
 
   it('applies the word filter: block refuses, replace rewrites title and body, moderate sends to review until approved', async () => {
     // Through the anti-abuse module the app uses, so its cached word list is refreshed at once.
-    const words = antiAbuseFor(ctx.t.app.db).words
+    const words = ctx.t.app.antiAbuse.words
     for (const [word, action] of [['代开发票', 'block'], ['傻瓜', 'replace'], ['私彩', 'moderate']] as const) {
       await words.add({ word, action, by: null, now: ctx.t.clock.now() })
     }

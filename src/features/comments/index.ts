@@ -28,4 +28,4 @@ export default fp<{ config: AppConfig }>(async (app, opts) => {
     dbRead: app.dbRead
   }))
   await app.register(commentsRoutes, opts)
-}, { name: 'comments', dependencies: ['portal', 'settings', 'ban-hooks', 'members'] })
+}, { name: 'comments', dependencies: ['portal', 'settings', 'moderation', 'antiabuse', 'members'] })

@@ -1,8 +1,8 @@
 import type { CliCommands } from '../../cli/command'
-import { antiAbuseFor } from '../antiabuse/service'
+import { antiAbuseFor } from '../antiabuse'
 import { forumService } from './service'
 
-/** Forum commands of `npm run cli`. */
+/** Forum commands of `npm run cli`. No app here: the service is built from its factory, over the CLI's Knex handle. */
 export const forumCommands: CliCommands = {
   'forum:reconcile': {
     summary: 'recompute board, thread and member counters (threads, posts, 今日, replies, last post, 帖子数) from the posts',

@@ -366,8 +366,23 @@ export function forumRepository (db: Knex) {
         post_count: trx.raw("(SELECT COUNT(*) FROM posts p JOIN threads t ON t.id = p.thread_id WHERE p.author_id = users.id AND p.status = 'visible' AND t.status = 'visible')")
       })
       return { threads: Number(threads), boards: Number(boards), users: Number(users) }
+    },
+
+    /** How many threads a guest may read (visible, on a guest-visible board): the sitemap's count. */
+    async guestThreadCount (): Promise<number> {
+      return Number((await guestThreads(db).count<{ n: number | string }>({ n: '*' }).first())?.n ?? 0)
+    },
+
+    /** A page of the threads a guest may read, by id: the sitemap's entries. */
+    async guestThreadPage (offset: number, limit: number): Promise<Array<{ id: number, last_post_at: number }>> {
+      return await guestThreads(db).orderBy('t.id').offset(offset).limit(limit).select<Array<{ id: number, last_post_at: number }>>('t.id', 't.last_post_at')
     }
   }
+}
+
+// Crawlers get the threads guests may read (members-only boards never appear).
+function guestThreads (db: Knex): Knex.QueryBuilder {
+  return db('threads as t').join('boards as b', 'b.id', 't.board_id').where('t.status', 'visible').andWhere('b.guest_visible', true)
 }
 
 export type ForumRepository = ReturnType<typeof forumRepository>

@@ -1,10 +1,9 @@
-import fp from 'fastify-plugin'
 import type { Knex } from 'knex'
 import type { BanType } from '../../lib/permissions'
 
 /**
- * The extension point other features use to react to a ban, inside the ban's own transaction:
- * `app.banHooks.add('comments', async (event, trx) => ({ hiddenComments: n }))`.
+ * The extension point other features use to react to a ban, inside the ban's own transaction
+ * (`app.banHooks`, decorated by the moderation feature's index.ts): `app.banHooks.add('comments', async (event, trx) => ({ hiddenComments: n }))`.
  * The comments feature uses it to hide a member's recent comments when the moderator ticks
  * "同时屏蔽该会员最近的评论" (`event.hideRecentContent`). Moderation does not know the comments
  * table; comments does not know the bans table. What a hook returns is stored in the audit row
@@ -33,12 +32,6 @@ export interface BanHooks {
   names: () => string[]
 }
 
-declare module 'fastify' {
-  interface FastifyInstance {
-    banHooks: BanHooks
-  }
-}
-
 export function createBanHooks (): BanHooks {
   const hooks = new Map<string, BanHook>()
   return {
@@ -58,7 +51,3 @@ export function createBanHooks (): BanHooks {
     names: () => [...hooks.keys()]
   }
 }
-
-export default fp(async (app) => {
-  app.decorate('banHooks', createBanHooks())
-}, { name: 'ban-hooks' })

@@ -1,13 +1,13 @@
 import type { FastifyInstance } from 'fastify'
-import fp from 'fastify-plugin'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
 import { HttpError, notFound, parseId } from '../../lib/http-errors'
 import { BAN_NAMES, activeBan, isRole, type BanType } from '../../lib/permissions'
 import { queryValue, type LegacyQuery } from '../../plugins/legacy-urls'
-import { DURATIONS, AUDIT_ACTIONS, moderationService, parseBanForm, type BanForm } from './service'
+import { emptyFormWhenBodiless } from '../../plugins/empty-form'
+import { DURATIONS, AUDIT_ACTIONS, parseBanForm, type ModerationService } from './service'
 import type { ActiveBanRow, BanTargetRow } from './repository'
 import type { AppConfig } from '../../config'
-
-/** Moderation: the ban and lift forms (/mod/ban/:uid, /mod/unban/:uid), the staff page /mod, and the public darkroom. */
 
 const DARKROOM_PER_PAGE = 20
 const MOD_BANS_PER_PAGE = 20
@@ -22,8 +22,8 @@ export function legacyDarkroomRedirect (query: LegacyQuery): string | null {
 }
 
 /** `?before=<id>` for keyset pages; anything else means the first page. */
-function parseBefore (raw: unknown): number | undefined {
-  return typeof raw === 'string' && /^[1-9]\d{0,9}$/.test(raw) ? Number(raw) : undefined
+function parseBefore (raw: string | undefined): number | undefined {
+  return raw !== undefined && /^[1-9]\d{0,9}$/.test(raw) ? Number(raw) : undefined
 }
 
 function banName (type: string): string {
@@ -34,14 +34,31 @@ function darkroomJson (row: ActiveBanRow): Record<string, unknown> {
   return { uid: row.user_id, username: row.username, action: banName(row.type), type: row.type, expires_at: row.expires_at, created_at: row.created_at, reason: row.reason }
 }
 
-interface BanParams { Params: { uid: string } }
+/**
+ * What the pages accept. Lenient where the handlers always were: a `?before=` that is not an id is
+ * the first page, an id that is not a number is the 404 (parseId), unknown query parameters are
+ * ignored. Form fields are strings with generous caps: the service's own rules (2–200 character
+ * reasons, a date it can read) answer first with the form again; only absurd input meets the schema.
+ */
+const KeysetQuery = Type.Object({ before: Type.Optional(Type.String()) })
+const ModQuery = Type.Object({
+  before: Type.Optional(Type.String()),
+  bans_before: Type.Optional(Type.String()),
+  moderator: Type.Optional(Type.String()),
+  member: Type.Optional(Type.String()),
+  action: Type.Optional(Type.String())
+})
+const UserParams = Type.Object({ uid: Type.String() })
+const BanFormQuery = Type.Object({ type: Type.Optional(Type.String()), done: Type.Optional(Type.String()) })
+const FormText = Type.Optional(Type.String({ maxLength: 1000 }))
+const BanBody = Type.Object({ type: FormText, duration: FormText, until: FormText, reason: FormText, hide_recent: FormText })
+const LiftBody = Type.Object({ reason: FormText })
 
-export default fp<{ config: AppConfig }>(async function moderationRoutes (app: FastifyInstance, opts): Promise<void> {
-  const timeZone = opts.config.siteTimezone
-  const service = moderationService(app.db, app.clock, app.banHooks, timeZone)
+interface ModerationRouteOptions { config: AppConfig }
 
-  app.legacyUrls.add('forum.php', legacyDarkroomRedirect)
-  app.legacyUrls.add('misc.php', legacyDarkroomRedirect)
+/** The public darkroom: who is banned now (keyset pages), as a page and as JSON. */
+async function darkroomRoutes (app: FastifyInstance, service: ModerationService): Promise<void> {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>()
 
   async function requireDarkroom (): Promise<void> {
     if (!await app.settings.getBoolean('darkroom_enabled')) throw notFound()
@@ -49,7 +66,7 @@ export default fp<{ config: AppConfig }>(async function moderationRoutes (app: F
 
   // A guest's darkroom is kept by the guest page cache for a second like the other public lists: a new
   // ban shows there within that second (staff, being members, always see the list as it is).
-  app.get<{ Querystring: { before?: string } }>('/darkroom', async (request, reply) => {
+  r.get('/darkroom', { schema: { querystring: KeysetQuery } }, async (request, reply) => {
     if (request.user === null && await app.guestPages.serveCached(request, reply)) return reply
     await requireDarkroom()
     const before = parseBefore(request.query.before)
@@ -60,18 +77,23 @@ export default fp<{ config: AppConfig }>(async function moderationRoutes (app: F
     }), { noindex: true })
   })
 
-  app.get<{ Querystring: { before?: string } }>('/darkroom.json', async (request, reply) => {
+  r.get('/darkroom.json', { schema: { querystring: KeysetQuery } }, async (request, reply) => {
     await requireDarkroom()
     const { rows, nextBefore } = await service.activeBans(DARKROOM_PER_PAGE, parseBefore(request.query.before))
     return await reply.type('application/json; charset=utf-8').header('X-Robots-Tag', 'noindex').send({ rows: rows.map(darkroomJson), next_before: nextBefore })
   })
+}
 
-  app.get<{ Querystring: { before?: string, bans_before?: string, moderator?: string, member?: string, action?: string } }>('/mod', async (request, reply) => {
+/** The staff page /mod: current bans and the audit log, filtered by moderator, member and action. */
+async function staffPageRoute (app: FastifyInstance, service: ModerationService): Promise<void> {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>()
+
+  r.get('/mod', { schema: { querystring: ModQuery } }, async (request, reply) => {
     app.requirePermission(request, { action: 'moderate' })
     const q = request.query
     const filter = {
-      moderator: typeof q.moderator === 'string' ? q.moderator.slice(0, 32) : '',
-      member: typeof q.member === 'string' ? q.member.slice(0, 32) : '',
+      moderator: (q.moderator ?? '').slice(0, 32),
+      member: (q.member ?? '').slice(0, 32),
       action: AUDIT_ACTIONS.some((a) => a.value === q.action) ? (q.action ?? '') : ''
     }
     const bans = await service.activeBans(MOD_BANS_PER_PAGE, parseBefore(q.bans_before))
@@ -89,8 +111,23 @@ export default fp<{ config: AppConfig }>(async function moderationRoutes (app: F
       crumbs: [{ label: '管理面板' }]
     })
   })
+}
 
-  app.get<BanParams & { Querystring: { type?: string, done?: string } }>('/mod/ban/:uid', async (request, reply) => {
+/** Moderation: the ban and lift forms (/mod/ban/:uid, /mod/unban/:uid), the staff page /mod, and the public darkroom. */
+export default async function moderationRoutes (app: FastifyInstance, opts: ModerationRouteOptions): Promise<void> {
+  const timeZone = opts.config.siteTimezone
+  const service = app.moderation
+  const r = app.withTypeProvider<TypeBoxTypeProvider>()
+  // A POST without any body meets the CSRF check's 403, as before schemas (src/plugins/empty-form.ts).
+  app.addHook('preValidation', emptyFormWhenBodiless)
+
+  app.legacyUrls.add('forum.php', legacyDarkroomRedirect)
+  app.legacyUrls.add('misc.php', legacyDarkroomRedirect)
+  await darkroomRoutes(app, service)
+
+  await staffPageRoute(app, service)
+
+  r.get('/mod/ban/:uid', { schema: { params: UserParams, querystring: BanFormQuery } }, async (request, reply) => {
     const actor = app.requirePermission(request, { action: 'moderate' })
     const target = await service.target(actor, parseId(request.params.uid))
     const type: BanType = request.query.type === 'visit' ? 'visit' : 'post'
@@ -114,18 +151,19 @@ export default fp<{ config: AppConfig }>(async function moderationRoutes (app: F
     }
   }
 
-  app.post<BanParams & { Body: BanForm }>('/mod/ban/:uid', async (request, reply) => {
+  r.post('/mod/ban/:uid', { schema: { params: UserParams, body: BanBody } }, async (request, reply) => {
     const actor = app.requirePermission(request, { action: 'moderate' })
     const userId = parseId(request.params.uid)
     const target = await service.target(actor, userId)
-    const body = request.body ?? {}
+    const body = request.body
     try {
       const input = parseBanForm(body, app.clock.now(), timeZone)
       await service.ban(actor, userId, input, { requestId: request.id })
     } catch (err) {
       if (err instanceof HttpError && err.statusCode === 400) {
         reply.code(400)
-        const form = Object.fromEntries(Object.entries(body).filter(([k, v]) => k !== '_csrf' && typeof v === 'string')) as Record<string, string>
+        // What was typed, back in the form (every field is a string by the schema; the token is not shown).
+        const form = Object.fromEntries(Object.entries(body).filter((entry): entry is [string, string] => entry[0] !== '_csrf' && typeof entry[1] === 'string'))
         return await reply.render('moderation/ban.njk', banFormData(target, form, undefined, err.message))
       }
       throw err
@@ -133,19 +171,19 @@ export default fp<{ config: AppConfig }>(async function moderationRoutes (app: F
     return await reply.redirect(`/mod/ban/${userId}?done=ban`, 303)
   })
 
-  app.post<BanParams & { Body: { reason?: unknown } }>('/mod/unban/:uid', async (request, reply) => {
+  r.post('/mod/unban/:uid', { schema: { params: UserParams, body: LiftBody } }, async (request, reply) => {
     const actor = app.requirePermission(request, { action: 'moderate' })
     const userId = parseId(request.params.uid)
     const target = await service.target(actor, userId)
     try {
-      await service.lift(actor, userId, request.body?.reason, { requestId: request.id })
+      await service.lift(actor, userId, request.body.reason, { requestId: request.id })
     } catch (err) {
       if (err instanceof HttpError && err.statusCode === 400) {
         reply.code(400)
-        return await reply.render('moderation/ban.njk', banFormData(target, { type: 'post', duration: '7', lift_reason: typeof request.body?.reason === 'string' ? request.body.reason : '' }, undefined, err.message))
+        return await reply.render('moderation/ban.njk', banFormData(target, { type: 'post', duration: '7', lift_reason: request.body.reason ?? '' }, undefined, err.message))
       }
       throw err
     }
     return await reply.redirect(`/mod/ban/${userId}?done=unban`, 303)
   })
-}, { name: 'moderation', dependencies: ['ban-hooks', 'legacy-urls', 'auth', 'view'] })
+}

@@ -102,6 +102,9 @@ export function moderationService (db: Knex, clock: Clock, hooks: BanHooks, time
   }
 
   return {
+    /** The audit trail (append-only): other features record their staff actions here, in their own transaction. */
+    audit,
+
     /** The member a moderator is about to ban or unban; 404 if missing, 403 if not theirs to ban. */
     async target (actor: AuthUser, userId: number): Promise<BanTargetRow> {
       const row = await db<BanTargetRow>('users').where({ id: userId }).first('id', 'username', 'role', 'ban_type', 'ban_until', 'ban_reason')

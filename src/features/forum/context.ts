@@ -1,0 +1,88 @@
+import type { Knex } from 'knex'
+import { notFound } from '../../lib/http-errors'
+import { isStaff, type AuthUser } from '../../lib/permissions'
+import { startOfSiteDay } from '../../lib/dates'
+import { auditLog, type AuditLog } from '../moderation'
+import type { ContributionCheck } from './contribution'
+import { BoardTree } from './boards'
+import { forumRepository, type BoardRow, type ForumRepository, type ThreadRow } from './repository'
+import { messages } from './rules'
+
+/**
+ * What every forum use case (threads, replies, moderation, counters) shares: the repositories, the
+ * board tree with its optional cache, who may read a thread, and the locked read a write starts with.
+ */
+
+export interface ForumServiceOptions {
+  db: Knex
+  /** Replica for guest reads, when there is one. */
+  dbRead?: Knex
+  timeZone: string
+  /** The anti-abuse module (app.antiAbuse), or a stand-in with the same two functions. */
+  antiAbuse: { checkContribution: ContributionCheck, checkEdit: ContributionCheck }
+  /** The moderation audit log (app.moderation.audit); defaults to one over `db` (the CLI, read-only builds). */
+  audit?: AuditLog
+  /** Reuse the board list this long for reads that do not say otherwise (default 0: read fresh). */
+  boardCacheMs?: number
+}
+
+/** How a read may use the board list: `boardsMaxAgeMs` > 0 reuses one read at most that old (the Archiver's text pages). */
+export interface BoardReadOptions { boardsMaxAgeMs?: number }
+
+export interface ModerationContext { actor: AuthUser, now: number, requestId?: string, reason?: string }
+
+export interface ForumContext {
+  db: Knex
+  repo: ForumRepository
+  readRepo: ForumRepository
+  audit: AuditLog
+  timeZone: string
+  antiAbuse: ForumServiceOptions['antiAbuse']
+  /** The start of the site day holding `now` (the 今日 counters). */
+  today: (now: number) => number
+  /** The board tree: through `trx` inside a write, else fresh or at most `boardsMaxAgeMs` old. */
+  boardTree: (now: number, source?: { trx?: Knex.Transaction } & BoardReadOptions) => Promise<BoardTree>
+  mayReadThread: (viewer: AuthUser | null, thread: ThreadRow, tree: BoardTree) => boolean
+  /** The thread (read in `trx`) and the board tree, or the thread 404 when the viewer may not read it. */
+  lockReadableThread: (trx: Knex.Transaction, viewer: AuthUser | null, threadId: number, now: number) => Promise<{ thread: ThreadRow, tree: BoardTree }>
+}
+
+export function forumContext (options: ForumServiceOptions): ForumContext {
+  const { db, timeZone } = options
+  const repo = forumRepository(db)
+  const readRepo = forumRepository(options.dbRead ?? db)
+  const today = (now: number): number => startOfSiteDay(now, timeZone)
+
+  let cachedBoards: { rows: BoardRow[], at: number } | null = null
+  async function boardTree (now: number, source: { trx?: Knex.Transaction } & BoardReadOptions = {}): Promise<BoardTree> {
+    // Boards are few; read fresh each time so an admin's change shows at once on every instance,
+    // unless the read asks for (or this instance was built with) a short cache (the Archiver's text pages).
+    if (source.trx !== undefined) return new BoardTree(await repo.allBoards(source.trx), today(now))
+    const cacheMs = source.boardsMaxAgeMs ?? options.boardCacheMs ?? 0
+    const nowMs = now * 1000
+    if (cacheMs <= 0) return new BoardTree(await readRepo.allBoards(), today(now))
+    if (cachedBoards === null || nowMs - cachedBoards.at >= cacheMs || nowMs < cachedBoards.at) {
+      cachedBoards = { rows: await readRepo.allBoards(), at: nowMs }
+    }
+    return new BoardTree(cachedBoards.rows, today(now))
+  }
+
+  function mayReadThread (viewer: AuthUser | null, thread: ThreadRow, tree: BoardTree): boolean {
+    if (!tree.visibleTo(viewer, thread.board_id)) return false
+    if (thread.status === 'visible') return true
+    return thread.status === 'pending' && viewer !== null && (viewer.id === thread.author_id || isStaff(viewer))
+  }
+
+  async function lockReadableThread (trx: Knex.Transaction, viewer: AuthUser | null, threadId: number, now: number): Promise<{ thread: ThreadRow, tree: BoardTree }> {
+    const thread = await repo.findThread(threadId, trx)
+    const tree = await boardTree(now, { trx })
+    if (thread === null || !mayReadThread(viewer, thread, tree)) throw notFound(messages.threadNotFound)
+    return { thread, tree }
+  }
+
+  return {
+    db, repo, readRepo, timeZone, today, boardTree, mayReadThread, lockReadableThread,
+    audit: options.audit ?? auditLog(db),
+    antiAbuse: options.antiAbuse
+  }
+}
