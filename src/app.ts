@@ -131,9 +131,10 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(portalPlugin, { guestCacheMs: options.guestCacheMs })
   await app.register(commentsPlugin, { config })
   await app.register(reactionsPlugin, { config })
-  await app.register(archiverPlugin, { cacheMs: options.guestCacheMs, config })
   await app.register(adminFeature)
   await app.register(forumFeature, { config })
+  // The Archiver reads the portal, comments and forum through their services.
+  await app.register(archiverPlugin, { cacheMs: options.guestCacheMs, config })
   await app.register(uploadsPlugin, { config })
   await app.register(siteAdminPlugin, { config })
   await app.register(pagesPlugin)

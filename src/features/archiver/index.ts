@@ -18,4 +18,4 @@ export interface ArchiverOptions {
 
 export default fp<ArchiverOptions>(async (app, opts) => {
   await app.register(archiverRoutes, { prefix: '/archiver', cacheMs: opts.cacheMs, config: opts.config })
-}, { name: 'archiver', dependencies: ['portal', 'comments', 'settings', 'guest-pages', 'view-counts'] })
+}, { name: 'archiver', dependencies: ['portal', 'comments', 'forum', 'settings', 'guest-pages', 'view-counts'] })

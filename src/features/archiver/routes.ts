@@ -8,8 +8,7 @@ import { isCrawler, userAgentOf } from '../../lib/visitor'
 import { encodeLocation } from '../../lib/location'
 import { answerNotModified } from '../../plugins/guest-pages'
 import { ARTICLE_NOT_FOUND, CATEGORY_NOT_FOUND } from '../portal'
-import { forumService, messages as forumMessages } from '../forum/service'
-import { antiAbuseFor } from '../antiabuse/service'
+import { messages as forumMessages } from '../forum'
 import type { AppConfig } from '../../config'
 
 /**
@@ -43,14 +42,9 @@ export default async function archiverRoutes (app: FastifyInstance, opts: { cach
   const r = app.withTypeProvider<TypeBoxTypeProvider>()
   // Text pages read from the replica for everyone, as the Archiver always has (crawlers are nearly all its readers).
   const portal = app.portal.forReader('replica')
-  // Reads only (no posting here), with the board list reused for a second like the other caches.
-  const forum = forumService({
-    db: app.db,
-    dbRead: app.dbRead,
-    timeZone: opts.config.siteTimezone,
-    antiAbuse: antiAbuseFor(app.db),
-    boardCacheMs: opts.cacheMs ?? 1000
-  })
+  // The one forum service; its board list may be reused for a second here, like the other caches.
+  const forum = app.forum
+  const reads = { boardsMaxAgeMs: opts.cacheMs ?? 1000 }
 
   /** The switches: off → 404; `archiver_redirect` sends human browsers to the full page. */
   async function gate (request: FastifyRequest, reply: FastifyReply, fullUrl: string): Promise<boolean> {
@@ -100,7 +94,7 @@ export default async function archiverRoutes (app: FastifyInstance, opts: { cach
     }
     if (!await gate(request, reply, '/')) return reply
     const tree = await portal.categoryTree()
-    const { groups } = await forum.index(request.user, app.clock.now())
+    const { groups } = await forum.index(request.user, app.clock.now(), reads)
     return await send(reply, 'archiver/index.njk', {
       categories: tree.roots,
       boardGroups: groups.map((g) => ({ name: g.name, boards: g.children })),
@@ -170,7 +164,7 @@ export default async function archiverRoutes (app: FastifyInstance, opts: { cach
     const requested = parsePageParam(request.query.page)
     if (!await gate(request, reply, withPage(`/forum/${id}`, requested))) return reply
     return await serve(request, reply, undefined, async () => {
-      const view = await forum.board(request.user, id, requested, app.clock.now())
+      const view = await forum.board(request.user, id, requested, app.clock.now(), reads)
       const path: Crumb[] = view.path.map((b, i) => i === view.path.length - 1 || b.isGroup ? { label: b.name } : { label: b.name, url: `/archiver/fid-${b.id}.html` })
       return {
         tag: `f${id}-${view.page.page}-${view.page.total}-${view.threads.map((t) => `${t.id}.${t.reply_count}.${t.last_post_at}`).join('_')}`,
@@ -194,7 +188,7 @@ export default async function archiverRoutes (app: FastifyInstance, opts: { cach
     const requested = parsePageParam(request.query.page)
     if (!await gate(request, reply, withPage(`/thread/${id}`, requested))) return reply
     return await serve(request, reply, { kind: 'thread', id }, async () => {
-      const view = await forum.threadText(request.user, id, requested, app.clock.now())
+      const view = await forum.threadText(request.user, id, requested, app.clock.now(), reads)
       const path: Crumb[] = [
         ...view.boardPath.map((b) => b.isGroup ? { label: b.name } : { label: b.name, url: `/archiver/fid-${b.id}.html` }),
         { label: view.thread.title }

@@ -1,7 +1,5 @@
 import fp from 'fastify-plugin'
 import type { AppConfig } from '../../config'
-import { antiAbuseFor } from '../antiabuse/service'
-import { auditLog } from '../moderation/audit'
 import commentsRoutes from './routes'
 import { commentsService, type CommentsService } from './service'
 
@@ -21,8 +19,8 @@ declare module 'fastify' {
 
 export default fp<{ config: AppConfig }>(async (app, opts) => {
   app.decorate('comments', commentsService(app.db, {
-    antiAbuse: antiAbuseFor(app.db),
-    audit: auditLog(app.db),
+    antiAbuse: app.antiAbuse,
+    audit: app.moderation.audit,
     settings: app.settings,
     portal: app.portal,
     dbRead: app.dbRead

@@ -4,8 +4,8 @@ import { can, postingBan, type ActiveBan, type AuthUser } from '../../lib/permis
 import { paginate, type Page } from '../../lib/pagination'
 import { quoteOf, renderCommentText } from '../../lib/comment-text'
 import { discuzLength } from '../../lib/discuz-length'
-import { newMemberWait, type AntiAbuse } from '../antiabuse/service'
-import type { AuditLog } from '../moderation/audit'
+import { newMemberWait, type AntiAbuse } from '../antiabuse'
+import type { AuditLog } from '../moderation'
 import { readerFor, type PortalService } from '../portal'
 import { commentsRepository, type AuthorCommentRow, type CommentRow, type CommentStatus, type CommentViewer, type CommentsRepository, type QueueRow } from './repository'
 

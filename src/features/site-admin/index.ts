@@ -31,7 +31,7 @@ function packageVersion (): string {
 }
 
 export default fp<{ config: AppConfig }>(async (app, opts) => {
-  const audit: AdminAudit = async (entry, trx) => { await recordAdminAction(app.db, entry, trx) }
+  const audit: AdminAudit = async (entry, trx) => { await recordAdminAction(app.moderation.audit, entry, trx) }
   const service = siteAdminService({
     db: app.db,
     repo: siteAdminRepository(app.db),
@@ -43,4 +43,4 @@ export default fp<{ config: AppConfig }>(async (app, opts) => {
   app.decorate('adminAudit', audit)
   app.decorate('siteAdmin', service)
   await app.register(routes, { service })
-}, { name: 'site-admin', dependencies: ['db', 'clock', 'settings', 'auth', 'view'] })
+}, { name: 'site-admin', dependencies: ['db', 'clock', 'settings', 'auth', 'view', 'moderation'] })

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { FLOOD_INTERVAL, NEW_MEMBER_FLOOD_INTERVAL, NEW_MEMBER_SILENCE } from '../antiabuse/service'
+import { FLOOD_INTERVAL, NEW_MEMBER_FLOOD_INTERVAL, NEW_MEMBER_SILENCE } from '../antiabuse'
 import {
   NUMBER_FIELDS, SWITCH_FIELDS, TEXT_FIELDS, applyRowOp, formFromSettings, parseRowOp, readPosted,
   type FormErrors, type SettingsForm
