@@ -36,6 +36,7 @@ import moderationRoutes from './features/moderation/routes'
 import uploadsPlugin from './features/uploads'
 import siteAdminPlugin from './features/site-admin'
 import pagesPlugin from './features/pages'
+import feedsPlugin from './features/feeds'
 
 export interface BuildOptions {
   /** Defaults to the system clock; tests pass a ManualClock. */
@@ -135,6 +136,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(uploadsPlugin, { config })
   await app.register(siteAdminPlugin, { config })
   await app.register(pagesPlugin)
+  await app.register(feedsPlugin, { cacheMs: options.guestCacheMs === 0 ? 0 : undefined })
 
   return app
 }
