@@ -29,7 +29,6 @@ export interface RssChannel {
 }
 
 /** Characters XML 1.0 does not allow at all (the input-text plugin refuses them, but a feed must never be invalid). */
-// eslint-disable-next-line no-control-regex
 const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
 
 export function escapeXml (s: string): string {
