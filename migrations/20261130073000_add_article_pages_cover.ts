@@ -6,7 +6,7 @@ import type { Knex } from 'knex'
 // picture (a path on this site: the list thumbnail and og:image), null without one. Both are derived
 // from `body` by the stored-render step: rows from before this migration keep the defaults until
 // their render (RENDERER_VERSION 3) is written again, on their next read or by `npm run cli --
-// markdown:render`. No index: both columns are only read with a row found by another index.
+// portal:render`. No index: both columns are only read with a row found by another index.
 
 export async function up (knex: Knex): Promise<void> {
   const isMysql = knex.client.config.client === 'mysql2'
