@@ -9,9 +9,9 @@ import sanitizeHtml from 'sanitize-html'
 /**
  * Bump when the renderer's output changes (marked upgrade, allow-list, image markup, limits):
  * stored bodies whose `render_version` is older are rendered again once, on their next read or by
- * `npm run cli -- markdown:render`.
+ * `npm run cli -- markdown:render`. (3: articles are stored as pages, split at `<!-- 分页 -->`, with their cover.)
  */
-export const RENDERER_VERSION = 2
+export const RENDERER_VERSION = 3
 
 /**
  * What the renderer accepts. marked has no bound of its own: unmatched emphasis delimiters make its
@@ -270,6 +270,45 @@ function renderTokens (tokens: Token[]): RenderedBody {
     html: sanitizeHtml(fullMarked.parser(tokens), sanitizeFull),
     textHtml: sanitizeHtml(textMarked.parser(tokens), sanitizeText)
   }
+}
+
+/**
+ * Discuz's page break in an article body: `<!-- 分页 -->` alone on its line. Only a top-level HTML
+ * block counts (marked makes that line one `html` token, and a comment may interrupt a paragraph), so
+ * the same text inside a code block, a quote or a list is left alone.
+ */
+const PAGE_BREAK = /^ {0,3}<!--\s*分页\s*-->\s*$/
+
+function isPageBreak (token: Token): boolean {
+  return token.type === 'html' && PAGE_BREAK.test((token as Tokens.HTML).raw.trim())
+}
+
+/** The top-level tokens split at page breaks; empty pages (two breaks in a row, a break at an end) dropped. */
+function splitAtPageBreaks (tokens: Token[]): Token[][] {
+  const pages: Token[][] = [[]]
+  for (const token of tokens) {
+    if (isPageBreak(token)) pages.push([])
+    else pages[pages.length - 1]?.push(token)
+  }
+  const filled = pages.filter((p) => p.some((t) => t.type !== 'space'))
+  return filled.length === 0 ? [[]] : filled
+}
+
+/**
+ * An article body as its pages (one RenderedBody per page), or why it is refused. The bounds apply to
+ * the whole body (lexed once), not to each page, so pages add no room.
+ */
+export function renderBodyPages (source: string): RenderedBody[] | { refusal: string } {
+  const lexed = lexBounded(source)
+  if ('refusal' in lexed) return lexed
+  if (hasRemoteImage(lexed.tokens)) return { refusal: markdownMessages.remoteImage }
+  return splitAtPageBreaks(lexed.tokens).map(renderTokens)
+}
+
+/** renderBodyPages for a stored body: never refuses (a refused body is one page of plain text). */
+export function renderStoredBodyPages (source: string): RenderedBody[] {
+  const lexed = lexBounded(source)
+  return 'refusal' in lexed ? [plainTextBody(source)] : splitAtPageBreaks(lexed.tokens).map(renderTokens)
 }
 
 /** The source as escaped paragraphs: what a stored body the renderer refuses shows (rows written before the limits). */

@@ -9,6 +9,7 @@ import type { AppConfig } from '../config'
 import { formatDate, formatDateTime, gmtLabel, humanizeFuture, humanizePast } from '../lib/dates'
 import { can, ROLE_NAMES, isRole } from '../lib/permissions'
 import { policeRecordCode } from '../lib/site-settings-form'
+import { coverThumbnailUrl } from '../lib/article-render'
 import type { FooterLink } from './settings'
 
 export const VIEWS_DIR = path.join(__dirname, '..', '..', 'views')
@@ -50,6 +51,8 @@ export default fp<{ config: AppConfig }>(async (app, opts) => {
     env.addFilter('countdown', (s: unknown) => typeof s === 'number' ? humanizeFuture(s, app.clock.now()) : '')
     env.addFilter('roleName', (r: unknown) => isRole(r) ? ROLE_NAMES[r] : '')
     env.addFilter('policeCode', (s: unknown) => typeof s === 'string' ? policeRecordCode(s) : '')
+    // A list row's picture: the upload's thumbnail variant of the article's cover (src/lib/article-render.ts).
+    env.addFilter('coverThumb', (s: unknown) => typeof s === 'string' ? coverThumbnailUrl(s) : null)
     env.addFilter('urlencode', (s: unknown) => encodeURIComponent(typeof s === 'string' || typeof s === 'number' ? String(s) : ''))
   }
 

@@ -5,7 +5,7 @@ import type { AppConfig } from '../config'
 // TODO(house): through the forum feature's index.ts once it has one (another engineer is building it).
 import { seedForumDemo } from '../features/forum/demo'
 import { seedDemoPages } from '../features/pages/demo'
-import { storedRenderColumns } from '../lib/markdown'
+import { articleRenderColumns } from '../lib/article-render'
 import { isUniqueViolation } from '../db/knex'
 import { DEMO_ARTICLES, DEMO_CATEGORIES, DEMO_MEMBERS, DEMO_SETTINGS, type DemoCategory } from './demo-content'
 import { usernameSkeleton } from '../lib/username-skeleton'
@@ -105,7 +105,7 @@ async function seedInTransaction (knex: Knex, config: AppConfig, now: number): P
         source_url: article.sourceUrl,
         body: article.body,
         // Rendered once here, like any body written: the article page never parses Markdown.
-        ...storedRenderColumns(article.body),
+        ...articleRenderColumns(article.body),
         status: 'published',
         published_at: publishedAt,
         updated_at: publishedAt,

@@ -1,7 +1,7 @@
 import bcrypt from 'bcrypt'
 import type { Knex } from 'knex'
 import type { Role } from '../../src/lib/permissions'
-import { storedRenderColumns } from '../../src/lib/markdown'
+import { articleRenderColumns } from '../../src/lib/article-render'
 import { usernameSkeleton } from '../../src/lib/username-skeleton'
 
 let counter = 0
@@ -40,7 +40,7 @@ export async function createCategory (db: Knex, fields: { name?: string, parentI
   return Number(id)
 }
 
-export async function createArticle (db: Knex, fields: { categoryId: number, authorId: number, title?: string, body?: string, status?: string, publishedAt?: number, views?: number, allowComments?: boolean }): Promise<number> {
+export async function createArticle (db: Knex, fields: { categoryId: number, authorId: number, title?: string, summary?: string, body?: string, status?: string, publishedAt?: number, views?: number, allowComments?: boolean }): Promise<number> {
   counter++
   const at = fields.publishedAt ?? nowSeconds() - counter
   const body = fields.body ?? '第一段。\n\n第二段。'
@@ -48,12 +48,12 @@ export async function createArticle (db: Knex, fields: { categoryId: number, aut
     category_id: fields.categoryId,
     author_id: fields.authorId,
     title: fields.title ?? `测试文章 ${counter}`,
-    summary: '这是一段测试摘要。',
+    summary: fields.summary ?? '这是一段测试摘要。',
     source_name: '本站',
     source_url: '',
     body,
     // Stored rendered, as every article written by the app is (a row without its render is a pre-migration one).
-    ...storedRenderColumns(body),
+    ...articleRenderColumns(body),
     status: fields.status ?? 'published',
     allow_comments: fields.allowComments ?? true,
     published_at: at,

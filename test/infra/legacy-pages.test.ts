@@ -50,9 +50,10 @@ describe.each(dialects)('old paged URLs and post jumps on %s', (dialect) => {
   it('keeps the page of the portal\'s and the forum\'s old URLs where the new page has pages', async () => {
     expect(await location(`/portal.php?mod=list&catid=${categoryId}&page=3`, 301)).toBe(`/category/${categoryId}?page=3`)
     expect(await location(`/portal.php?mod=list&catid=${categoryId}`, 301)).toBe(`/category/${categoryId}`)
-    // An article is one page here (Discuz's article pages are one body): its old page URLs open it.
-    expect(await location(`/portal.php?mod=view&aid=${articleId}&page=2`, 301)).toBe(`/article/${articleId}`)
-    expect(await location(`/article-${articleId}-2.html`, 301)).toBe(`/article/${articleId}`)
+    // A multi-page article's old page URLs open that page (test/portal/multipage.test.ts shows the page).
+    expect(await location(`/portal.php?mod=view&aid=${articleId}&page=2`, 301)).toBe(`/article/${articleId}?page=2`)
+    expect(await location(`/article-${articleId}-2.html`, 301)).toBe(`/article/${articleId}?page=2`)
+    expect(await location(`/article-${articleId}-1.html`, 301)).toBe(`/article/${articleId}`)
     expect(await location(`/forum-${boardId}-2.html`, 301)).toBe(`/forum/${boardId}?page=2`)
     expect(await location(`/thread-${threadId}-2-1.html`, 301)).toBe(`/thread/${threadId}?page=2`)
     expect(await location(`/forum.php?mod=viewthread&tid=${threadId}&page=2`, 301)).toBe(`/thread/${threadId}?page=2`)

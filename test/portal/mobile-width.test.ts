@@ -47,9 +47,13 @@ describe.each(dialects)('page widths on phones on %s', (dialect) => {
       title: '长链接测试',
       body: `见 https://example.com/${'a'.repeat(120)} 。\n\n\`\`\`\n${'const x = 1; '.repeat(20)}\n\`\`\``
     })
+    // A twelve-page article: 本文导航 with its page links, gaps, 上一页 and 下一页 must wrap.
+    const manyPages = await createArticle(db.knex, {
+      categoryId: category.id, authorId: author.id, title: '十二页的文章', body: Array.from({ length: 12 }, (_, i) => `第${i + 1}页。`).join('\n\n<!-- 分页 -->\n\n')
+    })
     const article = await db.knex('articles').where({ status: 'published' }).orderBy('id').first<{ id: number }>('id')
     const thread = await db.knex('threads').orderBy('id').first<{ id: number, board_id: number }>('id', 'board_id')
-    pages.push(`/article/${article.id}`, `/article/${longArticle}`, `/article/${article.id}/comments`, `/archiver/aid-${article.id}.html`,
+    pages.push(`/article/${article.id}`, `/article/${longArticle}`, `/article/${manyPages}?page=6`, `/article/${article.id}/comments`, `/archiver/aid-${article.id}.html`,
       `/thread/${thread.id}`, `/forum/${thread.board_id}`, `/user/${author.id}`)
   } })
 

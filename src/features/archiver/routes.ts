@@ -134,7 +134,7 @@ export default async function archiverRoutes (app: FastifyInstance, opts: { cach
     const requested = parsePageParam(request.query.page)
     if (!await gate(request, reply, withPage(`/article/${id}`, requested))) return reply
     return await serve(request, reply, { kind: 'article', id }, async () => {
-      const { article, textHtml, categoryPath } = await portal.articleAsText(id)
+      const { article, textPages, categoryPath } = await portal.articleAsText(id)
       const reactions = REACTIONS.map((r) => ({ name: r.name, count: article[`react_${r.key}`] }))
       const comments = await app.comments.archiverPage(article, requested, COMMENTS_PER_PAGE)
       const path: Crumb[] = [
@@ -142,12 +142,14 @@ export default async function archiverRoutes (app: FastifyInstance, opts: { cach
         { label: article.title }
       ]
       return {
-        tag: `a${id}-${article.updated_at}-${comments.page.page}-${comments.page.total}-${reactions.map((r) => r.count).join('.')}-${comments.lastChangedAt}`,
+        tag: `a${id}-${article.updated_at}.${article.render_version ?? 0}-${comments.page.page}-${comments.page.total}-${reactions.map((r) => r.count).join('.')}-${comments.lastChangedAt}`,
         lastModified: Math.max(article.updated_at, comments.lastChangedAt),
         template: 'archiver/article.njk',
         data: () => ({
           article,
-          bodyHtml: textHtml,
+          // Every page of a multi-page article on this one text page: the Archiver's `?page=` already
+          // pages the comments, and a text page is read in one go (slow phones, crawlers).
+          textPages,
           reactions,
           comments: comments.rows,
           pager: pagerFor(comments.page, `/archiver/aid-${id}.html`),

@@ -22,6 +22,11 @@ export interface SitemapSource {
 declare module 'fastify' {
   interface FastifyInstance {
     sitemap: { add: (source: SitemapSource) => void }
+    /**
+     * The site's absolute origin for links leaving the site (sitemap, feeds, og:url): SITE_URL, or in
+     * development and test the request's own origin.
+     */
+    siteOrigin: (request: FastifyRequest) => string
   }
 }
 
@@ -46,6 +51,7 @@ export default fp<{ urlsPerFile?: number, siteUrl: string | null }>(async (app: 
   function origin (request: FastifyRequest): string {
     return siteUrl ?? `${request.protocol}://${request.host}`
   }
+  app.decorate('siteOrigin', origin)
   const sources: SitemapSource[] = []
   app.decorate('sitemap', { add: (source: SitemapSource) => { sources.push(source) } })
 

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex'
-import type { RenderedBody } from '../../lib/markdown'
+import type { ArticleRenderColumns } from '../../lib/article-render'
 
 /** Portal queries (categories and articles). Every list is served by an index of the core migration. */
 
@@ -20,6 +20,8 @@ export interface ArticleListRow {
   published_at: number
   views: number
   comment_count: number
+  /** The body's first picture (a path on this site), recorded by the stored render; null without one. */
+  cover_url: string | null
 }
 
 export interface ArticleRow extends ArticleListRow {
@@ -32,6 +34,8 @@ export interface ArticleRow extends ArticleListRow {
   body_html: string | null
   body_text_html: string | null
   render_version: number | null
+  /** Pages of the stored render (`<!-- 分页 -->`); 1 until a current render is stored. */
+  page_count: number
   status: string
   allow_comments: number | boolean
   updated_at: number
@@ -62,14 +66,13 @@ function countersOf (row: Record<string, unknown>): ReactionCounters {
   return Object.fromEntries(ARTICLE_REACTION_KEYS.map((k) => [k, Number(row[reactionColumn(k)] ?? 0)])) as ReactionCounters
 }
 
-const LIST_COLUMNS = ['id', 'category_id', 'title', 'summary', 'published_at', 'views', 'comment_count'] as const
+const LIST_COLUMNS = ['id', 'category_id', 'title', 'summary', 'published_at', 'views', 'comment_count', 'cover_url'] as const
 
-/** An article body's two rendered forms and the renderer version that made them. */
-export interface StoredArticleRender extends RenderedBody { version: number }
+/** An article's stored render: its pages in both forms, page count, cover and renderer version (src/lib/article-render.ts). */
+export type StoredArticleRender = ArticleRenderColumns
 
-function renderColumns (r: StoredArticleRender): { body_html: string, body_text_html: string, render_version: number } {
-  return { body_html: r.html, body_text_html: r.textHtml, render_version: r.version }
-}
+/** An item of a feed: a list row and the name of its author. */
+export interface FeedRow extends ArticleListRow { author_name: string }
 
 export function portalRepository (db: Knex) {
   return {
@@ -79,8 +82,8 @@ export function portalRepository (db: Knex) {
      * next issue stores its render with the body, in the same UPDATE, through renderColumns' shape.)
      */
     async storeRender (id: number, rendered: StoredArticleRender): Promise<void> {
-      await db('articles').where({ id }).andWhere((q) => { q.whereNull('render_version').orWhere('render_version', '<', rendered.version) })
-        .update(renderColumns(rendered))
+      await db('articles').where({ id }).andWhere((q) => { q.whereNull('render_version').orWhere('render_version', '<', rendered.render_version) })
+        .update(rendered)
     },
 
     /** Up to `limit` articles whose stored render is missing or older than `version`, by id (for the CLI). */
@@ -133,6 +136,19 @@ export function portalRepository (db: Knex) {
       return await db('articles').whereIn('category_id', categoryIds).andWhere('status', 'published')
         .orderBy([{ column: 'published_at', order: 'desc' }, { column: 'id', order: 'desc' }])
         .offset(offset).limit(limit).select(...LIST_COLUMNS)
+    },
+
+    /**
+     * The newest published articles up to `now` (a scheduled one is not there before its time), in the
+     * given categories or all: the (status, published_at) or (category_id, status, published_at) index,
+     * newest first, LIMIT — a feed reads one short range.
+     */
+    async newestForFeed (categoryIds: readonly number[] | null, now: number, limit: number): Promise<FeedRow[]> {
+      const q = db('articles as a').join('users as u', 'u.id', 'a.author_id')
+        .where('a.status', 'published').andWhere('a.published_at', '<=', now)
+      if (categoryIds !== null) void q.whereIn('a.category_id', categoryIds)
+      return await q.orderBy([{ column: 'a.published_at', order: 'desc' }, { column: 'a.id', order: 'desc' }])
+        .limit(limit).select(...LIST_COLUMNS.map((c) => `a.${c}`), 'u.username as author_name')
     },
 
     async countPublished (): Promise<number> {

@@ -6,6 +6,7 @@ import { parseId } from '../../lib/http-errors'
 import { AnyQuery, PathParam, QueryValue, singleValue } from '../../lib/route-schemas'
 import { viewsMarker } from '../../plugins/guest-pages'
 import { ARTICLE_NOT_FOUND, CATEGORY_NOT_FOUND, readerFor, type PortalReader } from './service'
+import { articlePager, shareMeta } from './share'
 
 /** Portal pages: home, category lists, the article view, and Discuz's legacy URLs. */
 
@@ -60,7 +61,8 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
     if (request.user === null && await app.guestPages.serveCached(request, reply)) return reply
 
     const portal = portalFor(request)
-    const view = await portal.article(id)
+    // `?page=N` of a multi-page article (`<!-- 分页 -->`); the guest page cache keys on `page` too.
+    const view = await portal.article(id, parsePageParam(singleValue(request.query.page)))
     await app.viewCounts.countView('article', id, request)
     const commentsAllowed = await portal.commentsAllowed(view.article)
     const sections = await app.articleSections.load({ article: view.article, commentsAllowed, request, query: request.query })
@@ -73,7 +75,9 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
       category,
       // The guest page cache writes the current count here on every response.
       views: viewsMarker(),
-      crumbs: [{ label: '门户', url: '/' }, ...view.categoryPath.map((c) => ({ label: c.name, url: `/category/${c.id}` })), { label: '查看内容' }]
+      crumbs: [{ label: '门户', url: '/' }, ...view.categoryPath.map((c) => ({ label: c.name, url: `/category/${c.id}` })), { label: '查看内容' }],
+      articlePager: articlePager(id, view.page, view.pageCount),
+      share: shareMeta(app.siteOrigin(request), view)
     })
     return await app.guestPages.send(request, reply, page, { view: { kind: 'article', id, stored: view.article.views } })
   })
@@ -83,13 +87,17 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
     schema: { querystring: Type.Object({ mod: QueryValue, aid: QueryValue, catid: QueryValue, page: QueryValue }) }
   }, async (request, reply) => {
     const [mod, aid, catid, page] = [request.query.mod, request.query.aid, request.query.catid, request.query.page].map(singleValue)
-    // A category list keeps its page; an article has one page here (Discuz's multi-page articles are one body).
+    // A category list and a multi-page article keep their page.
     const pageSuffix = page !== undefined && /^[1-9]\d{0,5}$/.test(page) && page !== '1' ? `?page=${page}` : ''
-    if (mod === 'view' && aid !== undefined && /^\d+$/.test(aid)) return await reply.redirect(`/article/${aid}`, 301)
+    if (mod === 'view' && aid !== undefined && /^\d+$/.test(aid)) return await reply.redirect(`/article/${aid}${pageSuffix}`, 301)
+    // Discuz's feed (portal.php?mod=rss[&catid=N]).
+    if (mod === 'rss') return await reply.redirect(catid !== undefined && /^\d{1,10}$/.test(catid) ? `/category/${catid}/rss.xml` : '/rss.xml', 301)
     if (mod === 'list' && catid !== undefined && /^\d+$/.test(catid)) return await reply.redirect(`/category/${catid}${pageSuffix}`, 301)
     return await reply.redirect('/', 301)
   })
+  // Discuz's static article URL: article-<aid>-<page>.html, page P of a multi-page article.
   r.get('/article-:aid(^\\d+)-:page(^\\d+).html', { schema: { params: Type.Object({ aid: PathParam, page: PathParam }) } }, async (request, reply) => {
-    return await reply.redirect(`/article/${request.params.aid}`, 301)
+    const page = parsePageParam(request.params.page)
+    return await reply.redirect(`/article/${request.params.aid}${page > 1 ? `?page=${page}` : ''}`, 301)
   })
 }

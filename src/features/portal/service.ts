@@ -1,9 +1,10 @@
 import type { Knex } from 'knex'
 import { MicroCache } from '../../lib/micro-cache'
 import { notFound } from '../../lib/http-errors'
-import { RENDERER_VERSION, renderStoredBody, type RenderedBody } from '../../lib/markdown'
+import { RENDERER_VERSION } from '../../lib/markdown'
+import { articleRenderColumns, storedPages, type ArticleRenderColumns } from '../../lib/article-render'
 import { paginate, type Page } from '../../lib/pagination'
-import { articleCounters, portalRepository, type ArticleListRow, type ArticleReactionKey, type ArticleRow, type CategoryRow, type NeighbourRow, type PortalRepository, type ReactionCounters } from './repository'
+import { articleCounters, portalRepository, type ArticleListRow, type FeedRow, type ArticleReactionKey, type ArticleRow, type CategoryRow, type NeighbourRow, type PortalRepository, type ReactionCounters } from './repository'
 
 /** Portal rules: which articles a reader may see, category trees, lists. No Fastify types here. */
 
@@ -75,12 +76,18 @@ export class CategoryTree {
 
 export interface ArticleView {
   article: ArticleRow
+  /** The page shown (`?page=N`, clamped to the article's pages like a thread's) and its HTML. */
   bodyHtml: string
+  page: number
+  pageCount: number
   categoryPath: Category[]
   previous: NeighbourRow | null
   next: NeighbourRow | null
   related: ArticleListRow[]
 }
+
+/** What the article cache keeps: the view with every page of the body (a request picks its page). */
+type CachedArticle = Omit<ArticleView, 'bodyHtml' | 'page' | 'pageCount'> & { pages: string[] }
 
 // Categories change rarely and only by admins; a short cache keeps them out of every page's queries.
 const CATEGORY_CACHE_MS = 5000
@@ -119,19 +126,19 @@ function portalReader (db: Knex, writeRepo: PortalRepository, nowMs: () => numbe
    * without a current one (seeded or written before renders were stored, or by an older
    * RENDERER_VERSION) is rendered once, bounded like any body, and written back for the next reader.
    */
-  async function storedRender (article: ArticleRow): Promise<RenderedBody> {
+  async function storedRender (article: ArticleRow): Promise<ArticleRow & { body_html: string, body_text_html: string }> {
     if (article.render_version === RENDERER_VERSION && article.body_html !== null && article.body_text_html !== null) {
-      return { html: article.body_html, textHtml: article.body_text_html }
+      return { ...article, body_html: article.body_html, body_text_html: article.body_text_html }
     }
-    const fresh = { ...renderStoredBody(article.body), version: RENDERER_VERSION }
+    const fresh: ArticleRenderColumns = articleRenderColumns(article.body)
     await writeRepo.storeRender(article.id, fresh)
-    return fresh
+    return { ...article, ...fresh }
   }
   let cachedTree: { tree: CategoryTree, at: number } | null = null
   // COUNT(*) grows with the data; a list's page count may lag a few seconds behind new articles.
   const counts = new MicroCache<number>(options.countCacheMs ?? COUNT_CACHE_MS)
   // Shared by guests and members: what every reader sees alike (member-specific parts are sections).
-  const articles = new MicroCache<ArticleView>(options.articleCacheMs ?? ARTICLE_CACHE_MS)
+  const articles = new MicroCache<CachedArticle>(options.articleCacheMs ?? ARTICLE_CACHE_MS)
   // The home and category lists, shared for the same second like articles.
   const lists = new MicroCache<{ rows: ArticleListRow[], hot: ArticleListRow[], total: number }>(options.articleCacheMs ?? ARTICLE_CACHE_MS)
   async function countIn (ids: readonly number[]): Promise<number> {
@@ -146,17 +153,18 @@ function portalReader (db: Knex, writeRepo: PortalRepository, nowMs: () => numbe
     return cachedTree.tree
   }
 
-  async function loadArticle (id: number): Promise<ArticleView> {
-    const article = await repo.findPublishedArticle(id)
-    if (article === null) throw notFound(ARTICLE_NOT_FOUND)
+  async function loadArticle (id: number): Promise<CachedArticle> {
+    const found = await repo.findPublishedArticle(id)
+    if (found === null) throw notFound(ARTICLE_NOT_FOUND)
     const tree = await categoryTree()
-    const [neighbours, related] = await Promise.all([
-      repo.neighbours(article),
-      repo.hottestInCategory(article.category_id, HOT_LIST_SIZE)
+    const [neighbours, related, article] = await Promise.all([
+      repo.neighbours(found),
+      repo.hottestInCategory(found.category_id, HOT_LIST_SIZE),
+      storedRender(found)
     ])
     return {
       article,
-      bodyHtml: (await storedRender(article)).html,
+      pages: storedPages(article.body_html),
       categoryPath: tree.path(article.category_id),
       previous: neighbours.previous,
       next: neighbours.next,
@@ -233,16 +241,31 @@ function portalReader (db: Knex, writeRepo: PortalRepository, nowMs: () => numbe
     countPublished: async (): Promise<number> => await repo.countPublished(),
     publishedById: async (offset: number, limit: number): Promise<Array<{ id: number, updated_at: number }>> => await repo.publishedById(offset, limit),
 
-    /** One published article and its body as text-mode HTML (images become `[图: caption]`). */
-    async articleAsText (id: number): Promise<{ article: ArticleRow, textHtml: string, categoryPath: Category[] }> {
-      const article = await repo.findPublishedArticle(id)
-      if (article === null) throw notFound(ARTICLE_NOT_FOUND)
-      const { textHtml } = await storedRender(article)
-      return { article, textHtml, categoryPath: (await categoryTree()).path(article.category_id) }
+    /** One published article and its body's pages as text-mode HTML (images become `[图: caption]`). */
+    async articleAsText (id: number): Promise<{ article: ArticleRow, textPages: string[], categoryPath: Category[] }> {
+      const found = await repo.findPublishedArticle(id)
+      if (found === null) throw notFound(ARTICLE_NOT_FOUND)
+      const article = await storedRender(found)
+      return { article, textPages: storedPages(article.body_text_html), categoryPath: (await categoryTree()).path(article.category_id) }
     },
 
-    async article (id: number): Promise<ArticleView> {
-      return await articles.getOrLoad(String(id), nowMs(), async () => await loadArticle(id))
+    /** An article and page `requestedPage` of its body (past the last page: the last, as a thread's pages). */
+    async article (id: number, requestedPage = 1): Promise<ArticleView> {
+      const { pages, ...view } = await articles.getOrLoad(String(id), nowMs(), async () => await loadArticle(id))
+      const page = Math.min(Math.max(1, requestedPage), pages.length)
+      return { ...view, bodyHtml: pages[page - 1] ?? '', page, pageCount: pages.length }
+    },
+
+    /**
+     * The newest published articles of a feed (all, or a category with its subcategories), never one
+     * scheduled after `now`. Not cached here: the feed routes keep the XML they build.
+     */
+    async feed (categoryId: number | null, now: number, limit: number): Promise<{ category: Category | null, items: FeedRow[] }> {
+      if (categoryId === null) return { category: null, items: await repo.newestForFeed(null, now, limit) }
+      const tree = await categoryTree()
+      const category = tree.get(categoryId)
+      if (category === null) throw notFound(CATEGORY_NOT_FOUND)
+      return { category, items: await repo.newestForFeed(tree.subtreeIds(categoryId), now, limit) }
     }
   }
 }
@@ -314,7 +337,7 @@ export function portalService (deps: PortalServiceDeps) {
         const batch = await writeRepo.staleRenders(RENDERER_VERSION, afterId, batchSize)
         if (batch.length === 0) return rendered
         for (const a of batch) {
-          await writeRepo.storeRender(a.id, { ...renderStoredBody(a.body), version: RENDERER_VERSION })
+          await writeRepo.storeRender(a.id, articleRenderColumns(a.body))
           afterId = a.id
           rendered++
         }
