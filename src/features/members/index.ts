@@ -4,7 +4,6 @@ import type { AppConfig } from '../../config'
 import type { AuthUserSource } from '../../plugins/auth'
 import { membersService, type MembersService } from './service'
 import { MemberProfiles, postsProvider } from './profile'
-import { articlesProvider } from './articles-provider'
 import { usersRepository } from './repository'
 import membersRoutes from './routes'
 
@@ -42,7 +41,6 @@ export default fp<{ config: AppConfig }>(async (app, opts) => {
   const profiles = new MemberProfiles(users, app.clock, (name, err) => {
     app.log.error({ err, provider: name }, 'profile provider failed')
   })
-  profiles.addProvider(articlesProvider(app.db))
   profiles.addProvider(postsProvider(users))
   app.decorate('memberProfiles', profiles)
   await app.register(membersRoutes, opts)
