@@ -45,7 +45,7 @@ export default fp<PortalOptions>(async (app, opts) => {
     db: app.db,
     timeZone: opts.config.siteTimezone,
     categoryTree: async () => await app.portal.forReader('primary').categoryTree(),
-    // The admin centre's audit function (the append-only moderation_log), looked up when an action is
+    // The admin centre's audit function (the append-only audit log), looked up when an action is
     // recorded: the site-admin feature is registered after this one.
     audit: async (entry, trx) => { await app.adminAudit(entry, trx) }
   }))
