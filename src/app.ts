@@ -129,7 +129,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   // Features: each a plugin in src/features/<feature>/.
   await app.register(membersFeature, { config })
   // The portal decorates app.portal and the article/home section registries the others add to.
-  await app.register(portalPlugin, { guestCacheMs: options.guestCacheMs })
+  await app.register(portalPlugin, { guestCacheMs: options.guestCacheMs, config })
   await app.register(commentsPlugin, { config })
   await app.register(reactionsPlugin, { config })
   await app.register(adminFeature)

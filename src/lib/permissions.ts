@@ -4,9 +4,11 @@
  * expiry with the clock, so an expired ban ends by itself with no job running.
  */
 
-export type Role = 'admin' | 'moderator' | 'member'
-export const ROLES: readonly Role[] = ['admin', 'moderator', 'member']
-export const ROLE_NAMES: Readonly<Record<Role, string>> = { admin: '管理员', moderator: '版主', member: '注册会员' }
+// 编辑 (editor) sits between member and moderator: a member who writes portal articles in the
+// categories granted to them (category_editors, Discuz's 频道权限), and moderates nothing.
+export type Role = 'admin' | 'moderator' | 'editor' | 'member'
+export const ROLES: readonly Role[] = ['admin', 'moderator', 'editor', 'member']
+export const ROLE_NAMES: Readonly<Record<Role, string>> = { admin: '管理员', moderator: '版主', editor: '编辑', member: '注册会员' }
 
 export type BanType = 'post' | 'visit'
 export const BAN_NAMES: Readonly<Record<BanType, string>> = { post: '禁止发言', visit: '禁止访问' }
@@ -27,7 +29,7 @@ export interface AuthUser {
 export interface ActiveBan { type: BanType, until: number | null, reason: string }
 
 export function isRole (value: unknown): value is Role {
-  return value === 'admin' || value === 'moderator' || value === 'member'
+  return value === 'admin' || value === 'moderator' || value === 'editor' || value === 'member'
 }
 
 export function activeBan (user: Pick<AuthUser, 'banType' | 'banUntil' | 'banReason'>, now: number): ActiveBan | null {
@@ -50,6 +52,15 @@ export function isStaff (user: AuthUser | null): boolean {
 /** Something owned by a member (a comment, a post, an article). */
 export interface Owned { authorId: number | null }
 
+/** A portal article as the publishing rules see it. */
+export interface ArticleRef { authorId: number, categoryId: number, status: string }
+
+/**
+ * The categories a member may publish in (category_editors rows), loaded by the portal for the
+ * request that asks: `can()` stays synchronous and knows no table.
+ */
+export type EditorGrants = ReadonlySet<number>
+
 export type Action =
   | { action: 'write' } // post a comment, reply, thread, or react: any write of member content
   | { action: 'edit-own', resource: Owned } // edit or delete a piece of content
@@ -57,12 +68,30 @@ export type Action =
   | { action: 'ban', target: Pick<AuthUser, 'id' | 'role'> }
   | { action: 'admin' }
   | { action: 'upload' } // upload a picture (POST /uploads): for articles now; avatars later
+  | { action: 'write-articles', grants: EditorGrants } // open /portal/write and /portal/manage at all
+  | { action: 'publish', categoryId: number, grants: EditorGrants } // create or move an article into this category
+  | { action: 'edit-article', article: ArticleRef, grants: EditorGrants } // open, save, hide or restore this article
 
 /**
  * Who may upload pictures. Staff now. The editor role (issue 17: 编辑) joins here when it exists;
  * members join for avatars with their own issue (their uploads then need a daily cap as reactions have).
  */
-const UPLOAD_ROLES: ReadonlySet<Role> = new Set<Role>(['admin', 'moderator'])
+const UPLOAD_ROLES: ReadonlySet<Role> = new Set<Role>(['admin', 'moderator', 'editor'])
+
+/**
+ * Roles whose category grants count. Editors by definition; a moderator moderates comments and the
+ * forum but publishes only where an admin granted a category (a grant given to a plain member through
+ * the CLI makes them an editor: see editor:grant). Admins publish everywhere without grants.
+ */
+const GRANTED_ROLES: ReadonlySet<Role> = new Set<Role>(['editor', 'moderator'])
+
+function mayPublishIn (user: AuthUser, categoryId: number, grants: EditorGrants): boolean {
+  if (user.role === 'admin') return true
+  return GRANTED_ROLES.has(user.role) && grants.has(categoryId)
+}
+
+/** Statuses an author keeps working on: their own drafts and pieces waiting for review. */
+const AUTHOR_STATUSES: ReadonlySet<string> = new Set(['draft', 'pending'])
 
 export function can (user: AuthUser | null, request: Action, now: number): boolean {
   if (user === null) return false
@@ -92,5 +121,18 @@ export function can (user: AuthUser | null, request: Action, now: number): boole
     case 'upload':
       // A picture is content: 禁止发言 stops uploads too.
       return ban === null && UPLOAD_ROLES.has(user.role)
+    case 'write-articles':
+      if (ban !== null) return false
+      return user.role === 'admin' || (GRANTED_ROLES.has(user.role) && request.grants.size > 0)
+    case 'publish':
+      return ban === null && mayPublishIn(user, request.categoryId, request.grants)
+    case 'edit-article':
+      // Editors of the article's category (and admins) edit every article in it, pending ones
+      // included; an author whose rights moved on still edits their own draft or pending piece,
+      // but only while they are an editor somewhere (a demoted member writes nothing).
+      if (ban !== null) return false
+      if (mayPublishIn(user, request.article.categoryId, request.grants)) return true
+      return request.article.authorId === user.id && AUTHOR_STATUSES.has(request.article.status) &&
+        GRANTED_ROLES.has(user.role) && request.grants.size > 0
   }
 }

@@ -35,7 +35,7 @@ export interface RenderedPage { html: string, personal: boolean }
 /** A short hash of the stylesheet and script: `?v=` on their URLs lets them be cached for a year. */
 function assetVersion (): string {
   const hash = crypto.createHash('sha256')
-  for (const file of ['css/luntan.css', 'css/admin.css', 'js/luntan.js']) {
+  for (const file of ['css/luntan.css', 'css/admin.css', 'js/luntan.js', 'css/article-editor.css', 'js/article-editor.js']) {
     const p = path.join(STATIC_DIR, file)
     if (fs.existsSync(p)) hash.update(fs.readFileSync(p))
   }

@@ -26,7 +26,7 @@ describe.each(dialects)('bans on %s', (dialect) => {
     mod = await createUser(ctx.db.knex, { username: '版主甲', role: 'moderator' })
     mod2 = await createUser(ctx.db.knex, { username: '版主乙', role: 'moderator' })
     const cat = await createCategory(ctx.db.knex)
-    articleId = await createArticle(ctx.db.knex, { categoryId: cat, authorId: admin.id, title: '公告' })
+    articleId = await createArticle(ctx.db.knex, { categoryId: cat, authorId: admin.id, title: '公告', publishedAt: Math.floor(START_MS / 1000) - 3600 }) // before the test clock: a later time schedules it
   })
 
   interface LogRow { action: string, actor_id: number, target_user_id: number | null, reason: string, request_id: string, before_state: string, after_state: string }

@@ -27,7 +27,7 @@ describe.each(dialects)('sharing meta and list thumbnails on %s', (dialect) => {
   let illustrated: number
   let plain: number
   let sitePicture: number
-  const publishedAt = 1_800_000_000
+  const publishedAt = 1_760_000_000 // in the past: a later time is a scheduled article, hidden until then
 
   beforeAll(async () => {
     const authorId = (await createUser(ctx.db.knex)).id

@@ -70,8 +70,8 @@ describe('LocalDiskStorage', () => {
 
 describe("can(user, { action: 'upload' })", () => {
   const user = (role: Role, ban: Partial<AuthUser> = {}): AuthUser => ({ id: 7, username: 'u', role, createdAt: 0, postCount: 0, banType: null, banUntil: null, banReason: null, ...ban })
-  it('the role × action matrix: staff may upload, members (until avatars) and guests may not, a 禁止发言 stops anyone', () => {
-    const expected: Record<Role, boolean> = { admin: true, moderator: true, member: false }
+  it('the role × action matrix: staff and editors may upload, members (until avatars) and guests may not, a 禁止发言 stops anyone', () => {
+    const expected: Record<Role, boolean> = { admin: true, moderator: true, editor: true, member: false }
     expect(ROLES.map((r) => [r, can(user(r), { action: 'upload' }, 1000)])).toEqual(ROLES.map((r) => [r, expected[r]]))
     expect(can(null, { action: 'upload' }, 1000)).toBe(false)
     for (const r of ROLES) expect(can(user(r, { banType: 'post', banUntil: 2000, banReason: '灌水' }), { action: 'upload' }, 1000)).toBe(false)

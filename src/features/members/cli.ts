@@ -10,7 +10,7 @@ function printFormErrors (err: FormError): void {
 /** Member commands of `npm run cli`: the same rules as the web forms (service.ts + validation.ts). */
 export const memberCommands: CliCommands = {
   'user:create': {
-    summary: 'create a member: --username U --password P [--email E] [--role admin|moderator|member]',
+    summary: 'create a member: --username U --password P [--email E] [--role admin|moderator|editor|member]',
     options: { username: { type: 'string' }, password: { type: 'string' }, email: { type: 'string' }, role: { type: 'string' } },
     async run ({ knex, config, flags }) {
       const username = flags.username
@@ -39,7 +39,7 @@ export const memberCommands: CliCommands = {
     }
   },
   'user:role': {
-    summary: 'change a member\'s role: --username U --role admin|moderator|member',
+    summary: 'change a member\'s role: --username U --role admin|moderator|editor|member',
     options: { username: { type: 'string' }, role: { type: 'string' } },
     async run ({ knex, config, flags }) {
       const username = flags.username

@@ -27,7 +27,7 @@ export const validationMessages = {
   emailEmpty: '请输入 Email 地址',
   emailInvalid: 'Email 地址无效',
   emailTaken: '该 Email 地址已被注册',
-  roleInvalid: '用户组无效，应为 admin、moderator 或 member'
+  roleInvalid: '用户组无效，应为 admin、moderator、editor 或 member'
 } as const
 
 /** A username's length as Discuz counts it (src/lib/discuz-length.ts): a CJK character counts as two. */

@@ -74,7 +74,18 @@ export type StoredArticleRender = ArticleRenderColumns
 /** An item of a feed: a list row and the name of its author. */
 export interface FeedRow extends ArticleListRow { author_name: string }
 
-export function portalRepository (db: Knex) {
+/**
+ * What readers may see: published, and published at or before now. A future published_at schedules
+ * the article: it appears by itself when its time comes (no job), and every list, the article page,
+ * the Archiver, the sitemap and profiles filter here, on the (status, published_at) index prefixes.
+ */
+function visibleNow (q: Knex.QueryBuilder, now: number, prefix = ''): Knex.QueryBuilder {
+  return q.where(`${prefix}status`, 'published').andWhere(`${prefix}published_at`, '<=', now)
+}
+
+/** `nowSec` is the app clock in Unix seconds (tests move it to see a scheduled article appear). */
+export function portalRepository (db: Knex, nowSec: () => number = () => Math.floor(Date.now() / 1000)) {
+  const visible = (q: Knex.QueryBuilder, prefix = ''): Knex.QueryBuilder => visibleNow(q, nowSec(), prefix)
   return {
     /**
      * Writes back a body rendered because its stored copy was missing or older: only over an older
@@ -102,38 +113,38 @@ export function portalRepository (db: Knex) {
       const row = await db('articles as a')
         .join('users as u', 'u.id', 'a.author_id')
         .where('a.id', id)
-        .andWhere('a.status', 'published')
+        .andWhere((q) => { void visible(q, 'a.') })
         .first<ArticleRow | undefined>('a.*', 'u.username as author_name')
       return row ?? null
     },
 
     async newestPage (offset: number, limit: number): Promise<ArticleListRow[]> {
-      return await db('articles').where('status', 'published')
+      return await visible(db('articles'))
         .orderBy([{ column: 'published_at', order: 'desc' }, { column: 'id', order: 'desc' }])
         .offset(offset).limit(limit).select(...LIST_COLUMNS)
     },
 
     /** The most viewed articles published since `since` (Discuz ranks its hot list this way). */
     async hottestSince (since: number, limit: number): Promise<ArticleListRow[]> {
-      return await db('articles').where('status', 'published').andWhere('published_at', '>=', since)
+      return await visible(db('articles')).andWhere('published_at', '>=', since)
         .orderBy([{ column: 'views', order: 'desc' }, { column: 'id', order: 'desc' }])
         .limit(limit).select(...LIST_COLUMNS)
     },
 
     async hottestInCategory (categoryId: number, limit: number): Promise<ArticleListRow[]> {
-      return await db('articles').where({ category_id: categoryId, status: 'published' })
+      return await visible(db('articles').where({ category_id: categoryId }))
         .orderBy([{ column: 'views', order: 'desc' }, { column: 'id', order: 'desc' }])
         .limit(limit).select(...LIST_COLUMNS)
     },
 
     async countInCategories (categoryIds: readonly number[]): Promise<number> {
-      const row = await db('articles').whereIn('category_id', categoryIds).andWhere('status', 'published')
+      const row = await visible(db('articles').whereIn('category_id', categoryIds))
         .count<{ n: number | string }>({ n: '*' }).first()
       return Number(row?.n ?? 0)
     },
 
     async pageInCategories (categoryIds: readonly number[], offset: number, limit: number): Promise<ArticleListRow[]> {
-      return await db('articles').whereIn('category_id', categoryIds).andWhere('status', 'published')
+      return await visible(db('articles').whereIn('category_id', categoryIds))
         .orderBy([{ column: 'published_at', order: 'desc' }, { column: 'id', order: 'desc' }])
         .offset(offset).limit(limit).select(...LIST_COLUMNS)
     },
@@ -152,23 +163,23 @@ export function portalRepository (db: Knex) {
     },
 
     async countPublished (): Promise<number> {
-      const row = await db('articles').where('status', 'published').count<{ n: number | string }>({ n: '*' }).first()
+      const row = await visible(db('articles')).count<{ n: number | string }>({ n: '*' }).first()
       return Number(row?.n ?? 0)
     },
 
     /** Published articles by id (for the sitemap). */
     async publishedById (offset: number, limit: number): Promise<Array<{ id: number, updated_at: number }>> {
-      return await db('articles').where('status', 'published').orderBy('id').offset(offset).limit(limit).select('id', 'updated_at')
+      return await visible(db('articles')).orderBy('id').offset(offset).limit(limit).select('id', 'updated_at')
     },
 
     /** A member's latest published articles (for the profile page). */
     async latestByAuthor (authorId: number, limit: number): Promise<Array<{ id: number, title: string, published_at: number }>> {
-      return await db('articles').where({ author_id: authorId, status: 'published' })
+      return await visible(db('articles').where({ author_id: authorId }))
         .orderBy('published_at', 'desc').limit(limit).select('id', 'title', 'published_at')
     },
 
     async countByAuthor (authorId: number): Promise<number> {
-      const row = await db('articles').where({ author_id: authorId, status: 'published' }).count<Array<{ n: number | string }>>({ n: '*' }).first()
+      const row = await visible(db('articles').where({ author_id: authorId })).count<Array<{ n: number | string }>>({ n: '*' }).first()
       return Number(row?.n ?? 0)
     },
 
@@ -182,7 +193,7 @@ export function portalRepository (db: Knex) {
     /** Which of the given articles are published, with their titles. */
     async publishedTitles (ids: readonly number[]): Promise<Map<number, string>> {
       if (ids.length === 0) return new Map()
-      const rows = await db('articles').whereIn('id', [...new Set(ids)]).andWhere('status', 'published').select<Array<{ id: number, title: string }>>('id', 'title')
+      const rows = await visible(db('articles').whereIn('id', [...new Set(ids)])).select<Array<{ id: number, title: string }>>('id', 'title')
       return new Map(rows.map((r) => [Number(r.id), r.title]))
     },
 
@@ -225,7 +236,7 @@ export function portalRepository (db: Knex) {
      */
     async neighbours (article: Pick<ArticleRow, 'id' | 'category_id' | 'published_at'>): Promise<{ previous: NeighbourRow | null, next: NeighbourRow | null }> {
       const side = async (older: boolean): Promise<NeighbourRow | null> => {
-        const row = await db('articles').where({ category_id: article.category_id, status: 'published' })
+        const row = await visible(db('articles').where({ category_id: article.category_id }))
           .andWhere((q) => {
             void q.where('published_at', older ? '<' : '>', article.published_at)
               .orWhere((q2) => { void q2.where('published_at', article.published_at).andWhere('id', older ? '<' : '>', article.id) })

@@ -84,9 +84,11 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
 
   // Discuz's URLs, so links and search results pointing at an old site keep working.
   r.get('/portal.php', {
-    schema: { querystring: Type.Object({ mod: QueryValue, aid: QueryValue, catid: QueryValue, page: QueryValue }) }
+    schema: { querystring: Type.Object({ mod: QueryValue, aid: QueryValue, catid: QueryValue, page: QueryValue, ac: QueryValue }) }
   }, async (request, reply) => {
-    const [mod, aid, catid, page] = [request.query.mod, request.query.aid, request.query.catid, request.query.page].map(singleValue)
+    const [mod, aid, catid, page, ac] = [request.query.mod, request.query.aid, request.query.catid, request.query.page, request.query.ac].map(singleValue)
+    // 发布文章 / 编辑文章 (portalcp: Discuz's portal control panel).
+    if (mod === 'portalcp' && ac === 'article') return await reply.redirect(aid !== undefined && /^[1-9]\d{0,9}$/.test(aid) ? `/portal/write/${aid}` : '/portal/write', 301)
     // A category list and a multi-page article keep their page.
     const pageSuffix = page !== undefined && /^[1-9]\d{0,5}$/.test(page) && page !== '1' ? `?page=${page}` : ''
     if (mod === 'view' && aid !== undefined && /^\d+$/.test(aid)) return await reply.redirect(`/article/${aid}${pageSuffix}`, 301)

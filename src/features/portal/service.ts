@@ -119,7 +119,8 @@ function commentsAllowedIn (tree: CategoryTree, article: Pick<ArticleRow, 'allow
 
 /** The portal's reads over one database handle, with their own short caches. */
 function portalReader (db: Knex, writeRepo: PortalRepository, nowMs: () => number, options: PortalCacheOptions) {
-  const repo = portalRepository(db)
+  // A list cached at t was read with now = t: it never holds an article scheduled after t.
+  const repo = portalRepository(db, () => Math.floor(nowMs() / 1000))
 
   /**
    * An article's stored render (written with the body, so a page read parses no Markdown). An article
@@ -290,7 +291,7 @@ export interface PortalServiceDeps {
 export function portalService (deps: PortalServiceDeps) {
   const { db, nowMs } = deps
   const cache = deps.cache ?? {}
-  const writeRepo = portalRepository(db)
+  const writeRepo = portalRepository(db, () => Math.floor(nowMs() / 1000))
   const primary = portalReader(db, writeRepo, nowMs, cache)
   const replica = deps.dbRead === undefined || deps.dbRead === db ? primary : portalReader(deps.dbRead, writeRepo, nowMs, cache)
 
