@@ -4,6 +4,7 @@ import { notFound } from '../../lib/http-errors'
 import { RENDERER_VERSION } from '../../lib/markdown'
 import { articleRenderColumns, storedPages, type ArticleRenderColumns } from '../../lib/article-render'
 import { paginate, type Page } from '../../lib/pagination'
+import { inDisplayOrder, Tree } from '../../lib/tree'
 import { articleCounters, portalRepository, type ArticleListRow, type FeedRow, type ArticleReactionKey, type ArticleRow, type CategoryRow, type NeighbourRow, type PortalRepository, type ReactionCounters } from './repository'
 
 /** Portal rules: which articles a reader may see, category trees, lists. No Fastify types here. */
@@ -24,48 +25,15 @@ export interface Category {
   children: Category[]
 }
 
-export class CategoryTree {
-  readonly roots: Category[]
-  private readonly byId: Map<number, Category>
-
+/**
+ * The category tree (lib/tree.ts, the same shape as the forum's boards): `get`, `path` (breadcrumbs),
+ * `subtreeIds` (a parent's list includes its subcategories' articles), plus the portal's one rule.
+ */
+export class CategoryTree extends Tree<Category> {
   constructor (rows: readonly CategoryRow[]) {
-    this.byId = new Map(rows.map((r) => [r.id, {
+    super(inDisplayOrder(rows).map((r) => ({
       id: r.id, parentId: r.parent_id, name: r.name, description: r.description, allowComments: Boolean(r.allow_comments), children: []
-    }]))
-    this.roots = []
-    for (const c of this.byId.values()) {
-      const parent = c.parentId === null ? undefined : this.byId.get(c.parentId)
-      if (parent === undefined) this.roots.push(c)
-      else parent.children.push(c)
-    }
-  }
-
-  get (id: number): Category | null { return this.byId.get(id) ?? null }
-
-  /** The category and its ancestors, root first (for breadcrumbs). */
-  path (id: number): Category[] {
-    const out: Category[] = []
-    const guard = new Set<number>()
-    let c = this.byId.get(id)
-    while (c !== undefined && !guard.has(c.id)) {
-      guard.add(c.id)
-      out.unshift(c)
-      c = c.parentId === null ? undefined : this.byId.get(c.parentId)
-    }
-    return out
-  }
-
-  /** The category's id and all its descendants' ids (a parent's list includes its subcategories' articles). */
-  subtreeIds (id: number): number[] {
-    const out: number[] = []
-    const stack = [this.byId.get(id)]
-    while (stack.length > 0) {
-      const c = stack.pop()
-      if (c === undefined || out.includes(c.id)) continue
-      out.push(c.id)
-      stack.push(...c.children)
-    }
-    return out
+    })))
   }
 
   /** Comments are allowed only when the category and every ancestor allow them. */
