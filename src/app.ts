@@ -36,6 +36,7 @@ import moderationFeature from './features/moderation'
 import uploadsPlugin from './features/uploads'
 import siteAdminPlugin from './features/site-admin'
 import pagesPlugin from './features/pages'
+import structureFeature from './features/structure'
 
 export interface BuildOptions {
   /** Defaults to the system clock; tests pass a ManualClock. */
@@ -138,6 +139,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(uploadsPlugin, { config })
   await app.register(siteAdminPlugin, { config })
   await app.register(pagesPlugin)
+  await app.register(structureFeature)
 
   return app
 }

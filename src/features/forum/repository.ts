@@ -17,6 +17,8 @@ export interface BoardRow {
   description: string
   display_order: number
   guest_visible: number | boolean
+  /** 主题分类 labels as a JSON array (src/lib/structure-form.ts storedThreadTypes); null: none. */
+  thread_types: string | null
   thread_count: number
   post_count: number
   today_posts: number
@@ -380,9 +382,16 @@ export function forumRepository (db: Knex) {
   }
 }
 
-// Crawlers get the threads guests may read (members-only boards never appear).
+// Crawlers get the threads guests may read (members-only boards never appear, nor boards under one:
+// the tree is at most group → board → sub-board deep, src/features/forum/boards-admin.ts, so the board,
+// its parent and its grandparent are all there is to check).
 function guestThreads (db: Knex): Knex.QueryBuilder {
-  return db('threads as t').join('boards as b', 'b.id', 't.board_id').where('t.status', 'visible').andWhere('b.guest_visible', true)
+  return db('threads as t').join('boards as b', 'b.id', 't.board_id')
+    .leftJoin('boards as bp', 'bp.id', 'b.parent_id')
+    .leftJoin('boards as bg', 'bg.id', 'bp.parent_id')
+    .where('t.status', 'visible').andWhere('b.guest_visible', true)
+    .andWhere((q) => { void q.whereNull('bp.id').orWhere('bp.guest_visible', true) })
+    .andWhere((q) => { void q.whereNull('bg.id').orWhere('bg.guest_visible', true) })
 }
 
 export type ForumRepository = ReturnType<typeof forumRepository>

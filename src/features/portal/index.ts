@@ -13,6 +13,7 @@ export { ARTICLE_NOT_FOUND, CATEGORY_NOT_FOUND, type ArticleView, type Category,
 export { ARTICLE_REACTION_KEYS, type ArticleReactionKey, type ArticleRow, type ArticleListRow, type ReactionCounters } from './repository'
 export type { ArticleSectionContext, ArticleSectionLoader, ArticleSections, HomeSectionContext, HomeSectionLoader, HomeSections } from './sections'
 export { portalService, readerFor } from './service'
+export { categoryMessages, type CategoriesAdmin, type CategoryAdminRow, type CategoryInput } from './categories-admin'
 
 declare module 'fastify' {
   interface FastifyInstance {
