@@ -113,10 +113,14 @@ export function refused (errors: NodeErrors): StructureResult {
   return { ok: false, errors, message: Object.values(errors).join('；') }
 }
 
-/** Rows as an indented list in tree order (display order among siblings), each with its depth. */
+/** Rows as an indented list in tree order (display order among siblings), each with its depth; rows on a cycle last. */
 export function flattenTree<R extends { id: number, parent_id: number | null, display_order: number }> (rows: readonly R[]): Array<R & { depth: number }> {
   const tree = buildTree(rows, (row) => ({ id: row.id, parentId: row.parent_id, row, children: [] as Array<{ id: number, parentId: number | null, row: R, children: never[] }> }))
   const out: Array<R & { depth: number }> = []
   tree.walk((node, depth) => { out.push({ ...node.row, depth }) })
+  // Rows on a parent cycle (a hand edit of the database) are reached from no root: listed last, at the
+  // top level, so an admin can see them and move them out.
+  const shown = new Set(out.map((r) => r.id))
+  for (const row of rows) if (!shown.has(row.id)) out.push({ ...row, depth: 0 })
   return out
 }

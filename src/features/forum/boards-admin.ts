@@ -146,8 +146,8 @@ export function boardsAdmin (db: Knex) {
         if (Object.keys(errors).length > 0) return refused(errors)
         const values = stored(input, kind)
         await trx('boards').where({ id }).update(values)
-        const { thread_count: _t, post_count: _p, ...shown } = before
-        await record(trx, { action: 'board_edit', targetId: id, before: { ...shown, thread_types: JSON.stringify(before.thread_types) }, after: { id, ...values } })
+        const shown = { id, parent_id: before.parent_id, is_group: before.is_group, name: before.name, description: before.description, display_order: before.display_order, guest_visible: before.guest_visible, thread_types: before.thread_types.length === 0 ? null : JSON.stringify(before.thread_types) }
+        await record(trx, { action: 'board_edit', targetId: id, before: shown, after: { id, ...values } })
         return { ok: true, id }
       })
     },

@@ -24,8 +24,8 @@ export function structureService (deps: StructureDeps) {
   const b = deps.boards
   return {
     categories: {
-      list: c.list,
-      get: c.get,
+      list: async () => await c.list(),
+      get: async (id: number) => await c.get(id),
       create: async (input: CategoryInput, actor: StructureActor): Promise<StructureResult> => await c.create(input, recorder(actor, 'category')),
       update: async (id: number, input: CategoryInput, actor: StructureActor): Promise<StructureResult> => await c.update(id, input, recorder(actor, 'category')),
       reorder: async (id: number, direction: 'up' | 'down', actor: StructureActor): Promise<StructureResult> => await c.reorder(id, direction, recorder(actor, 'category')),
@@ -33,8 +33,8 @@ export function structureService (deps: StructureDeps) {
       remove: async (id: number, actor: StructureActor): Promise<StructureResult> => await c.remove(id, recorder(actor, 'category'))
     },
     boards: {
-      list: b.list,
-      get: b.get,
+      list: async () => await b.list(),
+      get: async (id: number) => await b.get(id),
       create: async (kind: BoardKind, input: BoardInput, actor: StructureActor): Promise<StructureResult> => await b.create(kind, input, recorder(actor, 'board')),
       update: async (id: number, input: BoardInput, actor: StructureActor): Promise<StructureResult> => await b.update(id, input, recorder(actor, 'board')),
       reorder: async (id: number, direction: 'up' | 'down', actor: StructureActor): Promise<StructureResult> => await b.reorder(id, direction, recorder(actor, 'board')),
