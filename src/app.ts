@@ -37,6 +37,7 @@ import uploadsPlugin from './features/uploads'
 import siteAdminPlugin from './features/site-admin'
 import pagesPlugin from './features/pages'
 import feedsPlugin from './features/feeds'
+import structureFeature from './features/structure'
 
 export interface BuildOptions {
   /** Defaults to the system clock; tests pass a ManualClock. */
@@ -140,6 +141,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(siteAdminPlugin, { config })
   await app.register(pagesPlugin)
   await app.register(feedsPlugin, { cacheMs: options.guestCacheMs === 0 ? 0 : undefined })
+  await app.register(structureFeature)
 
   return app
 }

@@ -1,4 +1,5 @@
 import { buildTree, type Tree } from '../../lib/tree'
+import { storedThreadTypes } from '../../lib/structure-form'
 import type { AuthUser } from '../../lib/permissions'
 import type { BoardRow } from './repository'
 
@@ -11,6 +12,8 @@ export interface Board {
   name: string
   description: string
   guestVisible: boolean
+  /** 主题分类 offered when opening a thread here (none: no select). */
+  threadTypes: string[]
   threadCount: number
   postCount: number
   /** Posts since the start of today (site day): 0 when the stored counter is from another day. */
@@ -27,6 +30,7 @@ function boardOf (r: BoardRow, today: number): Board {
     name: r.name,
     description: r.description,
     guestVisible: Boolean(r.guest_visible),
+    threadTypes: storedThreadTypes(r.thread_types),
     threadCount: r.thread_count,
     postCount: r.post_count,
     todayPosts: r.today_date === today ? r.today_posts : 0,

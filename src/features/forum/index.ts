@@ -53,3 +53,4 @@ export {
   type ForumService, type Board, type BoardReadOptions, type ModerationContext, type PostView, type ThreadPageView, type ThreadTextView
 } from './service'
 export type { LatestThreadRow, ThreadRow, PostRow } from './repository'
+export { boardMessages, type BoardsAdmin, type BoardAdminRow, type BoardInput, type BoardKind } from './boards-admin'

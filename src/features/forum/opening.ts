@@ -11,7 +11,7 @@ export function opening (ctx: ForumContext) {
 
   return {
     /** Opens a thread: thread row, 楼主 post, counters, all in one transaction with the anti-abuse check. */
-    async createThread (user: AuthUser, boardId: number, input: { title: unknown, body: unknown }, now: number): Promise<{ threadId: number, postId: number, status: 'visible' | 'pending' }> {
+    async createThread (user: AuthUser, boardId: number, input: { title: unknown, body: unknown, typeLabel?: unknown }, now: number): Promise<{ threadId: number, postId: number, status: 'visible' | 'pending' }> {
       const title = cleanTitle(input.title)
       const body = cleanBody(input.body)
       if (!can(user, { action: 'write' }, now)) throw forbidden()
@@ -23,9 +23,13 @@ export function opening (ctx: ForumContext) {
         const board = tree.get(boardId)
         if (board === null || !tree.visibleTo(user, boardId)) throw notFound(messages.boardNotFound)
         if (board.isGroup) throw badRequest(messages.groupNoThreads)
+        // 主题分类: one of the board's labels or none; a label the board does not offer (removed since
+        // the form was shown, or typed by hand) is refused rather than stored.
+        const typeLabel = typeof input.typeLabel === 'string' ? input.typeLabel : ''
+        if (typeLabel !== '' && !board.threadTypes.includes(typeLabel)) throw badRequest(messages.threadTypeUnknown)
         const checked = await ctx.antiAbuse.checkContribution({ user, text: `${title}\n${body}`, now, trx, noun: '帖子' })
         const final = splitCheckedThread(checked.text, title, body)
-        const threadId = await repo.insertThread(trx, { boardId, authorId: user.id, authorName: user.username, title: final.title, status: checked.status, at: now })
+        const threadId = await repo.insertThread(trx, { boardId, authorId: user.id, authorName: user.username, title: final.title, typeLabel, status: checked.status, at: now })
         const postId = await repo.insertPost(trx, { threadId, authorId: user.id, position: 1, body: final.body, rendered: renderForStorage(final.body), status: checked.status, at: now })
         if (checked.status === 'visible') {
           await repo.countVisiblePost(trx, { boardId, threadId, postId, authorId: user.id, authorName: user.username, at: now, today: ctx.today(now), opensThread: true })

@@ -20,9 +20,9 @@ import { cleanBody, cleanTitle, messages, pageOfFloor } from './rules'
  */
 export const PREVIEW_LIMIT = { max: 20, timeWindow: '1 minute' } as const
 
-const PostingForm = Type.Object({ title: FormText, body: PostBody, preview: FormText })
+const PostingForm = Type.Object({ title: FormText, body: PostBody, preview: FormText, type_label: FormText })
 const ReplyForm = Type.Object({ body: PostBody })
-interface PostingFields { title?: string, body?: string }
+interface PostingFields { title?: string, body?: string, typeLabel?: string }
 
 function isPreview (request: FastifyRequest): boolean {
   const body: unknown = request.body
@@ -58,7 +58,7 @@ export default async function postingRoutes (app: FastifyInstance, opts: { confi
   r.post('/forum/:fid/new', { config: { rateLimit: previewRateLimit }, schema: { params: BoardParams, body: PostingForm } }, async (request, reply) => {
     const user = app.requirePermission(request, { action: 'write' })
     const boardId = parseId(request.params.fid, messages.boardNotFound)
-    const form = { title: request.body.title ?? '', body: request.body.body ?? '' }
+    const form = { title: request.body.title ?? '', body: request.body.body ?? '', typeLabel: request.body.type_label ?? '' }
     try {
       if (request.body.preview !== undefined) {
         // 预览 without JavaScript: the same form again, with the rendered body above it.

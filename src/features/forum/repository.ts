@@ -17,6 +17,8 @@ export interface BoardRow {
   description: string
   display_order: number
   guest_visible: number | boolean
+  /** 主题分类 labels as a JSON array (src/lib/structure-form.ts storedThreadTypes); null: none. */
+  thread_types: string | null
   thread_count: number
   post_count: number
   today_posts: number
@@ -35,6 +37,8 @@ export interface ThreadRow {
   author_id: number
   author_name: string
   title: string
+  /** 主题分类 chosen when the thread was opened ('' for none); shown as [label] before the title. */
+  type_label: string
   pinned: number | boolean
   closed: number | boolean
   status: ContentStatus
@@ -78,7 +82,7 @@ export interface LatestThreadRow {
   views: number
 }
 
-const THREAD_COLUMNS = ['t.id', 't.board_id', 't.author_id', 'u.username as author_name', 't.title', 't.pinned', 't.closed', 't.status',
+const THREAD_COLUMNS = ['t.id', 't.board_id', 't.author_id', 'u.username as author_name', 't.title', 't.type_label', 't.pinned', 't.closed', 't.status',
   't.reply_count', 't.last_position', 't.views', 't.created_at', 't.last_post_at', 't.last_poster_id', 't.last_poster_name'] as const
 
 /** `column - n`, never below zero (MySQL refuses a negative result in an UNSIGNED column). */
@@ -188,11 +192,12 @@ export function forumRepository (db: Knex) {
         .select<LatestThreadRow[]>('t.id', 't.board_id', 'b.name as board_name', 't.title', 't.author_id', 'u.username as author_name', 't.created_at', 't.reply_count', 't.views')
     },
 
-    async insertThread (trx: Knex.Transaction, fields: { boardId: number, authorId: number, authorName: string, title: string, status: ContentStatus, at: number }): Promise<number> {
+    async insertThread (trx: Knex.Transaction, fields: { boardId: number, authorId: number, authorName: string, title: string, typeLabel?: string, status: ContentStatus, at: number }): Promise<number> {
       const [id] = await trx('threads').insert({
         board_id: fields.boardId,
         author_id: fields.authorId,
         title: fields.title,
+        type_label: fields.typeLabel ?? '',
         status: fields.status,
         last_position: 1,
         created_at: fields.at,
@@ -380,9 +385,16 @@ export function forumRepository (db: Knex) {
   }
 }
 
-// Crawlers get the threads guests may read (members-only boards never appear).
+// Crawlers get the threads guests may read (members-only boards never appear, nor boards under one:
+// the tree is at most group → board → sub-board deep, src/features/forum/boards-admin.ts, so the board,
+// its parent and its grandparent are all there is to check).
 function guestThreads (db: Knex): Knex.QueryBuilder {
-  return db('threads as t').join('boards as b', 'b.id', 't.board_id').where('t.status', 'visible').andWhere('b.guest_visible', true)
+  return db('threads as t').join('boards as b', 'b.id', 't.board_id')
+    .leftJoin('boards as bp', 'bp.id', 'b.parent_id')
+    .leftJoin('boards as bg', 'bg.id', 'bp.parent_id')
+    .where('t.status', 'visible').andWhere('b.guest_visible', true)
+    .andWhere((q) => { void q.whereNull('bp.id').orWhere('bp.guest_visible', true) })
+    .andWhere((q) => { void q.whereNull('bg.id').orWhere('bg.guest_visible', true) })
 }
 
 export type ForumRepository = ReturnType<typeof forumRepository>

@@ -12,6 +12,7 @@ export const messages = {
   bodyTooLong: `抱歉，您的帖子超过 ${20000} 个字符的限制`,
   closed: '本主题已关闭，不能再回复',
   groupNoThreads: '抱歉，分区下不能直接发帖，请选择一个版块',
+  threadTypeUnknown: '请选择本版块提供的主题分类',
   moveSameBoard: '主题已在该版块中',
   moveBadBoard: '请选择要移动到的版块',
   firstPostHasReplies: '主题已有回复，不能删除，请联系版主',

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex'
 import type { BoardTree } from './boards'
 import { banHiding } from './ban-hiding'
+import { boardsAdmin } from './boards-admin'
 import { counters } from './counters'
 import { forumContext, type ForumServiceOptions } from './context'
 import { listing } from './listing'
@@ -40,6 +41,8 @@ export function forumService (options: ForumServiceOptions) {
     ...threadActions(ctx),
     ...banHiding(ctx),
     ...counters(ctx),
+    /** 论坛版块 administration (boards-admin.ts). */
+    boardsAdmin: boardsAdmin(ctx.db),
     /** Renders every post whose stored render is missing or older than RENDERER_VERSION (forum:render). */
     renderStale: async (batchSize?: number): Promise<number> => await renderStale(ctx.repo, batchSize)
   }

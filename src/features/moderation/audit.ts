@@ -6,11 +6,11 @@ import type { Knex } from 'knex'
  * Callers pass their transaction, so an action and its audit row commit or fail together.
  */
 
-export type AuditTargetType = 'user' | 'comment' | 'article' | 'thread' | 'post' | 'setting' | 'page'
+export type AuditTargetType = 'user' | 'comment' | 'article' | 'thread' | 'post' | 'setting' | 'page' | 'category' | 'board'
 
 export interface AuditEntry {
   actorId: number
-  /** e.g. settings_update, page_create, page_edit, page_delete, ban, lift_ban, comment_delete, comment_approve, article_status, thread_pin, thread_close, thread_move, thread_delete, post_delete */
+  /** e.g. category_create/edit/order/move_articles/delete, board_create/edit/order/delete, settings_update, page_create, page_edit, page_delete, ban, lift_ban, comment_delete, comment_approve, article_status, thread_pin, thread_close, thread_move, thread_delete, post_delete */
   action: string
   targetType: AuditTargetType
   targetId: number

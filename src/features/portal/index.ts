@@ -18,6 +18,7 @@ export { ARTICLE_REACTION_KEYS, type ArticleReactionKey, type ArticleRow, type A
 export type { ArticleSectionContext, ArticleSectionLoader, ArticleSections, HomeSectionContext, HomeSectionLoader, HomeSections } from './sections'
 export { portalService, readerFor } from './service'
 export { publishingService, type PublishingService } from './publishing'
+export { categoryMessages, type CategoriesAdmin, type CategoryAdminRow, type CategoryInput } from './categories-admin'
 
 declare module 'fastify' {
   interface FastifyInstance {

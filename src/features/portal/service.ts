@@ -5,6 +5,7 @@ import { RENDERER_VERSION } from '../../lib/markdown'
 import { articleRenderColumns, storedPages, type ArticleRenderColumns } from '../../lib/article-render'
 import { paginate, type Page } from '../../lib/pagination'
 import { inDisplayOrder, Tree } from '../../lib/tree'
+import { categoriesAdmin } from './categories-admin'
 import { articleCounters, portalRepository, type ArticleListRow, type FeedRow, type ArticleReactionKey, type ArticleRow, type CategoryRow, type NeighbourRow, type PortalRepository, type ReactionCounters } from './repository'
 
 /** Portal rules: which articles a reader may see, category trees, lists. No Fastify types here. */
@@ -143,6 +144,8 @@ function portalReader (db: Knex, writeRepo: PortalRepository, nowMs: () => numbe
 
   return {
     categoryTree,
+    /** Drops this reader's category tree and list caches (after an admin's change commits here). */
+    forgetCategories: (): void => { cachedTree = null; counts.clear(); lists.clear() },
 
     async home (requestedPage: number, now: number): Promise<{ newest: ArticleListRow[], page: Page, hot: ArticleListRow[], tree: CategoryTree }> {
       const tree = await categoryTree()
@@ -265,6 +268,9 @@ export function portalService (deps: PortalServiceDeps) {
 
   return {
     forReader: (kind: PortalReaderKind): PortalReader => kind === 'replica' ? replica : primary,
+
+    /** 门户频道 administration (categories-admin.ts); this process's caches are dropped after each change. */
+    categoriesAdmin: categoriesAdmin(db, () => { primary.forgetCategories(); replica.forgetCategories() }),
 
     /** One published article as it is now on the primary (write paths), its category path and commentsAllowed. */
     articleRow: async (id: number) => await primary.articleRow(id),
