@@ -3,6 +3,7 @@ import { badRequest, forbidden, notFound, tooManyRequests } from '../../lib/http
 import { paginate, type Page } from '../../lib/pagination'
 import { can, isStaff, type AuthUser } from '../../lib/permissions'
 import { isWordAction, normalizeWord, WordMatcher, type WordAction } from '../../lib/word-filter'
+import type { WordLine } from '../../lib/word-lines'
 import { antiAbuseRepository, type WordFilterRow, type WordListSignature } from './repository'
 
 /**
@@ -201,6 +202,29 @@ export function antiAbuseService (db: Knex, options: AntiAbuseOptions = {}) {
         if ([...replacement].length > 100) throw badRequest(messages.replacementTooLong)
         await repo.upsertWord({ word, key: key.slice(0, 100), action, replacement, by: input.by, at: input.now })
         invalidate()
+      },
+
+      /** Every word, oldest first (the text export). */
+      all: async (): Promise<WordFilterRow[]> => await repo.listWords(),
+
+      /**
+       * Adds or changes every parsed line in one transaction (the text import): all of them or none.
+       * `audit` writes the action's audit row in that transaction, given the stored rows it changes
+       * (before) and the lines (after).
+       */
+      async importLines (lines: readonly WordLine[], by: number, now: number,
+        audit: (trx: Knex.Transaction, before: WordFilterRow[], after: readonly WordLine[]) => Promise<void>): Promise<{ added: number, changed: number }> {
+        const keyed = lines.map((l) => ({ ...l, key: normalizeWord(l.word).slice(0, 100) }))
+        const result = await db.transaction(async (trx) => {
+          const before = await repo.wordsByKeys(keyed.map((l) => l.key), trx)
+          for (const l of keyed) {
+            await repo.upsertWord({ word: l.word, key: l.key, action: l.action, replacement: l.action === 'replace' ? l.replacement : '**', by, at: now }, trx)
+          }
+          await audit(trx, before, lines)
+          return { added: keyed.length - before.length, changed: before.length }
+        })
+        invalidate()
+        return result
       },
 
       async remove (id: number): Promise<void> {
