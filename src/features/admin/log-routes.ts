@@ -5,7 +5,7 @@ import { parseIsoDate, siteMidnight } from '../../lib/dates'
 import { AUDIT_ACTIONS } from '../moderation'
 
 /**
- * 操作记录 /admin/log: the append-only audit log (moderation_log) with every admin and moderator
+ * 操作记录 /admin/log: the append-only audit log (app.moderation.audit) with every admin and moderator
  * action, filtered by who acted, what they did, the member concerned and a date range, newest first
  * in keyset pages (`?before=<id>`). Admins only; moderators keep their own view at /mod. HTTP only.
  */
