@@ -24,6 +24,9 @@ export const ADMIN_AUDIT_ACTIONS: ReadonlyArray<{ value: string, label: string }
 ]
 
 const ALL_ACTIONS = [...AUDIT_ACTIONS, ...ADMIN_AUDIT_ACTIONS]
+const TARGET_NAMES: Readonly<Record<string, string>> = {
+  user: '会员', comment: '评论', article: '文章', thread: '主题', post: '帖子', setting: '设置', page: '单页', reaction_kind: '表态', word: '屏蔽词'
+}
 const LABELS = new Map(ALL_ACTIONS.map((a) => [a.value, a.label]))
 
 const Short = Type.Optional(Type.String({ maxLength: 64 }))
@@ -80,6 +83,7 @@ export default async function adminLogRoutes (app: FastifyInstance, opts: { time
       rows: page.rows.map((row) => ({
         ...row,
         actionLabel: LABELS.get(row.action) ?? row.action,
+        targetLabel: TARGET_NAMES[row.target_type] ?? row.target_type,
         before: prettyState(row.before_state),
         after: prettyState(row.after_state)
       })),
