@@ -101,6 +101,25 @@ describe.each(dialects)('屏蔽词 import/export in the admin centre on %s', (di
     expect(await words()).toEqual(before)
   })
 
+  it('audits a single word added, changed and deleted from the list form, with before/after', async () => {
+    const post = async (path: string, fields: Record<string, string>): Promise<supertest.Response> =>
+      await agent.post(path).type('form').send({ _csrf: await csrfToken(agent, '/'), ...fields })
+    expect((await post('/admin/words', { word: '单加', action: 'block' })).status).toBe(303)
+    expect((await post('/admin/words', { word: '单加', action: 'replace', replacement: '好' })).status).toBe(303)
+    const saves = await auditLog(ctx.db.knex).list({ action: 'word_save' }, 2)
+    expect(saves.map((r) => [JSON.parse(r.before_state ?? 'null'), JSON.parse(r.after_state ?? 'null')])).toEqual([
+      ['单加=block', '单加=replace=好'],
+      [null, '单加=block']
+    ])
+    const row = await ctx.db.knex('word_filters').where('word', '单加').first<{ id: number }>('id')
+    expect((await post(`/admin/words/${row?.id ?? 0}/delete`, {})).status).toBe(303)
+    const [deleted] = await auditLog(ctx.db.knex).list({ action: 'word_delete' }, 1)
+    expect(deleted?.target_id).toBe(row?.id)
+    expect(JSON.parse(deleted?.before_state ?? 'null')).toBe('单加=replace=好')
+    expect(await ctx.db.knex('word_filters').where('word', '单加').first()).toBeUndefined()
+    expect((await post(`/admin/words/${row?.id ?? 0}/delete`, {})).status).toBe(404)
+  })
+
   it.each(['guest', 'member', 'moderator'] as const)('refuses a %s the export and the import, changing nothing', async (who) => {
     const user = who === 'guest' ? null : await createUser(ctx.db.knex, { role: who === 'moderator' ? 'moderator' : 'member' })
     const a = user === null ? ctx.t.agent() : await login(ctx.t.agent(), user.username, user.password)

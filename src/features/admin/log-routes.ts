@@ -20,7 +20,9 @@ export const ADMIN_AUDIT_ACTIONS: ReadonlyArray<{ value: string, label: string }
   { value: 'page_delete', label: '删除单页' },
   { value: 'reaction_kind_update', label: '修改表态' },
   { value: 'reaction_kind_move', label: '调整表态顺序' },
-  { value: 'words_import', label: '导入屏蔽词' }
+  { value: 'words_import', label: '导入屏蔽词' },
+  { value: 'word_save', label: '添加/修改屏蔽词' },
+  { value: 'word_delete', label: '删除屏蔽词' }
 ]
 
 const ALL_ACTIONS = [...AUDIT_ACTIONS, ...ADMIN_AUDIT_ACTIONS]

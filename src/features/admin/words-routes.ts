@@ -63,7 +63,12 @@ export default async function adminWordsRoutes (app: FastifyInstance): Promise<v
     const admin = app.requirePermission(request, { action: 'admin' })
     const body = request.body
     try {
-      await antiAbuse.words.add({ word: body.word, action: body.action, replacement: body.replacement, by: admin.id, now: app.clock.now() })
+      await antiAbuse.words.add({ word: body.word, action: body.action, replacement: body.replacement, by: admin.id, now: app.clock.now() }, async (trx, before, after) => {
+        await app.moderation.audit.record({
+          actorId: admin.id, action: 'word_save', targetType: 'word', targetId: before?.id ?? 0, reason: after.word,
+          before: before === null ? undefined : formatWordLine(before), after: formatWordLine(after), requestId: request.id, at: app.clock.now()
+        }, trx)
+      })
     } catch (err) {
       if (!(err instanceof HttpError) || err.statusCode !== 400) throw err
       reply.code(400)
@@ -103,8 +108,13 @@ export default async function adminWordsRoutes (app: FastifyInstance): Promise<v
   })
 
   r.post('/admin/words/:id/delete', { config: WRITE_LIMIT, schema: { params: WordParams } }, async (request, reply) => {
-    app.requirePermission(request, { action: 'admin' })
-    await antiAbuse.words.remove(parseId(request.params.id, '该屏蔽词不存在'))
+    const admin = app.requirePermission(request, { action: 'admin' })
+    await antiAbuse.words.remove(parseId(request.params.id, '该屏蔽词不存在'), async (trx, before) => {
+      await app.moderation.audit.record({
+        actorId: admin.id, action: 'word_delete', targetType: 'word', targetId: before.id, reason: before.word,
+        before: formatWordLine(before), requestId: request.id, at: app.clock.now()
+      }, trx)
+    })
     return await reply.redirect('/admin/words', 303)
   })
 }

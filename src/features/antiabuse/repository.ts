@@ -98,8 +98,13 @@ export function antiAbuseRepository (db: Knex) {
       else await db.transaction(run)
     },
 
-    async deleteWord (id: number): Promise<boolean> {
-      return (await db('word_filters').where('id', id).delete()) > 0
+    /** The word with this id, locked in the deleting transaction (the audit's before). */
+    async wordById (id: number, trx: Knex.Transaction): Promise<WordFilterRow | null> {
+      return await trx<WordFilterRow>('word_filters').where('id', id).forUpdate().first() ?? null
+    },
+
+    async deleteWord (id: number, trx?: Knex.Transaction): Promise<boolean> {
+      return (await (trx ?? db)('word_filters').where('id', id).delete()) > 0
     }
   }
 }

@@ -189,7 +189,12 @@ export function antiAbuseService (db: Knex, options: AntiAbuseOptions = {}) {
         return { words: await repo.listWordsPage(page.offset, page.perPage), page }
       },
 
-      async add (input: { word: unknown, action: unknown, replacement?: unknown, by: number | null, now: number }): Promise<void> {
+      /**
+       * Adds a word or changes the one with the same key. `audit`, when given, writes the action's audit
+       * row in the same transaction, with the stored row it replaces (null for a new word).
+       */
+      async add (input: { word: unknown, action: unknown, replacement?: unknown, by: number | null, now: number },
+        audit?: (trx: Knex.Transaction, before: WordFilterRow | null, after: { word: string, action: WordAction, replacement: string }) => Promise<void>): Promise<void> {
         const word = typeof input.word === 'string' ? input.word.trim() : ''
         if (word === '') throw badRequest(messages.wordEmpty)
         if ([...word].length > 100) throw badRequest(messages.wordTooLong)
@@ -200,7 +205,11 @@ export function antiAbuseService (db: Knex, options: AntiAbuseOptions = {}) {
         const rawReplacement = typeof input.replacement === 'string' ? input.replacement : ''
         const replacement = rawReplacement === '' ? '**' : rawReplacement
         if ([...replacement].length > 100) throw badRequest(messages.replacementTooLong)
-        await repo.upsertWord({ word, key: key.slice(0, 100), action, replacement, by: input.by, at: input.now })
+        await db.transaction(async (trx) => {
+          const [before] = await repo.wordsByKeys([key.slice(0, 100)], trx)
+          await repo.upsertWord({ word, key: key.slice(0, 100), action, replacement, by: input.by, at: input.now }, trx)
+          await audit?.(trx, before ?? null, { word, action, replacement })
+        })
         invalidate()
       },
 
@@ -227,8 +236,13 @@ export function antiAbuseService (db: Knex, options: AntiAbuseOptions = {}) {
         return result
       },
 
-      async remove (id: number): Promise<void> {
-        if (!await repo.deleteWord(id)) throw notFound(messages.wordNotFound)
+      /** Deletes a word; `audit`, when given, records it (with the deleted row) in the same transaction. */
+      async remove (id: number, audit?: (trx: Knex.Transaction, before: WordFilterRow) => Promise<void>): Promise<void> {
+        await db.transaction(async (trx) => {
+          const before = await repo.wordById(id, trx)
+          if (before === null || !await repo.deleteWord(id, trx)) throw notFound(messages.wordNotFound)
+          await audit?.(trx, before)
+        })
         invalidate()
       }
     }
