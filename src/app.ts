@@ -21,6 +21,7 @@ import viewPlugin, { STATIC_DIR } from './plugins/view'
 import authPlugin from './plugins/auth'
 import inputTextPlugin from './plugins/input-text'
 import errorsPlugin, { frameworkErrorHandler } from './plugins/errors'
+import errorRingPlugin from './plugins/error-ring'
 import { loggerOptions, ReadableRequestLog } from './plugins/request-log'
 import membersFeature, { memberAuthSource } from './features/members'
 import viewCountsPlugin from './plugins/view-counts'
@@ -118,6 +119,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   // Auth knows no feature: who a session's member is comes from the members feature (src/plugins/auth.ts).
   await app.register(authPlugin, { config, users: memberAuthSource(app.db) })
   await app.register(inputTextPlugin)
+  await app.register(errorRingPlugin)
   await app.register(errorsPlugin)
   // Shared services features contribute to (before the features that use them).
   await app.register(sitemapPlugin, { urlsPerFile: options.sitemapUrlsPerFile, siteUrl: config.siteUrl })
@@ -133,7 +135,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(portalPlugin, { guestCacheMs: options.guestCacheMs, config })
   await app.register(commentsPlugin, { config })
   await app.register(reactionsPlugin, { config })
-  await app.register(adminFeature)
+  await app.register(adminFeature, { config })
   await app.register(forumFeature, { config })
   // The Archiver reads the portal, comments and forum through their services.
   await app.register(archiverPlugin, { cacheMs: options.guestCacheMs, config })

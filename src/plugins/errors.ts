@@ -96,7 +96,7 @@ function sendBarePage (request: FastifyRequest, reply: FastifyReply, securityHea
   res.end(request.method === 'HEAD' ? undefined : body)
 }
 
-async function handleError (error: FastifyError | HttpError, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+async function handleError (error: FastifyError | HttpError, request: FastifyRequest, reply: FastifyReply, onUnexpected: (request: FastifyRequest, error: Error) => void): Promise<FastifyReply> {
   if (error instanceof HttpError) {
     return await sendErrorPage(request, reply, error.statusCode, error.message, { ...error.details })
   }
@@ -125,6 +125,7 @@ async function handleError (error: FastifyError | HttpError, request: FastifyReq
     return await sendErrorPage(request, reply, 503, DATABASE_UNAVAILABLE_MESSAGE)
   }
   request.log.error({ err: error }, 'unexpected error')
+  onUnexpected(request, error)
   return await sendErrorPage(request, reply, 500, '抱歉，系统遇到了问题，请稍后再试')
 }
 
@@ -144,9 +145,13 @@ export function frameworkErrorHandler (error: FastifyError, request: FastifyRequ
 
 export default fp(async (app) => {
   const securityHeadersFor = app.securityHeadersFor
+  // The dashboard's last errors (src/plugins/error-ring.ts): what the 500 page's request id refers to.
+  const onUnexpected = (request: FastifyRequest, error: Error): void => {
+    app.errorRing.record({ at: app.clock.nowMs(), requestId: request.id, method: request.method, url: request.url, message: String(error.message) })
+  }
   app.setErrorHandler(async (error: FastifyError | HttpError, request, reply) => {
     try {
-      return await handleError(error, request, reply)
+      return await handleError(error, request, reply, onUnexpected)
     } catch (handlerErr) {
       // Whatever failed here (a getter on a strange error, the reply refusing a header), the visitor
       // still gets our page: Fastify's fallback would answer with its default JSON body.
@@ -159,4 +164,4 @@ export default fp(async (app) => {
   app.setNotFoundHandler(async (request, reply) => {
     return await sendErrorPage(request, reply, 404, '抱歉，您访问的页面不存在')
   })
-}, { name: 'errors', dependencies: ['view', 'security-headers'] })
+}, { name: 'errors', dependencies: ['view', 'security-headers', 'error-ring', 'clock'] })

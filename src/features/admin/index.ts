@@ -1,10 +1,15 @@
 import fp from 'fastify-plugin'
+import type { AppConfig } from '../../config'
 import adminWordsRoutes from './words-routes'
+import adminReactionsRoutes from './reactions-routes'
+import adminLogRoutes from './log-routes'
 
 /**
- * The admin centre (管理中心). Today one page, the 屏蔽词 list, over `app.antiAbuse`; the admin
- * centre's next pages (boards, categories, settings) register here.
+ * The admin centre's pages over other features' services: 屏蔽词 (`app.antiAbuse`, with text
+ * import/export), 表态 kinds (`app.reactions.admin`) and 操作记录 (`app.moderation`'s audit log).
  */
-export default fp(async function adminFeature (app) {
+export default fp<{ config: AppConfig }>(async function adminFeature (app, opts) {
   await app.register(adminWordsRoutes)
-}, { name: 'admin', dependencies: ['antiabuse', 'auth', 'view'] })
+  await app.register(adminReactionsRoutes)
+  await app.register(adminLogRoutes, { timeZone: opts.config.siteTimezone })
+}, { name: 'admin', dependencies: ['antiabuse', 'auth', 'view', 'moderation', 'reactions'] })

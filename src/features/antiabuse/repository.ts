@@ -68,9 +68,19 @@ export function antiAbuseRepository (db: Knex) {
       return { count: Number(row?.count ?? 0), maxId: Number(row?.maxId ?? 0), maxUpdatedAt: Number(row?.maxUpdatedAt ?? 0) }
     },
 
+    /** The stored words with these keys (in the import's transaction, locked: the audit's before). */
+    async wordsByKeys (keys: readonly string[], trx: Knex.Transaction): Promise<WordFilterRow[]> {
+      const out: WordFilterRow[] = []
+      // In slices: SQLite allows at most 999 bound parameters in one statement.
+      for (let i = 0; i < keys.length; i += 500) {
+        out.push(...await trx<WordFilterRow>('word_filters').whereIn('word_key', keys.slice(i, i + 500)).forUpdate().select('*'))
+      }
+      return out
+    },
+
     /** Adds a word, or changes the action/replacement of the word with the same normalized key. */
-    async upsertWord (word: { word: string, key: string, action: WordAction, replacement: string, by: number | null, at: number }): Promise<void> {
-      await db.transaction(async (trx) => {
+    async upsertWord (word: { word: string, key: string, action: WordAction, replacement: string, by: number | null, at: number }, outer?: Knex.Transaction): Promise<void> {
+      const run = async (trx: Knex.Transaction): Promise<void> => {
         const existing = await trx('word_filters').where('word_key', word.key).forUpdate().first<{ id: number } | undefined>('id')
         if (existing === undefined) {
           await trx('word_filters').insert({
@@ -83,11 +93,18 @@ export function antiAbuseRepository (db: Knex) {
             word: word.word, action: word.action, replacement: word.replacement, updated_at: Math.max(word.at, Number(latest?.m ?? 0) + 1)
           })
         }
-      })
+      }
+      if (outer !== undefined) await run(outer)
+      else await db.transaction(run)
     },
 
-    async deleteWord (id: number): Promise<boolean> {
-      return (await db('word_filters').where('id', id).delete()) > 0
+    /** The word with this id, locked in the deleting transaction (the audit's before). */
+    async wordById (id: number, trx: Knex.Transaction): Promise<WordFilterRow | null> {
+      return await trx<WordFilterRow>('word_filters').where('id', id).forUpdate().first() ?? null
+    },
+
+    async deleteWord (id: number, trx?: Knex.Transaction): Promise<boolean> {
+      return (await (trx ?? db)('word_filters').where('id', id).delete()) > 0
     }
   }
 }

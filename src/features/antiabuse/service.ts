@@ -3,6 +3,7 @@ import { badRequest, forbidden, notFound, tooManyRequests } from '../../lib/http
 import { paginate, type Page } from '../../lib/pagination'
 import { can, isStaff, type AuthUser } from '../../lib/permissions'
 import { isWordAction, normalizeWord, WordMatcher, type WordAction } from '../../lib/word-filter'
+import type { WordLine } from '../../lib/word-lines'
 import { antiAbuseRepository, type WordFilterRow, type WordListSignature } from './repository'
 
 /**
@@ -188,7 +189,12 @@ export function antiAbuseService (db: Knex, options: AntiAbuseOptions = {}) {
         return { words: await repo.listWordsPage(page.offset, page.perPage), page }
       },
 
-      async add (input: { word: unknown, action: unknown, replacement?: unknown, by: number | null, now: number }): Promise<void> {
+      /**
+       * Adds a word or changes the one with the same key. `audit`, when given, writes the action's audit
+       * row in the same transaction, with the stored row it replaces (null for a new word).
+       */
+      async add (input: { word: unknown, action: unknown, replacement?: unknown, by: number | null, now: number },
+        audit?: (trx: Knex.Transaction, before: WordFilterRow | null, after: { word: string, action: WordAction, replacement: string }) => Promise<void>): Promise<void> {
         const word = typeof input.word === 'string' ? input.word.trim() : ''
         if (word === '') throw badRequest(messages.wordEmpty)
         if ([...word].length > 100) throw badRequest(messages.wordTooLong)
@@ -199,12 +205,44 @@ export function antiAbuseService (db: Knex, options: AntiAbuseOptions = {}) {
         const rawReplacement = typeof input.replacement === 'string' ? input.replacement : ''
         const replacement = rawReplacement === '' ? '**' : rawReplacement
         if ([...replacement].length > 100) throw badRequest(messages.replacementTooLong)
-        await repo.upsertWord({ word, key: key.slice(0, 100), action, replacement, by: input.by, at: input.now })
+        await db.transaction(async (trx) => {
+          const [before] = await repo.wordsByKeys([key.slice(0, 100)], trx)
+          await repo.upsertWord({ word, key: key.slice(0, 100), action, replacement, by: input.by, at: input.now }, trx)
+          await audit?.(trx, before ?? null, { word, action, replacement })
+        })
         invalidate()
       },
 
-      async remove (id: number): Promise<void> {
-        if (!await repo.deleteWord(id)) throw notFound(messages.wordNotFound)
+      /** Every word, oldest first (the text export). */
+      all: async (): Promise<WordFilterRow[]> => await repo.listWords(),
+
+      /**
+       * Adds or changes every parsed line in one transaction (the text import): all of them or none.
+       * `audit` writes the action's audit row in that transaction, given the stored rows it changes
+       * (before) and the lines (after).
+       */
+      async importLines (lines: readonly WordLine[], by: number, now: number,
+        audit: (trx: Knex.Transaction, before: WordFilterRow[], after: readonly WordLine[]) => Promise<void>): Promise<{ added: number, changed: number }> {
+        const keyed = lines.map((l) => ({ ...l, key: normalizeWord(l.word).slice(0, 100) }))
+        const result = await db.transaction(async (trx) => {
+          const before = await repo.wordsByKeys(keyed.map((l) => l.key), trx)
+          for (const l of keyed) {
+            await repo.upsertWord({ word: l.word, key: l.key, action: l.action, replacement: l.action === 'replace' ? l.replacement : '**', by, at: now }, trx)
+          }
+          await audit(trx, before, lines)
+          return { added: keyed.length - before.length, changed: before.length }
+        })
+        invalidate()
+        return result
+      },
+
+      /** Deletes a word; `audit`, when given, records it (with the deleted row) in the same transaction. */
+      async remove (id: number, audit?: (trx: Knex.Transaction, before: WordFilterRow) => Promise<void>): Promise<void> {
+        await db.transaction(async (trx) => {
+          const before = await repo.wordById(id, trx)
+          if (before === null || !await repo.deleteWord(id, trx)) throw notFound(messages.wordNotFound)
+          await audit?.(trx, before)
+        })
         invalidate()
       }
     }

@@ -6,7 +6,7 @@ import type { Knex } from 'knex'
  * Callers pass their transaction, so an action and its audit row commit or fail together.
  */
 
-export type AuditTargetType = 'user' | 'comment' | 'article' | 'thread' | 'post' | 'setting' | 'page' | 'category' | 'board'
+export type AuditTargetType = 'user' | 'comment' | 'article' | 'thread' | 'post' | 'setting' | 'page' | 'category' | 'board' | 'reaction_kind' | 'word'
 
 export interface AuditEntry {
   actorId: number
@@ -39,7 +39,8 @@ export interface AuditRow {
   request_id: string
 }
 
-export interface AuditFilter { actorId?: number, targetUserId?: number, action?: string }
+/** `since` (inclusive) and `until` (exclusive) are Unix seconds, for the admin log's date range. */
+export interface AuditFilter { actorId?: number, targetUserId?: number, action?: string, since?: number, until?: number }
 
 export function auditLog (db: Knex) {
   return {
@@ -68,6 +69,8 @@ export function auditLog (db: Knex) {
       if (filter.actorId !== undefined) void q.where('l.actor_id', filter.actorId)
       if (filter.targetUserId !== undefined) void q.where('l.target_user_id', filter.targetUserId)
       if (filter.action !== undefined) void q.where('l.action', filter.action)
+      if (filter.since !== undefined) void q.where('l.created_at', '>=', filter.since)
+      if (filter.until !== undefined) void q.where('l.created_at', '<', filter.until)
       if (beforeId !== undefined) void q.where('l.id', '<', beforeId)
       return await q
     }

@@ -28,4 +28,4 @@ export default fp<{ config: AppConfig }>(async function moderationFeature (app, 
 
 export { auditLog, type AuditLog, type AuditEntry, type AuditRow, type AuditFilter, type AuditTargetType } from './audit'
 export type { BanEvent, BanHook, BanHooks } from './ban-hooks'
-export type { ModerationService } from './service'
+export { AUDIT_ACTIONS, type ModerationService } from './service'

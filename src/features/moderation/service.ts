@@ -183,7 +183,7 @@ export function moderationService (db: Knex, clock: Clock, hooks: BanHooks, time
     },
 
     /** The audit log, filtered by usernames; an unknown username matches nothing rather than everything. */
-    async auditEntries (filter: { moderator?: string, member?: string, action?: string }, perPage: number, beforeId?: number): Promise<{ rows: AuditRow[], nextBefore: number | null, unknownNames: string[] }> {
+    async auditEntries (filter: { moderator?: string, member?: string, action?: string, since?: number, until?: number }, perPage: number, beforeId?: number): Promise<{ rows: AuditRow[], nextBefore: number | null, unknownNames: string[] }> {
       const query: AuditFilter = {}
       const unknownNames: string[] = []
       for (const [field, key] of [['moderator', 'actorId'], ['member', 'targetUserId']] as const) {
@@ -195,6 +195,8 @@ export function moderationService (db: Knex, clock: Clock, hooks: BanHooks, time
       }
       if (unknownNames.length > 0) return { rows: [], nextBefore: null, unknownNames }
       if (filter.action !== undefined && filter.action !== '') query.action = filter.action
+      if (filter.since !== undefined) query.since = filter.since
+      if (filter.until !== undefined) query.until = filter.until
       const rows = await audit.list(query, perPage + 1, beforeId)
       const more = rows.length > perPage
       const page = rows.slice(0, perPage)

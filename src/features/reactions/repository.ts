@@ -14,14 +14,26 @@ export function isReactionKey (value: unknown): value is ReactionKey {
   return typeof value === 'string' && (REACTION_KEYS as readonly string[]).includes(value)
 }
 
-export interface ReactionKindRow { key: string, name: string, icon: string, display_order: number }
+export interface ReactionKindRow { key: string, name: string, icon: string, display_order: number, enabled: boolean }
 export interface ReactionRow { id: number, article_id: number, user_id: number, kind: ReactionKey, created_at: number }
 export interface RecentReactionRow { user_id: number, username: string, kind: string, created_at: number }
 
 export function reactionsRepository (db: Knex) {
   return {
-    async kinds (): Promise<ReactionKindRow[]> {
-      return await db('reaction_kinds').orderBy([{ column: 'display_order' }, { column: 'key' }]).select('key', 'name', 'icon', 'display_order')
+    /** Every kind, enabled or not, in display order (MariaDB answers the boolean as 0/1). */
+    async kinds (trx?: Knex.Transaction): Promise<ReactionKindRow[]> {
+      const q = (trx ?? db)('reaction_kinds').orderBy([{ column: 'display_order' }, { column: 'key' }])
+        .select<Array<Omit<ReactionKindRow, 'enabled'> & { enabled: number | boolean }>>('key', 'name', 'icon', 'display_order', 'enabled')
+      if (trx !== undefined) void q.forUpdate()
+      return (await q).map((k) => ({ ...k, display_order: Number(k.display_order), enabled: Boolean(k.enabled) }))
+    },
+
+    async updateKind (key: string, fields: { name: string, icon: string, enabled: boolean }, trx: Knex.Transaction): Promise<void> {
+      await trx('reaction_kinds').where('key', key).update(fields)
+    },
+
+    async setOrder (key: string, displayOrder: number, trx: Knex.Transaction): Promise<void> {
+      await trx('reaction_kinds').where('key', key).update({ display_order: displayOrder })
     },
 
     async find (articleId: number, userId: number, trx?: Knex.Transaction): Promise<ReactionRow | null> {

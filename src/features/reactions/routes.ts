@@ -34,15 +34,17 @@ export default async function reactionsRoutes (app: FastifyInstance): Promise<vo
     const now = app.clock.now()
     // Members see their own click at once: fresh counters from the primary, not the page's shared copy.
     const counters = (user === null ? null : await reactions.counts(article.id)) ?? countersOfRow(article)
-    const [kinds, recent, mine] = await Promise.all([
+    const [kinds, allKinds, recent, mine] = await Promise.all([
       reactions.kinds(app.clock.nowMs()),
+      reactions.allKinds(app.clock.nowMs()),
       reactions.recent(article.id),
       user === null ? Promise.resolve(null) : reactions.mine(article.id, user.id)
     ])
     const countOf = (key: string): number => isReactionKey(key) ? Number(counters[key]) : 0
     const max = Math.max(1, ...kinds.map((k) => countOf(k.key)))
     const total = kinds.reduce((a, k) => a + countOf(k.key), 0)
-    const names = Object.fromEntries(kinds.map((k) => [k.key, k.name]))
+    // A reaction given with a kind now disabled is still named (the kind left the buttons, not the history).
+    const names = Object.fromEntries(allKinds.map((k) => [k.key, k.name]))
     return {
       articleId: article.id,
       kinds: kinds.map((k) => ({ key: k.key, name: k.name, icon: k.icon, count: countOf(k.key), height: Math.round((countOf(k.key) / max) * 100), mine: mine?.kind === k.key })),
@@ -77,7 +79,7 @@ export default async function reactionsRoutes (app: FastifyInstance): Promise<vo
       result = await reactions.withdraw(article, user, now)
     } else {
       if (!isReactionKey(kind)) throw new HttpError(400, messages.badKind)
-      result = await reactions.react(article, user, kind, now)
+      result = await reactions.react(article, user, kind, now, app.clock.nowMs())
     }
     if (!wantsJson(request)) return await reply.redirect(`/article/${id}#click`, 303)
     const data = await widget(article, request)

@@ -5,6 +5,7 @@ import { HttpError } from '../../lib/http-errors'
 import type { AuthUser } from '../../lib/permissions'
 import type { PortalService } from '../portal'
 import { reactionsRepository, REACTION_KEYS, type ReactionKey, type ReactionKindRow, type ReactionRow } from './repository'
+import { kindMessages, reactionKindsAdmin, type KindAudit } from './kinds'
 
 /**
  * 表态 rules. Discuz checks-then-inserts (two quick clicks both count); here the unique key on
@@ -16,6 +17,8 @@ import { reactionsRepository, REACTION_KEYS, type ReactionKey, type ReactionKind
  */
 
 export const CHANGE_WINDOW_SECONDS = 10 * 60
+/** How long a process trusts its copy of the kinds: an admin's change shows on other processes within this. */
+export const KINDS_CACHE_MS = 5000
 export const RECENT_REACTORS = 24
 
 export const messages = {
@@ -39,6 +42,10 @@ export interface ReactionsDeps {
   timeZone: string
   /** The article row's lock and counters (the portal owns the articles table). */
   portal: PortalService
+  /** The icons admins may choose for a kind (/admin/reactions). */
+  icons?: readonly string[]
+  /** Records an admin's change of a kind in the audit log, in its transaction. */
+  audit?: KindAudit
 }
 
 export function reactionsService (db: Knex, deps: ReactionsDeps) {
@@ -60,15 +67,32 @@ export function reactionsService (db: Knex, deps: ReactionsDeps) {
     return { message: messages.changed, mine: await repo.find(article.id, user.id) }
   }
 
+  /** Every known kind, enabled or not, from this process's copy (reread after KINDS_CACHE_MS). */
+  async function allKinds (nowMs: number): Promise<ReactionKindRow[]> {
+    if (kindsCache === null || nowMs - kindsCache.at > KINDS_CACHE_MS || nowMs < kindsCache.at) {
+      const rows = (await repo.kinds()).filter((k) => (REACTION_KEYS as readonly string[]).includes(k.key))
+      kindsCache = { rows, at: nowMs }
+    }
+    return kindsCache.rows
+  }
+
   return {
-    /** The kinds in display order (data, so admins could rename or reorder them; counts follow the key). */
+    /** The enabled kinds in display order (admins rename, reorder and disable them; counts follow the key). */
     async kinds (nowMs: number): Promise<ReactionKindRow[]> {
-      if (kindsCache === null || nowMs - kindsCache.at > 5000 || nowMs < kindsCache.at) {
-        const rows = (await repo.kinds()).filter((k) => (REACTION_KEYS as readonly string[]).includes(k.key))
-        kindsCache = { rows, at: nowMs }
-      }
-      return kindsCache.rows
+      return (await allKinds(nowMs)).filter((k) => k.enabled)
     },
+
+    /** Every kind, disabled ones included (names for reactions already given with a kind now disabled). */
+    allKinds,
+
+    /** /admin/reactions: rename, icon, enable/disable, reorder (src/features/reactions/kinds.ts). */
+    admin: reactionKindsAdmin({
+      db,
+      repo,
+      icons: deps.icons ?? [],
+      audit: deps.audit ?? (async () => { throw new Error('reactions: no audit log given, kinds cannot be changed') }),
+      changed: () => { kindsCache = null }
+    }),
 
     /** An article's counters as they are now (a member sees their own click at once, not the page's shared copy). */
     counts: async (articleId: number) => await portal.reactionCounts(articleId),
@@ -77,8 +101,10 @@ export function reactionsService (db: Knex, deps: ReactionsDeps) {
     recent: async (articleId: number) => await repo.recent(articleId, RECENT_REACTORS),
 
     /** Records (or, within the window, changes) the member's reaction to an article. */
-    async react (article: ArticleRef, user: AuthUser, kind: ReactionKey, now: number): Promise<ReactionResult> {
+    async react (article: ArticleRef, user: AuthUser, kind: ReactionKey, now: number, nowMs = now * 1000): Promise<ReactionResult> {
       if (article.author_id === user.id) throw new HttpError(403, messages.own)
+      // A kind an admin disabled leaves the widget and takes no new reactions (its count is kept).
+      if (!(await allKinds(nowMs)).some((k) => k.key === kind && k.enabled)) throw new HttpError(400, kindMessages.disabled)
       const existing = await repo.find(article.id, user.id)
       if (existing !== null) return await existingOrAlready(article, user, kind, now)
       const cap = await deps.dailyCap()

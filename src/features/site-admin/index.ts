@@ -43,4 +43,4 @@ export default fp<{ config: AppConfig }>(async (app, opts) => {
   app.decorate('adminAudit', audit)
   app.decorate('siteAdmin', service)
   await app.register(routes, { service })
-}, { name: 'site-admin', dependencies: ['db', 'clock', 'settings', 'auth', 'view', 'moderation'] })
+}, { name: 'site-admin', dependencies: ['db', 'clock', 'settings', 'auth', 'view', 'moderation', 'error-ring'] })

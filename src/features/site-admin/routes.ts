@@ -48,7 +48,11 @@ export default async function siteAdminRoutes (app: FastifyInstance, opts: { ser
     const countRows = (Object.keys(COUNT_LABELS) as Array<keyof typeof COUNT_LABELS>).map((k) => ({ label: COUNT_LABELS[k], pair: status.counts[k] }))
     return await reply.render('admin/status.njk', {
       adminActive: 'status', adminTitle: '站点状态', crumbs: crumbs('站点状态'),
-      status, countRows, dbSize: humanBytes(status.database.bytes), uptime: humanUptime(status.uptimeSeconds)
+      status, countRows, dbSize: humanBytes(status.database.bytes), uptime: humanUptime(status.uptimeSeconds),
+      // This process's last 5xx errors (src/plugins/error-ring.ts), newest first; seconds for the date filter.
+      lastErrors: app.errorRing.list().map((e) => ({ ...e, at: Math.floor(e.at / 1000) })),
+      errorTotal: app.errorRing.count,
+      errorCapacity: app.errorRing.capacity
     })
   })
 
