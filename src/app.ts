@@ -36,6 +36,8 @@ import moderationFeature from './features/moderation'
 import uploadsPlugin from './features/uploads'
 import siteAdminPlugin from './features/site-admin'
 import pagesPlugin from './features/pages'
+import peopleFeature from './features/people'
+import ipBansFeature from './features/ip-bans'
 
 export interface BuildOptions {
   /** Defaults to the system clock; tests pass a ManualClock. */
@@ -138,6 +140,8 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(uploadsPlugin, { config })
   await app.register(siteAdminPlugin, { config })
   await app.register(pagesPlugin)
+  await app.register(peopleFeature, { config })
+  await app.register(ipBansFeature)
 
   return app
 }

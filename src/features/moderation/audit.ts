@@ -6,7 +6,7 @@ import type { Knex } from 'knex'
  * Callers pass their transaction, so an action and its audit row commit or fail together.
  */
 
-export type AuditTargetType = 'user' | 'comment' | 'article' | 'thread' | 'post' | 'setting' | 'page'
+export type AuditTargetType = 'user' | 'comment' | 'article' | 'thread' | 'post' | 'setting' | 'page' | 'ip_ban'
 
 export interface AuditEntry {
   actorId: number
