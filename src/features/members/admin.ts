@@ -30,9 +30,12 @@ export type MemberSearch =
   | { kind: 'email', email: string }
   | { kind: 'ids', ids: readonly number[] }
 
-/** LIKE's own characters typed in a name are meant literally. */
+/**
+ * LIKE's own characters typed in a name are meant literally. `!` escapes them: a backslash is read as a
+ * string escape by MariaDB but not by SQLite, so `ESCAPE '\\'` means one thing on one dialect only.
+ */
 function escapeLike (s: string): string {
-  return s.replace(/[\\%_]/g, (c) => '\\' + c)
+  return s.replace(/[!%_]/g, (c) => '!' + c)
 }
 
 export function memberAdminRepository (db: Knex) {
@@ -44,7 +47,7 @@ export function memberAdminRepository (db: Knex) {
      */
     async search (search: MemberSearch, limit: number, beforeId?: number): Promise<MemberListRow[]> {
       const q = db<UserRow>('users').select<MemberListRow[]>(...LIST_COLUMNS).orderBy('id', 'desc').limit(limit)
-      if (search.kind === 'name') void q.whereRaw("username_key like ? escape '\\\\'", [escapeLike(nameKey(search.prefix)) + '%'])
+      if (search.kind === 'name') void q.whereRaw("username_key like ? escape '!'", [escapeLike(nameKey(search.prefix)) + '%'])
       if (search.kind === 'email') void q.where({ email_key: nameKey(search.email) })
       if (search.kind === 'ids') void q.whereIn('id', search.ids.length > 0 ? [...search.ids] : [0])
       if (beforeId !== undefined) void q.where('id', '<', beforeId)
