@@ -215,6 +215,10 @@ describe.each(dialects)('用户管理 on %s', (dialect) => {
     ])
     await ctx.db.knex('articles').where({ id: articleId }).update({ comment_count: 3 })
 
+    const pageBefore = await adminAgent.get(`/admin/members/${spammer.id}`).expect(200)
+    expect(pageBefore.text).toContain('广告主题</a>')
+    expect(pageBefore.text).toContain(`回复 <a href="/thread/${theirs.threadId}">正常主题</a>`)
+
     const refused = await post(adminAgent, `/admin/members/${spammer.id}/spammer`, { reason: '垃圾广告' })
     expect(refused.status).toBe(400) // not confirmed: nothing done
     expect((await userRow(spammer.id)).ban_type).toBeNull()
@@ -233,6 +237,11 @@ describe.each(dialects)('用户管理 on %s', (dialect) => {
     expect(JSON.parse(audit[0]?.after_state ?? '')).toMatchObject({
       ban_type: 'visit', ban_until: null, hooks: { comments: { hiddenComments: 2 }, forum: { hiddenThreads: 1, hiddenPosts: 1 } }
     })
+
+    const after = await adminAgent.get(`/admin/members/${spammer.id}`).expect(200)
+    expect(after.text).toContain('<span class="people-flag">已删除</span>')
+    expect(after.text).toContain('<span class="people-flag">禁止访问</span> 永久')
+    expect(after.text).toContain('删除垃圾用户</td>')
 
     // Counters equal rows: the reconcilers find nothing to change.
     expect((await reconcileCommentCounts(ctx.db.knex, false)).drifted).toEqual([])

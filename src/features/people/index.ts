@@ -49,4 +49,4 @@ export default fp<{ config: AppConfig }>(async (app, opts) => {
   })
 
   await app.register(routes, { service })
-}, { name: 'people', dependencies: ['db', 'clock', 'auth', 'view', 'members', 'comments', 'moderation', 'site-admin'] })
+}, { name: 'people', dependencies: ['db', 'clock', 'auth', 'view', 'members', 'comments', 'moderation', 'site-admin', 'forum'] })

@@ -56,10 +56,13 @@ export default async function peopleRoutes (app: FastifyInstance, opts: { servic
   const renderMember = async (reply: FastifyReply, uid: number, extra: { notice?: string, errors?: Partial<Record<string, string>> } = {}): Promise<FastifyReply> => {
     const { row, history } = await service.member(uid)
     const profile = await app.memberProfiles.get(uid)
+    // Every state (hidden ones too): an admin judging a member sees what they wrote, deleted or not.
+    const forum = await app.forum.contributionsOf(uid, 10)
     const now = app.clock.now()
     return await reply.render('people/member.njk', {
       adminActive: 'members', adminTitle: `用户管理 - ${row.username}`, crumbs: crumbs([{ label: row.username }]),
       member: { ...row, roleName: ROLE_NAMES[toRole(row.role)], locked: row.locked_at !== null, mustChange: Boolean(row.must_change_password) },
+      forum, statusNames: { visible: '', pending: '待审核', deleted: '已删除' },
       ban: activeBan(row, now), banNames: BAN_NAMES, profile, history: history.map((h) => ({ ...h, actionName: ACTION_NAMES[h.action] ?? h.action })),
       roles: ROLES.map((role) => ({ value: role, label: ROLE_NAMES[role] })),
       notice: extra.notice ?? '', errors: extra.errors ?? {}
