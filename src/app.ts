@@ -39,6 +39,8 @@ import siteAdminPlugin from './features/site-admin'
 import pagesPlugin from './features/pages'
 import feedsPlugin from './features/feeds'
 import structureFeature from './features/structure'
+import peopleFeature from './features/people'
+import ipBansFeature from './features/ip-bans'
 
 export interface BuildOptions {
   /** Defaults to the system clock; tests pass a ManualClock. */
@@ -144,6 +146,8 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(pagesPlugin)
   await app.register(feedsPlugin, { cacheMs: options.guestCacheMs === 0 ? 0 : undefined })
   await app.register(structureFeature)
+  await app.register(peopleFeature, { config })
+  await app.register(ipBansFeature)
 
   return app
 }

@@ -24,6 +24,10 @@ export interface AuthUser {
   /** Unix seconds; null with a banType means permanent. */
   banUntil: number | null
   banReason: string | null
+  /** An admin reset the password: the member must set a new one before anything else (用户管理). */
+  mustChangePassword?: boolean
+  /** An admin locked the account: it cannot log in, and a session of it is dropped. */
+  locked?: boolean
 }
 
 export interface ActiveBan { type: BanType, until: number | null, reason: string }

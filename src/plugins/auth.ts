@@ -70,8 +70,8 @@ export default fp<{ config: AppConfig, users: AuthUserSource }>(async (app, opts
     const userId = request.session.userId
     if (userId === undefined) return
     const user = await users.findAuthUser(userId)
-    if (user === null) {
-      // The account is gone: drop the stale login.
+    if (user === null || user.locked === true) {
+      // The account is gone, or an admin locked it: drop the stale login.
       delete request.session.userId
       return
     }

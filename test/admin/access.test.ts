@@ -102,7 +102,7 @@ describe.each(dialects)('the admin centre\'s doors on %s', (dialect) => {
     expect(res.text).toMatch(dialect === 'sqlite' ? /SQLite，约 \d+ (KB|MB)/ : /MariaDB \/ MySQL/)
     expect(res.text).toMatch(/luntan \d+\.\d+\.\d+/)
     expect(res.text).toContain('进程已运行')
-    expect(res.text).toContain('<li class="off"><span title="尚未开放">用户管理</span></li>')
+    expect(res.text).toContain('<a href="/admin/members">用户管理</a>')
     expect(res.text).toContain('<a href="/admin/reactions">表态</a>')
     expect(res.text).toContain('<a href="/admin/categories">门户频道</a>')
     expect(res.text).toContain('<a href="/admin/words">屏蔽词</a>')

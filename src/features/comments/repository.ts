@@ -150,6 +150,12 @@ export function commentsRepository (db: Knex) {
     },
 
     /** How many visible comments a member has written. */
+    /** Members who wrote comments from this IP hash (用户管理's search), by the (ip_hash, author_id) index. */
+    async authorsByIpHash (ipHash: string, limit: number): Promise<number[]> {
+      const rows = await db('comments').where({ ip_hash: ipHash }).whereNotNull('author_id').distinct('author_id').orderBy('author_id', 'desc').limit(limit)
+      return rows.map((r: { author_id: number }) => Number(r.author_id))
+    },
+
     async countByAuthor (authorId: number): Promise<number> {
       const row = await db('comments').where({ author_id: authorId, status: 'visible' }).count<Array<{ n: number | string }>>('* as n').first()
       return Number(row?.n ?? 0)

@@ -59,8 +59,9 @@ export default async function commentsRoutes (app: FastifyInstance, opts: { conf
   // 禁止发言/禁止访问 with "also hide this member's recent comments": the last 7 days of their
   // visible comments become deleted (soft, rows kept), inside the ban's transaction, counts adjusted.
   app.banHooks.add('comments', async (event, trx) => {
-    if (!event.hideRecentContent) return undefined
-    const hidden = await comments.hideRecent({ userId: event.userId, since: event.at - HIDE_RECENT_SECONDS, at: event.at, moderatorId: event.moderatorId }, trx)
+    if (!event.hideRecentContent && event.hideAllContent !== true) return undefined
+    const since = event.hideAllContent === true ? 0 : event.at - HIDE_RECENT_SECONDS
+    const hidden = await comments.hideRecent({ userId: event.userId, since, at: event.at, moderatorId: event.moderatorId }, trx)
     return hidden === 0 ? undefined : { hiddenComments: hidden } // nothing to report in the audit row when none
   })
 

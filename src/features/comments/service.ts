@@ -209,6 +209,9 @@ export function commentsService (db: Knex, deps: CommentsDeps) {
       return out
     },
 
+    /** Members (ids, newest first) who commented from this keyed IP hash: 用户管理 searches by it. */
+    authorsByIpHash: async (ipHash: string, limit: number): Promise<number[]> => await repo.authorsByIpHash(ipHash, limit),
+
     /** How many visible comments a member has written. */
     countByAuthor: async (authorId: number): Promise<number> => await repo.countByAuthor(authorId),
 

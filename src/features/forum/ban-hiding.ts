@@ -14,8 +14,9 @@ export function banHiding (ctx: ForumContext) {
      * and replies of the last HIDE_RECENT_SECONDS are soft-deleted with every counter following,
      * inside the ban's transaction (the ban's audit row records the numbers).
      */
-    async hideRecentContent (trx: Knex.Transaction, authorId: number, at: number): Promise<{ hiddenThreads: number, hiddenPosts: number }> {
-      const { threads, replies } = await repo.recentContentOf(trx, authorId, at - HIDE_RECENT_SECONDS)
+    async hideRecentContent (trx: Knex.Transaction, authorId: number, at: number, since = at - HIDE_RECENT_SECONDS): Promise<{ hiddenThreads: number, hiddenPosts: number }> {
+      // `since` 0: everything they wrote (删除垃圾用户 in 用户管理).
+      const { threads, replies } = await repo.recentContentOf(trx, authorId, since)
       const touchedBoards = new Set<number>()
       for (const thread of threads) {
         if (thread.status === 'visible') await uncountThread(ctx, trx, thread)

@@ -35,8 +35,8 @@ export default fp<{ config: AppConfig }>(async function forumFeature (app, opts)
   })
   // Reports into the ban's audit row only when it hid something.
   app.banHooks.add('forum', async (event, trx) => {
-    if (!event.hideRecentContent) return undefined
-    const hidden = await forum.hideRecentContent(trx, event.userId, event.at)
+    if (!event.hideRecentContent && event.hideAllContent !== true) return undefined
+    const hidden = await forum.hideRecentContent(trx, event.userId, event.at, event.hideAllContent === true ? 0 : undefined)
     return hidden.hiddenThreads + hidden.hiddenPosts > 0 ? hidden : undefined
   })
   app.homeSections.add('latestThreads', async ({ request }) => await forum.latestThreads(request.user, app.clock.now()))

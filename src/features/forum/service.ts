@@ -2,6 +2,7 @@ import type { Knex } from 'knex'
 import type { BoardTree } from './boards'
 import { banHiding } from './ban-hiding'
 import { boardsAdmin } from './boards-admin'
+import { byAuthor } from './by-author'
 import { counters } from './counters'
 import { forumContext, type ForumServiceOptions } from './context'
 import { listing } from './listing'
@@ -18,7 +19,7 @@ import { threads } from './threads'
  * listing.ts (index, boards, latest threads), threads.ts (read, find a floor, quote), opening.ts
  * (open a thread), replies.ts (reply, edit), moderation.ts (approve, delete posts, the review
  * queue), thread-actions.ts (pin, close, move, delete threads), ban-hiding.ts (a ban's hiding of
- * recent content), counters.ts (what leaves the counters, forum:reconcile), renders.ts (stored
+ * recent content), by-author.ts (a member's threads and replies for 用户管理), counters.ts (what leaves the counters, forum:reconcile), renders.ts (stored
  * Markdown renders), with what they share in context.ts and the rules for input in rules.ts.
  */
 
@@ -40,6 +41,7 @@ export function forumService (options: ForumServiceOptions) {
     ...forumModeration(ctx),
     ...threadActions(ctx),
     ...banHiding(ctx),
+    ...byAuthor(ctx),
     ...counters(ctx),
     /** 论坛版块 administration (boards-admin.ts). */
     boardsAdmin: boardsAdmin(ctx.db),

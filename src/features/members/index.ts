@@ -6,8 +6,12 @@ import { membersService, type MembersService } from './service'
 import { MemberProfiles, postsProvider } from './profile'
 import { usersRepository } from './repository'
 import membersRoutes from './routes'
+import { memberAdminRepository, type MemberAdminRepository } from './admin'
 
 export type { MembersService } from './service'
+export type { MemberAdminRepository, MemberListRow, MemberSearch } from './admin'
+export { hashPassword } from './password'
+export { validatePassword } from './validation'
 export type { MemberProfile, MemberProfiles, ProfileItem, ProfileProvider, ProfileSection, ProfileStat } from './profile'
 
 declare module 'fastify' {
@@ -16,6 +20,8 @@ declare module 'fastify' {
     members: MembersService
     /** The member profile (空间); features contribute counts and lists with `addProvider` (see profile.ts). */
     memberProfiles: MemberProfiles
+    /** Account queries for 用户管理 (admin.ts): search, role, password reset, lock; the people feature owns the rules. */
+    memberAdmin: MemberAdminRepository
   }
 }
 
@@ -43,5 +49,6 @@ export default fp<{ config: AppConfig }>(async (app, opts) => {
   })
   profiles.addProvider(postsProvider(users))
   app.decorate('memberProfiles', profiles)
+  app.decorate('memberAdmin', memberAdminRepository(app.db))
   await app.register(membersRoutes, opts)
 }, { name: 'members', dependencies: ['db', 'clock', 'auth', 'view', 'security', 'legacy-urls'] })

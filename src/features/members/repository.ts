@@ -19,9 +19,12 @@ export interface UserRow {
   ban_type: string | null
   ban_until: number | null
   ban_reason: string | null
+  must_change_password: boolean | number
+  locked_at: number | null
+  lock_reason: string
 }
 
-const AUTH_COLUMNS = ['id', 'username', 'role', 'created_at', 'post_count', 'ban_type', 'ban_until', 'ban_reason'] as const
+const AUTH_COLUMNS = ['id', 'username', 'role', 'created_at', 'post_count', 'ban_type', 'ban_until', 'ban_reason', 'must_change_password', 'locked_at'] as const
 
 export function toAuthUser (row: Pick<UserRow, typeof AUTH_COLUMNS[number]>): AuthUser {
   const banType: BanType | null = row.ban_type === 'post' || row.ban_type === 'visit' ? row.ban_type : null
@@ -33,7 +36,9 @@ export function toAuthUser (row: Pick<UserRow, typeof AUTH_COLUMNS[number]>): Au
     postCount: row.post_count,
     banType,
     banUntil: row.ban_until,
-    banReason: row.ban_reason
+    banReason: row.ban_reason,
+    mustChangePassword: Boolean(row.must_change_password),
+    locked: row.locked_at !== null
   }
 }
 
@@ -104,7 +109,8 @@ export function usersRepository (db: Knex) {
     },
 
     async updatePasswordHash (id: number, passwordHash: string, trx?: Knex.Transaction): Promise<void> {
-      await (trx ?? db)('users').where({ id }).update({ password_hash: passwordHash })
+      // A new password set by the member clears an admin's "must change at next login".
+      await (trx ?? db)('users').where({ id }).update({ password_hash: passwordHash, must_change_password: false })
     },
 
     async updateEmail (id: number, email: string, trx?: Knex.Transaction): Promise<void> {
@@ -127,6 +133,11 @@ export type UsersRepository = ReturnType<typeof usersRepository>
 
 export function sessionsRepository (db: Knex) {
   return {
+    /** Ends every session of a member (an admin locked the account or reset its password). Returns how many. */
+    async deleteAllOfUser (userId: number, trx?: Knex.Transaction): Promise<number> {
+      return await (trx ?? db)('sessions').where({ user_id: userId }).delete()
+    },
+
     /** Ends every session of a member except `keepSessionId` (after a password change). Returns how many. */
     async deleteOthersOfUser (userId: number, keepSessionId: string, trx?: Knex.Transaction): Promise<number> {
       return await (trx ?? db)('sessions').where({ user_id: userId }).whereNot({ id: keepSessionId }).delete()

@@ -100,9 +100,15 @@ export default async function membersRoutes (app: FastifyInstance, opts: { confi
     try {
       const user = await members.authenticate(login, body.password ?? '', ipHash(config.sessionSecret, request.ip))
       await startSession(request, user.id, app.clock.now())
+      if (Boolean(user.must_change_password)) {
+        // An admin reset the password (用户管理): a new one first; other pages send them back here.
+        request.session.flash = messages.mustChangePassword
+        return await reply.redirect('/settings', 303)
+      }
       return await reply.redirect(returnTo, 303)
     } catch (err) {
-      if (err instanceof HttpError && (err.statusCode === 400 || err.statusCode === 429)) {
+      // 403: the account is locked (said only after the right password).
+      if (err instanceof HttpError && (err.statusCode === 400 || err.statusCode === 403 || err.statusCode === 429)) {
         reply.code(err.statusCode)
         return await reply.render('members/login.njk', { returnTo, form: { login }, error: err.message })
       }

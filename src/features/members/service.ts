@@ -19,7 +19,9 @@ export const messages = {
   oldPasswordWrong: '原密码不正确',
   passwordChanged: '密码已修改，您在其他设备上的登录已退出',
   emailChanged: 'Email 地址已修改',
-  emailUnchanged: '新 Email 与当前 Email 相同'
+  emailUnchanged: '新 Email 与当前 Email 相同',
+  mustChangePassword: '管理员已重置您的密码，请先设置一个新密码（原密码填写管理员告知的临时密码）',
+  accountLocked: '该账号已被管理员锁定，无法登录。如有疑问，请联系网站管理员'
 } as const
 
 /** 5 failures for one account or one IP within 15 minutes lock both for 15 minutes. */
@@ -155,6 +157,8 @@ export function membersService ({ db, clock, bcryptCost }: MembersServiceDeps) {
       }
       await attempts.clearAccount(accountKey)
       await attempts.remove(attemptId) // counted against the IP while in flight; a success is no failure
+      // Told only after the right password: a stranger learns nothing of which accounts are locked.
+      if (user.locked_at !== null) throw new HttpError(403, messages.accountLocked)
       await users.touchLogin(user.id, now)
       return user
     },

@@ -6,7 +6,7 @@ import type { Knex } from 'knex'
  * Callers pass their transaction, so an action and its audit row commit or fail together.
  */
 
-export type AuditTargetType = 'user' | 'comment' | 'article' | 'thread' | 'post' | 'setting' | 'page' | 'category' | 'board' | 'reaction_kind' | 'word'
+export type AuditTargetType = 'user' | 'comment' | 'article' | 'thread' | 'post' | 'setting' | 'page' | 'category' | 'board' | 'reaction_kind' | 'word' | 'ip_ban'
 
 export interface AuditEntry {
   actorId: number

@@ -20,6 +20,8 @@ export interface BanEvent {
   reason: string
   /** The moderator asked to hide the member's recent content as well. */
   hideRecentContent: boolean
+  /** 删除垃圾用户 (用户管理): hide everything the member ever posted, not only the recent window. */
+  hideAllContent?: boolean
   at: number
 }
 

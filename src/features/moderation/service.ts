@@ -34,6 +34,13 @@ export const DURATIONS = [
 export const AUDIT_ACTIONS: ReadonlyArray<{ value: string, label: string }> = [
   { value: 'ban', label: '禁止' },
   { value: 'lift_ban', label: '解除禁止' },
+  { value: 'spammer_delete', label: '删除垃圾用户' },
+  { value: 'member_role', label: '修改用户组' },
+  { value: 'member_password_reset', label: '重置密码' },
+  { value: 'member_lock', label: '锁定账号' },
+  { value: 'member_unlock', label: '解锁账号' },
+  { value: 'ip_ban_add', label: '禁止 IP' },
+  { value: 'ip_ban_remove', label: '解除禁止 IP' },
   { value: 'comment_delete', label: '删除评论' },
   { value: 'comment_approve', label: '审核评论' },
   { value: 'article_status', label: '文章状态' },
@@ -52,6 +59,8 @@ export interface BanInput {
   expiresAt: number | null
   reason: string
   hideRecentContent: boolean
+  /** 删除垃圾用户: every ban hook hides all the member's content; the audit row is `spammer_delete`. */
+  hideAllContent?: boolean
 }
 
 // Far enough for any real ban, and inside the unsigned 32-bit column.
@@ -126,11 +135,11 @@ export function moderationService (db: Knex, clock: Clock, hooks: BanHooks, time
         const banId = await bans.insertBan({ userId, type: input.type, reason: input.reason, createdAt: now, expiresAt: input.expiresAt, moderatorId: actor.id }, trx)
         await bans.setUserBan(userId, { type: input.type, until: input.expiresAt, reason: input.reason }, trx)
         const hookResults = await hooks.run({
-          banId, userId, moderatorId: actor.id, type: input.type, expiresAt: input.expiresAt, reason: input.reason, hideRecentContent: input.hideRecentContent, at: now
+          banId, userId, moderatorId: actor.id, type: input.type, expiresAt: input.expiresAt, reason: input.reason, hideRecentContent: input.hideRecentContent, hideAllContent: input.hideAllContent === true, at: now
         }, trx)
         await audit.record({
           actorId: actor.id,
-          action: 'ban',
+          action: input.hideAllContent === true ? 'spammer_delete' : 'ban',
           targetType: 'user',
           targetId: userId,
           targetUserId: userId,
