@@ -35,7 +35,11 @@ export async function up (knex: Knex): Promise<void> {
     t.integer('version').unsigned().notNullable().defaultTo(1)
     t.string('original_author', 64).notNullable().defaultTo('')
     // Who wrote the current version (the revision a later save keeps names them); null for seeded rows.
-    t.integer('edited_by').unsigned().nullable().references('id').inTable('users').onDelete('SET NULL')
+    // On SQLite no foreign key here: Knex adds one to an existing table by rebuilding it (create a copy,
+    // drop the original), and dropping `articles` inside the migration's transaction (where
+    // `PRAGMA foreign_keys = OFF` is ignored) cascades to every comment and reaction of the site.
+    const editedBy = t.integer('edited_by').unsigned().nullable()
+    if (knex.client.config.client === 'mysql2') editedBy.references('id').inTable('users').onDelete('SET NULL')
     t.index(['status', 'id'], 'articles_status_id')
     t.index(['category_id', 'id'], 'articles_category_id')
   })
@@ -60,7 +64,7 @@ export async function down (knex: Knex): Promise<void> {
   await knex.schema.alterTable('articles', (t) => {
     t.dropIndex(['category_id', 'id'], 'articles_category_id')
     t.dropIndex(['status', 'id'], 'articles_status_id')
-    t.dropForeign(['edited_by'])
+    if (knex.client.config.client === 'mysql2') t.dropForeign(['edited_by'])
     t.dropColumn('edited_by')
     t.dropColumn('original_author')
     t.dropColumn('version')
