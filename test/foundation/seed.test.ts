@@ -130,3 +130,32 @@ describe.each(dialects)('demo seed on %s', (dialect) => {
     expect(category?.name).toBe('表情 😀')
   })
 })
+
+describe.each(dialects)('the demo site as a guest sees it on %s', (dialect) => {
+  const ctx = useTestApp(dialect, { seed: async (db) => { await seedDemo(db.knex, testConfig(db)) } })
+
+  it('shows thumbnails, pictures with captions, two pages, comments and reactions, and not the scheduled article', async () => {
+    const home = await ctx.t.agent().get('/').expect(200)
+    expect(home.text).toContain('骑楼老街慢慢走')
+    expect(home.text).not.toContain('冬至社区包汤圆')
+    expect(home.text).toMatch(/<img src="\/uploads\/[0-9a-f/]+-t\.jpg"/)
+
+    const scheduled = await ctx.db.knex('articles').where({ title: '冬至社区包汤圆 下周邀街坊一起来' }).first<{ id: number }>('id')
+    await ctx.t.agent().get(`/article/${scheduled.id}`).expect(404)
+
+    const twoPages = await ctx.db.knex('articles').where({ page_count: 2 }).first<{ id: number }>('id')
+    const first = await ctx.t.agent().get(`/article/${twoPages.id}`).expect(200)
+    expect(first.text).toContain('本文导航')
+    expect(first.text).toContain('<span class="article-caption">▲ 清晨的骑楼')
+    const second = await ctx.t.agent().get(`/article/${twoPages.id}?page=2`).expect(200)
+    expect(second.text).toContain('下篇：小吃与夜市')
+
+    const picture = /<img src="(\/uploads\/[^"]+)"/.exec(first.text)?.[1] ?? ''
+    const served = await ctx.t.agent().get(picture).expect(200)
+    expect(served.headers['content-type']).toBe('image/jpeg')
+
+    const commented = await ctx.db.knex('articles').where('comment_count', '>', 1).first<{ id: number, comment_count: number }>('id', 'comment_count')
+    const page = await ctx.t.agent().get(`/article/${commented.id}`).expect(200)
+    expect(page.text).toMatch(/class="comment/)
+  })
+})
