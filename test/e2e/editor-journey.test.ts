@@ -126,6 +126,9 @@ describe.each(dialects)('an editor\'s journey in chromium on %s', (dialect) => {
     await page.fill('#a-body', `${PAGE_ONE}\n\n${markdown}\n\n到了对岸，先去码头边的大排档坐一坐。\n\n<!-- 分页 -->\n\n${PAGE_TWO}`)
     await page.selectOption('#a-status', 'published')
     await page.fill('#a-publish-at', formatSiteDateTime(publishAt, ctx.t.config.siteTimezone))
+    // The live preview beside the body (the server's renderer): the picture with its caption.
+    await page.waitForSelector('[data-live-preview] .article-caption')
+    await page.waitForFunction('document.querySelector("[data-live-preview] img").naturalWidth > 0')
     await shot('write')
     await Promise.all([page.waitForURL(/\/portal\/write\/\d+\?saved=1/), page.click('form.article-form button.pnc')])
     await expect(page.textContent('body')).resolves.toContain('将于发布时间自动发布')
