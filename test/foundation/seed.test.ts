@@ -1,5 +1,3 @@
-import fs from 'node:fs'
-import path from 'node:path'
 import bcrypt from 'bcrypt'
 import { seedDemo } from '../../src/seeds/demo'
 import { renderMarkdown } from '../../src/lib/markdown'
@@ -8,6 +6,10 @@ import { countRows, dialects } from '../helpers/database'
 import { useTestApp } from '../helpers/use-test-app'
 import { testConfig } from '../helpers/app'
 import { createCategory, createUser } from '../helpers/factories'
+import { DEMO_PICTURE_KEYS } from '../../src/seeds/demo-pictures'
+import { LocalDiskStorage } from '../../src/features/uploads/storage'
+import { reconcileCommentCounts } from '../../src/features/comments/cli'
+import { reactionDrift } from '../../src/features/reactions/cli'
 
 describe.each(dialects)('demo seed on %s', (dialect) => {
   const ctx = useTestApp(dialect, { app: false })
@@ -33,10 +35,11 @@ describe.each(dialects)('demo seed on %s', (dialect) => {
     expect(children.length).toBeGreaterThanOrEqual(2)
     for (const child of children) expect(topLevel.map((c) => c.id)).toContain(child.parent_id)
 
-    const articles = await ctx.db.knex('articles').where({ status: 'published' })
+    const now = Math.floor(Date.now() / 1000)
+    // Published and out now (the scheduled one is checked below).
+    const articles = await ctx.db.knex('articles').where({ status: 'published' }).andWhere('published_at', '<=', now)
       .select<Array<{ summary: string, source_name: string, source_url: string, body: string, published_at: number, views: number }>>('summary', 'source_name', 'source_url', 'body', 'published_at', 'views')
     expect(articles.length).toBeGreaterThanOrEqual(10)
-    const now = Math.floor(Date.now() / 1000)
     for (const article of articles) {
       expect(article.summary).not.toBe('')
       expect(article.source_name).not.toBe('')
@@ -45,15 +48,47 @@ describe.each(dialects)('demo seed on %s', (dialect) => {
       expect(article.published_at).toBeGreaterThan(now - 70 * 86400)
       expect(Number(article.views)).toBeGreaterThan(0)
     }
-    expect(articles.filter((a) => a.body.includes('/static/img/demo/')).length).toBeGreaterThanOrEqual(3)
-    // Every picture an article shows exists, is small, scales (viewBox), and gets its ▲ caption.
-    for (const article of articles) {
-      for (const match of article.body.matchAll(/\/static\/img\/demo\/([\w-]+\.svg)/g)) {
-        const svg = fs.readFileSync(path.join(__dirname, '..', '..', 'static', 'img', 'demo', match[1] ?? ''), 'utf8')
-        expect(svg).toMatch(/<svg[^>]+width="\d+"[^>]+height="\d+"[^>]+viewBox="/)
-        expect(Buffer.byteLength(svg)).toBeLessThan(4096)
-        expect(renderMarkdown(article.body)).toContain('<span class="article-caption">▲ ')
-      }
+    // Pictures: stored through the upload service (a row and its files each), shown with their ▲ captions.
+    const pictured = articles.filter((a) => /\/uploads\//.test(a.body))
+    expect(pictured.length).toBeGreaterThanOrEqual(8)
+    for (const article of pictured) expect(renderMarkdown(article.body)).toContain('<span class="article-caption">▲ ')
+    const uploads = await ctx.db.knex('uploads').select<Array<{ hash: string, width: number, mime: string }>>('hash', 'width', 'mime')
+    expect(uploads.length).toBe(DEMO_PICTURE_KEYS.length)
+    for (const u of uploads) {
+      expect(u.mime).toBe('image/jpeg')
+      expect(Number(u.width)).toBeGreaterThan(760)
+    }
+    const storage = new LocalDiskStorage(testConfig(ctx.db).uploadsDir)
+    for (const match of pictured.flatMap((a) => [...a.body.matchAll(/\/uploads\/([\w/.-]+)/g)])) {
+      expect((await storage.stat(match[1] ?? ''))?.contentType).toBe('image/jpeg')
+    }
+    // Lists show thumbnails: the first picture is the cover.
+    const covers = await ctx.db.knex('articles').whereNotNull('cover_url').count<Array<{ n: number | string }>>({ n: '*' }).first()
+    expect(Number(covers?.n)).toBe(pictured.length + 1) // and the scheduled one
+    // A two-page article; a scheduled one, three days ahead.
+    const twoPages = await ctx.db.knex('articles').where({ page_count: 2 }).first<{ id: number, body: string } | undefined>('id', 'body')
+    expect(twoPages?.body).toContain('<!-- 分页 -->')
+    const scheduled = await ctx.db.knex('articles').where('published_at', '>', now).select<Array<{ title: string, status: string, published_at: number }>>('title', 'status', 'published_at')
+    expect(scheduled).toHaveLength(1)
+    expect(scheduled[0]?.status).toBe('published')
+    expect(Number(scheduled[0]?.published_at)).toBeGreaterThan(now + 2 * 86400)
+    // An editor with one category granted, who wrote that category's articles.
+    const editor = await ctx.db.knex('users').where({ role: 'editor' }).first<{ id: number }>('id')
+    const grants = await ctx.db.knex('category_editors').where({ user_id: editor.id }).select<Array<{ category_id: number }>>('category_id')
+    expect(grants).toHaveLength(1)
+    expect(await countRows(ctx.db.knex, 'articles', { author_id: editor.id, category_id: grants[0]?.category_id ?? 0 })).toBeGreaterThanOrEqual(2)
+    // Comments and reactions by members on most articles, the counters equal to the rows.
+    const responded = await ctx.db.knex('articles').where('comment_count', '>', 0).select<Array<{ id: number }>>('id')
+    expect(responded.length).toBeGreaterThanOrEqual(articles.length - 2)
+    expect(await countRows(ctx.db.knex, 'reactions')).toBeGreaterThanOrEqual(articles.length)
+    expect((await reconcileCommentCounts(ctx.db.knex, false)).drifted).toEqual([])
+    expect(await reactionDrift(ctx.db.knex)).toEqual([])
+    // Threads read and answered.
+    const threads = await ctx.db.knex('threads').select<Array<{ views: number, reply_count: number }>>('views', 'reply_count')
+    expect(threads.length).toBeGreaterThanOrEqual(5)
+    for (const t of threads) {
+      expect(Number(t.views)).toBeGreaterThan(0)
+      expect(Number(t.reply_count)).toBeGreaterThan(0)
     }
 
     const settings = await ctx.db.knex('settings').select<Array<{ key: string, value: string }>>('key', 'value')
@@ -93,5 +128,34 @@ describe.each(dialects)('demo seed on %s', (dialect) => {
     expect(row?.body).toBe('正文 😀🐉 结束')
     const category = await ctx.db.knex('categories').where({ id: categoryId }).first<{ name: string } | undefined>('name')
     expect(category?.name).toBe('表情 😀')
+  })
+})
+
+describe.each(dialects)('the demo site as a guest sees it on %s', (dialect) => {
+  const ctx = useTestApp(dialect, { seed: async (db) => { await seedDemo(db.knex, testConfig(db)) } })
+
+  it('shows thumbnails, pictures with captions, two pages, comments and reactions, and not the scheduled article', async () => {
+    const home = await ctx.t.agent().get('/').expect(200)
+    expect(home.text).toContain('骑楼老街慢慢走')
+    expect(home.text).not.toContain('冬至社区包汤圆')
+    expect(home.text).toMatch(/<img src="\/uploads\/[0-9a-f/]+-t\.jpg"/)
+
+    const scheduled = await ctx.db.knex('articles').where({ title: '冬至社区包汤圆 下周邀街坊一起来' }).first<{ id: number }>('id')
+    await ctx.t.agent().get(`/article/${scheduled.id}`).expect(404)
+
+    const twoPages = await ctx.db.knex('articles').where({ page_count: 2 }).first<{ id: number }>('id')
+    const first = await ctx.t.agent().get(`/article/${twoPages.id}`).expect(200)
+    expect(first.text).toContain('本文导航')
+    expect(first.text).toContain('<span class="article-caption">▲ 清晨的骑楼')
+    const second = await ctx.t.agent().get(`/article/${twoPages.id}?page=2`).expect(200)
+    expect(second.text).toContain('下篇：小吃与夜市')
+
+    const picture = /<img src="(\/uploads\/[^"]+)"/.exec(first.text)?.[1] ?? ''
+    const served = await ctx.t.agent().get(picture).expect(200)
+    expect(served.headers['content-type']).toBe('image/jpeg')
+
+    const commented = await ctx.db.knex('articles').where('comment_count', '>', 1).first<{ id: number, comment_count: number }>('id', 'comment_count')
+    const page = await ctx.t.agent().get(`/article/${commented.id}`).expect(200)
+    expect(page.text).toMatch(/class="comment/)
   })
 })
