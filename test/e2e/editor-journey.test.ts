@@ -120,6 +120,21 @@ describe.each(dialects)('an editor\'s journey in chromium on %s', (dialect) => {
     // The article: two pages, the picture on the first, scheduled two hours ahead.
     const publishAt = ctx.t.clock.now() + 2 * 3600
     await page.goto(`${base}/portal/write`)
+    // A picture dropped on the body is uploaded (POST /uploads with the page's token) and its line inserted.
+    await page.evaluate(`(() => {
+      const bytes = Uint8Array.from(atob('${picture.toString('base64')}'), (c) => c.charCodeAt(0))
+      const transfer = new DataTransfer()
+      transfer.items.add(new File([bytes], 'dropped.png', { type: 'image/png' }))
+      document.getElementById('a-body').dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }))
+    })()`)
+    // Polled from here: waitForFunction's string form is compiled in the page, which our CSP forbids.
+    let body = ''
+    for (let i = 0; i < 100 && !/!\[[^\]]*\]\(\/uploads\//.test(body); i++) {
+      await page.waitForTimeout(100)
+      body = await page.inputValue('#a-body')
+    }
+    expect(body).toMatch(/!\[[^\]]*\]\(\/uploads\/[0-9a-f/]+(-m)?\.png\)/)
+    await expect(page.textContent('[data-upload-status]')).resolves.toContain('已上传 dropped.png')
     await page.fill('#a-title', TITLE)
     await page.selectOption('#a-cat', String(travelId))
     await page.fill('#a-source', '濠江社区编辑部')
