@@ -172,6 +172,19 @@ function cookiesOf (res: Response): string {
   return res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ')
 }
 
+/** A browser's cookie jar in one line: `next` (name=value; …) over `held`, an emptied cookie dropped. */
+function withCookies (held: string, next: string): string {
+  const jar = new Map<string, string>()
+  for (const pair of [...held.split('; '), ...next.split('; ')]) {
+    const at = pair.indexOf('=')
+    if (at <= 0) continue
+    const value = pair.slice(at + 1)
+    if (value === '') jar.delete(pair.slice(0, at))
+    else jar.set(pair.slice(0, at), value)
+  }
+  return [...jar].map(([name, value]) => `${name}=${value}`).join('; ')
+}
+
 async function logInMembers (base: string, db: Knex, count: number): Promise<MemberSession[]> {
   const rows = await db('users').where('username', 'like', 'bench%').orderBy('id').limit(count).select<Array<{ id: number, username: string }>>('id', 'username')
   const logIn = async (row: { id: number, username: string }): Promise<MemberSession> => {
@@ -185,10 +198,11 @@ async function logInMembers (base: string, db: Knex, count: number): Promise<Mem
       body: new URLSearchParams({ _csrf: csrf, login: row.username, password: BULK_PASSWORD }).toString()
     })
     if (res.status !== 303) throw new Error(`logging in ${row.username} failed: ${res.status}`)
-    cookie = cookiesOf(res) || cookie
+    cookie = withCookies(cookie, cookiesOf(res))
     const form = await fetch(`${base}/login`, { headers: { cookie, 'user-agent': 'bench' } })
     const token = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? ''
-    return { userId: row.id, cookie, csrf: token }
+    // The page that gave the token also set the CSRF secret's cookie (luntan_csrf): a browser keeps it.
+    return { userId: row.id, cookie: withCookies(cookie, cookiesOf(form)), csrf: token }
   }
   // A few at a time: one by one, 3,000 logins took minutes on MySQL.
   const sessions: MemberSession[] = []
