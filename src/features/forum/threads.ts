@@ -82,7 +82,7 @@ export function threads (ctx: ForumContext) {
       const rows = await repo.postsInRange(id, (page.page - 1) * POSTS_PER_PAGE + 1, page.page * POSTS_PER_PAGE)
       const rendered = await storedRenders(repo, rows)
       const posts = rows.map((p) => postView(p, viewer, rendered.get(p.id)?.html ?? null, now))
-      const canModerate = can(viewer, { action: 'moderate' }, now)
+      const canModerate = can(viewer, { action: 'moderate-board', boardId: thread.board_id }, now)
       return {
         thread,
         board,
@@ -91,7 +91,8 @@ export function threads (ctx: ForumContext) {
         page,
         canReply: thread.status === 'visible' && (!thread.closed || canModerate) && can(viewer, { action: 'write' }, now),
         canModerate,
-        moveTargets: canModerate ? tree.boardsForMove() : []
+        // A 版主 moves only between boards they moderate (site staff: every board).
+        moveTargets: canModerate ? tree.boardsForMove().filter((b) => can(viewer, { action: 'moderate-board', boardId: b.id }, now)) : []
       }
     },
 
