@@ -20,9 +20,9 @@ export type BoardModeratorResult = { ok: true, username: string } | { ok: false,
 export function boardModeratorsService (deps: { db: Knex, repo: BoardModeratorsRepository, audit: (entry: AuditEntry, trx: Knex.Transaction) => Promise<void> }) {
   const { db, repo, audit } = deps
   return {
-    boardsOf: repo.boardsOf,
+    boardsOf: async (userId: number): Promise<number[]> => await repo.boardsOf(userId),
     listForBoard: async (boardId: number): Promise<BoardModeratorRow[]> => await repo.listForBoard(boardId),
-    listForBoards: repo.listForBoards,
+    listForBoards: async (boardIds: readonly number[]): Promise<Map<number, string[]>> => await repo.listForBoards(boardIds),
 
     async add (actor: BoardModeratorActor, boardId: number, rawUsername: string): Promise<BoardModeratorResult> {
       const username = rawUsername.trim()

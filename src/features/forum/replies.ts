@@ -1,6 +1,6 @@
 import type { Knex } from 'knex'
 import { forbidden, notFound } from '../../lib/http-errors'
-import { can, isStaff, type AuthUser } from '../../lib/permissions'
+import { can, type AuthUser } from '../../lib/permissions'
 import type { Board } from './boards'
 import type { ForumContext } from './context'
 import { uncountReply, uncountThread } from './counters'
