@@ -153,6 +153,25 @@ describe.each(dialects)('版主 of single boards on %s', (dialect) => {
     }
   })
 
+  it('the 版主 reads and approves a reply waiting for review in their board, not in another', async () => {
+    await ctx.t.app.antiAbuse.words.add({ word: '私彩', action: 'moderate', by: null, now: ctx.t.clock.now() })
+    const pendingIn = async (boardId: number): Promise<{ tid: number, pid: number }> => {
+      const tid = await postThread(ctx.t, authorAgent, boardId, '待审回复的主题')
+      await postReply(ctx.t, authorAgent, tid, '买私彩的回复')
+      const post = await ctx.db.knex('posts').where({ thread_id: tid, position: 2 }).first<{ id: number, status: string }>('id', 'status')
+      expect(post.status).toBe('pending')
+      return { tid, pid: post.id }
+    }
+    const mine = await pendingIn(own)
+    const page = await modAgent.get(`/thread/${mine.tid}`).expect(200)
+    expect(page.text).toContain(`/post/${mine.pid}/approve`)
+    expect((await staffPost(modAgent, `/post/${mine.pid}/approve`, { reason: '' })).status).toBe(303)
+    expect((await ctx.db.knex('posts').where({ id: mine.pid }).first<{ status: string }>('status')).status).toBe('visible')
+    const theirs = await pendingIn(other)
+    expect((await staffPost(modAgent, `/post/${theirs.pid}/approve`, { reason: '' })).status).toBe(403)
+    expect((await ctx.db.knex('posts').where({ id: theirs.pid }).first<{ status: string }>('status')).status).toBe('pending')
+  })
+
   it('an admin removes the 版主, audited; from then on they are refused in that board too', async () => {
     const res = await postForm(adminAgent, `/admin/boards/${own}/moderators/${boardMod.id}/delete`)
     expect(res.status).toBe(303)
