@@ -24,6 +24,7 @@ import errorsPlugin, { frameworkErrorHandler } from './plugins/errors'
 import errorRingPlugin from './plugins/error-ring'
 import { loggerOptions, ReadableRequestLog } from './plugins/request-log'
 import membersFeature, { memberAuthSource } from './features/members'
+import boardModeratorsFeature, { withModeratedBoards } from './features/board-moderators'
 import viewCountsPlugin from './plugins/view-counts'
 import portalPlugin from './features/portal'
 import archiverPlugin, { sitemapPlugin } from './features/archiver'
@@ -119,7 +120,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(securityPlugin, { config })
   await app.register(viewPlugin, { config })
   // Auth knows no feature: who a session's member is comes from the members feature (src/plugins/auth.ts).
-  await app.register(authPlugin, { config, users: memberAuthSource(app.db) })
+  await app.register(authPlugin, { config, users: withModeratedBoards(memberAuthSource(app.db), app.db) })
   await app.register(inputTextPlugin)
   await app.register(errorRingPlugin)
   await app.register(errorsPlugin)
@@ -148,6 +149,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(structureFeature)
   await app.register(peopleFeature, { config })
   await app.register(ipBansFeature)
+  await app.register(boardModeratorsFeature)
 
   return app
 }

@@ -28,6 +28,11 @@ export interface AuthUser {
   mustChangePassword?: boolean
   /** An admin locked the account: it cannot log in, and a session of it is dropped. */
   locked?: boolean
+  /**
+   * The boards this member is 版主 of (board_moderators rows), loaded with the member by the auth
+   * lookup: one indexed query, and `can()` stays synchronous. Absent or empty for most members.
+   */
+  moderatedBoards?: readonly number[]
 }
 
 export interface ActiveBan { type: BanType, until: number | null, reason: string }
@@ -69,6 +74,8 @@ export type Action =
   | { action: 'write' } // post a comment, reply, thread, or react: any write of member content
   | { action: 'edit-own', resource: Owned } // edit or delete a piece of content
   | { action: 'moderate' } // see /mod, the review queue, approve and delete others' content
+  | { action: 'moderate-board', boardId: number } // the forum's tools (pin, close, move, delete, approve) in this board
+  | { action: 'moderate-any-board' } // reach the forum's moderation routes at all: staff, or 版主 of some board
   | { action: 'ban', target: Pick<AuthUser, 'id' | 'role'> }
   | { action: 'admin' }
   | { action: 'upload' } // upload a picture (POST /uploads): for articles now; avatars later
@@ -112,6 +119,12 @@ export function can (user: AuthUser | null, request: Action, now: number): boole
       // A staff member under a ban (an admin banned them) moderates nothing meanwhile: no thread
       // tools, no review queues, no /mod. One rule here, so every moderation route follows it.
       return ban === null && isStaff(user)
+    case 'moderate-board':
+      // Site moderators and admins everywhere; a board's 版主 (any role) in their boards only. A ban
+      // stops both, as for 'moderate'.
+      return ban === null && (isStaff(user) || (user.moderatedBoards?.includes(request.boardId) ?? false))
+    case 'moderate-any-board':
+      return ban === null && (isStaff(user) || (user.moderatedBoards?.length ?? 0) > 0)
     case 'ban':
       // Nobody bans themselves or an admin; moderators ban members; admins also ban moderators.
       // A moderator who is under a ban places or lifts no bans meanwhile (as for 'moderate').

@@ -70,7 +70,9 @@ export function forumContext (options: ForumServiceOptions): ForumContext {
   function mayReadThread (viewer: AuthUser | null, thread: ThreadRow, tree: BoardTree): boolean {
     if (!tree.visibleTo(viewer, thread.board_id)) return false
     if (thread.status === 'visible') return true
-    return thread.status === 'pending' && viewer !== null && (viewer.id === thread.author_id || isStaff(viewer))
+    // A board's 版主 reads what waits for review in their boards, as site staff do everywhere.
+    return thread.status === 'pending' && viewer !== null &&
+      (viewer.id === thread.author_id || isStaff(viewer) || (viewer.moderatedBoards?.includes(thread.board_id) ?? false))
   }
 
   async function lockReadableThread (trx: Knex.Transaction, viewer: AuthUser | null, threadId: number, now: number): Promise<{ thread: ThreadRow, tree: BoardTree }> {

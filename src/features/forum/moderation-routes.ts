@@ -27,29 +27,30 @@ export default async function forumModerationRoutes (app: FastifyInstance): Prom
     })
   })
 
+  // The thread tools below open to a board's 版主 too; the service checks the thread's own board.
   r.post('/post/:pid/approve', { schema: { params: PostParams, body: ReasonBody } }, async (request, reply) => {
-    const user = app.requirePermission(request, { action: 'moderate' })
+    const user = app.requirePermission(request, { action: 'moderate-any-board' })
     const pid = parseId(request.params.pid, messages.postNotFound)
     const approved = await forum.approvePost(moderationContext(request, user, app.clock.now(), request.body.reason), pid)
     return await reply.redirect(`/thread/${approved.threadId}?page=${pageOfFloor(approved.position)}#post-${pid}`, 303)
   })
 
   r.post('/thread/:tid/pin', { schema: { params: ThreadParams, body: PinBody } }, async (request, reply) => {
-    const user = app.requirePermission(request, { action: 'moderate' })
+    const user = app.requirePermission(request, { action: 'moderate-any-board' })
     const id = parseId(request.params.tid, messages.threadNotFound)
     await forum.setPinned(moderationContext(request, user, app.clock.now(), request.body.reason), id, request.body.pinned === '1')
     return await reply.redirect(`/thread/${id}`, 303)
   })
 
   r.post('/thread/:tid/close', { schema: { params: ThreadParams, body: CloseBody } }, async (request, reply) => {
-    const user = app.requirePermission(request, { action: 'moderate' })
+    const user = app.requirePermission(request, { action: 'moderate-any-board' })
     const id = parseId(request.params.tid, messages.threadNotFound)
     await forum.setClosed(moderationContext(request, user, app.clock.now(), request.body.reason), id, request.body.closed === '1')
     return await reply.redirect(`/thread/${id}`, 303)
   })
 
   r.post('/thread/:tid/move', { schema: { params: ThreadParams, body: MoveBody } }, async (request, reply) => {
-    const user = app.requirePermission(request, { action: 'moderate' })
+    const user = app.requirePermission(request, { action: 'moderate-any-board' })
     const id = parseId(request.params.tid, messages.threadNotFound)
     // Not a board id: 0, which the service refuses with 请选择要移动到的版块.
     const raw = request.body.board_id
@@ -59,7 +60,7 @@ export default async function forumModerationRoutes (app: FastifyInstance): Prom
   })
 
   r.post('/thread/:tid/delete', { schema: { params: ThreadParams, body: ReasonBody } }, async (request, reply) => {
-    const user = app.requirePermission(request, { action: 'moderate' })
+    const user = app.requirePermission(request, { action: 'moderate-any-board' })
     const { boardId } = await forum.deleteThread(moderationContext(request, user, app.clock.now(), request.body.reason), parseId(request.params.tid, messages.threadNotFound))
     return await reply.redirect(`/forum/${boardId}`, 303)
   })

@@ -1,6 +1,6 @@
 import { badRequest, forbidden, notFound } from '../../lib/http-errors'
 import { paginate, type Page } from '../../lib/pagination'
-import { can, isStaff, type AuthUser } from '../../lib/permissions'
+import { can, type AuthUser } from '../../lib/permissions'
 import type { ForumContext, ModerationContext } from './context'
 import { deleteReplyIn } from './counters'
 import { deleteThreadIn } from './thread-actions'
@@ -19,11 +19,12 @@ export function forumModeration (ctx: ForumContext) {
   return {
     /** A moderator approves a post waiting for review (楼主 approves its thread too); it joins the counters now. */
     async approvePost (mc: ModerationContext, postId: number): Promise<{ threadId: number, position: number }> {
-      if (!can(mc.actor, { action: 'moderate' }, mc.now)) throw forbidden()
+      if (!can(mc.actor, { action: 'moderate-any-board' }, mc.now)) throw forbidden()
       return await db.transaction(async (trx) => {
         const post = await repo.findPost(postId, trx)
         if (post === null || post.status !== 'pending') throw notFound(messages.postNotFound)
         const { thread } = await ctx.lockReadableThread(trx, mc.actor, post.thread_id, mc.now)
+        if (!can(mc.actor, { action: 'moderate-board', boardId: thread.board_id }, mc.now)) throw forbidden()
         const opensThread = post.position === 1
         if (!opensThread && thread.status !== 'visible') throw badRequest(messages.threadNotApproved)
         await repo.updatePost(trx, post.id, { status: 'visible' })
@@ -52,8 +53,9 @@ export function forumModeration (ctx: ForumContext) {
         const post = await repo.findPost(postId, trx)
         if (post === null || post.status === 'deleted') throw notFound(messages.postNotFound)
         const { thread } = await ctx.lockReadableThread(trx, actor, post.thread_id, now)
-        if (!can(actor, { action: 'edit-own', resource: { authorId: post.author_id } }, now)) throw forbidden()
-        const staff = isStaff(actor)
+        // The board's moderators (site staff, or its 版主) delete any floor; others only their own.
+        const staff = can(actor, { action: 'moderate-board', boardId: thread.board_id }, now)
+        if (!staff && !can(actor, { action: 'edit-own', resource: { authorId: post.author_id } }, now)) throw forbidden()
         if (post.position === 1) {
           if (!staff && thread.reply_count > 0) throw forbidden(messages.firstPostHasReplies)
           await deleteThreadIn(ctx, trx, thread, mc)

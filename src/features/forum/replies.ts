@@ -1,6 +1,6 @@
 import type { Knex } from 'knex'
 import { forbidden, notFound } from '../../lib/http-errors'
-import { can, isStaff, type AuthUser } from '../../lib/permissions'
+import { can, type AuthUser } from '../../lib/permissions'
 import type { Board } from './boards'
 import type { ForumContext } from './context'
 import { uncountReply, uncountThread } from './counters'
@@ -34,7 +34,7 @@ export function replies (ctx: ForumContext) {
       return await db.transaction(async (trx) => {
         const { thread } = await ctx.lockReadableThread(trx, user, threadId, now)
         if (thread.status !== 'visible') throw notFound(messages.threadNotFound)
-        if (Boolean(thread.closed) && !isStaff(user)) throw forbidden(messages.closed)
+        if (Boolean(thread.closed) && !can(user, { action: 'moderate-board', boardId: thread.board_id }, now)) throw forbidden(messages.closed)
         const checked = await ctx.antiAbuse.checkContribution({ user, text: body, now, trx, noun: '回复' })
         const position = await repo.takeNextPosition(trx, threadId)
         const postId = await repo.insertPost(trx, { threadId, authorId: user.id, position, body: checked.text, rendered: renderForStorage(checked.text), status: checked.status, at: now })

@@ -48,7 +48,9 @@ export default async function forumRoutes (app: FastifyInstance, opts: { config:
     if (await fromGuestCache(request, reply)) return reply
     const view = await forum.board(request.user, id, parsePageParam(request.query.page), app.clock.now())
     return await app.guestPages.send(request, reply, await reply.renderPage('forum/board.njk', {
-      navActive: 'forum', ...view, crumbs: boardCrumbs(view.path, false), pager: pagerFor(view.page, `/forum/${id}`)
+      navActive: 'forum', ...view, crumbs: boardCrumbs(view.path, false), pager: pagerFor(view.page, `/forum/${id}`),
+      // 版主: shown under the board title, as Discuz does (src/features/board-moderators).
+      boardModerators: await app.boardModerators.listForBoard(id)
     }))
   })
 

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex'
 import { badRequest, forbidden, notFound } from '../../lib/http-errors'
-import { can, isStaff } from '../../lib/permissions'
+import { can } from '../../lib/permissions'
 import type { BoardTree } from './boards'
 import type { ForumContext, ModerationContext } from './context'
 import { moveThreadCounts, uncountThread } from './counters'
@@ -17,7 +17,8 @@ export async function deleteThreadIn (ctx: ForumContext, trx: Knex.Transaction, 
   if (thread.status === 'visible') await uncountThread(ctx, trx, thread)
   await repo.updateThread(trx, thread.id, { status: 'deleted' })
   await repo.refreshBoardLast(trx, thread.board_id)
-  if (auditHere && isStaff(mc.actor)) {
+  // Audited when a moderator of its board deleted it (a 楼主 deleting their own thread is not a moderation).
+  if (auditHere && can(mc.actor, { action: 'moderate-board', boardId: thread.board_id }, mc.now)) {
     await audit.record({
       actorId: mc.actor.id, action: 'thread_delete', targetType: 'thread', targetId: thread.id, targetUserId: thread.author_id,
       reason: mc.reason, before: { status: thread.status }, after: { status: 'deleted' }, requestId: mc.requestId, at: mc.now
@@ -30,10 +31,12 @@ export function threadActions (ctx: ForumContext) {
 
   /** A moderator action on a thread: permission, row lock, the change and its audit row in one transaction. */
   async function moderateThread (mc: ModerationContext, threadId: number, change: ThreadChange): Promise<void> {
-    if (!can(mc.actor, { action: 'moderate' }, mc.now)) throw forbidden()
+    if (!can(mc.actor, { action: 'moderate-any-board' }, mc.now)) throw forbidden()
     await db.transaction(async (trx) => {
       const { thread, tree } = await ctx.lockReadableThread(trx, mc.actor, threadId, mc.now)
       if (thread.status === 'deleted') throw notFound(messages.threadNotFound)
+      // A board's 版主 acts in their boards only: checked on the locked row, so the board is the thread's own.
+      if (!can(mc.actor, { action: 'moderate-board', boardId: thread.board_id }, mc.now)) throw forbidden()
       const entry = await change(trx, thread, tree)
       await audit.record({
         actorId: mc.actor.id, action: entry.action, targetType: 'thread', targetId: thread.id, targetUserId: thread.author_id,
@@ -63,6 +66,8 @@ export function threadActions (ctx: ForumContext) {
         const target = tree.get(targetBoardId)
         if (target === null || target.isGroup) throw badRequest(messages.moveBadBoard)
         if (target.id === thread.board_id) throw badRequest(messages.moveSameBoard)
+        // A move needs both boards: a 版主 cannot push a thread into a board they do not moderate.
+        if (!can(mc.actor, { action: 'moderate-board', boardId: target.id }, mc.now)) throw forbidden()
         await repo.lockBoards(trx, [thread.board_id, target.id])
         if (thread.status === 'visible') await moveThreadCounts(ctx, trx, thread, target.id)
         await repo.updateThread(trx, thread.id, { board_id: target.id })

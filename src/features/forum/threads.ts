@@ -46,8 +46,9 @@ export interface ThreadTextView {
   posts: Array<{ id: number, floorLabel: string, authorName: string, createdAt: number, editedAt: number | null, textHtml: string }>
 }
 
-function postView (p: PostRow, viewer: AuthUser | null, html: string | null, now: number): PostView {
-  const readable = p.status === 'visible' || (p.status === 'pending' && viewer !== null && (isStaff(viewer) || viewer.id === p.author_id))
+function postView (p: PostRow, viewer: AuthUser | null, html: string | null, now: number, boardId: number): PostView {
+  const readable = p.status === 'visible' || (p.status === 'pending' && viewer !== null &&
+    (isStaff(viewer) || viewer.id === p.author_id || (viewer.moderatedBoards?.includes(boardId) ?? false)))
   return {
     id: p.id,
     position: p.position,
@@ -81,8 +82,8 @@ export function threads (ctx: ForumContext) {
       const page = paginate(requestedPage === 'last' ? pageCount : requestedPage, POSTS_PER_PAGE, thread.last_position)
       const rows = await repo.postsInRange(id, (page.page - 1) * POSTS_PER_PAGE + 1, page.page * POSTS_PER_PAGE)
       const rendered = await storedRenders(repo, rows)
-      const posts = rows.map((p) => postView(p, viewer, rendered.get(p.id)?.html ?? null, now))
-      const canModerate = can(viewer, { action: 'moderate' }, now)
+      const posts = rows.map((p) => postView(p, viewer, rendered.get(p.id)?.html ?? null, now, thread.board_id))
+      const canModerate = can(viewer, { action: 'moderate-board', boardId: thread.board_id }, now)
       return {
         thread,
         board,
@@ -91,7 +92,8 @@ export function threads (ctx: ForumContext) {
         page,
         canReply: thread.status === 'visible' && (!thread.closed || canModerate) && can(viewer, { action: 'write' }, now),
         canModerate,
-        moveTargets: canModerate ? tree.boardsForMove() : []
+        // A 版主 moves only between boards they moderate (site staff: every board).
+        moveTargets: canModerate ? tree.boardsForMove().filter((b) => can(viewer, { action: 'moderate-board', boardId: b.id }, now)) : []
       }
     },
 

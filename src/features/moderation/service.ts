@@ -48,7 +48,9 @@ export const AUDIT_ACTIONS: ReadonlyArray<{ value: string, label: string }> = [
   { value: 'thread_close', label: '关闭主题' },
   { value: 'thread_move', label: '移动主题' },
   { value: 'thread_delete', label: '删除主题' },
-  { value: 'post_delete', label: '删除回帖' }
+  { value: 'post_delete', label: '删除回帖' },
+  { value: 'board_moderator_add', label: '添加版主' },
+  { value: 'board_moderator_remove', label: '移除版主' }
 ]
 
 export interface BanForm { type?: unknown, duration?: unknown, until?: unknown, reason?: unknown, hide_recent?: unknown }

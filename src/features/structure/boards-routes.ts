@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { notFound, parseId } from '../../lib/http-errors'
 import { flattenTree, parseDisplayOrder, parseParentId, parseThreadTypes, NODE_NAME_MAX, THREAD_TYPE_MAX, type NodeErrors } from '../../lib/structure-form'
+import { MODERATOR_NOTICES } from '../board-moderators'
 import { boardMessages, type BoardAdminRow, type BoardInput, type BoardKind } from '../forum'
 import { STRUCTURE_RATE_LIMIT } from './categories-routes'
 import type { StructureActor, StructureService } from './service'
@@ -79,7 +80,7 @@ export default async function boardsRoutes (app: FastifyInstance, opts: { servic
     })
   }
 
-  const renderEdit = async (reply: FastifyReply, board: BoardAdminRow, view: { form?: BoardForm, errors?: NodeErrors } = {}): Promise<FastifyReply> => {
+  const renderEdit = async (reply: FastifyReply, board: BoardAdminRow, view: { form?: BoardForm, errors?: NodeErrors, moderatorNotice?: string } = {}): Promise<FastifyReply> => {
     const flat = flattenTree(await service.list())
     const kind: BoardKind = board.is_group ? 'group' : 'board'
     const form = view.form ?? {
@@ -89,7 +90,10 @@ export default async function boardsRoutes (app: FastifyInstance, opts: { servic
     return await reply.render('admin/board-edit.njk', {
       adminActive: 'boards', adminTitle: `编辑${board.is_group ? '分区' : '版块'}：${board.name}`,
       crumbs: crumbs({ label: '论坛版块', url: '/admin/boards' }, { label: board.name }),
-      board, form, errors: view.errors ?? {}, parents: parentsFor(flat, board), nameMax: NODE_NAME_MAX, typeMax: THREAD_TYPE_MAX, isNew: false
+      board, form, errors: view.errors ?? {}, parents: parentsFor(flat, board), nameMax: NODE_NAME_MAX, typeMax: THREAD_TYPE_MAX, isNew: false,
+      // 版主 (src/features/board-moderators): the list and the outcome of the last add/remove.
+      moderators: board.is_group ? [] : await app.boardModerators.listForBoard(board.id),
+      moderatorNotice: MODERATOR_NOTICES[view.moderatorNotice ?? ''] ?? null
     })
   }
 
@@ -119,9 +123,9 @@ export default async function boardsRoutes (app: FastifyInstance, opts: { servic
     return await reply.redirect('/admin/boards?done=created', 303)
   })
 
-  r.get('/admin/boards/:id/edit', { schema: { params: idParams }, config: { rateLimit: STRUCTURE_RATE_LIMIT } }, async (request, reply) => {
+  r.get('/admin/boards/:id/edit', { schema: { params: idParams, querystring: Type.Object({ mod: text(16) }) }, config: { rateLimit: STRUCTURE_RATE_LIMIT } }, async (request, reply) => {
     app.requirePermission(request, { action: 'admin' })
-    return await renderEdit(reply, await found(request.params.id))
+    return await renderEdit(reply, await found(request.params.id), { moderatorNotice: request.query.mod })
   })
 
   r.post('/admin/boards/:id', { schema: { params: idParams, body: boardBody }, config: { rateLimit: STRUCTURE_RATE_LIMIT } }, async (request, reply) => {

@@ -1,0 +1,40 @@
+import fp from 'fastify-plugin'
+import type { Knex } from 'knex'
+import type { AuthUserSource } from '../../plugins/auth'
+import { boardModeratorsRepository } from './repository'
+import { boardModeratorsService, type BoardModeratorsService } from './service'
+import routes from './routes'
+
+export { MODERATOR_NOTICES } from './routes'
+export type { BoardModeratorsService } from './service'
+export type { BoardModeratorRow } from './repository'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** 版主 of single boards (per-board moderators): grants, the lists the pages show. */
+    boardModerators: BoardModeratorsService
+  }
+}
+
+/**
+ * Adds a member's 版主 boards to the auth lookup (app.ts wraps memberAuthSource with it), so `can()`
+ * answers 'moderate-board' synchronously from request.user. Site moderators and admins moderate every
+ * board already: their lookup skips the query, so the extra cost is one indexed read per request of a
+ * logged-in member or editor.
+ */
+export function withModeratedBoards (source: AuthUserSource, db: Knex): AuthUserSource {
+  const repo = boardModeratorsRepository(db)
+  return {
+    findAuthUser: async (id) => {
+      const user = await source.findAuthUser(id)
+      if (user === null || user.role === 'admin' || user.role === 'moderator') return user
+      return { ...user, moderatedBoards: await repo.boardsOf(user.id) }
+    }
+  }
+}
+
+export default fp(async (app) => {
+  const service = boardModeratorsService({ db: app.db, repo: boardModeratorsRepository(app.db), audit: app.adminAudit })
+  app.decorate('boardModerators', service)
+  await app.register(routes, { service })
+}, { name: 'board-moderators', dependencies: ['db', 'clock', 'auth', 'view', 'security', 'site-admin'] })
