@@ -42,6 +42,7 @@ import feedsPlugin from './features/feeds'
 import structureFeature from './features/structure'
 import peopleFeature from './features/people'
 import ipBansFeature from './features/ip-bans'
+import categoryEditorsFeature from './features/category-editors'
 
 export interface BuildOptions {
   /** Defaults to the system clock; tests pass a ManualClock. */
@@ -150,6 +151,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(peopleFeature, { config })
   await app.register(ipBansFeature)
   await app.register(boardModeratorsFeature)
+  await app.register(categoryEditorsFeature)
 
   return app
 }

@@ -29,7 +29,12 @@ export const SWITCH_FIELDS = {
 export const NUMBER_FIELDS = {
   comment_max_length: { label: '评论最大长度', unit: '字', min: 10, max: 10000 },
   reactions_daily_cap: { label: '每人每日表态上限', unit: '次', min: 1, max: 10000 },
-  view_dedupe_hours: { label: '浏览量去重时长', unit: '小时', min: 0, max: 168 }
+  view_dedupe_hours: { label: '浏览量去重时长', unit: '小时', min: 0, max: 168 },
+  // The anti-abuse numbers (src/features/antiabuse): 0 turns each rule off.
+  flood_interval: { label: '发帖间隔', unit: '秒', min: 0, max: 3600 },
+  new_member_flood_interval: { label: '新会员首日发帖间隔', unit: '秒', min: 0, max: 3600 },
+  new_member_silence: { label: '新会员注册后禁言', unit: '秒', min: 0, max: 86400 },
+  new_member_link_review_count: { label: '新会员含链接内容送审', unit: '条', min: 0, max: 100 }
 } as const
 
 export type TextField = keyof typeof TEXT_FIELDS

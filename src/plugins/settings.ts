@@ -38,7 +38,16 @@ export const SETTING_DEFAULTS = {
   comment_store_raw_ip: '0',
   reactions_daily_cap: '50',
   /** Largest picture upload accepted, in bytes (before re-encoding): 5 MB. */
-  upload_max_bytes: String(5 * 1024 * 1024)
+  upload_max_bytes: String(5 * 1024 * 1024),
+  // 防灌水 (src/features/antiabuse): the defaults are the numbers the rules had before they were settings.
+  /** Seconds between two contributions of one member; 0 turns flood control off. */
+  flood_interval: '15',
+  /** ...during a member's first day. */
+  new_member_flood_interval: '30',
+  /** Seconds after registration during which a member may not post at all. */
+  new_member_silence: '120',
+  /** A member's first this-many contributions that contain a link wait for review. */
+  new_member_link_review_count: '3'
 } as const
 
 export type SettingKey = keyof typeof SETTING_DEFAULTS
@@ -54,8 +63,18 @@ export class SettingsService {
 
   constructor (private readonly db: Knex, private readonly clock: Clock) {}
 
-  private async load (): Promise<Map<string, string>> {
+  private async load (trx?: Knex.Transaction): Promise<Map<string, string>> {
     if (this.cache !== null && this.clock.nowMs() - this.loadedAt < CACHE_MS) return this.cache
+    // Read inside the caller's transaction (its own query, not shared: the transaction may end first).
+    // On SQLite the pool has one connection, which a transaction holds: a read outside it would wait for itself.
+    if (trx !== undefined) {
+      const rows = await trx('settings').select<Array<{ key: string, value: string }>>('key', 'value')
+      const map = new Map(rows.map((row) => [row.key, row.value]))
+      this.cache = map
+      this.lastGood = map
+      this.loadedAt = this.clock.nowMs()
+      return map
+    }
     // One query for concurrent callers, not one each.
     this.loading ??= (async () => {
       try {
@@ -81,13 +100,14 @@ export class SettingsService {
     return await this.loading
   }
 
-  async get (key: SettingKey): Promise<string> {
-    const map = await this.load()
+  /** `trx`: read in the caller's transaction when the cache is stale (see load). */
+  async get (key: SettingKey, trx?: Knex.Transaction): Promise<string> {
+    const map = await this.load(trx)
     return map.get(key) ?? SETTING_DEFAULTS[key]
   }
 
-  async getNumber (key: SettingKey): Promise<number> {
-    const value = Number(await this.get(key))
+  async getNumber (key: SettingKey, trx?: Knex.Transaction): Promise<number> {
+    const value = Number(await this.get(key, trx))
     return Number.isFinite(value) ? value : Number(SETTING_DEFAULTS[key])
   }
 

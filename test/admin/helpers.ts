@@ -23,7 +23,11 @@ export const VALID_SETTINGS: ReadonlyArray<readonly [string, string]> = [
   ['archiver_enabled', '1'],
   ['comment_max_length', '1000'],
   ['reactions_daily_cap', '50'],
-  ['view_dedupe_hours', '8']
+  ['view_dedupe_hours', '8'],
+  ['flood_interval', '15'],
+  ['new_member_flood_interval', '30'],
+  ['new_member_silence', '120'],
+  ['new_member_link_review_count', '3']
 ]
 
 /** VALID_SETTINGS with some fields replaced (a field given '\u0000drop' is left out, e.g. an unticked box). */

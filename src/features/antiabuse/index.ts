@@ -16,12 +16,20 @@ declare module 'fastify' {
 }
 
 export default fp(async function antiAbuseFeature (app) {
-  app.decorate('antiAbuse', antiAbuseFor(app.db))
-}, { name: 'antiabuse', dependencies: ['db'] })
+  const service = antiAbuseFor(app.db)
+  // The numbers come from 站点设置 (1 s cache; read in the posting transaction when stale).
+  service.useLimits(async (trx) => ({
+    floodInterval: await app.settings.getNumber('flood_interval', trx),
+    newMemberFloodInterval: await app.settings.getNumber('new_member_flood_interval', trx),
+    newMemberSilence: await app.settings.getNumber('new_member_silence', trx),
+    newMemberLinkReviewCount: await app.settings.getNumber('new_member_link_review_count', trx)
+  }))
+  app.decorate('antiAbuse', service)
+}, { name: 'antiabuse', dependencies: ['db', 'settings'] })
 
 export {
-  antiAbuseFor, antiAbuseService, newMemberWait, containsLink, floodIntervalFor, messages,
+  antiAbuseFor, antiAbuseService, newMemberWait, DEFAULT_LIMITS, containsLink, floodIntervalFor, messages,
   FLOOD_INTERVAL, NEW_MEMBER_FLOOD_INTERVAL, NEW_MEMBER_DAY, NEW_MEMBER_SILENCE, NEW_MEMBER_LINK_REVIEW_COUNT, WORD_CACHE_TTL_MS,
-  type AntiAbuse, type AntiAbuseOptions, type ContributionInput, type ContributionStatus, type ContributionVerdict
+  type AntiAbuse, type AntiAbuseOptions, type AntiAbuseLimits, type LimitsReader, type ContributionInput, type ContributionStatus, type ContributionVerdict
 } from './service'
 export type { WordFilterRow } from './repository'

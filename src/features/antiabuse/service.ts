@@ -13,6 +13,11 @@ import { antiAbuseRepository, type WordFilterRow, type WordListSignature } from 
  * insert. No Fastify types here: the forum and comments services call it directly.
  */
 
+/**
+ * The defaults of the anti-abuse numbers. An app reads the admin's values from the settings
+ * (站点设置 → 防灌水: flood_interval, new_member_flood_interval, new_member_silence,
+ * new_member_link_review_count, src/plugins/settings.ts); code without an app (the CLI) uses these.
+ */
 /** Seconds between two contributions of one member. */
 export const FLOOD_INTERVAL = 15
 /** ...during the first day after registration. */
@@ -24,6 +29,31 @@ export const NEW_MEMBER_SILENCE = 120
 export const NEW_MEMBER_LINK_REVIEW_COUNT = 3
 /** How long an instance trusts its cached word list before checking the table's signature. */
 export const WORD_CACHE_TTL_MS = 5000
+
+/** The anti-abuse numbers in force. */
+export interface AntiAbuseLimits {
+  /** Seconds between two contributions of one member. */
+  floodInterval: number
+  /** ...during the first day after registration. */
+  newMemberFloodInterval: number
+  /** Seconds after registration during which a member may not post at all. */
+  newMemberSilence: number
+  /** A member's first contributions with a link go to review: this many. */
+  newMemberLinkReviewCount: number
+}
+
+export const DEFAULT_LIMITS: Readonly<AntiAbuseLimits> = {
+  floodInterval: FLOOD_INTERVAL,
+  newMemberFloodInterval: NEW_MEMBER_FLOOD_INTERVAL,
+  newMemberSilence: NEW_MEMBER_SILENCE,
+  newMemberLinkReviewCount: NEW_MEMBER_LINK_REVIEW_COUNT
+}
+
+/**
+ * Where the service reads the numbers, given the posting transaction when there is one (on SQLite the
+ * pool has one connection: a read outside it would wait for itself).
+ */
+export type LimitsReader = (trx?: Knex.Transaction) => Promise<AntiAbuseLimits>
 
 export const messages = {
   banned: '抱歉，您已被禁止发言',
@@ -65,6 +95,8 @@ export interface AntiAbuseOptions {
   wordCacheTtlMs?: number
   /** Milliseconds clock for the cache TTL (defaults to Date.now). */
   nowMs?: () => number
+  /** The anti-abuse numbers (the app passes its settings); defaults to DEFAULT_LIMITS. */
+  limits?: LimitsReader
 }
 
 const LINK_PATTERN = /(?:https?:\/\/|www\.)\S|\b[a-z0-9-]+\.(?:com|net|org|cn|info|top|xyz|cc|io|me|tk|vip|shop|site|club)(?:\/|\b)/i
@@ -75,19 +107,19 @@ export function containsLink (text: string): boolean {
 }
 
 /** The flood interval for a member at `now`, or a refusal when they registered moments ago. */
-export function floodIntervalFor (user: Pick<AuthUser, 'createdAt'>, now: number): number {
+export function floodIntervalFor (user: Pick<AuthUser, 'createdAt'>, now: number, limits: AntiAbuseLimits = DEFAULT_LIMITS): number {
   const age = now - user.createdAt
-  if (age < NEW_MEMBER_SILENCE) throw forbidden(messages.newMemberSilence(NEW_MEMBER_SILENCE - age))
-  return age < NEW_MEMBER_DAY ? NEW_MEMBER_FLOOD_INTERVAL : FLOOD_INTERVAL
+  if (age < limits.newMemberSilence) throw forbidden(messages.newMemberSilence(limits.newMemberSilence - age))
+  return age < NEW_MEMBER_DAY ? limits.newMemberFloodInterval : limits.floodInterval
 }
 
 /**
  * What a posting form shows above itself before the member types: the new-member wait, with the
  * seconds left (null when there is none: guests, staff, members past their first minutes).
  */
-export function newMemberWait (user: AuthUser | null, now: number): { seconds: number, message: string } | null {
+export function newMemberWait (user: AuthUser | null, now: number, silence: number = NEW_MEMBER_SILENCE): { seconds: number, message: string } | null {
   if (user === null || isStaff(user)) return null
-  const seconds = NEW_MEMBER_SILENCE - (now - user.createdAt)
+  const seconds = silence - (now - user.createdAt)
   return seconds > 0 ? { seconds, message: messages.newMemberSilence(seconds) } : null
 }
 
@@ -95,6 +127,7 @@ export function antiAbuseService (db: Knex, options: AntiAbuseOptions = {}) {
   const repo = antiAbuseRepository(db)
   const ttl = options.wordCacheTtlMs ?? WORD_CACHE_TTL_MS
   const nowMs = options.nowMs ?? (() => Date.now())
+  let readLimits: LimitsReader = options.limits ?? (async () => DEFAULT_LIMITS)
   let matcher: WordMatcher | null = null
   let signature: WordListSignature | null = null
   let checkedAt = 0
@@ -131,6 +164,14 @@ export function antiAbuseService (db: Knex, options: AntiAbuseOptions = {}) {
   }
 
   return {
+    /** The numbers in force now (the posting forms' new-member notice reads the silence from here). */
+    limits: async (): Promise<AntiAbuseLimits> => await readLimits(),
+
+    /** Makes the service read its numbers from `reader` (the app's settings) from now on. */
+    useLimits (reader: LimitsReader): void {
+      readLimits = reader
+    },
+
     /**
      * Decides whether a contribution may be posted and how: throws an HttpError with the Chinese
      * reason when refused, else says whether it is visible at once or waits for review, and gives
@@ -143,7 +184,8 @@ export function antiAbuseService (db: Knex, options: AntiAbuseOptions = {}) {
       const reasons: string[] = []
       if (user !== null && !can(user, { action: 'write' }, now)) throw forbidden(messages.banned)
       // Staff accounts are trusted from the start (a new admin made by the CLI can post at once).
-      const interval = user === null ? 0 : isStaff(user) ? FLOOD_INTERVAL : floodIntervalFor(user, now)
+      const limits = user === null ? DEFAULT_LIMITS : await readLimits(trx)
+      const interval = user === null ? 0 : isStaff(user) ? limits.floodInterval : floodIntervalFor(user, now, limits)
 
       const scan = (await currentMatcher(trx)).scan(input.text)
       if (scan.blocked.length > 0) throw badRequest(messages.blockedWord(noun))
@@ -152,12 +194,13 @@ export function antiAbuseService (db: Knex, options: AntiAbuseOptions = {}) {
 
       if (user !== null) {
         const before = await repo.takePostingSlot(user.id, now, interval, trx)
-        if (before === null) {
+        // An interval of 0 turns flood control off: the slot is still taken (it counts the member's posts).
+        if (before === null && interval > 0) {
           // Read in the same transaction: the last post that holds the slot, the winner's included.
           const wait = Math.max(1, await repo.lastPostAt(user.id, trx) + interval - now)
           throw tooManyRequests(messages.flood(interval, wait))
         }
-        if (!isStaff(user) && before < NEW_MEMBER_LINK_REVIEW_COUNT && containsLink(scan.text)) reasons.push('new-member-link')
+        if (!isStaff(user) && (before ?? Infinity) < limits.newMemberLinkReviewCount && containsLink(scan.text)) reasons.push('new-member-link')
       }
       // Staff content never waits for review (they are the reviewers), but blocked words still apply.
       const pending = reasons.length > 0 && !(user !== null && isStaff(user))

@@ -254,7 +254,7 @@ export function commentsService (db: Knex, deps: CommentsDeps) {
         canPost: article.commentsAllowed && (user !== null || guestComments),
         maxLength,
         ban: postingBan(user, now),
-        wait: newMemberWait(user, now)
+        wait: newMemberWait(user, now, (await antiAbuse.limits()).newMemberSilence)
       }
     },
 

@@ -38,7 +38,7 @@ export default async function postingRoutes (app: FastifyInstance, opts: { confi
   const renderNewThread = async (reply: FastifyReply, boardId: number, user: AuthUser, form: PostingFields, extra: Record<string, unknown> = {}): Promise<FastifyReply> => {
     const { board, path } = await forum.boardForPosting(user, boardId, app.clock.now())
     return await reply.render('forum/new.njk', {
-      navActive: 'forum', board, form, postingWait: newMemberWait(user, app.clock.now()), crumbs: [...boardCrumbs(path, true), { label: '发表帖子' }], ...extra
+      navActive: 'forum', board, form, postingWait: newMemberWait(user, app.clock.now(), (await app.antiAbuse.limits()).newMemberSilence), crumbs: [...boardCrumbs(path, true), { label: '发表帖子' }], ...extra
     })
   }
 

@@ -69,7 +69,7 @@ export default async function forumRoutes (app: FastifyInstance, opts: { config:
       ...view,
       quickReply,
       // A new member sees how long to wait above the quick reply, before typing.
-      postingWait: newMemberWait(request.user, now),
+      postingWait: newMemberWait(request.user, now, (await app.antiAbuse.limits()).newMemberSilence),
       // The guest page cache writes the current count here on every response.
       views: viewsMarker(),
       crumbs: [...boardCrumbs(view.boardPath, true), { label: view.thread.title }],

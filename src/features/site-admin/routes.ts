@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { FLOOD_INTERVAL, NEW_MEMBER_FLOOD_INTERVAL, NEW_MEMBER_SILENCE } from '../antiabuse'
 import {
   NUMBER_FIELDS, SWITCH_FIELDS, TEXT_FIELDS, applyRowOp, formFromSettings, parseRowOp, readPosted,
   type FormErrors, type SettingsForm
@@ -60,8 +59,7 @@ export default async function siteAdminRoutes (app: FastifyInstance, opts: { ser
     return await reply.render('admin/settings.njk', {
       adminActive: 'settings', adminTitle: '站点设置', crumbs: crumbs('站点设置'), notice,
       form, errors, errorCount: Object.keys(errors).length,
-      textFields: TEXT_FIELDS, switchFields: SWITCH_FIELDS, numberFields: NUMBER_FIELDS,
-      fixed: { flood: FLOOD_INTERVAL, newMemberFlood: NEW_MEMBER_FLOOD_INTERVAL, newMemberSilence: NEW_MEMBER_SILENCE }
+      textFields: TEXT_FIELDS, switchFields: SWITCH_FIELDS, numberFields: NUMBER_FIELDS
     })
   }
 

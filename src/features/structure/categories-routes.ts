@@ -5,6 +5,7 @@ import { notFound, parseId } from '../../lib/http-errors'
 import { flattenTree, parseDisplayOrder, parseParentId, NODE_NAME_MAX, type NodeErrors } from '../../lib/structure-form'
 import { categoryMessages, type CategoryAdminRow, type CategoryInput } from '../portal'
 import type { StructureActor, StructureService } from './service'
+import categoryEditorsRoutes from '../category-editors/routes'
 
 /** /admin/categories (门户频道): HTTP only, admins only; every form posts, then 303s back. */
 
@@ -27,6 +28,8 @@ const moveBody = Type.Object({ _csrf: text(200), target_id: text(12) })
 const DONE: Record<string, string> = {
   created: '分类已创建', saved: '分类已保存', ordered: '显示顺序已调整', moved: '文章已移动', deleted: '分类已删除'
 }
+
+const EDITOR_DONE: Record<string, string> = { granted: '已授予编辑权限', revoked: '已收回编辑权限' }
 
 interface CategoryForm { name: string, description: string, parentId: string, displayOrder: string, allowComments: boolean }
 
@@ -59,7 +62,7 @@ export default async function categoriesRoutes (app: FastifyInstance, opts: { se
     })
   }
 
-  const renderEdit = async (reply: FastifyReply, category: CategoryAdminRow, view: { form?: CategoryForm, errors?: NodeErrors, error?: string } = {}): Promise<FastifyReply> => {
+  const renderEdit = async (reply: FastifyReply, category: CategoryAdminRow, view: { form?: CategoryForm, errors?: NodeErrors, error?: string, editorError?: string, editorName?: string, editorNotice?: string } = {}): Promise<FastifyReply> => {
     const { rows, articles } = await service.list()
     const flat = flattenTree(rows)
     // A category cannot go under itself or its descendants: those are left out of the parent list (the service refuses them anyway).
@@ -69,7 +72,9 @@ export default async function categoriesRoutes (app: FastifyInstance, opts: { se
     return await reply.render('admin/category-edit.njk', {
       adminActive: 'categories', adminTitle: `编辑分类：${category.name}`, crumbs: crumbs({ label: '门户频道', url: '/admin/categories' }, { label: category.name }),
       category, form, errors: view.errors ?? {}, error: view.error ?? '', nameMax: NODE_NAME_MAX,
-      parents: flat.filter((c) => !below.has(c.id)), targets: flat.filter((c) => c.id !== category.id), articles: articles.get(category.id) ?? 0
+      parents: flat.filter((c) => !below.has(c.id)), targets: flat.filter((c) => c.id !== category.id), articles: articles.get(category.id) ?? 0,
+      // 频道编辑 (src/features/category-editors): the section's list, message and typed name.
+      editors: await app.categoryEditors.list(category.id), editorError: view.editorError ?? '', editorName: view.editorName ?? '', editorNotice: view.editorNotice ?? ''
     })
   }
 
@@ -99,10 +104,11 @@ export default async function categoriesRoutes (app: FastifyInstance, opts: { se
     return await reply.redirect('/admin/categories?done=created', 303)
   })
 
-  r.get('/admin/categories/:id/edit', { schema: { params: idParams }, config: { rateLimit: STRUCTURE_RATE_LIMIT } }, async (request, reply) => {
+  r.get('/admin/categories/:id/edit', { schema: { params: idParams, querystring: Type.Object({ editors: text(10) }) }, config: { rateLimit: STRUCTURE_RATE_LIMIT } }, async (request, reply) => {
     app.requirePermission(request, { action: 'admin' })
-    return await renderEdit(reply, await found(request.params.id))
+    return await renderEdit(reply, await found(request.params.id), { editorNotice: EDITOR_DONE[request.query.editors ?? ''] ?? '' })
   })
+  await app.register(categoryEditorsRoutes, { rateLimit: STRUCTURE_RATE_LIMIT, found, renderEdit })
 
   r.post('/admin/categories/:id', { schema: { params: idParams, body: categoryBody }, config: { rateLimit: STRUCTURE_RATE_LIMIT } }, async (request, reply) => {
     const actor = actorOf(request)
