@@ -41,6 +41,7 @@ import feedsPlugin from './features/feeds'
 import structureFeature from './features/structure'
 import peopleFeature from './features/people'
 import ipBansFeature from './features/ip-bans'
+import siteLogoFeature from './features/site-logo'
 
 export interface BuildOptions {
   /** Defaults to the system clock; tests pass a ManualClock. */
@@ -148,6 +149,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(structureFeature)
   await app.register(peopleFeature, { config })
   await app.register(ipBansFeature)
+  await app.register(siteLogoFeature)
 
   return app
 }
