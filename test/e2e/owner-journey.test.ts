@@ -89,12 +89,16 @@ describe.each(dialects)('the site owner\'s journey through /admin in chromium on
     await page.fill('input[name=password]', ADMIN.password)
     await Promise.all([page.waitForURL((url) => url.pathname !== '/login'), page.click('form[action="/login"] [type=submit]')])
     await Promise.all([page.waitForURL(`${base}/admin`), page.click('#toptb a[href="/admin"]')])
+    // What a guest sees before: the demo's name, 社区活动 at the top level.
+    await guestSees('/')
+    expect(await guest.title()).not.toContain('濠江街坊网')
 
     // 站点设置: a new name and a footer link (the empty row at the end adds one).
     await page.goto(`${base}/admin/settings`)
     await page.fill('#f-site_name', '濠江街坊网')
-    await page.fill('input[aria-label="新链接的文字"]', '帮助中心')
-    await page.fill('input[aria-label="新链接的地址"]', '/page/help')
+    expect(await page.content()).not.toContain('街坊守则')
+    await page.fill('input[aria-label="新链接的文字"]', '街坊守则')
+    await page.fill('input[aria-label="新链接的地址"]', '/page/legal')
     await Promise.all([page.waitForURL(/\/admin\/settings\?saved=1$/), page.click('form[action="/admin/settings"] button.pnc')])
     // A logo through its own small form on the same page (multipart, no JavaScript needed).
     const logo = await sharp(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="160" height="48"><rect width="160" height="48" rx="8" fill="#1f5fa8"/><circle cx="24" cy="24" r="14" fill="#f2c230"/></svg>')).png().toBuffer()
@@ -106,7 +110,7 @@ describe.each(dialects)('the site owner\'s journey through /admin in chromium on
     expect(logoSrc).toMatch(/^\/uploads\//)
     expect(await guest.evaluate<number>('document.querySelector("#hd .logo img").naturalWidth')).toBeGreaterThan(0)
     expect(await guest.title()).toContain('濠江街坊网')
-    expect(html).toContain('<a href="/page/help">帮助中心</a>')
+    expect(html).toContain('<span class="pipe">|</span><a href="/page/legal">街坊守则</a></p>')
 
     // 单页: 关于我们 gets a new paragraph.
     await page.goto(`${base}/admin/pages`)
