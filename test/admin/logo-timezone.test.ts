@@ -137,6 +137,27 @@ describe.each(dialects)('站点 Logo, 时区 and the 公安 badge on %s', (diale
     expect((await t.agent().get('/').expect(200)).text).toContain(`GMT+8, ${formatDateTime(now, 'Asia/Shanghai')}`)
   })
 
+  it('another process on the same database shows a new logo and time zone within the settings interval', async () => {
+    const t2 = await buildTestApp(db, { clock: t.clock })
+    try {
+      const now = t.clock.now()
+      // The second process has read the settings once (its cache is warm) before the change.
+      expect((await t2.agent().get('/').expect(200)).text).toContain(`GMT+8, ${formatDateTime(now, 'Asia/Shanghai')}`)
+      const agent = await login(t.agent(), admin.username, admin.password)
+      expect((await postSettings(agent, settingsWith({ site_timezone: 'UTC' }))).status).toBe(303)
+      const png = await sharp({ create: { width: 30, height: 30, channels: 3, background: '#00aa00' } }).png().toBuffer()
+      await agent.post(logoAction((await agent.get('/admin/settings')).text)).attach('file', png, 'green.png').expect(303)
+      const url = await setting(db, 'site_logo')
+      t.clock.advance(2)
+      const page = (await t2.agent().get('/').expect(200)).text
+      expect(page).toContain(`GMT, ${formatDateTime(t.clock.now(), 'UTC')}`)
+      expect(page).toContain(`<img src="${url ?? ''}" alt="" height="40">`)
+      expect((await postSettings(agent, settingsWith({ site_timezone: '' }))).status).toBe(303)
+    } finally {
+      await t2.close()
+    }
+  })
+
   it('shows the site\'s own 公安 badge before the record number in the footer', async () => {
     const home = await t.agent().get('/').expect(200)
     expect(home.text).toMatch(/<a class="beian" href="https:\/\/beian\.mps\.gov\.cn\/[^"]*"[^>]*><img class="police-badge" src="\/static\/img\/police-badge\.svg" alt="" width="16" height="16">/)

@@ -96,6 +96,7 @@ describe.each(dialects)('the site owner\'s journey through /admin in chromium on
     // 站点设置: a new name and a footer link (the empty row at the end adds one).
     await page.goto(`${base}/admin/settings`)
     await page.fill('#f-site_name', '濠江街坊网')
+    await page.fill('#f-site_timezone', 'Europe/London')
     expect(await page.content()).not.toContain('街坊守则')
     await page.fill('input[aria-label="新链接的文字"]', '街坊守则')
     await page.fill('input[aria-label="新链接的地址"]', '/page/legal')
@@ -111,6 +112,8 @@ describe.each(dialects)('the site owner\'s journey through /admin in chromium on
     expect(await guest.evaluate<number>('document.querySelector("#hd .logo img").naturalWidth')).toBeGreaterThan(0)
     expect(await guest.title()).toContain('濠江街坊网')
     expect(html).toContain('<span class="pipe">|</span><a href="/page/legal">街坊守则</a></p>')
+    // The footer's clock in the zone just set (London in November: GMT).
+    expect(await guest.textContent('.site-time')).toMatch(/^GMT, \d{4}-\d{1,2}-\d{1,2} \d{2}:\d{2}$/)
 
     // 单页: 关于我们 gets a new paragraph.
     await page.goto(`${base}/admin/pages`)
