@@ -43,6 +43,7 @@ import structureFeature from './features/structure'
 import peopleFeature from './features/people'
 import ipBansFeature from './features/ip-bans'
 import categoryEditorsFeature from './features/category-editors'
+import siteLogoFeature from './features/site-logo'
 
 export interface BuildOptions {
   /** Defaults to the system clock; tests pass a ManualClock. */
@@ -152,6 +153,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(ipBansFeature)
   await app.register(boardModeratorsFeature)
   await app.register(categoryEditorsFeature)
+  await app.register(siteLogoFeature)
 
   return app
 }

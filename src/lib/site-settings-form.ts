@@ -4,6 +4,8 @@
  * Every message is Chinese and names what to fix; a form with any error saves nothing.
  */
 
+import { isTimeZone } from './time-zone'
+
 export interface FooterLinkRow { label: string, url: string }
 
 export const TEXT_FIELDS = {
@@ -11,6 +13,7 @@ export const TEXT_FIELDS = {
   site_url: { label: '站点网址', min: 0, max: 200 },
   site_hotline: { label: '服务热线', min: 0, max: 40 },
   site_copyright: { label: '版权信息', min: 1, max: 100 },
+  site_timezone: { label: '时区', min: 0, max: 60 },
   site_icp: { label: 'ICP 备案号', min: 0, max: 40 },
   site_police_record: { label: '公安备案号', min: 0, max: 40 },
   report_phone: { label: '举报电话', min: 0, max: 40 },
@@ -143,6 +146,7 @@ export function validateSettings (form: SettingsForm): FormErrors {
   }
   const v = form.values
   if (errors.site_url === undefined && v.site_url !== '' && (!isHttpUrl(v.site_url) || /\s/.test(v.site_url))) errors.site_url = '站点网址须以 http:// 或 https:// 开头，例如 https://bbs.example.com'
+  if (errors.site_timezone === undefined && v.site_timezone !== '' && !isTimeZone(v.site_timezone)) errors.site_timezone = '时区须为 IANA 时区名，例如 Asia/Shanghai；留空使用默认时区'
   for (const key of ['site_hotline', 'report_phone'] as const) {
     if (errors[key] === undefined && !PHONE.test(v[key])) errors[key] = `${TEXT_FIELDS[key].label}只能包含数字、空格和 + - ( )`
   }

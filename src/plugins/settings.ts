@@ -12,6 +12,10 @@ export interface FooterLink { label: string, url: string }
 export const SETTING_DEFAULTS = {
   site_name: '濠江社区',
   site_url: '',
+  /** The header logo's URL (an upload, POST /admin/settings/logo); blank shows static/img/logo.svg. */
+  site_logo: '',
+  /** An IANA zone overriding SITE_TIMEZONE for the dates pages show; blank keeps SITE_TIMEZONE. */
+  site_timezone: '',
   site_hotline: '0754-8800 0000',
   site_icp: '粤ICP备00000000号',
   site_police_record: '粤公网安备 00000000000000号',

@@ -7,6 +7,7 @@ import nunjucks from 'nunjucks'
 import type { FastifyReply } from 'fastify'
 import type { AppConfig } from '../config'
 import { formatDate, formatDateTime, gmtLabel, humanizeFuture, humanizePast } from '../lib/dates'
+import { effectiveTimeZone } from '../lib/time-zone'
 import { can, ROLE_NAMES, isRole } from '../lib/permissions'
 import { policeRecordCode } from '../lib/site-settings-form'
 import { coverThumbnailUrl } from '../lib/article-render'
@@ -43,7 +44,11 @@ function assetVersion (): string {
 }
 
 export default fp<{ config: AppConfig }>(async (app, opts) => {
-  const tz = opts.config.siteTimezone
+  // The zone dates are shown in: 站点设置's 时区 when set (src/lib/time-zone.ts), else SITE_TIMEZONE.
+  // Filters are synchronous, so each render refreshes it from the settings it just read; every process
+  // shows a change within the settings cache interval. (Services that compute "today" — the forum's
+  // daily counts, the reactions cap, the ban form's dates — still use SITE_TIMEZONE: README.)
+  let tz = opts.config.siteTimezone
   const addFilters = (env: nunjucks.Environment): void => {
     env.addFilter('datetime', (s: unknown) => typeof s === 'number' ? formatDateTime(s, tz) : '')
     env.addFilter('date', (s: unknown) => typeof s === 'number' ? formatDate(s, tz) : '')
@@ -88,6 +93,7 @@ export default fp<{ config: AppConfig }>(async (app, opts) => {
     footerLinks = footerLinks.filter((l) =>
       !(l.url.startsWith('/darkroom') && site.darkroom_enabled !== '1') &&
       !(l.url.startsWith('/archiver') && site.archiver_enabled !== '1'))
+    tz = effectiveTimeZone(site.site_timezone, opts.config.siteTimezone)
     const now = app.clock.now()
     const locals = {
       site,

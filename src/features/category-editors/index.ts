@@ -14,8 +14,9 @@ declare module 'fastify' {
 }
 
 export default fp(async function categoryEditorsFeature (app) {
-  app.decorate('categoryEditors', categoryEditorsService({ db: app.db, audit: app.adminAudit }))
-}, { name: 'category-editors', dependencies: ['db', 'site-admin'] })
+  app.decorate('categoryEditors', categoryEditorsService({ db: app.db, publishing: app.publishing, audit: app.adminAudit }))
+}, { name: 'category-editors', dependencies: ['db', 'site-admin', 'portal'] })
 
 export { categoryEditorsService, categoryEditorMessages, type CategoryEditorsService } from './service'
+export { default as categoryEditorsRoutes } from './routes'
 export type { CategoryEditorRow } from './repository'

@@ -1,12 +1,12 @@
 import type { Knex } from 'knex'
-import type { AuditEntry } from '../moderation/audit'
-import { publishingRepository } from '../portal/publishing-repository'
+import type { AuditEntry } from '../moderation'
+import type { PublishingService } from '../portal'
 import { categoryEditorsRepository, type CategoryEditorRow } from './repository'
 
 /**
  * 频道编辑: an admin grants a member the right to publish in one category, or takes it back, from the
  * category's edit page. The same rows and the same rule as `npm run cli -- editor:grant`: the grant goes
- * through the publishing repository, and a plain member becomes an editor with it (moderators and
+ * through the publishing service, and a plain member becomes an editor with it (moderators and
  * admins keep their role; a revoke leaves the role). Each change and its audit row commit together.
  * No Fastify types here.
  */
@@ -23,6 +23,8 @@ export type EditorResult = { ok: true, username: string } | { ok: false, message
 
 export interface CategoryEditorsDeps {
   db: Knex
+  /** The grants live in the portal's publishing rules (`app.publishing`), as for `editor:grant`. */
+  publishing: Pick<PublishingService, 'grant' | 'revoke'>
   audit: (entry: AuditEntry, trx: Knex.Transaction) => Promise<void>
 }
 
@@ -39,7 +41,7 @@ export function categoryEditorsService (deps: CategoryEditorsDeps) {
       return await deps.db.transaction(async (trx) => {
         const member = await repo.memberByName(name, trx)
         if (member === null) return { ok: false, message: categoryEditorMessages.memberMissing(name) }
-        if (!await publishingRepository(trx).grant(member.id, categoryId, actor.now)) return { ok: false, message: categoryEditorMessages.already(member.username) }
+        if (!await deps.publishing.grant(member.id, categoryId, actor.now, trx)) return { ok: false, message: categoryEditorMessages.already(member.username) }
         if (member.role === 'member') await repo.makeEditor(member.id, trx)
         await deps.audit({
           actorId: actor.id, action: 'category_editor_grant', targetType: 'category', targetId: categoryId, targetUserId: member.id,
@@ -53,7 +55,7 @@ export function categoryEditorsService (deps: CategoryEditorsDeps) {
     async revoke (categoryId: number, userId: number, actor: EditorActor): Promise<EditorResult> {
       return await deps.db.transaction(async (trx) => {
         const member = await repo.memberById(userId, trx)
-        if (member === null || !await publishingRepository(trx).revoke(member.id, categoryId)) return { ok: false, message: categoryEditorMessages.notEditor }
+        if (member === null || !await deps.publishing.revoke(member.id, categoryId, trx)) return { ok: false, message: categoryEditorMessages.notEditor }
         await deps.audit({
           actorId: actor.id, action: 'category_editor_revoke', targetType: 'category', targetId: categoryId, targetUserId: member.id,
           before: { username: member.username }, requestId: actor.requestId, at: actor.now

@@ -183,8 +183,11 @@ export function publishingService (deps: PublishingDeps) {
 
   return {
     grantsOf: async (userId: number): Promise<Set<number>> => await repo.grantsOf(userId),
-    grant: async (userId: number, categoryId: number, now: number): Promise<boolean> => await repo.grant(userId, categoryId, now),
-    revoke: async (userId: number, categoryId: number): Promise<boolean> => await repo.revoke(userId, categoryId),
+    /** A category's right to publish for a member (false: already held); `trx` when it commits with the caller's change. */
+    grant: async (userId: number, categoryId: number, now: number, trx?: Knex.Transaction): Promise<boolean> =>
+      await (trx === undefined ? repo : publishingRepository(trx)).grant(userId, categoryId, now),
+    revoke: async (userId: number, categoryId: number, trx?: Knex.Transaction): Promise<boolean> =>
+      await (trx === undefined ? repo : publishingRepository(trx)).revoke(userId, categoryId),
 
     /** The categories this member may publish in, as the select lists them (tree order, indented). */
     async categoryChoices (actor: Actor): Promise<CategoryChoice[]> {

@@ -42,5 +42,5 @@ export default fp<{ config: AppConfig }>(async (app, opts) => {
   })
   app.decorate('adminAudit', audit)
   app.decorate('siteAdmin', service)
-  await app.register(routes, { service })
+  await app.register(routes, { service, timeZone: opts.config.siteTimezone })
 }, { name: 'site-admin', dependencies: ['db', 'clock', 'settings', 'auth', 'view', 'moderation', 'error-ring'] })

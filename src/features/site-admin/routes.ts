@@ -36,7 +36,7 @@ function humanUptime (seconds: number): string {
   return `${d > 0 ? `${d} 天 ` : ''}${h} 小时 ${m} 分钟`
 }
 
-export default async function siteAdminRoutes (app: FastifyInstance, opts: { service: SiteAdminService }): Promise<void> {
+export default async function siteAdminRoutes (app: FastifyInstance, opts: { service: SiteAdminService, timeZone: string }): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>()
   const service = opts.service
   const crumbs = (label: string): Array<{ label: string, url?: string }> => [{ label: '管理中心', url: '/admin' }, { label }]
@@ -58,7 +58,7 @@ export default async function siteAdminRoutes (app: FastifyInstance, opts: { ser
   const renderSettings = async (reply: import('fastify').FastifyReply, form: SettingsForm, errors: FormErrors, notice = ''): Promise<import('fastify').FastifyReply> => {
     return await reply.render('admin/settings.njk', {
       adminActive: 'settings', adminTitle: '站点设置', crumbs: crumbs('站点设置'), notice,
-      form, errors, errorCount: Object.keys(errors).length,
+      form, errors, errorCount: Object.keys(errors).length, defaultTimeZone: opts.timeZone,
       textFields: TEXT_FIELDS, switchFields: SWITCH_FIELDS, numberFields: NUMBER_FIELDS
     })
   }
@@ -71,7 +71,7 @@ export default async function siteAdminRoutes (app: FastifyInstance, opts: { ser
     // Read fresh, not from this process's one-second cache: the form must show what is stored.
     app.settings.invalidate()
     const form = formFromSettings(await app.settings.all())
-    return await renderSettings(reply, form, {}, request.query.saved === '1' ? '设置已保存，所有进程将在 1 秒内生效' : '')
+    return await renderSettings(reply, form, {}, request.query.saved === '1' ? '设置已保存，所有进程将在 1 秒内生效' : request.query.saved === 'logo' ? 'Logo 已更新，所有进程将在 1 秒内生效' : '')
   })
 
   r.post('/admin/settings', {

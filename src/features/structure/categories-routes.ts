@@ -5,7 +5,7 @@ import { notFound, parseId } from '../../lib/http-errors'
 import { flattenTree, parseDisplayOrder, parseParentId, NODE_NAME_MAX, type NodeErrors } from '../../lib/structure-form'
 import { categoryMessages, type CategoryAdminRow, type CategoryInput } from '../portal'
 import type { StructureActor, StructureService } from './service'
-import categoryEditorsRoutes from '../category-editors/routes'
+import { categoryEditorsRoutes } from '../category-editors'
 
 /** /admin/categories (门户频道): HTTP only, admins only; every form posts, then 303s back. */
 
