@@ -1,43 +1,37 @@
 import type supertest from 'supertest'
 import { auditLog } from '../../src/features/moderation/audit'
-import { dialects, createTestDatabase, type TestDatabase } from '../helpers/database'
-import { buildTestApp, csrfToken, login, type TestApp } from '../helpers/app'
+import { dialects } from '../helpers/database'
+import { useTestApp } from '../helpers/use-test-app'
+import { csrfToken, login } from '../helpers/app'
 import { createArticle, createCategory, createUser, type CreatedUser } from '../helpers/factories'
 import { formBody, VALID_SETTINGS } from './helpers'
 
 type Who = 'guest' | 'member' | 'moderator'
 
 describe.each(dialects)('the admin centre\'s doors on %s', (dialect) => {
-  let db: TestDatabase
-  let t: TestApp
+  const ctx = useTestApp(dialect)
   let admin: CreatedUser
   const users: Partial<Record<Who, CreatedUser>> = {}
   let pageId = 0
 
   beforeAll(async () => {
-    db = await createTestDatabase(dialect)
-    t = await buildTestApp(db)
-    admin = await createUser(db.knex, { role: 'admin' })
-    users.member = await createUser(db.knex)
-    users.moderator = await createUser(db.knex, { role: 'moderator' })
-    const [id] = await db.knex('pages').insert({ slug: 'about', title: '关于我们', body: '原文', body_html: '<p>原文</p>', render_version: 1, created_at: 1, updated_at: 1, updated_by: null })
+    admin = await createUser(ctx.db.knex, { role: 'admin' })
+    users.member = await createUser(ctx.db.knex)
+    users.moderator = await createUser(ctx.db.knex, { role: 'moderator' })
+    const [id] = await ctx.db.knex('pages').insert({ slug: 'about', title: '关于我们', body: '原文', body_html: '<p>原文</p>', render_version: 1, created_at: 1, updated_at: 1, updated_by: null })
     pageId = Number(id)
-  })
-  afterAll(async () => {
-    await t?.close()
-    await db?.destroy()
   })
 
   async function agentFor (who: Who): Promise<supertest.Agent> {
     const user = users[who]
-    return user === undefined ? t.agent() : await login(t.agent(), user.username, user.password)
+    return user === undefined ? ctx.t.agent() : await login(ctx.t.agent(), user.username, user.password)
   }
 
   async function snapshot (): Promise<unknown> {
     return {
-      settings: await db.knex('settings').orderBy('key').select('key', 'value'),
-      pages: await db.knex('pages').orderBy('id').select('slug', 'title', 'body'),
-      audit: (await auditLog(db.knex).list({}, 100)).length
+      settings: await ctx.db.knex('settings').orderBy('key').select('key', 'value'),
+      pages: await ctx.db.knex('pages').orderBy('id').select('slug', 'title', 'body'),
+      audit: (await auditLog(ctx.db.knex).list({}, 100)).length
     }
   }
 
@@ -70,7 +64,7 @@ describe.each(dialects)('the admin centre\'s doors on %s', (dialect) => {
   })
 
   it('refuses an admin\'s form without its CSRF token', async () => {
-    const agent = await login(t.agent(), admin.username, admin.password)
+    const agent = await login(ctx.t.agent(), admin.username, admin.password)
     const before = await snapshot()
     const res = await agent.post('/admin/settings').type('form').send(formBody(VALID_SETTINGS))
     expect(res.status).toBe(403)
@@ -78,17 +72,17 @@ describe.each(dialects)('the admin centre\'s doors on %s', (dialect) => {
   })
 
   it('shows an admin 站点状态: counts today/total, review queues linked, database, version, uptime; the menu greys what is not built', async () => {
-    const now = t.clock.now()
-    const category = await createCategory(db.knex)
-    await createArticle(db.knex, { categoryId: category, authorId: admin.id, publishedAt: now })
-    await createArticle(db.knex, { categoryId: category, authorId: admin.id, publishedAt: now - 3 * 86400 })
-    await createArticle(db.knex, { categoryId: category, authorId: admin.id, publishedAt: now, status: 'draft' })
-    const article = await db.knex('articles').first<{ id: number }>('id')
-    await db.knex('comments').insert([
+    const now = ctx.t.clock.now()
+    const category = await createCategory(ctx.db.knex)
+    await createArticle(ctx.db.knex, { categoryId: category, authorId: admin.id, publishedAt: now })
+    await createArticle(ctx.db.knex, { categoryId: category, authorId: admin.id, publishedAt: now - 3 * 86400 })
+    await createArticle(ctx.db.knex, { categoryId: category, authorId: admin.id, publishedAt: now, status: 'draft' })
+    const article = await ctx.db.knex('articles').first<{ id: number }>('id')
+    await ctx.db.knex('comments').insert([
       { article_id: article?.id, author_id: users.member?.id, status: 'pending', body: '待审', created_at: now },
       { article_id: article?.id, author_id: users.member?.id, status: 'visible', body: '好', created_at: now }
     ])
-    const agent = await login(t.agent(), admin.username, admin.password)
+    const agent = await login(ctx.t.agent(), admin.username, admin.password)
     const res = await agent.get('/admin').expect(200)
     const cells = (label: string): string[] => {
       const row = new RegExp(`<tr><td>${label}</td><td>(\\d+)</td><td>(\\d+)</td></tr>`).exec(res.text)

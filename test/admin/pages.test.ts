@@ -1,6 +1,7 @@
 import { auditLog } from '../../src/features/moderation/audit'
-import { dialects, createTestDatabase, type TestDatabase } from '../helpers/database'
-import { buildTestApp, csrfToken, login, type TestApp } from '../helpers/app'
+import { dialects } from '../helpers/database'
+import { useTestApp } from '../helpers/use-test-app'
+import { csrfToken, login } from '../helpers/app'
 import { createUser, type CreatedUser } from '../helpers/factories'
 import type supertest from 'supertest'
 
@@ -9,20 +10,13 @@ async function postPage (agent: supertest.Agent, path: string, fields: Record<st
 }
 
 describe.each(dialects)('单页 /page/:slug and /admin/pages on %s', (dialect) => {
-  let db: TestDatabase
-  let t: TestApp
+  const ctx = useTestApp(dialect)
   let admin: CreatedUser
   let agent: supertest.Agent
 
   beforeAll(async () => {
-    db = await createTestDatabase(dialect)
-    t = await buildTestApp(db)
-    admin = await createUser(db.knex, { role: 'admin' })
-    agent = await login(t.agent(), admin.username, admin.password)
-  })
-  afterAll(async () => {
-    await t?.close()
-    await db?.destroy()
+    admin = await createUser(ctx.db.knex, { role: 'admin' })
+    agent = await login(ctx.t.agent(), admin.username, admin.password)
   })
 
   it('creates a page from Markdown, shows it sanitized in the site layout, and audits the creation', async () => {
@@ -30,16 +24,16 @@ describe.each(dialects)('单页 /page/:slug and /admin/pages on %s', (dialect) =
     const res = await postPage(agent, '/admin/pages', { slug: 'about', title: '关于我们', body })
     expect(res.status).toBe(303)
     expect(res.headers.location).toBe('/admin/pages?done=created')
-    const page = await t.agent().get('/page/about').expect(200)
+    const page = await ctx.t.agent().get('/page/about').expect(200)
     expect(page.text).toContain('<title>关于我们 - ')
     expect(page.text).toContain('<h2>欢迎</h2>')
     expect(page.text).toContain('<strong>濠江社区</strong>')
     const content = /<div class="bm_c article-body">([\s\S]*?)<\/div>/.exec(page.text)?.[1] ?? ''
     expect(content).not.toMatch(/<script|javascript:|onerror/i)
     expect(page.text).toContain('id="ft"') // the site's layout
-    const row = await db.knex('pages').where('slug', 'about').first<{ id: number, updated_by: number }>()
+    const row = await ctx.db.knex('pages').where('slug', 'about').first<{ id: number, updated_by: number }>()
     expect(row?.updated_by).toBe(admin.id)
-    const [audit] = await auditLog(db.knex).list({ action: 'page_create' }, 1)
+    const [audit] = await auditLog(ctx.db.knex).list({ action: 'page_create' }, 1)
     expect(audit?.target_type).toBe('page')
     expect(audit?.target_id).toBe(row?.id)
     expect(audit?.before_state).toBeNull()
@@ -50,10 +44,10 @@ describe.each(dialects)('单页 /page/:slug and /admin/pages on %s', (dialect) =
   })
 
   it('answers 404 for unknown and malformed slugs', async () => {
-    await t.agent().get('/page/nope').expect(404)
-    await t.agent().get('/page/About').expect(404)
-    await t.agent().get('/page/a_b').expect(404)
-    await t.agent().get('/page/' + 'a'.repeat(33)).expect(404)
+    await ctx.t.agent().get('/page/nope').expect(404)
+    await ctx.t.agent().get('/page/About').expect(404)
+    await ctx.t.agent().get('/page/a_b').expect(404)
+    await ctx.t.agent().get('/page/' + 'a'.repeat(33)).expect(404)
   })
 
   const bad: Array<[string, Record<string, string>, string]> = [
@@ -69,28 +63,28 @@ describe.each(dialects)('单页 /page/:slug and /admin/pages on %s', (dialect) =
   ]
 
   it.each(bad)('refuses %s with its message, keeping what was typed, creating nothing', async (_name, override, message) => {
-    const before = await db.knex('pages').count<Array<{ n: number | string }>>('* as n').first()
+    const before = await ctx.db.knex('pages').count<Array<{ n: number | string }>>('* as n').first()
     const res = await postPage(agent, '/admin/pages', { slug: 'help', title: '帮助中心', body: '内容', ...override })
     expect(res.status).toBe(400)
     expect(res.text).toContain(message)
     expect(res.text).toContain('单页没有保存')
     if (override.title !== undefined && override.title.trim() !== '') expect(res.text).toContain(override.title)
-    const after = await db.knex('pages').count<Array<{ n: number | string }>>('* as n').first()
+    const after = await ctx.db.knex('pages').count<Array<{ n: number | string }>>('* as n').first()
     expect(Number(after?.n)).toBe(Number(before?.n))
   })
 
   it('edits a page (rendered again on save) and audits before/after', async () => {
-    const row = await db.knex('pages').where('slug', 'about').first<{ id: number }>()
+    const row = await ctx.db.knex('pages').where('slug', 'about').first<{ id: number }>()
     const id = Number(row?.id)
     const form = await agent.get(`/admin/pages/${id}/edit`).expect(200)
     expect(form.text).toContain('value="about"')
-    t.clock.advance(60)
+    ctx.t.clock.advance(60)
     const res = await postPage(agent, `/admin/pages/${id}`, { slug: 'about', title: '关于濠江社区', body: '新的*介绍*' })
     expect(res.status).toBe(303)
-    const page = await t.agent().get('/page/about').expect(200)
+    const page = await ctx.t.agent().get('/page/about').expect(200)
     expect(page.text).toContain('<em>介绍</em>')
     expect(page.text).toContain('关于濠江社区')
-    const [audit] = await auditLog(db.knex).list({ action: 'page_edit' }, 1)
+    const [audit] = await auditLog(ctx.db.knex).list({ action: 'page_edit' }, 1)
     expect(audit?.target_id).toBe(id)
     expect(JSON.parse(audit?.before_state ?? '{}')).toMatchObject({ slug: 'about', title: '关于我们' })
     expect(JSON.parse(audit?.after_state ?? '{}')).toEqual({ slug: 'about', title: '关于濠江社区', body: '新的*介绍*' })
@@ -99,11 +93,11 @@ describe.each(dialects)('单页 /page/:slug and /admin/pages on %s', (dialect) =
 
   it('deletes a page (then 404) and audits it', async () => {
     expect((await postPage(agent, '/admin/pages', { slug: 'jobs', title: '诚聘英才', body: '招募志愿者' })).status).toBe(303)
-    const row = await db.knex('pages').where('slug', 'jobs').first<{ id: number }>()
+    const row = await ctx.db.knex('pages').where('slug', 'jobs').first<{ id: number }>()
     const res = await postPage(agent, `/admin/pages/${Number(row?.id)}/delete`, {})
     expect(res.status).toBe(303)
-    await t.agent().get('/page/jobs').expect(404)
-    const [audit] = await auditLog(db.knex).list({ action: 'page_delete' }, 1)
+    await ctx.t.agent().get('/page/jobs').expect(404)
+    const [audit] = await auditLog(ctx.db.knex).list({ action: 'page_delete' }, 1)
     expect(audit?.target_id).toBe(Number(row?.id))
     expect(JSON.parse(audit?.before_state ?? '{}')).toMatchObject({ slug: 'jobs', title: '诚聘英才', body: '招募志愿者' })
     expect(audit?.after_state).toBeNull()
@@ -112,7 +106,7 @@ describe.each(dialects)('单页 /page/:slug and /admin/pages on %s', (dialect) =
 
   it('lists pages by slug with keyset paging', async () => {
     for (let i = 0; i < 51; i++) {
-      await db.knex('pages').insert({ slug: `p-${String(i).padStart(2, '0')}`, title: `页${i}`, body: 'x', body_html: '<p>x</p>', render_version: 1, created_at: 1, updated_at: 1, updated_by: null })
+      await ctx.db.knex('pages').insert({ slug: `p-${String(i).padStart(2, '0')}`, title: `页${i}`, body: 'x', body_html: '<p>x</p>', render_version: 1, created_at: 1, updated_at: 1, updated_by: null })
     }
     const first = await agent.get('/admin/pages').expect(200)
     expect(first.text).toContain('/page/about')

@@ -1,6 +1,7 @@
 import { auditLog } from '../../src/features/moderation/audit'
-import { dialects, createTestDatabase, type TestDatabase } from '../helpers/database'
-import { buildTestApp, login, type TestApp } from '../helpers/app'
+import { dialects, type TestDatabase } from '../helpers/database'
+import { useTestApp } from '../helpers/use-test-app'
+import { buildTestApp, login } from '../helpers/app'
 import { createUser, type CreatedUser } from '../helpers/factories'
 import { postSettings, settingsWith, VALID_SETTINGS } from './helpers'
 
@@ -10,22 +11,15 @@ async function storedSettings (db: TestDatabase): Promise<Record<string, string>
 }
 
 describe.each(dialects)('站点设置 /admin/settings on %s', (dialect) => {
-  let db: TestDatabase
-  let t: TestApp
+  const ctx = useTestApp(dialect)
   let admin: CreatedUser
 
   beforeAll(async () => {
-    db = await createTestDatabase(dialect)
-    t = await buildTestApp(db)
-    admin = await createUser(db.knex, { role: 'admin' })
-  })
-  afterAll(async () => {
-    await t?.close()
-    await db?.destroy()
+    admin = await createUser(ctx.db.knex, { role: 'admin' })
   })
 
   it('shows every setting in groups, with the footer rows and an empty row to add', async () => {
-    const agent = await login(t.agent(), admin.username, admin.password)
+    const agent = await login(ctx.t.agent(), admin.username, admin.password)
     const res = await agent.get('/admin/settings').expect(200)
     for (const text of ['基本信息', '备案与举报', '页脚链接', '功能开关', '防灌水', 'name="site_name"', 'name="registration_open"', 'name="view_dedupe_hours"', '新链接文字']) {
       expect(res.text).toContain(text)
@@ -52,54 +46,54 @@ describe.each(dialects)('站点设置 /admin/settings on %s', (dialect) => {
   ]
 
   it.each(badFields)('refuses a bad %s with its message next to it, saves nothing, keeps what was typed', async (_name, override, message) => {
-    const agent = await login(t.agent(), admin.username, admin.password)
-    const before = await storedSettings(db)
+    const agent = await login(ctx.t.agent(), admin.username, admin.password)
+    const before = await storedSettings(ctx.db)
     // A good change alongside the bad field: it must not be saved either (one transaction, all or nothing).
     const res = await postSettings(agent, settingsWith({ site_hotline: '0754-0000 0000', ...override }))
     expect(res.status).toBe(400)
     expect(res.text).toContain(message)
     expect(res.text).toContain('设置没有保存')
     for (const value of Object.values(override)) if (value !== '') expect(res.text).toContain(value.replace(/&/g, '&amp;'))
-    expect(await storedSettings(db)).toEqual(before)
+    expect(await storedSettings(ctx.db)).toEqual(before)
   })
 
   it('saves a valid form in one go, writes one audit row with before/after of the changed keys, and the footer shows it', async () => {
-    const agent = await login(t.agent(), admin.username, admin.password)
+    const agent = await login(ctx.t.agent(), admin.username, admin.password)
     const res = await postSettings(agent, settingsWith({ site_name: '濠江新社区' }))
     expect(res.status).toBe(303)
     expect(res.headers.location).toBe('/admin/settings?saved=1')
-    const stored = await storedSettings(db)
+    const stored = await storedSettings(ctx.db)
     expect(stored.site_name).toBe('濠江新社区')
     expect(JSON.parse(stored.footer_links ?? '')).toEqual([{ label: '关于我们', url: '/page/about' }, { label: '小黑屋', url: '/darkroom' }])
     expect(stored.archiver_redirect).toBe('0') // an unticked box is off
-    const [row] = await auditLog(db.knex).list({ action: 'settings_update' }, 5)
+    const [row] = await auditLog(ctx.db.knex).list({ action: 'settings_update' }, 5)
     expect(row?.actor_id).toBe(admin.id)
     expect(row?.target_type).toBe('setting')
     const before = JSON.parse(row?.before_state ?? '{}') as Record<string, unknown>
     const after = JSON.parse(row?.after_state ?? '{}') as Record<string, unknown>
     expect(before.site_name).toBeNull() // a default never stored before
     expect(after.site_name).toBe('濠江新社区')
-    const home = await t.agent().get('/').expect(200)
+    const home = await ctx.t.agent().get('/').expect(200)
     expect(home.text).toContain('<a href="/page/about">关于我们</a>')
     expect(home.text).toContain('濠江新社区')
     expect(home.text).toContain('<a class="beian" href="https://beian.miit.gov.cn/"')
     expect(home.text).toContain('href="https://beian.mps.gov.cn/#/query/webSearch?code=44050702000001"')
 
     // Saving the same form again changes nothing and records nothing.
-    const count = (await auditLog(db.knex).list({ action: 'settings_update' }, 50)).length
+    const count = (await auditLog(ctx.db.knex).list({ action: 'settings_update' }, 50)).length
     expect((await postSettings(agent, settingsWith({ site_name: '濠江新社区' }))).status).toBe(303)
-    expect((await auditLog(db.knex).list({ action: 'settings_update' }, 50)).length).toBe(count)
+    expect((await auditLog(ctx.db.knex).list({ action: 'settings_update' }, 50)).length).toBe(count)
 
     // Another change: before is the previous value.
     expect((await postSettings(agent, settingsWith({ site_name: '濠江社区' }))).status).toBe(303)
-    const [latest] = await auditLog(db.knex).list({ action: 'settings_update' }, 1)
+    const [latest] = await auditLog(ctx.db.knex).list({ action: 'settings_update' }, 1)
     expect(JSON.parse(latest?.before_state ?? '{}')).toEqual({ site_name: '濠江新社区' })
     expect(JSON.parse(latest?.after_state ?? '{}')).toEqual({ site_name: '濠江社区' })
   })
 
   it('moves and deletes footer rows without JavaScript (the form again, nothing saved until 保存)', async () => {
-    const agent = await login(t.agent(), admin.username, admin.password)
-    const before = await storedSettings(db)
+    const agent = await login(ctx.t.agent(), admin.username, admin.password)
+    const before = await storedSettings(ctx.db)
     const fields = settingsWith({ link_label: '\u0000drop', link_url: '\u0000drop' })
     const rows: Array<readonly [string, string]> = [['link_label', '甲'], ['link_url', '/a'], ['link_label', '乙'], ['link_url', '/b'], ['link_label', '丙'], ['link_url', '/c']]
     const moved = await postSettings(agent, [...fields, ...rows, ['op', 'up:2']])
@@ -110,30 +104,30 @@ describe.each(dialects)('站点设置 /admin/settings on %s', (dialect) => {
     expect(order(deleted.text)).toEqual(['乙', '丙'])
     const down = await postSettings(agent, [...fields, ...rows, ['op', 'down:0']])
     expect(order(down.text)).toEqual(['乙', '甲', '丙'])
-    expect(await storedSettings(db)).toEqual(before)
+    expect(await storedSettings(ctx.db)).toEqual(before)
   })
 
   it('closes registration with 开放注册 off: /register refuses in Chinese, and opens again', async () => {
-    const agent = await login(t.agent(), admin.username, admin.password)
+    const agent = await login(ctx.t.agent(), admin.username, admin.password)
     expect((await postSettings(agent, settingsWith({ registration_open: '\u0000drop' }))).status).toBe(303)
-    const guest = t.agent()
+    const guest = ctx.t.agent()
     const page = await guest.get('/register')
     expect(page.status).toBe(403)
     expect(page.text).toContain('本站暂时关闭注册')
     const token = /name="_csrf" value="([^"]+)"/.exec((await guest.get('/login')).text)?.[1] ?? ''
     const post = await guest.post('/register').type('form').send({ _csrf: token, username: 'newbie1', email: 'newbie1@example.com', password: 'password123', password2: 'password123' })
     expect(post.status).toBe(403)
-    expect(await db.knex('users').where('username', 'newbie1').first()).toBeUndefined()
+    expect(await ctx.db.knex('users').where('username', 'newbie1').first()).toBeUndefined()
     expect((await postSettings(agent, VALID_SETTINGS)).status).toBe(303)
-    await t.agent().get('/register').expect(200)
+    await ctx.t.agent().get('/register').expect(200)
   })
 
   it('shows a change made on one instance on another instance\'s next page within a second', async () => {
-    const second = await buildTestApp(db, { knex: db.connect() })
+    const second = await buildTestApp(ctx.db, { knex: ctx.db.connect() })
     try {
       // The second instance has read (and cached) the settings.
       expect((await second.agent().get('/').expect(200)).text).not.toContain('/page/jobs')
-      const agent = await login(t.agent(), admin.username, admin.password)
+      const agent = await login(ctx.t.agent(), admin.username, admin.password)
       expect((await postSettings(agent, settingsWith({ link_label: '诚聘英才', link_url: '/page/jobs' }))).status).toBe(303)
       // Within its cache interval the second still shows what it had …
       second.clock.advance(0.5)

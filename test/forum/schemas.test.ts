@@ -1,5 +1,6 @@
-import { dialects, createTestDatabase, type TestDatabase } from '../helpers/database'
-import { buildTestApp, login, type TestApp } from '../helpers/app'
+import { dialects } from '../helpers/database'
+import { useTestApp } from '../helpers/use-test-app'
+import { login } from '../helpers/app'
 import { createUser } from '../helpers/factories'
 import { messages } from '../../src/features/forum'
 import { createGroupWithBoard } from './factories'
@@ -9,25 +10,14 @@ import { BROWSER, postThread, staffPost } from './helpers'
 // meets the site's Chinese 400 naming the field, while everything the handlers used to accept
 // leniently (ids that are not numbers, ?page=abc, unknown parameters) still gets what it got.
 describe.each(dialects)('route schemas of the forum, moderation and admin on %s', (dialect) => {
-  let db: TestDatabase
-  let t: TestApp
-
-  beforeAll(async () => {
-    db = await createTestDatabase(dialect)
-    t = await buildTestApp(db, { env: { RATE_LIMIT_ALLOW: '127.0.0.1,::1,::ffff:127.0.0.1' } })
-  })
-  afterAll(async () => {
-    await t?.close()
-    await db?.destroy()
-  })
-
-  const browser = () => t.agent().set('User-Agent', BROWSER)
+  const ctx = useTestApp(dialect, { app: { env: { RATE_LIMIT_ALLOW: '127.0.0.1,::1,::ffff:127.0.0.1' } } })
+  const browser = () => ctx.t.agent().set('User-Agent', BROWSER)
 
   it('refuses an absurd title with the 400 naming 标题; the 80-character rule still answers with the form', async () => {
-    const member = await createUser(db.knex)
-    const { boardId } = await createGroupWithBoard(db.knex)
+    const member = await createUser(ctx.db.knex)
+    const { boardId } = await createGroupWithBoard(ctx.db.knex)
     const agent = await login(browser(), member.username, member.password)
-    t.clock.advance(600)
+    ctx.t.clock.advance(600)
     const absurd = await staffPost(agent, `/forum/${boardId}/new`, { title: '长'.repeat(1001), body: '正文' })
     expect(absurd.status).toBe(400)
     expect(absurd.text).toContain('表单中的“标题”过长（最多 1000 个字符）')
@@ -39,14 +29,14 @@ describe.each(dialects)('route schemas of the forum, moderation and admin on %s'
     expect(long.status).toBe(400)
     expect(long.text).toContain(messages.titleTooLong)
     expect(long.text).toContain('长'.repeat(81)) // what was typed, back in the form
-    expect(await db.knex('threads').count({ n: '*' }).first()).toMatchObject({ n: 0 })
+    expect(await ctx.db.knex('threads').count({ n: '*' }).first()).toMatchObject({ n: 0 })
   })
 
   it('keeps lenient URLs lenient: a non-numeric id is the Chinese 404, ?page=abc is page 1, unknown parameters are ignored', async () => {
-    const member = await createUser(db.knex)
-    const { boardId } = await createGroupWithBoard(db.knex)
+    const member = await createUser(ctx.db.knex)
+    const { boardId } = await createGroupWithBoard(ctx.db.knex)
     const agent = await login(browser(), member.username, member.password)
-    const threadId = await postThread(t, agent, boardId, '宽松的网址')
+    const threadId = await postThread(ctx.t, agent, boardId, '宽松的网址')
     const board = await browser().get(`/forum/${boardId}?page=abc&r=123`).expect(200)
     expect(board.text).toContain('宽松的网址')
     const thread = await browser().get(`/thread/${threadId}?page=last&quote=abc&utm=x`).expect(200)
@@ -57,8 +47,8 @@ describe.each(dialects)('route schemas of the forum, moderation and admin on %s'
   })
 
   it('names the field on the ban form and the word list too', async () => {
-    const admin = await createUser(db.knex, { role: 'admin' })
-    const target = await createUser(db.knex)
+    const admin = await createUser(ctx.db.knex, { role: 'admin' })
+    const target = await createUser(ctx.db.knex)
     const agent = await login(browser(), admin.username, admin.password)
     const ban = await staffPost(agent, `/mod/ban/${target.id}`, { type: 'post', duration: '7', reason: '理'.repeat(1001) })
     expect(ban.status).toBe(400)
@@ -78,7 +68,7 @@ describe.each(dialects)('route schemas of the forum, moderation and admin on %s'
 
   it('answers a POST without any body with the CSRF refusal, as before schemas', async () => {
     for (const path of ['/thread/1/reply', '/thread/1/pin', '/post/1/delete', '/mod/unban/1', '/admin/words']) {
-      expect([path, (await t.agent().post(path)).status]).toEqual([path, 403])
+      expect([path, (await ctx.t.agent().post(path)).status]).toEqual([path, 403])
     }
   })
 })

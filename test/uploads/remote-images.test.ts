@@ -1,6 +1,7 @@
 import type supertest from 'supertest'
-import { dialects, createTestDatabase, type TestDatabase } from '../helpers/database'
-import { buildTestApp, csrfFrom, login, type TestApp } from '../helpers/app'
+import { dialects } from '../helpers/database'
+import { useTestApp } from '../helpers/use-test-app'
+import { csrfFrom, login } from '../helpers/app'
 import { createUser } from '../helpers/factories'
 import { isSiteImageUrl, markdownMessages, renderBody, renderStoredBody } from '../../src/lib/markdown'
 import { createGroupWithBoard } from '../forum/factories'
@@ -32,25 +33,18 @@ describe('the remote-image rule of the Markdown renderer (src/lib/markdown.ts)',
 })
 
 describe.each(dialects)('remote images in a forum post on %s', (dialect) => {
-  let db: TestDatabase
-  let t: TestApp
+  const ctx = useTestApp(dialect)
   let agent: supertest.Agent
   let boardId: number
 
   beforeAll(async () => {
-    db = await createTestDatabase(dialect)
-    t = await buildTestApp(db)
-    boardId = (await createGroupWithBoard(db.knex, { boardName: '摄影' })).boardId
-    const member = await createUser(db.knex)
-    agent = await login(t.agent().set('User-Agent', BROWSER), member.username, member.password)
-  })
-  afterAll(async () => {
-    await t?.close()
-    await db?.destroy()
+    boardId = (await createGroupWithBoard(ctx.db.knex, { boardName: '摄影' })).boardId
+    const member = await createUser(ctx.db.knex)
+    agent = await login(ctx.t.agent().set('User-Agent', BROWSER), member.username, member.password)
   })
 
   it('预览 and 发表 refuse a remote picture with the Chinese message, keeping the text in the form; nothing is stored', async () => {
-    t.clock.advance(600)
+    ctx.t.clock.advance(600)
     const form = await agent.get(`/forum/${boardId}/new`).expect(200)
     const body = '今天拍的：\n\n![日落](https://photos.example/sunset.jpg)'
     for (const extra of [{ preview: '1' }, {}]) {
@@ -58,7 +52,7 @@ describe.each(dialects)('remote images in a forum post on %s', (dialect) => {
       expect(res.status).toBe(400)
       expect(res.text).toContain(markdownMessages.remoteImage)
     }
-    expect(Number((await db.knex('threads').count<{ n: number | string }>({ n: '*' }).first())?.n)).toBe(0)
+    expect(Number((await ctx.db.knex('threads').count<{ n: number | string }>({ n: '*' }).first())?.n)).toBe(0)
     // The same post with an uploaded picture's path is accepted.
     const ok = await agent.post(`/forum/${boardId}/new`).type('form')
       .send({ _csrf: csrfFrom(form.text), title: '日落', body: '今天拍的：\n\n![日落](/uploads/ab/cd/sunset-m.jpg)', preview: '1' }).expect(200)

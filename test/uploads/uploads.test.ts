@@ -3,8 +3,9 @@ import os from 'node:os'
 import path from 'node:path'
 import sharp from 'sharp'
 import type supertest from 'supertest'
-import { dialects, createTestDatabase, type TestDatabase } from '../helpers/database'
-import { buildTestApp, csrfFrom, csrfToken, login, type TestApp } from '../helpers/app'
+import { dialects } from '../helpers/database'
+import { useTestApp } from '../helpers/use-test-app'
+import { csrfFrom, csrfToken, login } from '../helpers/app'
 import { createUser, type CreatedUser } from '../helpers/factories'
 import { uploadMessages } from '../../src/features/uploads/service'
 import { FAKE_GIF_HTML, SVG, TEXT, animatedGif, exifHasGps, jpegWithGpsAndOrientation, noisyPng, webp, widePng } from './fixtures'
@@ -18,9 +19,9 @@ function filesUnder (dir: string): string[] {
 }
 
 describe.each(dialects)('picture uploads on %s', (dialect) => {
-  let db: TestDatabase
-  let t: TestApp
-  let dir: string
+  // The uploads folder exists before the app that stores into it is built (useTestApp's beforeAll).
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'luntan-uploads-'))
+  const ctx = useTestApp(dialect, { app: { env: { UPLOADS_DIR: dir } } })
   let admin: CreatedUser
   let moderator: CreatedUser
   let member: CreatedUser
@@ -28,22 +29,17 @@ describe.each(dialects)('picture uploads on %s', (dialect) => {
   let adminToken: string
 
   beforeAll(async () => {
-    db = await createTestDatabase(dialect)
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'luntan-uploads-'))
-    t = await buildTestApp(db, { env: { UPLOADS_DIR: dir } })
-    admin = await createUser(db.knex, { role: 'admin' })
-    moderator = await createUser(db.knex, { role: 'moderator' })
-    member = await createUser(db.knex)
-    adminAgent = await login(t.agent(), admin.username, admin.password)
+    admin = await createUser(ctx.db.knex, { role: 'admin' })
+    moderator = await createUser(ctx.db.knex, { role: 'moderator' })
+    member = await createUser(ctx.db.knex)
+    adminAgent = await login(ctx.t.agent(), admin.username, admin.password)
     adminToken = await csrfToken(adminAgent, '/uploads/new')
   })
   afterAll(async () => {
-    await t?.close()
-    await db?.destroy()
     fs.rmSync(dir, { recursive: true, force: true })
   })
 
-  const rowCount = async (): Promise<number> => Number((await db.knex('uploads').count<{ n: number | string }>({ n: '*' }).first())?.n ?? 0)
+  const rowCount = async (): Promise<number> => Number((await ctx.db.knex('uploads').count<{ n: number | string }>({ n: '*' }).first())?.n ?? 0)
 
   /** An upload as the editor's script sends it (fetch with the token header, JSON back). */
   function upload (bytes: Buffer, filename: string, contentType: string, agent = adminAgent, token = adminToken): supertest.Test {
@@ -51,7 +47,7 @@ describe.each(dialects)('picture uploads on %s', (dialect) => {
       .attach('file', bytes, { filename, contentType })
   }
 
-  function fetchStored (url: string, agent: supertest.Agent = t.agent()): supertest.Test {
+  function fetchStored (url: string, agent: supertest.Agent = ctx.t.agent()): supertest.Test {
     return agent.get(url).buffer(true).parse((res, done) => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
@@ -84,7 +80,7 @@ describe.each(dialects)('picture uploads on %s', (dialect) => {
     const { data } = await sharp(bytes).extract({ left: 100, top: 20, width: 1, height: 1 }).raw().toBuffer({ resolveWithObject: true })
     expect(data[1]).toBeGreaterThan(data[0] ?? 255)
 
-    const row = await db.knex('uploads').first()
+    const row = await ctx.db.knex('uploads').first()
     expect(row).toMatchObject({ user_id: admin.id, purpose: 'article', mime: 'image/jpeg', width: 200, height: 300, bytes: bytes.length })
     expect(body.url).toContain(String(row.hash))
 
@@ -120,7 +116,7 @@ describe.each(dialects)('picture uploads on %s', (dialect) => {
     const wp = (await upload(await webp(), 'x.webp', 'image/webp').expect(200)).body as UploadJson
     expect(wp).toMatchObject({ width: 400, height: 300 })
     expect((await sharp((await fetchStored(wp.url).expect(200).expect('Content-Type', 'image/webp')).body as Buffer).metadata()).format).toBe('webp')
-    expect(await db.knex('uploads').orderBy('id').pluck('mime')).toEqual(['image/jpeg', 'image/png', 'image/gif', 'image/webp'])
+    expect(await ctx.db.knex('uploads').orderBy('id').pluck('mime')).toEqual(['image/jpeg', 'image/png', 'image/gif', 'image/webp'])
   })
 
   it('refuses a renamed text file, an SVG, a fake GIF with HTML, a truncated JPEG, an empty part: Chinese message, nothing stored', async () => {
@@ -153,7 +149,7 @@ describe.each(dialects)('picture uploads on %s', (dialect) => {
   })
 
   it('refuses a file over upload_max_bytes with 413 and the limit in Chinese, storing nothing', async () => {
-    await t.app.settings.set('upload_max_bytes', String(100 * 1024))
+    await ctx.t.app.settings.set('upload_max_bytes', String(100 * 1024))
     try {
       const rows = await rowCount()
       const files = filesUnder(dir)
@@ -165,7 +161,7 @@ describe.each(dialects)('picture uploads on %s', (dialect) => {
       expect(await rowCount()).toBe(rows)
       expect(filesUnder(dir)).toEqual(files)
     } finally {
-      await t.app.settings.set('upload_max_bytes', String(5 * 1024 * 1024))
+      await ctx.t.app.settings.set('upload_max_bytes', String(5 * 1024 * 1024))
     }
   })
 
@@ -180,7 +176,7 @@ describe.each(dialects)('picture uploads on %s', (dialect) => {
 
   it('serves stored pictures immutable, nosniff, with the stored type, to guests and members alike', async () => {
     const stored = (await upload(await webp(), 'x.webp', 'image/webp').expect(200)).body as UploadJson
-    for (const agent of [t.agent(), adminAgent]) {
+    for (const agent of [ctx.t.agent(), adminAgent]) {
       const res = await fetchStored(stored.url, agent).expect(200)
       expect(res.headers['cache-control']).toBe('public, max-age=31536000, immutable')
       expect(res.headers['x-content-type-options']).toBe('nosniff')
@@ -190,11 +186,11 @@ describe.each(dialects)('picture uploads on %s', (dialect) => {
       expect(again.headers['cache-control']).toBe('public, max-age=31536000, immutable')
     }
     // The same key with another extension is not a stored picture: never guessed from the URL.
-    await t.agent().get(stored.url.replace(/\.webp$/, '.png')).expect(404)
+    await ctx.t.agent().get(stored.url.replace(/\.webp$/, '.png')).expect(404)
   })
 
   it('anything else under /uploads/ is a 404; traversal attempts reach no file', async () => {
-    const agent = t.agent()
+    const agent = ctx.t.agent()
     const probes = ['/uploads/..%2f..%2fpackage.json', '/uploads/%2e%2e/%2e%2e/package.json', '/uploads/ab/cd/x%00.jpg',
       '/uploads/../package.json', '/uploads/' + 'a'.repeat(64) + '.jpg', '/uploads/ab/cd/' + 'ab'.padEnd(64, 'c') + '.jpg', '/uploads/%00', '/uploads/']
     for (const probe of probes) {
@@ -206,16 +202,16 @@ describe.each(dialects)('picture uploads on %s', (dialect) => {
 
   it('guests are asked to log in (401), members refused (403); moderators may upload', async () => {
     const png = await sharp({ create: { width: 10, height: 10, channels: 3, background: '#abcdef' } }).png().toBuffer()
-    const guest = t.agent()
+    const guest = ctx.t.agent()
     await upload(png, 'a.png', 'image/png', guest, await csrfToken(guest)).expect(401)
     await guest.get('/uploads/new').expect(401)
-    const memberAgent = await login(t.agent(), member.username, member.password)
+    const memberAgent = await login(ctx.t.agent(), member.username, member.password)
     await memberAgent.get('/uploads/new').expect(403)
     await upload(png, 'a.png', 'image/png', memberAgent, await csrfToken(memberAgent, '/')).expect(403)
     // Without a token, nothing is read at all.
     await adminAgent.post('/uploads').set('Accept', 'application/json').attach('file', png, 'a.png').expect(403)
-    expect(await db.knex('uploads').where({ width: 10 }).count<{ n: number }>({ n: '*' }).first().then((r) => Number(r?.n))).toBe(0)
-    const modAgent = await login(t.agent(), moderator.username, moderator.password)
+    expect(await ctx.db.knex('uploads').where({ width: 10 }).count<{ n: number }>({ n: '*' }).first().then((r) => Number(r?.n))).toBe(0)
+    const modAgent = await login(ctx.t.agent(), moderator.username, moderator.password)
     const res = await upload(png, 'a.png', 'image/png', modAgent, await csrfToken(modAgent, '/uploads/new')).expect(200)
     expect((res.body as UploadJson).width).toBe(10)
   })
