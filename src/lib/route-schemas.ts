@@ -9,7 +9,7 @@ import { Type } from 'typebox'
  * query parameters stay allowed: links from old sites and trackers carry them.
  */
 
-/** A path parameter: any string, parsed by the handler (a non-number is that page's 404, not a 400). */
+/** A path parameter, a string of any shape, parsed by the handler (a non-number is that page's 404, not a 400). */
 export const PathParam = Type.String()
 
 /** An optional query value: one string, or several when the parameter is repeated. */
