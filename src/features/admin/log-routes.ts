@@ -22,7 +22,21 @@ export const ADMIN_AUDIT_ACTIONS: ReadonlyArray<{ value: string, label: string }
   { value: 'reaction_kind_move', label: '调整表态顺序' },
   { value: 'words_import', label: '导入屏蔽词' },
   { value: 'word_save', label: '添加/修改屏蔽词' },
-  { value: 'word_delete', label: '删除屏蔽词' }
+  { value: 'word_delete', label: '删除屏蔽词' },
+  { value: 'category_create', label: '新建频道' },
+  { value: 'category_edit', label: '编辑频道' },
+  { value: 'category_order', label: '调整频道顺序' },
+  { value: 'category_move_articles', label: '移动频道文章' },
+  { value: 'category_delete', label: '删除频道' },
+  { value: 'category_editor_grant', label: '授予频道编辑' },
+  { value: 'category_editor_revoke', label: '收回频道编辑' },
+  { value: 'board_create', label: '新建版块' },
+  { value: 'board_edit', label: '编辑版块' },
+  { value: 'board_order', label: '调整版块顺序' },
+  { value: 'board_delete', label: '删除版块' },
+  { value: 'article_edit', label: '编辑文章' },
+  { value: 'article_move', label: '移动文章' },
+  { value: 'article_restore', label: '恢复文章版本' }
 ]
 
 const ALL_ACTIONS = [...AUDIT_ACTIONS, ...ADMIN_AUDIT_ACTIONS]
