@@ -10,6 +10,9 @@ import { commentCommands } from '../src/features/comments/cli'
 import { reactionCommands } from '../src/features/reactions/cli'
 import { forumCommands } from '../src/features/forum/cli'
 import { portalCommands } from '../src/features/portal/cli'
+import { searchCommands } from '../src/features/search'
+import { articleSearchSource } from '../src/features/portal'
+import { forumSearchSources } from '../src/features/forum'
 
 /**
  * `npm run cli -- <command> [--flag value ...]`. Each feature exports its commands
@@ -90,7 +93,7 @@ const bulkCommands: CliCommands = {
   }
 }
 
-const COMMANDS: CliCommands = { ...coreCommands, ...bulkCommands, ...memberCommands, ...commentCommands, ...reactionCommands, ...forumCommands, ...portalCommands }
+const COMMANDS: CliCommands = { ...coreCommands, ...bulkCommands, ...memberCommands, ...commentCommands, ...reactionCommands, ...forumCommands, ...portalCommands, ...searchCommands([articleSearchSource(), ...forumSearchSources()]) }
 
 /** The command's flags, parsed strictly: an undeclared flag or a missing value is a usage error. */
 export function parseFlags (command: CliCommand, args: string[]): CliFlags {

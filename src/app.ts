@@ -44,6 +44,7 @@ import peopleFeature from './features/people'
 import ipBansFeature from './features/ip-bans'
 import categoryEditorsFeature from './features/category-editors'
 import siteLogoFeature from './features/site-logo'
+import searchFeature, { searchPagesPlugin } from './features/search'
 
 export interface BuildOptions {
   /** Defaults to the system clock; tests pass a ManualClock. */
@@ -136,6 +137,8 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
 
   // Features: each a plugin in src/features/<feature>/.
   await app.register(membersFeature, { config })
+  // The search index before the content features: they write to it in their own transactions.
+  await app.register(searchFeature)
   // The portal decorates app.portal and the article/home section registries the others add to.
   await app.register(portalPlugin, { guestCacheMs: options.guestCacheMs, config })
   await app.register(commentsPlugin, { config })
@@ -154,6 +157,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(boardModeratorsFeature)
   await app.register(categoryEditorsFeature)
   await app.register(siteLogoFeature)
+  await app.register(searchPagesPlugin)
 
   return app
 }

@@ -37,7 +37,8 @@ export const NUMBER_FIELDS = {
   flood_interval: { label: '发帖间隔', unit: '秒', min: 0, max: 3600 },
   new_member_flood_interval: { label: '新会员首日发帖间隔', unit: '秒', min: 0, max: 3600 },
   new_member_silence: { label: '新会员注册后禁言', unit: '秒', min: 0, max: 86400 },
-  new_member_link_review_count: { label: '新会员含链接内容送审', unit: '条', min: 0, max: 100 }
+  new_member_link_review_count: { label: '新会员含链接内容送审', unit: '条', min: 0, max: 100 },
+  search_per_minute: { label: '每分钟搜索次数上限', unit: '次', min: 1, max: 1000 }
 } as const
 
 export type TextField = keyof typeof TEXT_FIELDS

@@ -51,7 +51,9 @@ export const SETTING_DEFAULTS = {
   /** Seconds after registration during which a member may not post at all. */
   new_member_silence: '120',
   /** A member's first this-many contributions that contain a link wait for review. */
-  new_member_link_review_count: '3'
+  new_member_link_review_count: '3',
+  /** Searches a visitor may run per minute (GET /search); beyond, a 429 with a Chinese message. */
+  search_per_minute: '10'
 } as const
 
 export type SettingKey = keyof typeof SETTING_DEFAULTS

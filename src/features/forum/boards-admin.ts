@@ -4,6 +4,9 @@ import {
   checkNodeFields, refused, reorderSiblings, storedThreadTypes,
   type NodeErrors, type RecordStructureChange, type StructureResult
 } from '../../lib/structure-form'
+import type { SearchIndex } from '../search'
+import { forumSearchSync } from './search-documents'
+import { forumRepository } from './repository'
 
 /**
  * 论坛版块 from /admin/boards: groups (分区), boards and sub-boards — create, edit (rename, move, order,
@@ -66,7 +69,9 @@ function rowOf (r: StoredRow): BoardAdminRow {
   return { ...r, is_group: Boolean(r.is_group), guest_visible: Boolean(r.guest_visible), thread_types: storedThreadTypes(r.thread_types) }
 }
 
-export function boardsAdmin (db: Knex) {
+export function boardsAdmin (db: Knex, searchIndex?: SearchIndex) {
+  // A board opened to guests or closed (or moved under another group) changes who may find its threads.
+  const search = searchIndex === undefined ? null : forumSearchSync(searchIndex, forumRepository(db))
   async function rows (trx: Knex | Knex.Transaction = db): Promise<BoardAdminRow[]> {
     return inDisplayOrder((await trx('boards').select<StoredRow[]>(...COLUMNS)).map(rowOf))
   }
@@ -146,6 +151,7 @@ export function boardsAdmin (db: Knex) {
         if (Object.keys(errors).length > 0) return refused(errors)
         const values = stored(input, kind)
         await trx('boards').where({ id }).update(values)
+        await search?.syncBoards(trx)
         const shown = { id, parent_id: before.parent_id, is_group: before.is_group, name: before.name, description: before.description, display_order: before.display_order, guest_visible: before.guest_visible, thread_types: before.thread_types.length === 0 ? null : JSON.stringify(before.thread_types) }
         await record(trx, { action: 'board_edit', targetId: id, before: shown, after: { id, ...values } })
         return { ok: true, id }

@@ -7,6 +7,8 @@ import type { ContributionCheck } from './contribution'
 import { BoardTree } from './boards'
 import { forumRepository, type BoardRow, type ForumRepository, type ThreadRow } from './repository'
 import { messages } from './rules'
+import { withSearchIndex } from './search-documents'
+import type { SearchIndex } from '../search'
 
 /**
  * What every forum use case (threads, replies, moderation, counters) shares: the repositories, the
@@ -24,6 +26,8 @@ export interface ForumServiceOptions {
   audit?: AuditLog
   /** Reuse the board list this long for reads that do not say otherwise (default 0: read fresh). */
   boardCacheMs?: number
+  /** The search index (app.search.index): every content write changes it in the same transaction; absent in the CLI. */
+  searchIndex?: SearchIndex
 }
 
 /** How a read may use the board list: `boardsMaxAgeMs` > 0 reuses one read at most that old (the Archiver's text pages). */
@@ -49,7 +53,7 @@ export interface ForumContext {
 
 export function forumContext (options: ForumServiceOptions): ForumContext {
   const { db, timeZone } = options
-  const repo = forumRepository(db)
+  const repo = withSearchIndex(forumRepository(db), options.searchIndex)
   const readRepo = forumRepository(options.dbRead ?? db)
   const today = (now: number): number => startOfSiteDay(now, timeZone)
 

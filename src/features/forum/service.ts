@@ -44,7 +44,7 @@ export function forumService (options: ForumServiceOptions) {
     ...byAuthor(ctx),
     ...counters(ctx),
     /** 论坛版块 administration (boards-admin.ts). */
-    boardsAdmin: boardsAdmin(ctx.db),
+    boardsAdmin: boardsAdmin(ctx.db, options.searchIndex),
     /** Renders every post whose stored render is missing or older than RENDERER_VERSION (forum:render). */
     renderStale: async (batchSize?: number): Promise<number> => await renderStale(ctx.repo, batchSize)
   }

@@ -4,6 +4,7 @@ import {
   checkNodeFields, refused, reorderSiblings,
   type NodeErrors, type RecordStructureChange, type StructureResult
 } from '../../lib/structure-form'
+import type { SearchIndex } from '../search'
 
 /**
  * 门户频道 from /admin/categories: create, edit (rename, move under a parent, order, 允许评论), reorder,
@@ -52,7 +53,7 @@ function rowOf (r: CategoryAdminRow): CategoryAdminRow {
   return { ...r, allow_comments: Boolean(r.allow_comments) }
 }
 
-export function categoriesAdmin (db: Knex, invalidate: () => void) {
+export function categoriesAdmin (db: Knex, invalidate: () => void, searchIndex?: SearchIndex) {
   async function rows (trx: Knex | Knex.Transaction = db): Promise<CategoryAdminRow[]> {
     return inDisplayOrder((await trx('categories').select<CategoryAdminRow[]>(...COLUMNS)).map(rowOf))
   }
@@ -156,6 +157,7 @@ export function categoriesAdmin (db: Knex, invalidate: () => void) {
         const ids = await trx('articles').where({ category_id: id }).orderBy('id').pluck<number[]>('id')
         if (ids.length === 0) return refused({ parentId: categoryMessages.nothingToMove })
         await trx('articles').where({ category_id: id }).update({ category_id: targetId })
+        await searchIndex?.updateScope(trx, ['article'], id, { scopeId: targetId })
         await record(trx, { action: 'category_move_articles', targetId: id, before: { category_id: id, articles: ids.length }, after: { category_id: targetId, articles: ids.length } })
         return { ok: true, id, affected: ids.length }
       })

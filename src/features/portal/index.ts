@@ -18,6 +18,7 @@ export { ARTICLE_REACTION_KEYS, type ArticleReactionKey, type ArticleRow, type A
 export type { ArticleSectionContext, ArticleSectionLoader, ArticleSections, HomeSectionContext, HomeSectionLoader, HomeSections } from './sections'
 export { portalService, readerFor } from './service'
 export { publishingService, type PublishingService } from './publishing'
+export { articleSearchSource } from './search-documents'
 export { categoryMessages, type CategoriesAdmin, type CategoryAdminRow, type CategoryInput } from './categories-admin'
 
 declare module 'fastify' {
@@ -39,7 +40,7 @@ export interface PortalOptions {
 export default fp<PortalOptions>(async (app, opts) => {
   // Tests turn the guest cache off; cached list counts go with it (a frozen test clock never expires them).
   const cache = opts.guestCacheMs === 0 ? { countCacheMs: 0, articleCacheMs: 0 } : {}
-  app.decorate('portal', portalService({ db: app.db, dbRead: app.dbRead, nowMs: () => app.clock.nowMs(), cache }))
+  app.decorate('portal', portalService({ db: app.db, dbRead: app.dbRead, nowMs: () => app.clock.nowMs(), cache, searchIndex: app.siteSearch.index }))
   app.decorate('articleSections', articleSections())
   app.decorate('homeSections', homeSections())
   app.decorate('publishing', publishingService({
@@ -48,7 +49,8 @@ export default fp<PortalOptions>(async (app, opts) => {
     categoryTree: async () => await app.portal.forReader('primary').categoryTree(),
     // The admin centre's audit function (the append-only audit log), looked up when an action is
     // recorded: the site-admin feature is registered after this one.
-    audit: async (entry, trx) => { await app.adminAudit(entry, trx) }
+    audit: async (entry, trx) => { await app.adminAudit(entry, trx) },
+    searchIndex: app.siteSearch.index
   }))
   // 文章数 and 最新文章 on member profiles, from the portal's own reads (scheduled articles stay hidden).
   app.memberProfiles.addProvider({
@@ -63,4 +65,4 @@ export default fp<PortalOptions>(async (app, opts) => {
   await app.register(portalRoutes)
   await app.register(writeRoutes, { config: opts.config })
   await app.register(manageRoutes)
-}, { name: 'portal', dependencies: ['db', 'clock', 'auth', 'view', 'view-counts', 'guest-pages', 'sitemap', 'members'] })
+}, { name: 'portal', dependencies: ['db', 'clock', 'auth', 'view', 'view-counts', 'guest-pages', 'sitemap', 'members', 'search'] })

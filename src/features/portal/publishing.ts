@@ -6,6 +6,8 @@ import { articleColumns, renderStoredArticle } from '../../lib/article-render'
 import { lineDiff, type DiffPart } from '../../lib/text-diff'
 import { publishingRepository, type EditableArticleRow, type ManageRow, type RevisionRow } from './publishing-repository'
 import type { Category, CategoryTree } from './service'
+import type { SearchIndex } from '../search'
+import { withSearchIndex } from './search-documents'
 
 /**
  * 发布文章 and 文章管理: the rules of writing, saving, revising and bulk-changing articles. The portal
@@ -45,6 +47,8 @@ export interface PublishingDeps {
   categoryTree: () => Promise<CategoryTree>
   /** Records one audited change in the caller's transaction. */
   audit: ArticleAudit
+  /** The search index (app.search.index), changed with every article write; absent in the CLI. */
+  searchIndex?: SearchIndex
 }
 
 export interface Actor { user: AuthUser, grants: EditorGrants, now: number, requestId?: string }
@@ -98,7 +102,7 @@ function storedFields (v: ArticleFormValues, actor: Actor): Record<string, unkno
 
 export function publishingService (deps: PublishingDeps) {
   const { db } = deps
-  const repo = publishingRepository(db)
+  const repo = withSearchIndex(publishingRepository(db), deps.searchIndex)
 
   const mayEdit = (actor: Actor, a: EditableArticleRow): boolean =>
     can(actor.user, { action: 'edit-article', article: articleRef(a), grants: actor.grants }, actor.now)

@@ -7,6 +7,7 @@ import { paginate, type Page } from '../../lib/pagination'
 import { inDisplayOrder, Tree } from '../../lib/tree'
 import { categoriesAdmin } from './categories-admin'
 import { articleCounters, portalRepository, type ArticleListRow, type FeedRow, type ArticleReactionKey, type ArticleRow, type CategoryRow, type NeighbourRow, type PortalRepository, type ReactionCounters } from './repository'
+import type { SearchIndex } from '../search'
 
 /** Portal rules: which articles a reader may see, category trees, lists. No Fastify types here. */
 
@@ -251,6 +252,8 @@ export interface PortalServiceDeps {
   dbRead?: Knex
   nowMs: () => number
   cache?: PortalCacheOptions
+  /** The search index (app.search.index): articles moved between categories move there too. */
+  searchIndex?: SearchIndex
 }
 
 /**
@@ -270,7 +273,7 @@ export function portalService (deps: PortalServiceDeps) {
     forReader: (kind: PortalReaderKind): PortalReader => kind === 'replica' ? replica : primary,
 
     /** 门户频道 administration (categories-admin.ts); this process's caches are dropped after each change. */
-    categoriesAdmin: categoriesAdmin(db, () => { primary.forgetCategories(); replica.forgetCategories() }),
+    categoriesAdmin: categoriesAdmin(db, () => { primary.forgetCategories(); replica.forgetCategories() }, deps.searchIndex),
 
     /** One published article as it is now on the primary (write paths), its category path and commentsAllowed. */
     articleRow: async (id: number) => await primary.articleRow(id),

@@ -1,0 +1,162 @@
+import type { Knex } from 'knex'
+
+/**
+ * The search index's queries: the rows of `search_documents` and the engine behind them, chosen by the
+ * database (migrations/20261130170000_create_search_documents.ts):
+ * - SQLite: FTS5 `search_fts` (external content over search_documents, kept by triggers), ranked by bm25
+ *   with the title weighted 4 : 1 over the body;
+ * - MariaDB/MySQL: InnoDB FULLTEXT in boolean mode, ranked by the title match × 3 + the whole match.
+ * Both get the query as tokens of [0-9a-z] only (src/lib/search-text.ts), quoted for FTS5: no input can
+ * reach either engine's operator syntax.
+ */
+
+export type SearchKind = 'article' | 'thread' | 'post'
+export type Audience = 'all' | 'members'
+
+/** What a feature hands the index for one item it owns. */
+export interface SearchDocument {
+  kind: SearchKind
+  refId: number
+  /** The thread of a reply; null otherwise. */
+  parentId: number | null
+  /** Category (article) or board (thread, reply). */
+  scopeId: number
+  audience: Audience
+  /** false: a reply whose thread is not visible. */
+  listed: boolean
+  authorId: number
+  createdAt: number
+  title: string
+  /** Plain text (no markup). */
+  body: string
+}
+
+export interface StoredDocumentRow {
+  id: number
+  kind: SearchKind
+  ref_id: number
+  parent_id: number | null
+  scope_id: number
+  author_id: number
+  created_at: number
+  title: string
+  body: string
+  score: number
+}
+
+export interface MatchFilter {
+  terms: readonly string[]
+  kinds: readonly SearchKind[]
+  audiences: readonly Audience[]
+  scopeIds?: readonly number[]
+  authorId?: number
+  since?: number
+  until: number
+}
+
+export interface IndexedRow {
+  kind: SearchKind
+  ref_id: number
+  parent_id: number | null
+  scope_id: number
+  audience: Audience
+  listed: boolean
+  author_id: number
+  created_at: number
+  title: string
+  body: string
+  title_terms: string
+  body_terms: string
+}
+
+const COLUMNS = ['d.id', 'd.kind', 'd.ref_id', 'd.parent_id', 'd.scope_id', 'd.author_id', 'd.created_at', 'd.title', 'd.body']
+
+export function searchRepository (db: Knex) {
+  const mysql = db.client.config.client === 'mysql2'
+
+  function filtered (q: Knex.QueryBuilder, f: MatchFilter): Knex.QueryBuilder {
+    void q.where('d.listed', true).whereIn('d.kind', [...f.kinds]).whereIn('d.audience', [...f.audiences])
+      .andWhere('d.created_at', '<=', f.until)
+    if (f.scopeIds !== undefined) void q.whereIn('d.scope_id', [...f.scopeIds])
+    if (f.authorId !== undefined) void q.andWhere('d.author_id', f.authorId)
+    if (f.since !== undefined) void q.andWhere('d.created_at', '>=', f.since)
+    return q
+  }
+
+  /** The matching rows, joined to the engine: FTS5's MATCH or InnoDB's MATCH … AGAINST. */
+  function matching (f: MatchFilter, withScore: boolean): Knex.QueryBuilder {
+    if (mysql) {
+      const all = f.terms.map((t) => `+${t}`).join(' ')
+      const any = f.terms.join(' ')
+      const q = db('search_documents as d').whereRaw('MATCH(d.title_terms, d.body_terms) AGAINST (? IN BOOLEAN MODE)', [all])
+      if (withScore) void q.select(db.raw('MATCH(d.title_terms) AGAINST (? IN BOOLEAN MODE) * 3 + MATCH(d.title_terms, d.body_terms) AGAINST (? IN BOOLEAN MODE) AS score', [any, all]))
+      return filtered(q, f)
+    }
+    const expression = f.terms.map((t) => `"${t}"`).join(' AND ')
+    const q = db('search_fts').join('search_documents as d', 'd.id', 'search_fts.rowid').whereRaw('search_fts MATCH ?', [expression])
+    // bm25 is smaller for better matches: negated, so both engines sort "score descending".
+    if (withScore) void q.select(db.raw('-bm25(search_fts, 4.0, 1.0) AS score'))
+    return filtered(q, f)
+  }
+
+  return {
+    /** One page of matches: relevance first, newer first among equals, then id (a stable order for paging). */
+    async match (f: MatchFilter, offset: number, limit: number): Promise<StoredDocumentRow[]> {
+      return await matching(f, true).select(...COLUMNS)
+        .orderBy([{ column: 'score', order: 'desc' }, { column: 'd.created_at', order: 'desc' }, { column: 'd.id', order: 'desc' }])
+        .offset(offset).limit(limit) as StoredDocumentRow[]
+    },
+
+    /** How many match, counted up to `cap` (a common word must not count a million rows for a pager). */
+    async countMatches (f: MatchFilter, cap: number): Promise<number> {
+      const inner = matching(f, false).select('d.id').limit(cap)
+      const row = await db.from(inner.as('m')).count<{ n: number | string }>({ n: '*' }).first()
+      return Number(row?.n ?? 0)
+    },
+
+    async upsert (trx: Knex.Transaction, row: IndexedRow): Promise<void> {
+      await trx('search_documents').insert(row).onConflict(['kind', 'ref_id']).merge()
+    },
+
+    async remove (trx: Knex.Transaction, kind: SearchKind, refId: number): Promise<void> {
+      await trx('search_documents').where({ kind, ref_id: refId }).delete()
+    },
+
+    async updateChildren (trx: Knex.Transaction, kind: SearchKind, parentId: number, fields: Partial<Pick<IndexedRow, 'title' | 'scope_id' | 'audience' | 'listed'>>): Promise<void> {
+      await trx('search_documents').where({ kind, parent_id: parentId }).update(fields)
+    },
+
+    async updateScope (trx: Knex.Transaction, kinds: readonly SearchKind[], scopeId: number, fields: Partial<Pick<IndexedRow, 'scope_id' | 'audience'>>): Promise<void> {
+      // One statement per kind keeps each on the (kind, scope_id) index.
+      for (const kind of kinds) await trx('search_documents').where({ kind, scope_id: scopeId }).update(fields)
+    },
+
+    async removeKind (kind: SearchKind): Promise<number> {
+      return await db('search_documents').where({ kind }).delete()
+    },
+
+    /** Rows per kind and the bytes the table and its indexes take (MariaDB/MySQL: information_schema; SQLite: dbstat when compiled in). */
+    async stats (): Promise<{ rows: Record<string, number>, bytes: number | null }> {
+      const counts = await db('search_documents').groupBy('kind').select<Array<{ kind: string, n: number | string }>>('kind', db.raw('COUNT(*) as n'))
+      const rows = Object.fromEntries(counts.map((c) => [c.kind, Number(c.n)]))
+      let bytes: number | null = null
+      try {
+        if (mysql) {
+          const [result] = await db.raw("SELECT data_length + index_length AS bytes FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'search_documents'") as [Array<{ bytes: number | string }>]
+          bytes = Number(result[0]?.bytes ?? 0)
+          // The FULLTEXT index lives in its own FTS_* tablespaces, not in index_length.
+          const [fts] = await db.raw("SELECT COALESCE(SUM(file_size), 0) AS bytes FROM information_schema.innodb_sys_tablespaces WHERE name LIKE CONCAT(DATABASE(), '/fts_%')") as [Array<{ bytes: number | string }>]
+          bytes += Number(fts[0]?.bytes ?? 0)
+        } else {
+          const result = await db.raw("SELECT SUM(pgsize) AS bytes FROM dbstat WHERE name LIKE 'search_%' OR name LIKE 'sqlite_autoindex_search_%'") as Array<{ bytes: number | null }>
+          bytes = Number(result[0]?.bytes ?? 0)
+        }
+      } catch {
+        bytes = null
+      }
+      return { rows, bytes }
+    }
+  }
+}
+
+export type SearchRepository = ReturnType<typeof searchRepository>

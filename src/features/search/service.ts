@@ -1,0 +1,191 @@
+import type { Knex } from 'knex'
+import { highlightWords, indexText, queryTerms, snippet, type SnippetPart } from '../../lib/search-text'
+import type { Audience, IndexedRow, MatchFilter, SearchDocument, SearchKind, SearchRepository } from './repository'
+
+/**
+ * 搜索: the index other features write to (in their own transactions) and the search readers run.
+ * The interface (SearchIndex + search()) is what an external engine would implement; docs/search.md
+ * gives the outbox contract for one.
+ */
+
+export const messages = {
+  emptyQuery: '请输入搜索关键词',
+  nothingSearchable: '关键词里没有可搜索的文字或数字，请换个词试试',
+  tooLong: '关键词最多 40 个字',
+  badType: '搜索类型只能是全部、文章、主题、回复或用户',
+  badTime: '时间范围只能是一天、一周、一月或一年',
+  badScope: '版块或分类编号有误',
+  unknownAuthor: '没有找到这个作者',
+  rateLimited: '搜索太频繁了，请一分钟后再试'
+} as const
+
+export const RESULTS_PER_PAGE = 10
+/** Relevance-ranked results page by OFFSET, so the pager stops here (500 results); a narrower query finds the rest. */
+export const MAX_PAGES = 50
+export const QUERY_MAX_LENGTH = 40
+export const USER_RESULTS = 20
+
+export const SEARCH_TYPES = ['all', 'article', 'thread', 'post', 'user'] as const
+export type SearchType = typeof SEARCH_TYPES[number]
+export const TIME_RANGES = { day: 86400, week: 7 * 86400, month: 30 * 86400, year: 365 * 86400 } as const
+export type TimeRange = keyof typeof TIME_RANGES
+
+/** What the owning features call, inside the transaction that changes the content. */
+export interface SearchIndex {
+  /** Adds or replaces one item (it is readable now). */
+  put: (trx: Knex.Transaction, doc: SearchDocument) => Promise<void>
+  /** Takes one item out (deleted, hidden, pending, or no longer readable by anyone). */
+  remove: (trx: Knex.Transaction, kind: SearchKind, refId: number) => Promise<void>
+  /** A thread's replies follow it: renamed, moved, hidden or shown again. */
+  updateReplies: (trx: Knex.Transaction, threadId: number, fields: { title: string, scopeId: number, audience: Audience, listed: boolean }) => Promise<void>
+  /** Every item of a board or category: who may read it changed, or its items moved to another scope. */
+  updateScope: (trx: Knex.Transaction, kinds: readonly SearchKind[], scopeId: number, fields: { scopeId?: number, audience?: Audience }) => Promise<void>
+}
+
+export interface SearchRequest {
+  q: string
+  type: SearchType
+  page: number
+  /** A category with its sub-categories (articles) or a board (threads and replies). */
+  scope?: { ids: readonly number[], kinds: readonly SearchKind[] }
+  author?: string
+  time?: TimeRange
+  /** null: a guest (members-only boards are left out). */
+  viewerId: number | null
+  now: number
+}
+
+export interface SearchHitView {
+  kind: SearchKind
+  refId: number
+  parentId: number | null
+  scopeId: number
+  authorId: number
+  authorName: string
+  createdAt: number
+  title: string
+  titleParts: SnippetPart[]
+  snippet: SnippetPart[]
+}
+
+export interface MemberHit { id: number, username: string, createdAt: number, postCount: number }
+
+export type SearchOutcome =
+  | { kind: 'error', message: string }
+  | { kind: 'empty' }
+  | { kind: 'content', hits: SearchHitView[], total: number, page: number, pageCount: number, capped: boolean }
+  | { kind: 'members', members: MemberHit[] }
+
+/** Member lookups the search needs (app.memberAdmin's, handed in: the members feature owns the table). */
+export interface MemberDirectory {
+  byNamePrefix: (prefix: string, limit: number) => Promise<MemberHit[]>
+  namesOf: (ids: readonly number[]) => Promise<Map<number, string>>
+}
+
+const KINDS_OF: Record<Exclude<SearchType, 'user'>, SearchKind[]> = {
+  all: ['article', 'thread', 'post'],
+  article: ['article'],
+  thread: ['thread'],
+  post: ['post']
+}
+
+/** A title is cut to the column (191); a body to this many characters: the snippet and the terms come from the start of a long text. */
+export const INDEXED_BODY_CHARS = 20_000
+
+export function indexedRow (doc: SearchDocument): IndexedRow {
+  const title = Array.from(doc.title).slice(0, 191).join('')
+  const body = Array.from(doc.body).slice(0, INDEXED_BODY_CHARS).join('')
+  return {
+    kind: doc.kind,
+    ref_id: doc.refId,
+    parent_id: doc.parentId,
+    scope_id: doc.scopeId,
+    audience: doc.audience,
+    listed: doc.listed,
+    author_id: doc.authorId,
+    created_at: doc.createdAt,
+    title,
+    body,
+    // Replies carry their thread's title for display only: indexing it would rank every reply of a thread by its title.
+    title_terms: doc.kind === 'post' ? '' : indexText(title),
+    body_terms: indexText(body)
+  }
+}
+
+export function searchService (deps: { repo: SearchRepository, members: MemberDirectory }) {
+  const { repo, members } = deps
+
+  const index: SearchIndex = {
+    put: async (trx, doc) => { await repo.upsert(trx, indexedRow(doc)) },
+    remove: async (trx, kind, refId) => { await repo.remove(trx, kind, refId) },
+    updateReplies: async (trx, threadId, f) => {
+      await repo.updateChildren(trx, 'post', threadId, { title: Array.from(f.title).slice(0, 191).join(''), scope_id: f.scopeId, audience: f.audience, listed: f.listed })
+    },
+    updateScope: async (trx, kinds, scopeId, f) => {
+      const fields: { scope_id?: number, audience?: Audience } = {}
+      if (f.scopeId !== undefined) fields.scope_id = f.scopeId
+      if (f.audience !== undefined) fields.audience = f.audience
+      if (Object.keys(fields).length > 0) await repo.updateScope(trx, kinds, scopeId, fields)
+    }
+  }
+
+  async function search (r: SearchRequest): Promise<SearchOutcome> {
+    const q = r.q.trim()
+    if (q === '') return { kind: 'empty' }
+    if (Array.from(q).length > QUERY_MAX_LENGTH) return { kind: 'error', message: messages.tooLong }
+    if (r.type === 'user') return { kind: 'members', members: await members.byNamePrefix(q, USER_RESULTS) }
+    const terms = queryTerms(q)
+    const kinds = KINDS_OF[r.type].filter((k) => r.scope === undefined || r.scope.kinds.includes(k))
+    if (terms.length === 0) return { kind: 'error', message: messages.nothingSearchable }
+    let authorId: number | undefined
+    if (r.author !== undefined && r.author.trim() !== '') {
+      const name = r.author.trim().toLowerCase()
+      const found = (await members.byNamePrefix(r.author.trim(), USER_RESULTS)).find((m) => m.username.toLowerCase() === name)
+      if (found === undefined) return { kind: 'error', message: messages.unknownAuthor }
+      authorId = found.id
+    }
+    const filter: MatchFilter = {
+      terms,
+      kinds,
+      // Pending, hidden and deleted content has no row at all; members-only boards' rows only for members.
+      audiences: r.viewerId === null ? ['all'] : ['all', 'members'],
+      scopeIds: r.scope?.ids,
+      authorId,
+      since: r.time !== undefined ? r.now - TIME_RANGES[r.time] : undefined,
+      // A scheduled article is not found before its time.
+      until: r.now
+    }
+    // A board searched for articles (or a category for replies) holds none.
+    if (kinds.length === 0) return { kind: 'content', hits: [], total: 0, page: 1, pageCount: 1, capped: false }
+    const cap = MAX_PAGES * RESULTS_PER_PAGE
+    const total = await repo.countMatches(filter, cap + 1)
+    const pageCount = Math.max(1, Math.min(MAX_PAGES, Math.ceil(total / RESULTS_PER_PAGE)))
+    const page = Math.min(Math.max(1, r.page), pageCount)
+    const rows = total === 0 ? [] : await repo.match(filter, (page - 1) * RESULTS_PER_PAGE, RESULTS_PER_PAGE)
+    const names = await members.namesOf([...new Set(rows.map((row) => row.author_id))])
+    const words = highlightWords(q)
+    const hits = rows.map((row): SearchHitView => ({
+      kind: row.kind,
+      refId: Number(row.ref_id),
+      parentId: row.parent_id === null ? null : Number(row.parent_id),
+      scopeId: Number(row.scope_id),
+      authorId: Number(row.author_id),
+      authorName: names.get(Number(row.author_id)) ?? '',
+      createdAt: Number(row.created_at),
+      title: row.title,
+      titleParts: snippet(row.title, words, 191),
+      snippet: snippet(row.body, words)
+    }))
+    return { kind: 'content', hits, total: Math.min(total, cap), page, pageCount, capped: total > cap }
+  }
+
+  return {
+    index,
+    search,
+    /** Every row of a kind removed (search:reindex starts from nothing). */
+    clear: async (kind: SearchKind): Promise<number> => await repo.removeKind(kind),
+    stats: async () => await repo.stats()
+  }
+}
+
+export type SearchService = ReturnType<typeof searchService>
