@@ -10,6 +10,7 @@ import { systemClock, type Clock } from './lib/clock'
 import { FrontDoor } from './lib/front-door'
 import { compileTrustProxy } from './lib/trust-proxy'
 import clockPlugin from './plugins/clock'
+import routeTablePlugin from './plugins/route-table'
 import dbPlugin from './plugins/db'
 import settingsPlugin from './plugins/settings'
 import sessionPlugin from './plugins/session'
@@ -88,6 +89,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 }
   })
 
+  await app.register(routeTablePlugin)
   await app.register(clockPlugin, { clock: options.clock ?? systemClock })
   await app.register(dbPlugin, { config, knex: options.knex })
   await app.register(settingsPlugin)
