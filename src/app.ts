@@ -10,6 +10,7 @@ import { systemClock, type Clock } from './lib/clock'
 import { FrontDoor } from './lib/front-door'
 import { compileTrustProxy } from './lib/trust-proxy'
 import clockPlugin from './plugins/clock'
+import routeTablePlugin from './plugins/route-table'
 import dbPlugin from './plugins/db'
 import settingsPlugin from './plugins/settings'
 import sessionPlugin from './plugins/session'
@@ -20,7 +21,7 @@ import type { FastifyUnderPressureOptions } from '@fastify/under-pressure'
 import viewPlugin, { STATIC_DIR } from './plugins/view'
 import authPlugin from './plugins/auth'
 import inputTextPlugin from './plugins/input-text'
-import errorsPlugin, { frameworkErrorHandler } from './plugins/errors'
+import errorsPlugin, { clientErrorHandler, frameworkErrorHandler } from './plugins/errors'
 import errorRingPlugin from './plugins/error-ring'
 import { loggerOptions, ReadableRequestLog } from './plugins/request-log'
 import membersFeature, { memberAuthSource } from './features/members'
@@ -74,6 +75,8 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   const frontDoor = new FrontDoor()
   // One trust function for Fastify's request.ip/protocol and for the front door (same client address).
   const trustProxy = compileTrustProxy(config.trustProxy)
+  // Filled in once the security headers exist (below): the parser's refusals carry them too.
+  let clientErrorHeaders: Readonly<Record<string, string>> = {}
   const app = Fastify({
     serverFactory: frontDoor.serverFactory,
     logger: loggerOptions(config, options.logDestination),
@@ -86,9 +89,12 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
     bodyLimit: 256 * 1024,
     // A malformed URL gets the site's Chinese error page, not Fastify's English JSON.
     frameworkErrors: frameworkErrorHandler,
+    // Requests the HTTP parser refuses (a URL past 16 KB): Chinese, with the headers every page has.
+    clientErrorHandler: clientErrorHandler(() => clientErrorHeaders),
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 }
   })
 
+  await app.register(routeTablePlugin)
   await app.register(clockPlugin, { clock: options.clock ?? systemClock })
   await app.register(dbPlugin, { config, knex: options.knex })
   await app.register(settingsPlugin)
@@ -113,6 +119,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   // Headers, view counting and the guest page cache come before the session: a guest's request for a
   // page rendered within the last second is answered there, without a session or a member lookup.
   await app.register(securityHeadersPlugin)
+  clientErrorHeaders = app.securityHeadersFor(false)
   await app.register(viewCountsPlugin, { config, flushIntervalMs: options.viewFlushIntervalMs })
   await app.register(guestPagesPlugin, { ttlMs: options.guestCacheMs, frontDoor, trustProxy, doorLogEvery: options.doorLogEvery })
   // Before the session: a shed request costs no session lookup. A gate of the front door too.

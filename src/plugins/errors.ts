@@ -143,6 +143,31 @@ export function frameworkErrorHandler (error: FastifyError, request: FastifyRequ
   })
 }
 
+/** What the client-error answer says, by the HTTP parser's code (Node's names for them). */
+const CLIENT_ERRORS: Readonly<Record<string, readonly [number, string, string]>> = {
+  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large', '请求的网址或请求头过长'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', '请求超时，请重试']
+}
+
+/**
+ * For Fastify's `clientErrorHandler` option: a request Node's HTTP parser refuses (a URL or headers past
+ * 16 KB, a malformed request line) never reaches Fastify, whose default answer is English JSON. The
+ * fuzz suite (test/security/fuzz.test.ts) found it with long query strings. A short Chinese page, the
+ * same security headers, and the connection closed (the parser cannot go on reading it).
+ */
+export function clientErrorHandler (headers: () => Readonly<Record<string, string>>): (error: NodeJS.ErrnoException, socket: import('node:net').Socket) => void {
+  return (error, socket) => {
+    if (error.code === 'ECONNRESET' || socket.destroyed) return
+    const [status, reason, message] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'Bad Request', '请求有误']
+    const body = `<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>${message}</title><p>${message}</p></html>`
+    const extra = Object.entries(headers()).map(([name, value]) => `${name}: ${value}\r\n`).join('')
+    if (socket.writable) {
+      socket.write(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}Connection: close\r\n\r\n${body}`)
+    }
+    socket.destroy(error)
+  }
+}
+
 export default fp(async (app) => {
   const securityHeadersFor = app.securityHeadersFor
   // The dashboard's last errors (src/plugins/error-ring.ts): what the 500 page's request id refers to.
