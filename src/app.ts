@@ -90,7 +90,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
 
   await app.register(clockPlugin, { clock: options.clock ?? systemClock })
   await app.register(dbPlugin, { config, knex: options.knex })
-  await app.register(settingsPlugin)
+  await app.register(settingsPlugin, { defaultTimeZone: config.siteTimezone })
   await app.register(formbody)
   // Pages are compressed in one synchronous call: the plugin's default on two cores (8 KB) sent every
   // page larger than that through a compression stream, which cost more than the whole render.

@@ -22,7 +22,7 @@ declare module 'fastify' {
 export default fp<{ config: AppConfig }>(async function moderationFeature (app, opts) {
   const banHooks = createBanHooks()
   app.decorate('banHooks', banHooks)
-  app.decorate('moderation', moderationService(app.db, app.clock, banHooks, opts.config.siteTimezone))
+  app.decorate('moderation', moderationService(app.db, app.clock, banHooks))
   await app.register(moderationRoutes, opts)
 }, { name: 'moderation', dependencies: ['db', 'clock', 'settings', 'legacy-urls', 'auth', 'view', 'guest-pages'] })
 

@@ -6,6 +6,7 @@ import { articleColumns, renderStoredArticle } from '../../lib/article-render'
 import { lineDiff, type DiffPart } from '../../lib/text-diff'
 import { publishingRepository, type EditableArticleRow, type ManageRow, type RevisionRow } from './publishing-repository'
 import type { Category, CategoryTree } from './service'
+import type { SiteTimeZone } from '../../lib/time-zone'
 
 /**
  * 发布文章 and 文章管理: the rules of writing, saving, revising and bulk-changing articles. The portal
@@ -41,7 +42,8 @@ export type ArticleAudit = (entry: ArticleAuditEntry, trx: Knex.Transaction) => 
 
 export interface PublishingDeps {
   db: Knex
-  timeZone: string
+  /** The live site zone: what a typed 发布时间 means. */
+  timeZone: SiteTimeZone
   categoryTree: () => Promise<CategoryTree>
   /** Records one audited change in the caller's transaction. */
   audit: ArticleAudit
@@ -114,8 +116,8 @@ export function publishingService (deps: PublishingDeps) {
   }
 
   /** The form's checks plus the ones that need the member's rights (the category). */
-  function check (actor: Actor, input: ArticleFormInput): { ok: true, values: ArticleFormValues } | { ok: false, errors: ArticleFormErrors } {
-    const result = checkArticleForm(input, { now: actor.now, timeZone: deps.timeZone })
+  async function check (actor: Actor, input: ArticleFormInput): Promise<{ ok: true, values: ArticleFormValues } | { ok: false, errors: ArticleFormErrors }> {
+    const result = checkArticleForm(input, { now: actor.now, timeZone: await deps.timeZone() })
     const categoryId = Number(input.categoryId)
     const categoryDenied = Number.isInteger(categoryId) && categoryId > 0 && !can(actor.user, { action: 'publish', categoryId, grants: actor.grants }, actor.now)
     if (!result.ok) return categoryDenied ? { ok: false, errors: { ...result.errors, categoryId: result.errors.categoryId ?? articleFormMessages.categoryDenied } } : result
@@ -202,7 +204,7 @@ export function publishingService (deps: PublishingDeps) {
     editable,
 
     async create (actor: Actor, input: ArticleFormInput): Promise<SaveResult> {
-      const checked = check(actor, input)
+      const checked = await check(actor, input)
       if (!checked.ok) return { kind: 'invalid', errors: checked.errors }
       const missing = await checkCategoryExists(checked.values)
       if (missing !== null) return { kind: 'invalid', errors: missing }
@@ -215,7 +217,7 @@ export function publishingService (deps: PublishingDeps) {
 
     async update (actor: Actor, id: number, openedVersion: number, input: ArticleFormInput): Promise<SaveResult> {
       await editable(actor, id)
-      const checked = check(actor, input)
+      const checked = await check(actor, input)
       if (!checked.ok) return { kind: 'invalid', errors: checked.errors }
       const missing = await checkCategoryExists(checked.values)
       if (missing !== null) return { kind: 'invalid', errors: missing }

@@ -37,7 +37,7 @@ export default fp<{ config: AppConfig }>(async (app, opts) => {
     repo: siteAdminRepository(app.db),
     audit,
     version: packageVersion(),
-    timeZone: opts.config.siteTimezone,
+    timeZone: async () => await app.settings.timeZone(),
     settingsChanged: () => { app.settings.invalidate() }
   })
   app.decorate('adminAudit', audit)

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex'
 import { startOfSiteDay } from '../../lib/dates'
+import type { SiteTimeZone } from '../../lib/time-zone'
 import { FORM_KEYS, settingsToStore, validateSettings, type FormErrors, type SettingsForm } from '../../lib/site-settings-form'
 import type { AdminAudit } from './audit'
 import type { CountPair, SiteAdminRepository } from './repository'
@@ -20,7 +21,8 @@ export interface SiteAdminDeps {
   repo: SiteAdminRepository
   audit: AdminAudit
   version: string
-  timeZone: string
+  /** The live site zone: 今日 starts at its midnight. */
+  timeZone: SiteTimeZone
   /** Called after a save commits: this process rereads the settings at once, the others within a second. */
   settingsChanged: () => void
 }
@@ -31,7 +33,7 @@ export function siteAdminService (deps: SiteAdminDeps) {
   const { db, repo } = deps
   return {
     async status (now: number): Promise<SiteStatus> {
-      const since = startOfSiteDay(now, deps.timeZone)
+      const since = startOfSiteDay(now, await deps.timeZone())
       const [counts, pending, bytes] = await Promise.all([repo.contentCounts(since), repo.pendingCounts(), repo.databaseBytes()])
       return {
         counts,
