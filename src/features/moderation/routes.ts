@@ -7,7 +7,6 @@ import { queryValue, type LegacyQuery } from '../../plugins/legacy-urls'
 import { emptyFormWhenBodiless } from '../../plugins/empty-form'
 import { DURATIONS, AUDIT_ACTIONS, parseBanForm, type ModerationService } from './service'
 import type { ActiveBanRow, BanTargetRow } from './repository'
-import type { AppConfig } from '../../config'
 
 const DARKROOM_PER_PAGE = 20
 const MOD_BANS_PER_PAGE = 20
@@ -54,7 +53,6 @@ const FormText = Type.Optional(Type.String({ maxLength: 1000 }))
 const BanBody = Type.Object({ type: FormText, duration: FormText, until: FormText, reason: FormText, hide_recent: FormText })
 const LiftBody = Type.Object({ reason: FormText })
 
-interface ModerationRouteOptions { config: AppConfig }
 
 /** The public darkroom: who is banned now (keyset pages), as a page and as JSON. */
 async function darkroomRoutes (app: FastifyInstance, service: ModerationService): Promise<void> {
@@ -114,7 +112,7 @@ async function staffPageRoute (app: FastifyInstance, service: ModerationService)
 }
 
 /** Moderation: the ban and lift forms (/mod/ban/:uid, /mod/unban/:uid), the staff page /mod, and the public darkroom. */
-export default async function moderationRoutes (app: FastifyInstance, opts: ModerationRouteOptions): Promise<void> {
+export default async function moderationRoutes (app: FastifyInstance): Promise<void> {
   const service = app.moderation
   const r = app.withTypeProvider<TypeBoxTypeProvider>()
   // A POST without any body meets the CSRF check's 403, as before schemas (src/plugins/empty-form.ts).

@@ -2,7 +2,7 @@ import crypto from 'node:crypto'
 import os from 'node:os'
 import type { Clock } from '../../lib/clock'
 import type { RecordedError } from '../../lib/error-ring'
-import type { ProcessRow, SiteAdminRepository } from './repository'
+import type { SiteAdminRepository } from './repository'
 
 /**
  * Which app processes are alive (站点状态 → 进程): each process upserts one row of `app_processes` every
