@@ -13,6 +13,7 @@ import { portalCommands } from '../src/features/portal/cli'
 import { searchCommands } from '../src/features/search'
 import { articleSearchSource } from '../src/features/portal'
 import { forumSearchSources } from '../src/features/forum'
+import { backupCommands } from '../src/cli/backup'
 
 /**
  * `npm run cli -- <command> [--flag value ...]`. Each feature exports its commands
@@ -93,19 +94,26 @@ const bulkCommands: CliCommands = {
   }
 }
 
-const COMMANDS: CliCommands = { ...coreCommands, ...bulkCommands, ...memberCommands, ...commentCommands, ...reactionCommands, ...forumCommands, ...portalCommands, ...searchCommands([articleSearchSource(), ...forumSearchSources()]) }
+const COMMANDS: CliCommands = { ...coreCommands, ...bulkCommands, ...memberCommands, ...commentCommands, ...reactionCommands, ...forumCommands, ...portalCommands, ...searchCommands([articleSearchSource(), ...forumSearchSources()]), ...backupCommands }
 
 /** The command's flags, parsed strictly: an undeclared flag or a missing value is a usage error. */
 export function parseFlags (command: CliCommand, args: string[]): CliFlags {
+  return parseCommandLine(command, args).flags
+}
+
+/** Flags and positional arguments: exactly the positionals the command names, no more, no fewer. */
+export function parseCommandLine (command: CliCommand, args: string[]): { flags: CliFlags, args: string[] } {
   try {
-    const { values } = parseArgs({ args, options: command.options ?? {}, strict: true, allowPositionals: false })
+    const names = command.positionals ?? []
+    const { values, positionals } = parseArgs({ args, options: command.options ?? {}, strict: true, allowPositionals: names.length > 0 })
+    if (positionals.length !== names.length) throw new ConfigError(`expected ${names.map((n) => `<${n}>`).join(' ')}`)
     const flags: Record<string, string | boolean | undefined> = {}
     // No command declares a `multiple` flag, so a value is never an array; say so if one ever does.
     for (const [name, value] of Object.entries(values)) {
       if (Array.isArray(value)) throw new ConfigError(`--${name} may be given once`)
       flags[name] = value
     }
-    return flags
+    return { flags, args: positionals }
   } catch (err) {
     if (err instanceof ConfigError) throw err
     throw new ConfigError(err instanceof Error ? err.message : String(err))
@@ -125,10 +133,10 @@ async function main (argv: string[]): Promise<number> {
     return 2
   }
   const config = loadConfig()
-  const flags = parseFlags(command, rest)
+  const { flags, args } = parseCommandLine(command, rest)
   const knex = createKnex(config.database)
   try {
-    return await command.run({ knex, config, flags })
+    return await command.run({ knex, config, flags, args })
   } finally {
     await knex.destroy()
   }

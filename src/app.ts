@@ -54,6 +54,8 @@ export interface BuildOptions {
   knex?: Knex
   /** How often buffered view counts are written (default 500 ms); tests stretch it to flush by hand. */
   viewFlushIntervalMs?: number
+  /** How often this process writes its 站点状态 heartbeat row (default HEARTBEAT_MS; tests beat only at start and on demand). */
+  heartbeatMs?: number
   /** Guest page micro-cache lifetime (default 1000 ms; tests turn it off unless they test it). */
   guestCacheMs?: number
   /** URLs per sitemap file (the protocol's limit, 50,000, by default; tests use a small one). */
@@ -97,7 +99,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(routeTablePlugin)
   await app.register(clockPlugin, { clock: options.clock ?? systemClock })
   await app.register(dbPlugin, { config, knex: options.knex })
-  await app.register(settingsPlugin)
+  await app.register(settingsPlugin, { defaultTimeZone: config.siteTimezone })
   await app.register(formbody)
   // Pages are compressed in one synchronous call: the plugin's default on two cores (8 KB) sent every
   // page larger than that through a compression stream, which cost more than the whole render.
@@ -155,7 +157,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   // The Archiver reads the portal, comments and forum through their services.
   await app.register(archiverPlugin, { cacheMs: options.guestCacheMs, config })
   await app.register(uploadsPlugin, { config })
-  await app.register(siteAdminPlugin, { config })
+  await app.register(siteAdminPlugin, { config, heartbeatMs: options.heartbeatMs })
   await app.register(pagesPlugin)
   await app.register(feedsPlugin, { cacheMs: options.guestCacheMs === 0 ? 0 : undefined })
   await app.register(structureFeature)

@@ -14,7 +14,9 @@ export interface CliCommand {
   summary: string
   /** The flags the command takes (parseArgs options); any other flag is refused before `run`. */
   options?: NonNullable<ParseArgsConfig['options']>
-  run: (ctx: { knex: Knex, config: AppConfig, flags: CliFlags }) => Promise<number>
+  /** Names of the arguments the command takes in order (`backup <file>`); all required. None: positionals are refused. */
+  positionals?: readonly string[]
+  run: (ctx: { knex: Knex, config: AppConfig, flags: CliFlags, args?: readonly string[] }) => Promise<number>
 }
 
 export type CliCommands = Record<string, CliCommand>

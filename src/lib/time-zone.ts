@@ -29,3 +29,14 @@ export function effectiveTimeZone (setting: string | undefined, fallback: string
   const name = (setting ?? '').trim()
   return name !== '' && isTimeZone(name) ? name : fallback
 }
+
+/**
+ * How a service asks for the site zone: the live setting (app.settings.timeZone), read in the caller's
+ * transaction when one is given. Never a string captured at start-up: an admin changes the zone live.
+ */
+export type SiteTimeZone<Trx = never> = (trx?: Trx) => Promise<string>
+
+/** A zone that does not change (the CLI's SITE_TIMEZONE, unit tests). */
+export function fixedTimeZone (name: string): () => Promise<string> {
+  return async () => name
+}

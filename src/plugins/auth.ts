@@ -50,7 +50,7 @@ export default fp<{ config: AppConfig, users: AuthUserSource }>(async (app, opts
       const ban = activeBan(user, app.clock.now())
       if (ban !== null && action.action !== 'admin') {
         // A banned moderator is told why the tools refuse them (the ban), not a bare "no permission".
-        const until = ban.until === null ? '永久' : formatDateTime(ban.until, opts.config.siteTimezone)
+        const until = ban.until === null ? '永久' : formatDateTime(ban.until, app.settings.lastKnownTimeZone())
         const tail = action.action === 'write' || action.action === 'edit-own' ? '' : '，禁言期间不能进行管理操作'
         throw new HttpError(403, `抱歉，您已被禁止发言，截止时间：${until}，理由：${ban.reason}${tail}`)
       }
@@ -78,8 +78,8 @@ export default fp<{ config: AppConfig, users: AuthUserSource }>(async (app, opts
     request.user = user
     const ban = activeBan(user, app.clock.now())
     if (ban?.type === 'visit' && !VISIT_BAN_ALLOWED.test(request.url)) {
-      const until = ban.until === null ? '永不过期' : formatDateTime(ban.until, opts.config.siteTimezone)
+      const until = ban.until === null ? '永不过期' : formatDateTime(ban.until, app.settings.lastKnownTimeZone())
       throw new HttpError(403, '抱歉，您已被禁止访问', { reason: ban.reason, until, banned: 'visit' })
     }
   })
-}, { name: 'auth', dependencies: ['db', 'clock', 'session'] })
+}, { name: 'auth', dependencies: ['db', 'clock', 'settings', 'session'] })

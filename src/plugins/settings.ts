@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import type { Knex } from 'knex'
 import type { Clock } from '../lib/clock'
+import { effectiveTimeZone } from '../lib/time-zone'
 
 /**
  * Site settings live in the `settings` table (key → value text), so admins change them without a deploy.
@@ -67,7 +68,8 @@ export class SettingsService {
   private loadedAt = 0
   private loading: Promise<Map<string, string>> | null = null
 
-  constructor (private readonly db: Knex, private readonly clock: Clock) {}
+  /** `defaultTimeZone`: SITE_TIMEZONE, the zone while 站点设置 → 时区 is blank. */
+  constructor (private readonly db: Knex, private readonly clock: Clock, readonly defaultTimeZone = 'Asia/Shanghai') {}
 
   private async load (trx?: Knex.Transaction): Promise<Map<string, string>> {
     if (this.cache !== null && this.clock.nowMs() - this.loadedAt < CACHE_MS) return this.cache
@@ -122,6 +124,20 @@ export class SettingsService {
     return value === '1' || value === 'true'
   }
 
+  /**
+   * The site's zone as it is now (站点设置 → 时区, else SITE_TIMEZONE): what every calendar-day rule
+   * (今日 counts, the daily 表态 cap) and every typed-in date (ban end, 发布时间, log filter) means.
+   * `trx`: read in the caller's transaction when the cache is stale (see load).
+   */
+  async timeZone (trx?: Knex.Transaction): Promise<string> {
+    return effectiveTimeZone(await this.get('site_timezone', trx), this.defaultTimeZone)
+  }
+
+  /** The zone as last read, without a query: for synchronous code (a refusal's message). */
+  lastKnownTimeZone (): string {
+    return effectiveTimeZone(this.lastKnown().site_timezone, this.defaultTimeZone)
+  }
+
   /** All settings with defaults filled in (for templates). */
   async all (): Promise<Record<SettingKey, string>> {
     return this.merged(await this.load())
@@ -160,6 +176,6 @@ declare module 'fastify' {
   }
 }
 
-export default fp(async (app) => {
-  app.decorate('settings', new SettingsService(app.db, app.clock))
+export default fp<{ defaultTimeZone?: string }>(async (app, opts) => {
+  app.decorate('settings', new SettingsService(app.db, app.clock, opts.defaultTimeZone))
 }, { name: 'settings', dependencies: ['db', 'clock'] })

@@ -46,8 +46,8 @@ function assetVersion (): string {
 export default fp<{ config: AppConfig }>(async (app, opts) => {
   // The zone dates are shown in: 站点设置's 时区 when set (src/lib/time-zone.ts), else SITE_TIMEZONE.
   // Filters are synchronous, so each render refreshes it from the settings it just read; every process
-  // shows a change within the settings cache interval. (Services that compute "today" — the forum's
-  // daily counts, the reactions cap, the ban form's dates — still use SITE_TIMEZONE: README.)
+  // shows a change within the settings cache interval. Services read the same zone through
+  // app.settings.timeZone() (今日 counts, the 表态 cap, typed-in dates).
   let tz = opts.config.siteTimezone
   const addFilters = (env: nunjucks.Environment): void => {
     env.addFilter('datetime', (s: unknown) => typeof s === 'number' ? formatDateTime(s, tz) : '')

@@ -9,6 +9,7 @@ import { isUniqueViolation } from '../db/knex'
 import { DEMO_ARTICLES, DEMO_CATEGORIES, DEMO_COMMENTS, DEMO_EDITOR, DEMO_MEMBERS, DEMO_PICTURE_PREFIX, DEMO_SETTINGS, type DemoCategory } from './demo-content'
 import { usernameSkeleton } from '../lib/username-skeleton'
 import { formatSiteDateTime } from '../lib/article-form'
+import { fixedTimeZone } from '../lib/time-zone'
 import type { AuthUser, Role } from '../lib/permissions'
 import { portalService, publishingService, ARTICLE_REACTION_KEYS, type PublishingService } from '../features/portal'
 import { uploadsService } from '../features/uploads/service'
@@ -121,7 +122,7 @@ async function seedInTransaction (knex: Knex, config: AppConfig, now: number, st
     const portal = portalService({ db: trx, nowMs: () => now * 1000, cache: { countCacheMs: 0, articleCacheMs: 0 } })
     const publishing = publishingService({
       db: trx,
-      timeZone: config.siteTimezone,
+      timeZone: fixedTimeZone(config.siteTimezone),
       categoryTree: async () => await portal.forReader('primary').categoryTree(),
       // Only creations below: nothing changes status or category, so nothing is audited.
       audit: async () => {}

@@ -13,7 +13,7 @@ import { createUser } from '../helpers/factories'
 /**
  * Issue 18's "done when", tried in a real browser (Debian's chromium through playwright-core): the site
  * owner, from /admin only, renames the site, adds a footer link, edits 关于我们, moves a category under
- * another, adds a board, renames 路过 to 路过看看, bans an IP range and promotes a member to editor. After
+ * another, adds a board and gives it its own 版主 (who then moderates there and only there), renames 路过 to 路过看看, bans an IP range and promotes a member to editor. After
  * each step a guest's page shows the effect. Every page visited: no console error, no failed request,
  * no error status.
  */
@@ -40,12 +40,14 @@ describe.each(dialects)('the site owner\'s journey through /admin in chromium on
   let browser: Browser
   let base: string
   const ADMIN = { username: 'site_owner', password: 'owner-pass-18' }
+  const BOARD_MOD = { username: 'bazaar_keeper', password: 'keeper-pass-18' }
 
   const ctx = useTestApp(dialect, {
     app: { env: LOCAL_CLIENTS_UNLIMITED },
     seed: async (db) => {
       await seedDemo(db.knex, testConfig(db))
       await createUser(db.knex, { username: ADMIN.username, password: ADMIN.password, role: 'admin' })
+      await createUser(db.knex, { username: BOARD_MOD.username, password: BOARD_MOD.password })
     }
   })
 
@@ -59,7 +61,7 @@ describe.each(dialects)('the site owner\'s journey through /admin in chromium on
     await browser?.close()
   })
 
-  it('renames the site, edits the footer and 关于我们, moves a category, adds a board, renames 路过, bans a range and promotes an editor', async () => {
+  it('renames the site, edits the footer and 关于我们, moves a category, adds a board with its 版主, renames 路过, bans a range and promotes an editor', async () => {
     const knex = ctx.db.knex
     const problems: string[] = []
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
@@ -148,6 +150,46 @@ describe.each(dialects)('the site owner\'s journey through /admin in chromium on
     html = await guestSees('/forum')
     expect(html).toContain('街坊二手')
 
+    // 版主: the new board gets a moderator of its own from its edit page; the board page names them.
+    const bazaar = await knex('boards').where({ name: '街坊二手' }).first<{ id: number }>('id')
+    await page.goto(`${base}/admin/boards/${bazaar.id}/edit`)
+    const addModerator = page.locator(`form[action="/admin/boards/${bazaar.id}/moderators"]`)
+    await addModerator.locator('input[name=username]').fill(BOARD_MOD.username)
+    await Promise.all([page.waitForURL(/\?mod=added#moderators$/), addModerator.locator('button[type=submit]').click()])
+    expect(await page.textContent('ul.board-moderators')).toContain(BOARD_MOD.username)
+    await shot('board-moderator')
+    await guestSees(`/forum/${bazaar.id}`)
+    expect(await guest.textContent('.board-moderators')).toBe(`版主: ${BOARD_MOD.username}`)
+
+    // That member, in their own browser: opens a thread in 街坊二手 and pins it with the thread page's tool;
+    // on another board's thread there is no tool, and the same POST is refused (403, nothing changes).
+    const modProblems: string[] = []
+    const modContext = await browser.newContext({ viewport: { width: 1280, height: 900 } })
+    watch(modContext, modProblems)
+    const mod = await modContext.newPage()
+    await mod.goto(`${base}/login`)
+    await mod.fill('input[name=login]', BOARD_MOD.username)
+    await mod.fill('input[name=password]', BOARD_MOD.password)
+    await Promise.all([mod.waitForURL((url) => url.pathname !== '/login'), mod.click('form[action="/login"] [type=submit]')])
+    await mod.goto(`${base}/forum/${bazaar.id}/new`)
+    await mod.fill('#thread-title', '出一辆八成新的单车')
+    await mod.fill('#thread-body', '自提，价格面议。')
+    await Promise.all([mod.waitForURL(/\/thread\/\d+$/), mod.click('form button.pnc')])
+    const ownThread = Number(/\/thread\/(\d+)$/.exec(mod.url())?.[1])
+    const pin = mod.locator(`form[action="/thread/${ownThread}/pin"] button[type=submit]`)
+    expect(await pin.textContent()).toBe('置顶')
+    await Promise.all([mod.waitForURL(new RegExp(`/thread/${ownThread}`)), pin.click()])
+    expect(Boolean((await knex('threads').where({ id: ownThread }).first<{ pinned: number | boolean }>('pinned')).pinned)).toBe(true)
+    const other = await knex('threads').whereNot({ board_id: bazaar.id }).where({ status: 'visible', pinned: false }).orderBy('id').first<{ id: number }>('id')
+    await mod.goto(`${base}/thread/${other.id}`)
+    expect(await mod.locator(`form[action="/thread/${other.id}/pin"]`).count()).toBe(0)
+    const token = await mod.getAttribute('input[name=_csrf]', 'value')
+    const refused = await mod.request.post(`${base}/thread/${other.id}/pin`, { form: { _csrf: token ?? '', pinned: '1', reason: '' }, maxRedirects: 0 })
+    expect(refused.status()).toBe(403)
+    expect(Boolean((await knex('threads').where({ id: other.id }).first<{ pinned: number | boolean }>('pinned')).pinned)).toBe(false)
+    expect(modProblems.filter((p) => p !== `403 for /thread/${other.id}/pin`)).toEqual([])
+    await modContext.close()
+
     // 表态: 路过 becomes 路过看看; an article's widget says so.
     await page.goto(`${base}/admin/reactions`)
     const luguo = page.locator('form[action="/admin/reactions/luguo"]')
@@ -181,5 +223,5 @@ describe.each(dialects)('the site owner\'s journey through /admin in chromium on
     expect(problems).toEqual([])
     await context.close()
     await guestContext.close()
-  }, 120000)
+  }, 300000)
 })

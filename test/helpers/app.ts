@@ -47,11 +47,13 @@ export function testConfig (db: TestDatabase, env: Record<string, string> = {}):
  * watch which pool a query used (it made banned-staff and read-replica fail now and then).
  */
 const TEST_VIEW_FLUSH_MS = 3_600_000
+/** Likewise the 站点状态 heartbeat: written as the app starts and when /admin is shown (or a test calls beat()). */
+const TEST_HEARTBEAT_MS = 3_600_000
 
 export async function buildTestApp (db: TestDatabase, options: TestAppOptions = {}): Promise<TestApp> {
   const config = testConfig(db, options.env)
   const clock = options.clock ?? new ManualClock()
-  const app = await buildApp(config, { clock, knex: options.knex ?? db.knex, viewFlushIntervalMs: options.viewFlushIntervalMs ?? TEST_VIEW_FLUSH_MS, guestCacheMs: options.guestCacheMs ?? 0, sitemapUrlsPerFile: options.sitemapUrlsPerFile })
+  const app = await buildApp(config, { clock, knex: options.knex ?? db.knex, viewFlushIntervalMs: options.viewFlushIntervalMs ?? TEST_VIEW_FLUSH_MS, guestCacheMs: options.guestCacheMs ?? 0, sitemapUrlsPerFile: options.sitemapUrlsPerFile, heartbeatMs: TEST_HEARTBEAT_MS })
   options.routes?.(app)
   await app.ready()
   return {

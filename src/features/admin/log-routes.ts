@@ -62,7 +62,7 @@ function parseBefore (raw: string | undefined): number | undefined {
   return raw !== undefined && /^[1-9]\d{0,17}$/.test(raw) ? Number(raw) : undefined
 }
 
-export default async function adminLogRoutes (app: FastifyInstance, opts: { timeZone: string }): Promise<void> {
+export default async function adminLogRoutes (app: FastifyInstance): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>()
   const crumbs = [{ label: '管理中心', url: '/admin' }, { label: '操作记录' }]
 
@@ -77,16 +77,18 @@ export default async function adminLogRoutes (app: FastifyInstance, opts: { time
       to: (q.to ?? '').trim()
     }
     const errors: string[] = []
+    // The dates typed are days of the site zone as it is set now (站点设置 → 时区).
+    const timeZone = await app.settings.timeZone()
     const day = (raw: string, label: string): number | undefined => {
       if (raw === '') return undefined
       const d = parseIsoDate(raw)
       if (d === null) { errors.push(`${label}应为 年-月-日，例如 2026-11-30`); return undefined }
-      return siteMidnight(d.year, d.month, d.day, opts.timeZone)
+      return siteMidnight(d.year, d.month, d.day, timeZone)
     }
     const since = day(filter.from, '开始日期')
     const toDay = day(filter.to, '结束日期')
     // The end date is included: up to the next midnight.
-    const until = toDay === undefined ? undefined : siteMidnight(...nextDay(filter.to), opts.timeZone)
+    const until = toDay === undefined ? undefined : siteMidnight(...nextDay(filter.to), timeZone)
     if (since !== undefined && toDay !== undefined && toDay < since) errors.push('结束日期不能早于开始日期')
     const page = errors.length > 0
       ? { rows: [], nextBefore: null, unknownNames: [] }

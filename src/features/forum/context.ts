@@ -2,6 +2,7 @@ import type { Knex } from 'knex'
 import { notFound } from '../../lib/http-errors'
 import { isStaff, type AuthUser } from '../../lib/permissions'
 import { startOfSiteDay } from '../../lib/dates'
+import type { SiteTimeZone } from '../../lib/time-zone'
 import { auditLog, type AuditLog } from '../moderation'
 import type { ContributionCheck } from './contribution'
 import { BoardTree } from './boards'
@@ -19,7 +20,8 @@ export interface ForumServiceOptions {
   db: Knex
   /** Replica for guest reads, when there is one. */
   dbRead?: Knex
-  timeZone: string
+  /** The live site zone (app.settings.timeZone): 今日 starts at its midnight. */
+  timeZone: SiteTimeZone<Knex.Transaction>
   /** The anti-abuse module (app.antiAbuse), or a stand-in with the same two functions. */
   antiAbuse: { checkContribution: ContributionCheck, checkEdit: ContributionCheck }
   /** The moderation audit log (app.moderation.audit); defaults to one over `db` (the CLI, read-only builds). */
@@ -40,10 +42,10 @@ export interface ForumContext {
   repo: ForumRepository
   readRepo: ForumRepository
   audit: AuditLog
-  timeZone: string
+  timeZone: SiteTimeZone<Knex.Transaction>
   antiAbuse: ForumServiceOptions['antiAbuse']
-  /** The start of the site day holding `now` (the 今日 counters). */
-  today: (now: number) => number
+  /** The start of the site day holding `now` (the 今日 counters), the zone read in `trx` when given. */
+  today: (now: number, trx?: Knex.Transaction) => Promise<number>
   /** The board tree: through `trx` inside a write, else fresh or at most `boardsMaxAgeMs` old. */
   boardTree: (now: number, source?: { trx?: Knex.Transaction } & BoardReadOptions) => Promise<BoardTree>
   mayReadThread: (viewer: AuthUser | null, thread: ThreadRow, tree: BoardTree) => boolean
@@ -55,20 +57,20 @@ export function forumContext (options: ForumServiceOptions): ForumContext {
   const { db, timeZone } = options
   const repo = withSearchIndex(forumRepository(db), options.searchIndex)
   const readRepo = forumRepository(options.dbRead ?? db)
-  const today = (now: number): number => startOfSiteDay(now, timeZone)
+  const today = async (now: number, trx?: Knex.Transaction): Promise<number> => startOfSiteDay(now, await timeZone(trx))
 
   let cachedBoards: { rows: BoardRow[], at: number } | null = null
   async function boardTree (now: number, source: { trx?: Knex.Transaction } & BoardReadOptions = {}): Promise<BoardTree> {
     // Boards are few; read fresh each time so an admin's change shows at once on every instance,
     // unless the read asks for (or this instance was built with) a short cache (the Archiver's text pages).
-    if (source.trx !== undefined) return new BoardTree(await repo.allBoards(source.trx), today(now))
+    if (source.trx !== undefined) return new BoardTree(await repo.allBoards(source.trx), await today(now, source.trx))
     const cacheMs = source.boardsMaxAgeMs ?? options.boardCacheMs ?? 0
     const nowMs = now * 1000
-    if (cacheMs <= 0) return new BoardTree(await readRepo.allBoards(), today(now))
+    if (cacheMs <= 0) return new BoardTree(await readRepo.allBoards(), await today(now))
     if (cachedBoards === null || nowMs - cachedBoards.at >= cacheMs || nowMs < cachedBoards.at) {
       cachedBoards = { rows: await readRepo.allBoards(), at: nowMs }
     }
-    return new BoardTree(cachedBoards.rows, today(now))
+    return new BoardTree(cachedBoards.rows, await today(now))
   }
 
   function mayReadThread (viewer: AuthUser | null, thread: ThreadRow, tree: BoardTree): boolean {

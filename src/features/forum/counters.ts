@@ -40,7 +40,7 @@ export function counters (ctx: ForumContext) {
   return {
     /** Recomputes every board's, thread's and member's forum counters (forum:reconcile). */
     async reconcile (now: number): Promise<{ threads: number, boards: number, users: number }> {
-      return await ctx.db.transaction(async (trx) => await ctx.repo.reconcile(trx, ctx.today(now)))
+      return await ctx.db.transaction(async (trx) => await ctx.repo.reconcile(trx, await ctx.today(now, trx)))
     }
   }
 }

@@ -20,7 +20,7 @@ export default fp<{ config: AppConfig }>(async function forumFeature (app, opts)
   const forum = forumService({
     db: app.db,
     dbRead: app.dbRead,
-    timeZone: opts.config.siteTimezone,
+    timeZone: async (trx) => await app.settings.timeZone(trx),
     // The same anti-abuse instance (and word-list cache) as comments: one set of rules for all member content.
     antiAbuse: app.antiAbuse,
     audit: app.moderation.audit,

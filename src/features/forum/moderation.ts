@@ -30,7 +30,7 @@ export function forumModeration (ctx: ForumContext) {
         await repo.updatePost(trx, post.id, { status: 'visible' })
         if (opensThread) await repo.updateThread(trx, thread.id, { status: 'visible' })
         await repo.countVisiblePost(trx, {
-          boardId: thread.board_id, threadId: thread.id, postId: post.id, authorId: post.author_id, authorName: post.author_name, at: post.created_at, today: ctx.today(mc.now), opensThread
+          boardId: thread.board_id, threadId: thread.id, postId: post.id, authorId: post.author_id, authorName: post.author_name, at: post.created_at, today: await ctx.today(mc.now, trx), opensThread
         })
         // The approved post may be older than the newest ones: take the "last post" columns from the data.
         await repo.refreshThreadLast(trx, thread.id)

@@ -32,7 +32,7 @@ export function opening (ctx: ForumContext) {
         const threadId = await repo.insertThread(trx, { boardId, authorId: user.id, authorName: user.username, title: final.title, typeLabel, status: checked.status, at: now })
         const postId = await repo.insertPost(trx, { threadId, authorId: user.id, position: 1, body: final.body, rendered: renderForStorage(final.body), status: checked.status, at: now })
         if (checked.status === 'visible') {
-          await repo.countVisiblePost(trx, { boardId, threadId, postId, authorId: user.id, authorName: user.username, at: now, today: ctx.today(now), opensThread: true })
+          await repo.countVisiblePost(trx, { boardId, threadId, postId, authorId: user.id, authorName: user.username, at: now, today: await ctx.today(now, trx), opensThread: true })
         }
         return { threadId, postId, status: checked.status }
       })

@@ -39,7 +39,7 @@ export function replies (ctx: ForumContext) {
         const position = await repo.takeNextPosition(trx, threadId)
         const postId = await repo.insertPost(trx, { threadId, authorId: user.id, position, body: checked.text, rendered: renderForStorage(checked.text), status: checked.status, at: now })
         if (checked.status === 'visible') {
-          await repo.countVisiblePost(trx, { boardId: thread.board_id, threadId, postId, authorId: user.id, authorName: user.username, at: now, today: ctx.today(now), opensThread: false })
+          await repo.countVisiblePost(trx, { boardId: thread.board_id, threadId, postId, authorId: user.id, authorName: user.username, at: now, today: await ctx.today(now, trx), opensThread: false })
         }
         return { postId, position, page: pageOfFloor(position), status: checked.status }
       })

@@ -144,7 +144,7 @@ export function threads (ctx: ForumContext) {
       const excerpt = [...post.body.replace(/^>.*$/gm, '').trim()].slice(0, 200).join('')
       const quoted = excerpt.split('\n').map((line) => `> ${line}`).join('\n')
       void viewer
-      return `> **${post.author_name}** 发表于 ${formatDateTime(post.created_at, ctx.timeZone)}\n${quoted}\n\n`
+      return `> **${post.author_name}** 发表于 ${formatDateTime(post.created_at, await ctx.timeZone())}\n${quoted}\n\n`
     }
   }
 }

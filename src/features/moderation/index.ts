@@ -19,11 +19,11 @@ declare module 'fastify' {
   }
 }
 
-export default fp<{ config: AppConfig }>(async function moderationFeature (app, opts) {
+export default fp<{ config: AppConfig }>(async function moderationFeature (app) {
   const banHooks = createBanHooks()
   app.decorate('banHooks', banHooks)
-  app.decorate('moderation', moderationService(app.db, app.clock, banHooks, opts.config.siteTimezone))
-  await app.register(moderationRoutes, opts)
+  app.decorate('moderation', moderationService(app.db, app.clock, banHooks))
+  await app.register(moderationRoutes)
 }, { name: 'moderation', dependencies: ['db', 'clock', 'settings', 'legacy-urls', 'auth', 'view', 'guest-pages'] })
 
 export { auditLog, type AuditLog, type AuditEntry, type AuditRow, type AuditFilter, type AuditTargetType } from './audit'

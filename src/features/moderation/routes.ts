@@ -7,7 +7,6 @@ import { queryValue, type LegacyQuery } from '../../plugins/legacy-urls'
 import { emptyFormWhenBodiless } from '../../plugins/empty-form'
 import { DURATIONS, AUDIT_ACTIONS, parseBanForm, type ModerationService } from './service'
 import type { ActiveBanRow, BanTargetRow } from './repository'
-import type { AppConfig } from '../../config'
 
 const DARKROOM_PER_PAGE = 20
 const MOD_BANS_PER_PAGE = 20
@@ -54,7 +53,6 @@ const FormText = Type.Optional(Type.String({ maxLength: 1000 }))
 const BanBody = Type.Object({ type: FormText, duration: FormText, until: FormText, reason: FormText, hide_recent: FormText })
 const LiftBody = Type.Object({ reason: FormText })
 
-interface ModerationRouteOptions { config: AppConfig }
 
 /** The public darkroom: who is banned now (keyset pages), as a page and as JSON. */
 async function darkroomRoutes (app: FastifyInstance, service: ModerationService): Promise<void> {
@@ -114,8 +112,7 @@ async function staffPageRoute (app: FastifyInstance, service: ModerationService)
 }
 
 /** Moderation: the ban and lift forms (/mod/ban/:uid, /mod/unban/:uid), the staff page /mod, and the public darkroom. */
-export default async function moderationRoutes (app: FastifyInstance, opts: ModerationRouteOptions): Promise<void> {
-  const timeZone = opts.config.siteTimezone
+export default async function moderationRoutes (app: FastifyInstance): Promise<void> {
   const service = app.moderation
   const r = app.withTypeProvider<TypeBoxTypeProvider>()
   // A POST without any body meets the CSRF check's 403, as before schemas (src/plugins/empty-form.ts).
@@ -131,10 +128,10 @@ export default async function moderationRoutes (app: FastifyInstance, opts: Mode
     const actor = app.requirePermission(request, { action: 'moderate' })
     const target = await service.target(actor, parseId(request.params.uid))
     const type: BanType = request.query.type === 'visit' ? 'visit' : 'post'
-    return await reply.render('moderation/ban.njk', banFormData(target, { type, duration: '7' }, request.query.done))
+    return await reply.render('moderation/ban.njk', banFormData(target, await app.settings.timeZone(), { type, duration: '7' }, request.query.done))
   })
 
-  function banFormData (target: BanTargetRow, form: Record<string, string>, done?: string, error?: string): Record<string, unknown> {
+  function banFormData (target: BanTargetRow, timeZone: string, form: Record<string, string>, done?: string, error?: string): Record<string, unknown> {
     const current = activeBan({ banType: target.ban_type === 'post' || target.ban_type === 'visit' ? target.ban_type : null, banUntil: target.ban_until, banReason: target.ban_reason }, app.clock.now())
     return {
       navActive: 'mod',
@@ -144,7 +141,7 @@ export default async function moderationRoutes (app: FastifyInstance, opts: Mode
       liftLabel: current?.type === 'visit' ? '解除禁止访问' : '解除禁言',
       form,
       durations: DURATIONS,
-      tomorrow: service.tomorrow(),
+      tomorrow: service.tomorrow(timeZone),
       done: done === 'ban' ? '处罚已生效' : done === 'unban' ? '已解除' : null,
       error,
       crumbs: [{ label: '管理面板', url: '/mod' }, { label: `处罚 ${target.username}` }]
@@ -156,6 +153,8 @@ export default async function moderationRoutes (app: FastifyInstance, opts: Mode
     const userId = parseId(request.params.uid)
     const target = await service.target(actor, userId)
     const body = request.body
+    // A typed end date is a day of the site zone as it is set now (站点设置 → 时区).
+    const timeZone = await app.settings.timeZone()
     try {
       const input = parseBanForm(body, app.clock.now(), timeZone)
       await service.ban(actor, userId, input, { requestId: request.id })
@@ -164,7 +163,7 @@ export default async function moderationRoutes (app: FastifyInstance, opts: Mode
         reply.code(400)
         // What was typed, back in the form (every field is a string by the schema; the token is not shown).
         const form = Object.fromEntries(Object.entries(body).filter((entry): entry is [string, string] => entry[0] !== '_csrf' && typeof entry[1] === 'string'))
-        return await reply.render('moderation/ban.njk', banFormData(target, form, undefined, err.message))
+        return await reply.render('moderation/ban.njk', banFormData(target, timeZone, form, undefined, err.message))
       }
       throw err
     }
@@ -180,7 +179,7 @@ export default async function moderationRoutes (app: FastifyInstance, opts: Mode
     } catch (err) {
       if (err instanceof HttpError && err.statusCode === 400) {
         reply.code(400)
-        return await reply.render('moderation/ban.njk', banFormData(target, { type: 'post', duration: '7', lift_reason: request.body.reason ?? '' }, undefined, err.message))
+        return await reply.render('moderation/ban.njk', banFormData(target, await app.settings.timeZone(), { type: 'post', duration: '7', lift_reason: request.body.reason ?? '' }, undefined, err.message))
       }
       throw err
     }

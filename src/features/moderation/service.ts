@@ -102,7 +102,7 @@ function userBanState (row: BanTargetRow): Record<string, unknown> {
 
 export interface ModerationContext { requestId: string }
 
-export function moderationService (db: Knex, clock: Clock, hooks: BanHooks, timeZone: string) {
+export function moderationService (db: Knex, clock: Clock, hooks: BanHooks) {
   const bans = bansRepository(db)
   const audit = auditLog(db)
 
@@ -215,7 +215,7 @@ export function moderationService (db: Knex, clock: Clock, hooks: BanHooks, time
     },
 
     /** Tomorrow in the site zone as YYYY-MM-DD: the earliest custom expiry (the date picker's minimum). */
-    tomorrow (): string {
+    tomorrow (timeZone: string): string {
       const p = zonedParts(clock.now() + 86400, timeZone)
       return `${p.year}-${String(p.month).padStart(2, '0')}-${String(p.day).padStart(2, '0')}`
     }

@@ -45,7 +45,7 @@ export default fp<PortalOptions>(async (app, opts) => {
   app.decorate('homeSections', homeSections())
   app.decorate('publishing', publishingService({
     db: app.db,
-    timeZone: opts.config.siteTimezone,
+    timeZone: async () => await app.settings.timeZone(),
     categoryTree: async () => await app.portal.forReader('primary').categoryTree(),
     // The admin centre's audit function (the append-only audit log), looked up when an action is
     // recorded: the site-admin feature is registered after this one.

@@ -8,6 +8,7 @@ import { publishingRepository, type EditableArticleRow, type ManageRow, type Rev
 import type { Category, CategoryTree } from './service'
 import type { SearchIndex } from '../search'
 import { withSearchIndex } from './search-documents'
+import type { SiteTimeZone } from '../../lib/time-zone'
 
 /**
  * 发布文章 and 文章管理: the rules of writing, saving, revising and bulk-changing articles. The portal
@@ -43,7 +44,8 @@ export type ArticleAudit = (entry: ArticleAuditEntry, trx: Knex.Transaction) => 
 
 export interface PublishingDeps {
   db: Knex
-  timeZone: string
+  /** The live site zone: what a typed 发布时间 means. */
+  timeZone: SiteTimeZone
   categoryTree: () => Promise<CategoryTree>
   /** Records one audited change in the caller's transaction. */
   audit: ArticleAudit
@@ -118,8 +120,8 @@ export function publishingService (deps: PublishingDeps) {
   }
 
   /** The form's checks plus the ones that need the member's rights (the category). */
-  function check (actor: Actor, input: ArticleFormInput): { ok: true, values: ArticleFormValues } | { ok: false, errors: ArticleFormErrors } {
-    const result = checkArticleForm(input, { now: actor.now, timeZone: deps.timeZone })
+  async function check (actor: Actor, input: ArticleFormInput): Promise<{ ok: true, values: ArticleFormValues } | { ok: false, errors: ArticleFormErrors }> {
+    const result = checkArticleForm(input, { now: actor.now, timeZone: await deps.timeZone() })
     const categoryId = Number(input.categoryId)
     const categoryDenied = Number.isInteger(categoryId) && categoryId > 0 && !can(actor.user, { action: 'publish', categoryId, grants: actor.grants }, actor.now)
     if (!result.ok) return categoryDenied ? { ok: false, errors: { ...result.errors, categoryId: result.errors.categoryId ?? articleFormMessages.categoryDenied } } : result
@@ -206,7 +208,7 @@ export function publishingService (deps: PublishingDeps) {
     editable,
 
     async create (actor: Actor, input: ArticleFormInput): Promise<SaveResult> {
-      const checked = check(actor, input)
+      const checked = await check(actor, input)
       if (!checked.ok) return { kind: 'invalid', errors: checked.errors }
       const missing = await checkCategoryExists(checked.values)
       if (missing !== null) return { kind: 'invalid', errors: missing }
@@ -219,7 +221,7 @@ export function publishingService (deps: PublishingDeps) {
 
     async update (actor: Actor, id: number, openedVersion: number, input: ArticleFormInput): Promise<SaveResult> {
       await editable(actor, id)
-      const checked = check(actor, input)
+      const checked = await check(actor, input)
       if (!checked.ok) return { kind: 'invalid', errors: checked.errors }
       const missing = await checkCategoryExists(checked.values)
       if (missing !== null) return { kind: 'invalid', errors: missing }

@@ -5,6 +5,7 @@ import type { AppConfig } from '../../config'
 import { forbidden, parseId } from '../../lib/http-errors'
 import { ARTICLE_STATUS_NAMES, ARTICLE_STATUSES, formatSiteDateTime, type ArticleFormErrors, type ArticleFormInput } from '../../lib/article-form'
 import { renderBody } from '../../lib/markdown'
+import { gmtLabel } from '../../lib/dates'
 import { PathParam, QueryValue, singleValue } from '../../lib/route-schemas'
 import { publishingMessages, type Actor, type SaveResult } from './publishing'
 import type { EditableArticleRow } from './publishing-repository'
@@ -50,7 +51,6 @@ function formInput (b: ArticleBodyT | undefined): ArticleFormInput {
 
 export default async function writeRoutes (app: FastifyInstance, opts: { config: AppConfig }): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>()
-  const tz = opts.config.siteTimezone
   const publishing = app.publishing
 
   /** The member and their grants, or the 401 / ban 403 / "not an editor" 403. */
@@ -62,7 +62,9 @@ export default async function writeRoutes (app: FastifyInstance, opts: { config:
     return actor
   }
 
-  function formOf (a: EditableArticleRow): ArticleFormInput {
+  /** The stored article as the form shows it; 发布时间 in the site zone as it is set now. */
+  async function formOf (a: EditableArticleRow): Promise<ArticleFormInput> {
+    const tz = await app.settings.timeZone()
     return {
       title: a.title,
       categoryId: String(a.category_id),
@@ -87,6 +89,7 @@ export default async function writeRoutes (app: FastifyInstance, opts: { config:
     notice?: string
   }): Promise<FastifyReply> {
     const choices = await publishing.categoryChoices(actor)
+    const tz = await app.settings.timeZone()
     const editing = data.article !== undefined
     const errors = data.errors ?? {}
     if (Object.keys(errors).length > 0 || data.conflict !== undefined) void reply.code(data.conflict !== undefined ? 409 : 400)
@@ -101,6 +104,8 @@ export default async function writeRoutes (app: FastifyInstance, opts: { config:
       conflict: data.conflict,
       notice: data.notice,
       categories: choices,
+      // What the 发布时间 field means: the site zone (站点设置 → 时区).
+      timeZoneLabel: `${tz} ${gmtLabel(actor.now, tz)}`,
       statuses: ARTICLE_STATUSES.map((s) => ({ value: s, name: ARTICLE_STATUS_NAMES[s] })),
       action: editing ? `/portal/write/${data.article?.id ?? ''}` : '/portal/write',
       crumbs: [{ label: '门户', url: '/' }, { label: '文章管理', url: '/portal/manage' }, { label: editing ? '编辑文章' : '发布文章' }]
@@ -147,7 +152,7 @@ export default async function writeRoutes (app: FastifyInstance, opts: { config:
     const notice = restored !== undefined && /^\d+$/.test(restored)
       ? `已恢复到版本 ${restored}（作为新版本保存）`
       : singleValue(request.query.saved) !== undefined ? savedNotice(article, actor.now) : undefined
-    return await renderForm(reply, actor, { form: formOf(article), article, version: Number(article.version), notice })
+    return await renderForm(reply, actor, { form: await formOf(article), article, version: Number(article.version), notice })
   })
 
   function savedNotice (article: EditableArticleRow, now: number): string {
@@ -210,7 +215,7 @@ export default async function writeRoutes (app: FastifyInstance, opts: { config:
     const article = await publishing.editable(actor, id)
     const result = await publishing.restore(actor, id, v, Number(request.body.version ?? article.version))
     if (result.kind === 'conflict') {
-      return await renderForm(reply, actor, { form: formOf(result.current), article: result.current, version: Number(result.current.version), conflict: result })
+      return await renderForm(reply, actor, { form: await formOf(result.current), article: result.current, version: Number(result.current.version), conflict: result })
     }
     return await reply.redirect(`/portal/write/${id}?restored=${v}`, 303)
   })

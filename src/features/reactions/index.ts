@@ -25,10 +25,10 @@ export function reactionIcons (): string[] {
   return fs.readdirSync(dir).filter((f) => /^[a-z0-9_-]+\.(svg|png|gif|webp)$/.test(f)).sort().map((f) => `/static/img/reactions/${f}`)
 }
 
-export default fp<{ config: AppConfig }>(async (app, opts) => {
+export default fp<{ config: AppConfig }>(async (app) => {
   app.decorate('reactions', reactionsService(app.db, {
     dailyCap: async () => await app.settings.getNumber('reactions_daily_cap'),
-    timeZone: opts.config.siteTimezone,
+    timeZone: async (trx) => await app.settings.timeZone(trx),
     portal: app.portal,
     icons: reactionIcons(),
     audit: async (entry, trx) => { await app.moderation.audit.record(entry, trx) }

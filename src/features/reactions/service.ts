@@ -1,6 +1,7 @@
 import type { Knex } from 'knex'
 import { isUniqueViolation, transactionWithRetry } from '../../db/knex'
 import { startOfSiteDay } from '../../lib/dates'
+import type { SiteTimeZone } from '../../lib/time-zone'
 import { HttpError } from '../../lib/http-errors'
 import type { AuthUser } from '../../lib/permissions'
 import type { PortalService } from '../portal'
@@ -39,7 +40,8 @@ export interface ReactionResult { message: string, mine: ReactionRow | null }
 
 export interface ReactionsDeps {
   dailyCap: () => Promise<number>
-  timeZone: string
+  /** The live site zone: the daily cap restarts at its midnight. */
+  timeZone: SiteTimeZone<Knex.Transaction>
   /** The article row's lock and counters (the portal owns the articles table). */
   portal: PortalService
   /** The icons admins may choose for a kind (/admin/reactions). */
@@ -111,7 +113,7 @@ export function reactionsService (db: Knex, deps: ReactionsDeps) {
       try {
         await transactionWithRetry(db, async (trx) => {
           await portal.lockArticle(trx, article.id)
-          if (await repo.countSince(user.id, startOfSiteDay(now, deps.timeZone), trx) >= cap) throw new HttpError(429, messages.dailyCap)
+          if (await repo.countSince(user.id, startOfSiteDay(now, await deps.timeZone(trx)), trx) >= cap) throw new HttpError(429, messages.dailyCap)
           await portal.adjustReactionCount(trx, article.id, { [kind]: 1 })
           await repo.insert(article.id, user.id, kind, now, trx)
         })

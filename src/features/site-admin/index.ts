@@ -5,6 +5,7 @@ import type { AppConfig } from '../../config'
 import { recordAdminAction, type AdminAudit } from './audit'
 import { siteAdminRepository } from './repository'
 import { siteAdminService, type SiteAdminService } from './service'
+import { heartbeat, HEARTBEAT_MS, type Heartbeat } from './heartbeat'
 import routes from './routes'
 
 /**
@@ -17,6 +18,8 @@ export type { AdminAudit } from './audit'
 declare module 'fastify' {
   interface FastifyInstance {
     siteAdmin: SiteAdminService
+    /** This process's row in 站点状态 → 进程 (`beat()` writes it now). */
+    processHeartbeat: Heartbeat
     adminAudit: AdminAudit
   }
 }
@@ -30,17 +33,50 @@ function packageVersion (): string {
   }
 }
 
-export default fp<{ config: AppConfig }>(async (app, opts) => {
+export default fp<{ config: AppConfig, heartbeatMs?: number }>(async (app, opts) => {
   const audit: AdminAudit = async (entry, trx) => { await recordAdminAction(app.moderation.audit, entry, trx) }
+  const repo = siteAdminRepository(app.db)
+  const version = packageVersion()
+  const beats = heartbeat({
+    repo,
+    clock: app.clock,
+    version,
+    errors: () => ({ list: app.errorRing.list(), count: app.errorRing.count })
+  })
   const service = siteAdminService({
     db: app.db,
-    repo: siteAdminRepository(app.db),
+    repo,
+    processes: async () => await beats.live(),
     audit,
-    version: packageVersion(),
-    timeZone: opts.config.siteTimezone,
+    version,
+    timeZone: async () => await app.settings.timeZone(),
     settingsChanged: () => { app.settings.invalidate() }
   })
   app.decorate('adminAudit', audit)
   app.decorate('siteAdmin', service)
+  app.decorate('processHeartbeat', beats)
+
+  // A failed beat (the database away) is logged and retried at the next tick: it must never take the process down.
+  const beatQuietly = async (): Promise<void> => {
+    try {
+      await beats.beat()
+    } catch (err) {
+      app.log.warn({ err }, 'heartbeat: could not write this process\'s row')
+    }
+  }
+  let timer: NodeJS.Timeout | undefined
+  app.addHook('onReady', async () => {
+    await beatQuietly()
+    timer = setInterval(() => { void beatQuietly() }, opts.heartbeatMs ?? HEARTBEAT_MS)
+    timer.unref()
+  })
+  app.addHook('onClose', async () => {
+    clearInterval(timer)
+    try {
+      await beats.leave()
+    } catch {
+      // The database is already gone: the row ages out of the list by itself.
+    }
+  })
   await app.register(routes, { service, timeZone: opts.config.siteTimezone })
 }, { name: 'site-admin', dependencies: ['db', 'clock', 'settings', 'auth', 'view', 'moderation', 'error-ring'] })

@@ -8,6 +8,18 @@ import type { Knex } from 'knex'
 
 export interface CountPair { today: number, total: number }
 
+/** A row of `app_processes` (one per live app process: src/features/site-admin/heartbeat.ts). */
+export interface ProcessRow {
+  id: string
+  pid: number
+  host: string
+  version: string
+  started_at: number | string
+  seen_at: number | string
+  error_count: number | string
+  recent_errors: string
+}
+
 async function count (q: Knex.QueryBuilder): Promise<number> {
   const row = await q.count<Array<{ n: number | string }>>('* as n').first()
   return Number(row?.n ?? 0)
@@ -73,6 +85,24 @@ export function siteAdminRepository (db: Knex) {
 
     async writeSetting (key: string, value: string, trx: Knex.Transaction): Promise<void> {
       await trx('settings').insert({ key, value }).onConflict('key').merge()
+    },
+
+    async upsertProcess (id: string, row: Omit<ProcessRow, 'id'>): Promise<void> {
+      await db('app_processes').insert({ id, ...row }).onConflict('id').merge(row)
+    },
+
+    /** Rows of processes silent since `before` (crashed ones). */
+    async forgetProcesses (before: number): Promise<void> {
+      await db('app_processes').where('seen_at', '<', before).delete()
+    },
+
+    /** At most 100, oldest start first (the seen_at index). */
+    async processesSeenSince (since: number): Promise<ProcessRow[]> {
+      return await db<ProcessRow>('app_processes').where('seen_at', '>=', since).orderBy([{ column: 'started_at' }, { column: 'id' }]).limit(100)
+    },
+
+    async deleteProcess (id: string): Promise<void> {
+      await db('app_processes').where({ id }).delete()
     }
   }
 }

@@ -43,11 +43,18 @@ export default async function siteAdminRoutes (app: FastifyInstance, opts: { ser
 
   r.get('/admin', { config: { rateLimit: ADMIN_RATE_LIMIT } }, async (request, reply) => {
     app.requirePermission(request, { action: 'admin' })
+    // This process's row is fresh whatever the timer's phase; the others are as their last beat left them.
+    await app.processHeartbeat.beat().catch((err: unknown) => { request.log.warn({ err }, 'heartbeat failed') })
     const status = await service.status(app.clock.now())
     const countRows = (Object.keys(COUNT_LABELS) as Array<keyof typeof COUNT_LABELS>).map((k) => ({ label: COUNT_LABELS[k], pair: status.counts[k] }))
     return await reply.render('admin/status.njk', {
       adminActive: 'status', adminTitle: '站点状态', crumbs: crumbs('站点状态'),
       status, countRows, dbSize: humanBytes(status.database.bytes), uptime: humanUptime(status.uptimeSeconds),
+      processes: status.processes.map((p) => ({
+        ...p,
+        uptime: humanUptime(Math.max(0, app.clock.now() - p.startedAt)),
+        recentErrors: p.recentErrors.map((e) => ({ ...e, at: Math.floor(e.at / 1000) }))
+      })),
       // This process's last 5xx errors (src/plugins/error-ring.ts), newest first; seconds for the date filter.
       lastErrors: app.errorRing.list().map((e) => ({ ...e, at: Math.floor(e.at / 1000) })),
       errorTotal: app.errorRing.count,

@@ -1,8 +1,10 @@
 import type { Knex } from 'knex'
 import { startOfSiteDay } from '../../lib/dates'
+import type { SiteTimeZone } from '../../lib/time-zone'
 import { FORM_KEYS, settingsToStore, validateSettings, type FormErrors, type SettingsForm } from '../../lib/site-settings-form'
 import type { AdminAudit } from './audit'
 import type { CountPair, SiteAdminRepository } from './repository'
+import type { ProcessInfo } from './heartbeat'
 
 /** The admin centre's 站点状态 and 站点设置 rules. No Fastify types: routes pass plain values. */
 
@@ -13,6 +15,8 @@ export interface SiteStatus {
   version: string
   uptimeSeconds: number
   nodeVersion: string
+  /** Every live app process (the heartbeat rows), with its last errors. */
+  processes: ProcessInfo[]
 }
 
 export interface SiteAdminDeps {
@@ -20,7 +24,9 @@ export interface SiteAdminDeps {
   repo: SiteAdminRepository
   audit: AdminAudit
   version: string
-  timeZone: string
+  processes: () => Promise<ProcessInfo[]>
+  /** The live site zone: 今日 starts at its midnight. */
+  timeZone: SiteTimeZone
   /** Called after a save commits: this process rereads the settings at once, the others within a second. */
   settingsChanged: () => void
 }
@@ -31,15 +37,16 @@ export function siteAdminService (deps: SiteAdminDeps) {
   const { db, repo } = deps
   return {
     async status (now: number): Promise<SiteStatus> {
-      const since = startOfSiteDay(now, deps.timeZone)
-      const [counts, pending, bytes] = await Promise.all([repo.contentCounts(since), repo.pendingCounts(), repo.databaseBytes()])
+      const since = startOfSiteDay(now, await deps.timeZone())
+      const [counts, pending, bytes, processes] = await Promise.all([repo.contentCounts(since), repo.pendingCounts(), repo.databaseBytes(), deps.processes()])
       return {
         counts,
         pending,
         database: { kind: repo.dialect, bytes },
         version: deps.version,
         uptimeSeconds: Math.floor(process.uptime()),
-        nodeVersion: process.version
+        nodeVersion: process.version,
+        processes
       }
     },
 

@@ -1,0 +1,19 @@
+// The part of better-sqlite3's API the backup reads a SQLite backup file with (src/db/backup.ts);
+// the package ships no types and @types/better-sqlite3 is not installed.
+declare module 'better-sqlite3' {
+  interface Statement {
+    all: (...params: unknown[]) => unknown[]
+    get: (...params: unknown[]) => unknown
+    iterate: (...params: unknown[]) => IterableIterator<unknown>
+    pluck: (on?: boolean) => Statement
+    raw: (on?: boolean) => Statement
+    columns: () => Array<{ name: string }>
+  }
+  class Database {
+    constructor (filename: string, options?: { readonly?: boolean, fileMustExist?: boolean })
+    prepare (sql: string): Statement
+    backup (destination: string): Promise<unknown>
+    close (): void
+  }
+  export = Database
+}
