@@ -40,3 +40,11 @@ export function namedCookie (res: supertest.Response, name: string): string {
   if (c === undefined) throw new Error(`no ${name} cookie set`)
   return c.split(';')[0] ?? ''
 }
+
+/**
+ * A `useTestApp` seed turning off the captcha after failed logins (站点设置 captcha_login_failures = 0), for
+ * tests of the lockout itself, which count failures past the captcha's threshold.
+ */
+export async function withoutLoginCaptcha (db: { knex: import('knex').Knex }): Promise<void> {
+  await db.knex('settings').insert({ key: 'captcha_login_failures', value: '0' }).onConflict('key').merge()
+}

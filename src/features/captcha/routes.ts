@@ -1,10 +1,13 @@
 import fs from 'node:fs'
+import path from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import type { CaptchaService } from './service'
 
 /** The widget (altcha, all languages: the page asks for zh-cn), read once; its URL carries the version. */
-const WIDGET_FILE = require.resolve('altcha/dist/main/altcha.i18n.min.js')
-const WIDGET_VERSION = (JSON.parse(fs.readFileSync(require.resolve('altcha/package.json'), 'utf8')) as { version: string }).version
+// The package exports only its entry points: found from the main one (dist/main/altcha.umd.cjs).
+const WIDGET_DIR = path.dirname(require.resolve('altcha'))
+const WIDGET_FILE = path.join(WIDGET_DIR, 'altcha.i18n.min.js')
+const WIDGET_VERSION = (JSON.parse(fs.readFileSync(path.join(WIDGET_DIR, '..', '..', 'package.json'), 'utf8')) as { version: string }).version
 export const WIDGET_URL = `/captcha/altcha.js?v=${WIDGET_VERSION}`
 
 /** A stranger can ask for challenges over and over: each costs us an HMAC, so they are rate-limited. */

@@ -44,8 +44,8 @@ export interface AccountLinksDeps {
   clock: Clock
   mail: Pick<MailService, 'enqueue'>
   bcryptCost: number
-  /** The site's name, for mail subjects. */
-  siteName: () => Promise<string>
+  /** The site's name, for mail subjects (read in the caller's transaction: SQLite has one connection). */
+  siteName: (trx?: Knex.Transaction) => Promise<string>
 }
 
 export function accountLinksService ({ db, clock, mail, bcryptCost, siteName }: AccountLinksDeps) {
@@ -60,7 +60,7 @@ export function accountLinksService ({ db, clock, mail, bcryptCost, siteName }: 
     await tokens.insert({ user_id: userId, purpose, token_hash: hashToken(token), email, created_at: now, expires_at: now + ttl }, trx)
     if (now - lastCleanup >= CLEANUP_EVERY_SECONDS) {
       lastCleanup = now
-      await tokens.deleteExpired(now - 86400)
+      await tokens.deleteExpired(now - 86400, trx)
     }
     return token
   }
@@ -79,7 +79,7 @@ export function accountLinksService ({ db, clock, mail, bcryptCost, siteName }: 
    */
   async function sendVerification (trx: Knex.Transaction, userId: number, email: string, username: string, origin: string): Promise<void> {
       const token = await issue(trx, userId, 'verify', email, VERIFY_TTL_SECONDS)
-      const name = await siteName()
+      const name = await siteName(trx)
       const link = `${origin}/email/verify/${token}`
       await mail.enqueue(trx, {
         to: email,

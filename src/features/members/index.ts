@@ -48,7 +48,7 @@ export function memberAuthSource (db: Knex): AuthUserSource {
  */
 export default fp<{ config: AppConfig }>(async (app, opts) => {
   const links = accountLinksService({
-    db: app.db, clock: app.clock, mail: app.mail, bcryptCost: opts.config.bcryptCost, siteName: async () => await app.settings.get('site_name')
+    db: app.db, clock: app.clock, mail: app.mail, bcryptCost: opts.config.bcryptCost, siteName: async (trx) => await app.settings.get('site_name', trx)
   })
   app.decorate('accountLinks', links)
   app.decorate('members', membersService({ db: app.db, clock: app.clock, bcryptCost: opts.config.bcryptCost, sendVerification: links.sendVerification }))

@@ -183,8 +183,8 @@ export function accountTokensRepository (db: Knex) {
     },
 
     /** Rows expired a day ago or more: the table stays the size of the last day's links. */
-    async deleteExpired (cutoff: number): Promise<number> {
-      return await db('account_tokens').where('expires_at', '<', cutoff).delete()
+    async deleteExpired (cutoff: number, trx?: Knex.Transaction): Promise<number> {
+      return await (trx ?? db)('account_tokens').where('expires_at', '<', cutoff).delete()
     }
   }
 }
