@@ -121,6 +121,8 @@ export function mailService ({ db, clock, transport, from, log }: MailServiceDep
      * one pass (a call during a pass makes it look again before it ends).
      */
     async deliverDue (): Promise<number> {
+      // Without a transport the rows wait for a process that has one (they are not tries that failed).
+      if (transport === null) return 0
       if (running !== null) {
         again = true
         return await running
