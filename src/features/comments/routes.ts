@@ -175,7 +175,9 @@ export default async function commentsRoutes (app: FastifyInstance, opts: { conf
       // Show the form again with what was typed and why it was refused.
       reply.code(err.statusCode)
       return await renderList(request, reply, String(aid), 1, request.query, {
-        error: err.message, text: body.message ?? '', guestName: body.guest_name ?? ''
+        error: err.message, text: body.message ?? '', guestName: body.guest_name ?? '',
+        // Not verified yet (站点设置 → 发表内容前须验证 Email): the form links to the resend page.
+        verifyUrl: err.details.verifyUrl ?? null
       })
     }
   })
