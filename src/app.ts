@@ -46,6 +46,8 @@ import ipBansFeature from './features/ip-bans'
 import categoryEditorsFeature from './features/category-editors'
 import siteLogoFeature from './features/site-logo'
 import searchFeature, { searchPagesPlugin } from './features/search'
+import mailFeature from './features/mail'
+import captchaFeature from './features/captcha'
 
 export interface BuildOptions {
   /** Defaults to the system clock; tests pass a ManualClock. */
@@ -66,6 +68,8 @@ export interface BuildOptions {
   loadShedding?: FastifyUnderPressureOptions
   /** Where development logs go (stdout by default); tests read them from a stream. */
   logDestination?: NodeJS.WritableStream
+  /** How often the mail sender looks for due mail besides the kick after each commit (default 5 s; 0: only kicks). */
+  mailPollMs?: number
 }
 
 /**
@@ -145,6 +149,9 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(moderationFeature, { config })
 
   // Features: each a plugin in src/features/<feature>/.
+  // Mail and the captcha before the members (找回密码, verification, registration) and comments use them.
+  await app.register(mailFeature, { config, pollMs: options.mailPollMs })
+  await app.register(captchaFeature, { config })
   await app.register(membersFeature, { config })
   // The search index before the content features: they write to it in their own transactions.
   await app.register(searchFeature)

@@ -36,6 +36,15 @@ export interface AppConfig {
   readonly siteUrl: string | null
   /** Where the local-disk upload storage keeps pictures (UPLOADS_DIR, default data/uploads). */
   readonly uploadsDir: string
+  /**
+   * Outgoing mail (src/features/mail): the SMTP server as a URL (SMTP_URL, `smtp://user:pass@host:587`
+   * with STARTTLS, or `smtps://…:465`), or null: development then writes .eml files to `mailDir`.
+   */
+  readonly smtpUrl: string | null
+  /** The From address of every mail (MAIL_FROM). */
+  readonly mailFrom: string
+  /** Where mails go as .eml files when there is no SMTP_URL (MAIL_DIR, default data/mail). */
+  readonly mailDir: string
 }
 
 export class ConfigError extends Error {
@@ -148,6 +157,33 @@ function parseUploadsDir (raw: string | undefined): string {
   return raw.trim()
 }
 
+/** SMTP_URL: smtp:// or smtps:// with a host; blank means none. */
+function parseSmtpUrl (raw: string | undefined): string | null {
+  if (raw === undefined || raw.trim() === '') return null
+  let url: URL
+  try {
+    url = new URL(raw.trim())
+  } catch {
+    throw new ConfigError(`SMTP_URL must be a URL such as smtp://user:pass@smtp.example.com:587, got "${raw}"`)
+  }
+  if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') throw new ConfigError(`SMTP_URL must start with smtp:// or smtps://, got "${raw}"`)
+  if (url.hostname === '') throw new ConfigError(`SMTP_URL needs a host, got "${raw}"`)
+  return url.toString()
+}
+
+/** MAIL_FROM: `addr@host` or `名字 <addr@host>`, without line breaks (it goes into a mail header). */
+function parseMailFrom (raw: string | undefined, siteUrl: string | null): string {
+  if (raw === undefined || raw.trim() === '') {
+    const host = siteUrl !== null ? new URL(siteUrl).hostname : 'localhost'
+    return `noreply@${host}`
+  }
+  const value = raw.trim()
+  if (/[\r\n]/.test(value) || !/^(?:[^<>@]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/.test(value)) {
+    throw new ConfigError(`MAIL_FROM must be an address such as noreply@example.com or "论坛 <noreply@example.com>", got "${raw}"`)
+  }
+  return value
+}
+
 export function loadConfig (env: Env = process.env): AppConfig {
   const rawEnv = env.NODE_ENV ?? 'development'
   if (rawEnv !== 'development' && rawEnv !== 'production' && rawEnv !== 'test') {
@@ -198,6 +234,9 @@ export function loadConfig (env: Env = process.env): AppConfig {
     logLevel,
     rateLimitAllow: Object.freeze(rateLimitAllow),
     siteUrl: parseSiteUrl(env.SITE_URL, nodeEnv),
-    uploadsDir: parseUploadsDir(env.UPLOADS_DIR)
+    uploadsDir: parseUploadsDir(env.UPLOADS_DIR),
+    smtpUrl: parseSmtpUrl(env.SMTP_URL),
+    mailFrom: parseMailFrom(env.MAIL_FROM, parseSiteUrl(env.SITE_URL, nodeEnv)),
+    mailDir: (env.MAIL_DIR ?? '').trim() === '' ? 'data/mail' : (env.MAIL_DIR ?? '').trim()
   })
 }

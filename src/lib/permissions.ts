@@ -28,6 +28,8 @@ export interface AuthUser {
   mustChangePassword?: boolean
   /** An admin locked the account: it cannot log in, and a session of it is dropped. */
   locked?: boolean
+  /** The e-mail address is confirmed (issue 20); false only when a link is still to be followed. */
+  emailVerified?: boolean
   /**
    * The boards this member is 版主 of (board_moderators rows), loaded with the member by the auth
    * lookup: one indexed query, and `can()` stays synchronous. Absent or empty for most members.

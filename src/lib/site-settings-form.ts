@@ -17,7 +17,9 @@ export const TEXT_FIELDS = {
   site_icp: { label: 'ICP 备案号', min: 0, max: 40 },
   site_police_record: { label: '公安备案号', min: 0, max: 40 },
   report_phone: { label: '举报电话', min: 0, max: 40 },
-  report_email: { label: '举报邮箱', min: 0, max: 100 }
+  report_email: { label: '举报邮箱', min: 0, max: 100 },
+  captcha_question: { label: '验证问题', min: 0, max: 100 },
+  captcha_answer: { label: '验证问题答案', min: 0, max: 50 }
 } as const
 
 export const SWITCH_FIELDS = {
@@ -26,7 +28,10 @@ export const SWITCH_FIELDS = {
   archiver_enabled: 'Archiver',
   archiver_redirect: 'Archiver 只给搜索引擎（访客转到正常页面）',
   guest_comments: '允许游客评论',
-  comment_store_raw_ip: '保存评论者的原始 IP'
+  comment_store_raw_ip: '保存评论者的原始 IP',
+  email_verification_required: '发表内容前须验证 Email（未验证的会员只能浏览和表态）',
+  captcha_register: '注册时需要验证码',
+  captcha_guest_comments: '游客评论需要验证码'
 } as const
 
 export const NUMBER_FIELDS = {
@@ -38,7 +43,8 @@ export const NUMBER_FIELDS = {
   new_member_flood_interval: { label: '新会员首日发帖间隔', unit: '秒', min: 0, max: 3600 },
   new_member_silence: { label: '新会员注册后禁言', unit: '秒', min: 0, max: 86400 },
   new_member_link_review_count: { label: '新会员含链接内容送审', unit: '条', min: 0, max: 100 },
-  search_per_minute: { label: '每分钟搜索次数上限', unit: '次', min: 1, max: 1000 }
+  search_per_minute: { label: '每分钟搜索次数上限', unit: '次', min: 1, max: 1000 },
+  captcha_login_failures: { label: '登录失败几次后需要验证码', unit: '次', min: 0, max: 5 }
 } as const
 
 export type TextField = keyof typeof TEXT_FIELDS
@@ -156,6 +162,11 @@ export function validateSettings (form: SettingsForm): FormErrors {
     const raw = v[key as NumberField]
     if (!/^\d{1,6}$/.test(raw)) errors[key] = `${rule.label}须为 ${rule.min} 到 ${rule.max} 之间的整数`
     else if (Number(raw) < rule.min || Number(raw) > rule.max) errors[key] = `${rule.label}须为 ${rule.min} 到 ${rule.max} 之间的整数`
+  }
+  // The no-JavaScript captcha: a question without an answer (or the reverse) would lock those readers out.
+  if (errors.captcha_question === undefined && errors.captcha_answer === undefined) {
+    if (v.captcha_question !== '' && v.captcha_answer === '') errors.captcha_answer = '请填写验证问题的答案（留空问题和答案则不提供无 JavaScript 的验证方式）'
+    else if (v.captcha_question === '' && v.captcha_answer !== '') errors.captcha_question = '请填写验证问题'
   }
   if (form.links.length > MAX_FOOTER_LINKS) errors.footer_links = `底部链接最多 ${MAX_FOOTER_LINKS} 个`
   form.links.forEach((link, i) => {

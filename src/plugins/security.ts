@@ -59,6 +59,8 @@ export const securityHeadersPlugin = fp(async (app) => {
         formAction: ["'self'"],
         frameAncestors: ["'self'"],
         objectSrc: ["'none'"],
+        // The captcha widget (altcha) runs its proof-of-work in workers it makes from blob: URLs of its own code.
+        workerSrc: ["'self'", 'blob:'],
         baseUri: ["'self'"],
         upgradeInsecureRequests: null
       }

@@ -54,7 +54,17 @@ export const SETTING_DEFAULTS = {
   /** A member's first this-many contributions that contain a link wait for review. */
   new_member_link_review_count: '3',
   /** Searches a visitor may run per minute (GET /search); beyond, a 429 with a Chinese message. */
-  search_per_minute: '10'
+  search_per_minute: '10',
+  /** '1': a member whose e-mail address is not verified may read and react but not post (issue 20). */
+  email_verification_required: '0',
+  /** Captcha (src/features/captcha) on /register; on guest comments when guests may comment. */
+  captcha_register: '1',
+  captcha_guest_comments: '1',
+  /** Failed logins (from the address, or for the account, in 15 minutes) after which login asks for the captcha; 0: never. */
+  captcha_login_failures: '3',
+  /** The no-JavaScript fallback: a question any reader can answer; a blank answer turns the fallback off. */
+  captcha_question: '请输入“论坛”两个字的拼音（小写字母）',
+  captcha_answer: 'luntan'
 } as const
 
 export type SettingKey = keyof typeof SETTING_DEFAULTS

@@ -24,6 +24,8 @@ export interface TestAppOptions {
   /** The guest page micro-cache is off in tests (a frozen ManualClock would keep pages forever) unless set. */
   guestCacheMs?: number
   sitemapUrlsPerFile?: number
+  /** The mail sender's timer (0 in tests: mail goes out on the kick after each commit, or when a test calls deliverDue). */
+  mailPollMs?: number
   /** Routes that exist only in this test app (a crash, a bad header), added before it is ready. */
   routes?: (app: FastifyInstance) => void
 }
@@ -53,7 +55,7 @@ const TEST_HEARTBEAT_MS = 3_600_000
 export async function buildTestApp (db: TestDatabase, options: TestAppOptions = {}): Promise<TestApp> {
   const config = testConfig(db, options.env)
   const clock = options.clock ?? new ManualClock()
-  const app = await buildApp(config, { clock, knex: options.knex ?? db.knex, viewFlushIntervalMs: options.viewFlushIntervalMs ?? TEST_VIEW_FLUSH_MS, guestCacheMs: options.guestCacheMs ?? 0, sitemapUrlsPerFile: options.sitemapUrlsPerFile, heartbeatMs: TEST_HEARTBEAT_MS })
+  const app = await buildApp(config, { clock, knex: options.knex ?? db.knex, viewFlushIntervalMs: options.viewFlushIntervalMs ?? TEST_VIEW_FLUSH_MS, guestCacheMs: options.guestCacheMs ?? 0, sitemapUrlsPerFile: options.sitemapUrlsPerFile, heartbeatMs: TEST_HEARTBEAT_MS, mailPollMs: options.mailPollMs ?? 0 })
   options.routes?.(app)
   await app.ready()
   return {

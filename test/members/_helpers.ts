@@ -19,7 +19,8 @@ export function registration (fields: RegisterFields = {}): Required<Omit<Regist
 
 export async function postRegister (agent: supertest.Agent, fields: RegisterFields = {}): Promise<supertest.Response> {
   const page = await agent.get('/register').expect(200)
-  return await agent.post('/register').type('form').send({ _csrf: csrfFrom(page.text), ...registration(fields) })
+  // The captcha's no-JavaScript answer (the default question's, src/plugins/settings.ts): test/captcha/ solves the widget's.
+  return await agent.post('/register').type('form').send({ _csrf: csrfFrom(page.text), captcha_answer: 'luntan', ...registration(fields) })
 }
 
 /** The session cookie ("luntan_sid=...") a response set, for handing to another app instance. */
@@ -38,4 +39,12 @@ export function namedCookie (res: supertest.Response, name: string): string {
   const c = list.find((s) => s.startsWith(`${name}=`))
   if (c === undefined) throw new Error(`no ${name} cookie set`)
   return c.split(';')[0] ?? ''
+}
+
+/**
+ * A `useTestApp` seed turning off the captcha after failed logins (站点设置 captcha_login_failures = 0), for
+ * tests of the lockout itself, which count failures past the captcha's threshold.
+ */
+export async function withoutLoginCaptcha (db: { knex: import('knex').Knex }): Promise<void> {
+  await db.knex('settings').insert({ key: 'captcha_login_failures', value: '0' }).onConflict('key').merge()
 }

@@ -3,10 +3,11 @@ import { dialects, countRows } from '../helpers/database'
 import { useTestApp } from '../helpers/use-test-app'
 import { csrfFrom } from '../helpers/app'
 import { createUser, type CreatedUser } from '../helpers/factories'
+import { withoutLoginCaptcha } from './_helpers'
 
 describe.each(dialects)('login lockout under parallel attempts on %s', (dialect) => {
   // A fresh app per test, and a second process on its own connection pool: the limit holds across processes.
-  const ctx = useTestApp(dialect, { perTest: true, second: true })
+  const ctx = useTestApp(dialect, { perTest: true, second: true, seed: withoutLoginCaptcha })
   let bob: CreatedUser
   beforeAll(async () => {
     bob = await createUser(ctx.db.knex, { username: 'bob' })

@@ -3,7 +3,7 @@ import { useTestApp } from '../helpers/use-test-app'
 import { csrfFrom, csrfToken, login, type TestApp } from '../helpers/app'
 import { createUser, type CreatedUser } from '../helpers/factories'
 import { safeReturnPath } from '../../src/features/members/routes'
-import { namedCookie, sessionCookie } from './_helpers'
+import { namedCookie, sessionCookie, withoutLoginCaptcha } from './_helpers'
 import { KnexSessionStore } from '../../src/plugins/session'
 import type { Session } from 'fastify'
 
@@ -26,7 +26,7 @@ describe('safeReturnPath', () => {
 
 describe.each(dialects)('login, logout and sessions on %s', (dialect) => {
   // A fresh app (and clock) per test: the per-IP rate limit of POST /login starts from zero each time.
-  const ctx = useTestApp(dialect, { perTest: true })
+  const ctx = useTestApp(dialect, { perTest: true, seed: withoutLoginCaptcha })
   let alice: CreatedUser
   beforeAll(async () => {
     alice = await createUser(ctx.db.knex, { username: 'Alice', email: 'alice@example.com' })

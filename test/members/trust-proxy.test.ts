@@ -3,6 +3,7 @@ import { useTestApp } from '../helpers/use-test-app'
 import { buildTestApp, csrfFrom } from '../helpers/app'
 import { createArticle, createCategory, createUser, type CreatedUser } from '../helpers/factories'
 import { ConfigError, loadConfig } from '../../src/config'
+import { withoutLoginCaptcha } from './_helpers'
 
 describe('TRUST_PROXY takes what Fastify\'s trustProxy takes', () => {
   it.each([
@@ -29,7 +30,7 @@ describe('TRUST_PROXY takes what Fastify\'s trustProxy takes', () => {
 const forms = [['a hop count', '1'], ['the proxy\'s address', '127.0.0.1']] as const
 
 describe.each(dialects)('a spoofed X-Forwarded-For entry behind a trusted proxy on %s', (dialect) => {
-  const ctx = useTestApp(dialect, { app: false })
+  const ctx = useTestApp(dialect, { app: false, seed: withoutLoginCaptcha })
   let alice: CreatedUser
   let articleId: number
   beforeAll(async () => {

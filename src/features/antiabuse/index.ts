@@ -22,7 +22,8 @@ export default fp(async function antiAbuseFeature (app) {
     floodInterval: await app.settings.getNumber('flood_interval', trx),
     newMemberFloodInterval: await app.settings.getNumber('new_member_flood_interval', trx),
     newMemberSilence: await app.settings.getNumber('new_member_silence', trx),
-    newMemberLinkReviewCount: await app.settings.getNumber('new_member_link_review_count', trx)
+    newMemberLinkReviewCount: await app.settings.getNumber('new_member_link_review_count', trx),
+    emailVerificationRequired: await app.settings.get('email_verification_required', trx) === '1'
   }))
   app.decorate('antiAbuse', service)
 }, { name: 'antiabuse', dependencies: ['db', 'settings'] })

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex'
-import { badRequest, forbidden, notFound, tooManyRequests } from '../../lib/http-errors'
+import { HttpError, badRequest, forbidden, notFound, tooManyRequests } from '../../lib/http-errors'
 import { paginate, type Page } from '../../lib/pagination'
 import { can, isStaff, type AuthUser } from '../../lib/permissions'
 import { isWordAction, normalizeWord, WordMatcher, type WordAction } from '../../lib/word-filter'
@@ -40,6 +40,8 @@ export interface AntiAbuseLimits {
   newMemberSilence: number
   /** A member's first contributions with a link go to review: this many. */
   newMemberLinkReviewCount: number
+  /** 站点设置 → 发表内容前须验证 Email: a member whose address is not confirmed may not post. */
+  emailVerificationRequired?: boolean
 }
 
 export const DEFAULT_LIMITS: Readonly<AntiAbuseLimits> = {
@@ -57,6 +59,7 @@ export type LimitsReader = (trx?: Knex.Transaction) => Promise<AntiAbuseLimits>
 
 export const messages = {
   banned: '抱歉，您已被禁止发言',
+  unverified: '请先验证您的 Email 地址再发表内容（验证邮件中有链接；浏览和表态不受影响）',
   // Both say how long is left (from the real remaining time), so the member need not guess and retry.
   newMemberSilence: (wait: number) => `新注册用户需等待 ${wait} 秒后才能发表`,
   flood: (interval: number, wait: number) => `您两次发表间隔少于 ${interval} 秒，请 ${wait} 秒后再发表`,
@@ -185,6 +188,10 @@ export function antiAbuseService (db: Knex, options: AntiAbuseOptions = {}) {
       if (user !== null && !can(user, { action: 'write' }, now)) throw forbidden(messages.banned)
       // Staff accounts are trusted from the start (a new admin made by the CLI can post at once).
       const limits = user === null ? DEFAULT_LIMITS : await readLimits(trx)
+      // Before the flood slot: an unverified member's refusal must not use it up. Staff are exempt (they vouch for themselves).
+      if (user !== null && limits.emailVerificationRequired === true && user.emailVerified === false && !isStaff(user)) {
+        throw new HttpError(403, messages.unverified, { verifyUrl: '/email/verify' })
+      }
       const interval = user === null ? 0 : isStaff(user) ? limits.floodInterval : floodIntervalFor(user, now, limits)
 
       const scan = (await currentMatcher(trx)).scan(input.text)

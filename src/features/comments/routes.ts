@@ -9,11 +9,19 @@ import { missingBodyAsEmpty, PathParam, QueryValue, singleValue, type QueryValue
 import { ipHash } from '../../lib/visitor'
 import { ARTICLE_NOT_FOUND } from '../portal'
 import { messages, type CommentView } from './service'
+import type { CaptchaView } from '../captcha'
 
 /** 快速评论 under portal articles: the article-page section, the full list, posting, edit/delete, the review queue. HTTP only. */
 
 // Form fields are optional strings: the service says what is missing or too long, in its own words.
-const CommentBody = Type.Object({ message: Type.Optional(Type.String()), guest_name: Type.Optional(Type.String()), from: Type.Optional(Type.String()) })
+const CommentBody = Type.Object({
+  message: Type.Optional(Type.String()),
+  guest_name: Type.Optional(Type.String()),
+  from: Type.Optional(Type.String()),
+  // The guest's captcha (src/features/captcha): the widget's payload or the fallback question's answer.
+  altcha: Type.Optional(Type.String({ maxLength: 4000 })),
+  captcha_answer: Type.Optional(Type.String({ maxLength: 100 }))
+})
 const EditBody = Type.Object({ message: Type.Optional(Type.String()) })
 const ModBody = Type.Object({
   // One checkbox sends a string, several an array; the form parser's coercion makes both an array.
@@ -52,6 +60,11 @@ export default async function commentsRoutes (app: FastifyInstance, opts: { conf
     return raw !== undefined && /^[1-9]\d{0,9}$/.test(raw) ? Number(raw) : null
   }
 
+  /** A guest's comment form asks for the captcha when 站点设置 says so (游客评论需要验证码). */
+  async function guestCaptcha (form: { guest: boolean, canPost: boolean }): Promise<CaptchaView | null> {
+    return form.guest && form.canPost && await app.settings.getBoolean('captcha_guest_comments') ? await app.captcha.view() : null
+  }
+
   function loginUrlFor (aid: number): string {
     return `/login?return=${encodeURIComponent(`/article/${aid}#comments`)}`
   }
@@ -88,7 +101,7 @@ export default async function commentsRoutes (app: FastifyInstance, opts: { conf
       quoteId === null ? Promise.resolve('') : comments.quoteFor(quoteId, article.id, user, now)
     ])
     const pending = singleValue(query.pending) === '1'
-    return { ...section, form, text: quote, guestName: '', from: 'article', articleId: article.id, loginUrl: loginUrlFor(article.id), notice: pending ? messages.pending : '', pageUrl: `/article/${article.id}` }
+    return { ...section, form, captcha: await guestCaptcha(form), text: quote, guestName: '', from: 'article', articleId: article.id, loginUrl: loginUrlFor(article.id), notice: pending ? messages.pending : '', pageUrl: `/article/${article.id}` }
   })
 
   async function renderList (request: FastifyRequest, reply: FastifyReply, rawId: string, requestedPage: number, query: QueryValues, extra: Record<string, unknown> = {}): Promise<FastifyReply> {
@@ -110,7 +123,7 @@ export default async function commentsRoutes (app: FastifyInstance, opts: { conf
       article,
       category,
       commentsAllowed,
-      comments: { ...list, form, text: quote, guestName: '', from: 'list', articleId: article.id, loginUrl: loginUrlFor(article.id), notice: pending ? messages.pending : '', pageUrl: list.page.page > 1 ? `${baseUrl}?page=${list.page.page}` : baseUrl, ...extra },
+      comments: { ...list, form, captcha: await guestCaptcha(form), text: quote, guestName: '', from: 'list', articleId: article.id, loginUrl: loginUrlFor(article.id), notice: pending ? messages.pending : '', pageUrl: list.page.page > 1 ? `${baseUrl}?page=${list.page.page}` : baseUrl, ...extra },
       pager: pagerFor(list.page, baseUrl),
       crumbs: [{ label: '门户', url: '/' }, ...view.categoryPath.map((c) => ({ label: c.name, url: `/category/${c.id}` })), { label: article.title, url: `/article/${article.id}` }, { label: '查看评论' }]
     })
@@ -135,6 +148,10 @@ export default async function commentsRoutes (app: FastifyInstance, opts: { conf
     const fromList = body.from === 'list'
     const base = fromList ? `/article/${aid}/comments` : `/article/${aid}`
     try {
+      if (request.user === null && await app.settings.getBoolean('captcha_guest_comments')) {
+        const check = await app.captcha.verify(app.captcha.answerOf(request))
+        if (!check.ok) throw new HttpError(400, check.message)
+      }
       const comment = await comments.create({
         article: { id: aid, commentsAllowed },
         user: request.user,
@@ -158,7 +175,9 @@ export default async function commentsRoutes (app: FastifyInstance, opts: { conf
       // Show the form again with what was typed and why it was refused.
       reply.code(err.statusCode)
       return await renderList(request, reply, String(aid), 1, request.query, {
-        error: err.message, text: body.message ?? '', guestName: body.guest_name ?? ''
+        error: err.message, text: body.message ?? '', guestName: body.guest_name ?? '',
+        // Not verified yet (站点设置 → 发表内容前须验证 Email): the form links to the resend page.
+        verifyUrl: err.details.verifyUrl ?? null
       })
     }
   })

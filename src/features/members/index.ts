@@ -7,8 +7,11 @@ import { MemberProfiles, postsProvider } from './profile'
 import { usersRepository } from './repository'
 import membersRoutes from './routes'
 import { memberAdminRepository, type MemberAdminRepository } from './admin'
+import { accountLinksService, type AccountLinks } from './account-links'
+import accountRoutes from './account-routes'
 
 export type { MembersService } from './service'
+export type { AccountLinks } from './account-links'
 export type { MemberAdminRepository, MemberListRow, MemberSearch } from './admin'
 export { hashPassword } from './password'
 export { validatePassword } from './validation'
@@ -22,6 +25,8 @@ declare module 'fastify' {
     memberProfiles: MemberProfiles
     /** Account queries for 用户管理 (admin.ts): search, role, password reset, lock; the people feature owns the rules. */
     memberAdmin: MemberAdminRepository
+    /** 找回密码 and e-mail verification links (account-links.ts). */
+    accountLinks: AccountLinks
   }
 }
 
@@ -42,7 +47,11 @@ export function memberAuthSource (db: Knex): AuthUserSource {
  * providers, and registers its routes in an encapsulated child.
  */
 export default fp<{ config: AppConfig }>(async (app, opts) => {
-  app.decorate('members', membersService({ db: app.db, clock: app.clock, bcryptCost: opts.config.bcryptCost }))
+  const links = accountLinksService({
+    db: app.db, clock: app.clock, mail: app.mail, bcryptCost: opts.config.bcryptCost, siteName: async (trx) => await app.settings.get('site_name', trx)
+  })
+  app.decorate('accountLinks', links)
+  app.decorate('members', membersService({ db: app.db, clock: app.clock, bcryptCost: opts.config.bcryptCost, sendVerification: links.sendVerification }))
   const users = usersRepository(app.db)
   const profiles = new MemberProfiles(users, app.clock, (name, err) => {
     app.log.error({ err, provider: name }, 'profile provider failed')
@@ -51,4 +60,5 @@ export default fp<{ config: AppConfig }>(async (app, opts) => {
   app.decorate('memberProfiles', profiles)
   app.decorate('memberAdmin', memberAdminRepository(app.db))
   await app.register(membersRoutes, opts)
-}, { name: 'members', dependencies: ['db', 'clock', 'auth', 'view', 'security', 'legacy-urls'] })
+  await app.register(accountRoutes, opts)
+}, { name: 'members', dependencies: ['db', 'clock', 'auth', 'view', 'security', 'legacy-urls', 'mail', 'captcha'] })

@@ -22,9 +22,11 @@ export interface UserRow {
   must_change_password: boolean | number
   locked_at: number | null
   lock_reason: string
+  /** Unix seconds the current address was confirmed; null = not verified (issue 20). */
+  email_verified_at: number | null
 }
 
-const AUTH_COLUMNS = ['id', 'username', 'role', 'created_at', 'post_count', 'ban_type', 'ban_until', 'ban_reason', 'must_change_password', 'locked_at'] as const
+const AUTH_COLUMNS = ['id', 'username', 'role', 'created_at', 'post_count', 'ban_type', 'ban_until', 'ban_reason', 'must_change_password', 'locked_at', 'email_verified_at'] as const
 
 export function toAuthUser (row: Pick<UserRow, typeof AUTH_COLUMNS[number]>): AuthUser {
   const banType: BanType | null = row.ban_type === 'post' || row.ban_type === 'visit' ? row.ban_type : null
@@ -38,7 +40,8 @@ export function toAuthUser (row: Pick<UserRow, typeof AUTH_COLUMNS[number]>): Au
     banUntil: row.ban_until,
     banReason: row.ban_reason,
     mustChangePassword: Boolean(row.must_change_password),
-    locked: row.locked_at !== null
+    locked: row.locked_at !== null,
+    emailVerified: row.email_verified_at !== null
   }
 }
 
@@ -89,7 +92,7 @@ export function usersRepository (db: Knex) {
       return (await q.first('id')) !== undefined
     },
 
-    async insert (user: { username: string, email: string, passwordHash: string, role: string, createdAt: number }, trx?: Knex.Transaction): Promise<number> {
+    async insert (user: { username: string, email: string, passwordHash: string, role: string, createdAt: number, emailVerifiedAt: number | null }, trx?: Knex.Transaction): Promise<number> {
       const [id] = await (trx ?? db)('users').insert({
         username: user.username,
         username_key: nameKey(user.username),
@@ -98,7 +101,8 @@ export function usersRepository (db: Knex) {
         email_key: nameKey(user.email),
         password_hash: user.passwordHash,
         role: user.role,
-        created_at: user.createdAt
+        created_at: user.createdAt,
+        email_verified_at: user.emailVerifiedAt
       })
       if (typeof id !== 'number') throw new Error('insert returned no id')
       return id
@@ -113,8 +117,14 @@ export function usersRepository (db: Knex) {
       await (trx ?? db)('users').where({ id }).update({ password_hash: passwordHash, must_change_password: false })
     },
 
+    /** A new address is not verified until its link is followed. */
     async updateEmail (id: number, email: string, trx?: Knex.Transaction): Promise<void> {
-      await (trx ?? db)('users').where({ id }).update({ email, email_key: nameKey(email) })
+      await (trx ?? db)('users').where({ id }).update({ email, email_key: nameKey(email), email_verified_at: null })
+    },
+
+    /** Marks the address verified, only if it is still `email` (a change since the link was sent voids it). */
+    async markEmailVerified (id: number, email: string, now: number, trx?: Knex.Transaction): Promise<boolean> {
+      return await (trx ?? db)('users').where({ id, email_key: nameKey(email) }).update({ email_verified_at: now }) === 1
     },
 
     async setRole (id: number, role: Role, trx?: Knex.Transaction): Promise<void> {
@@ -130,6 +140,54 @@ export function usersRepository (db: Knex) {
 }
 
 export type UsersRepository = ReturnType<typeof usersRepository>
+
+export type TokenPurpose = 'reset' | 'verify'
+
+export interface AccountTokenRow {
+  id: number
+  user_id: number
+  purpose: TokenPurpose
+  token_hash: string
+  email: string
+  created_at: number
+  expires_at: number
+  used_at: number | null
+}
+
+/** `account_tokens`: single-use links (找回密码, e-mail verification), stored as hashes. */
+export function accountTokensRepository (db: Knex) {
+  return {
+    async insert (row: Omit<AccountTokenRow, 'id' | 'used_at'>, trx?: Knex.Transaction): Promise<void> {
+      await (trx ?? db)('account_tokens').insert({ ...row, used_at: null })
+    },
+
+    async findByHash (tokenHash: string, trx?: Knex.Transaction): Promise<AccountTokenRow | null> {
+      return (await (trx ?? db)<AccountTokenRow>('account_tokens').where({ token_hash: tokenHash }).first()) ?? null
+    },
+
+    /** Spends a token: true for the one caller whose UPDATE found it unused and unexpired. */
+    async use (id: number, now: number, trx?: Knex.Transaction): Promise<boolean> {
+      return await (trx ?? db)('account_tokens').where({ id }).whereNull('used_at').andWhere('expires_at', '>', now).update({ used_at: now }) === 1
+    },
+
+    /** Links of one kind sent to a member since `since` (the per-address limit; by the user_id index). */
+    async countSince (userId: number, purpose: TokenPurpose, since: number, trx?: Knex.Transaction): Promise<number> {
+      const row = await (trx ?? db)('account_tokens').where({ user_id: userId, purpose }).andWhere('created_at', '>', since)
+        .first<{ n: number | string } | undefined>(db.raw('count(*) as n'))
+      return Number(row?.n ?? 0)
+    },
+
+    /** Voids a member's open links of one kind (a new password or address makes the old ones pointless). */
+    async voidOpen (userId: number, purpose: TokenPurpose, now: number, trx?: Knex.Transaction): Promise<void> {
+      await (trx ?? db)('account_tokens').where({ user_id: userId, purpose }).whereNull('used_at').update({ used_at: now })
+    },
+
+    /** Rows expired a day ago or more: the table stays the size of the last day's links. */
+    async deleteExpired (cutoff: number, trx?: Knex.Transaction): Promise<number> {
+      return await (trx ?? db)('account_tokens').where('expires_at', '<', cutoff).delete()
+    }
+  }
+}
 
 export function sessionsRepository (db: Knex) {
   return {

@@ -9,6 +9,8 @@ import { encodeLocation } from '../../lib/location'
 import { SESSION_COOKIE } from '../../plugins/session'
 import { CSRF_COOKIE } from '../../plugins/security'
 import { FormError, messages } from './service'
+import { linkMessages } from './account-links'
+import type { CaptchaView } from '../captcha'
 
 declare module 'fastify' {
   interface Session {
@@ -42,14 +44,16 @@ export const RATE_LIMITS = {
 // site's Chinese 400 naming it (src/plugins/errors.ts). `_csrf` is checked by the security plugin.
 const field = (maxLength: number) => Type.Optional(Type.String({ maxLength }))
 const formFields = { _csrf: field(200), return: field(2000) }
+/** The captcha's fields (src/features/captcha): the widget's payload, or the fallback question's answer. */
+const captchaFields = { altcha: field(4000), captcha_answer: field(100) }
 
 /**
  * `?return=` is lenient: a repeated one (`?return=/a&return=/b`, an array) or any other oddity falls back
  * to `/` in safeReturnPath rather than failing the page; other query parameters are ignored.
  */
 const ReturnQuery = Type.Object({ return: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])) })
-const LoginBody = Type.Object({ ...formFields, login: field(200), password: field(200) })
-const RegisterBody = Type.Object({ ...formFields, username: field(100), password: field(200), password2: field(200), email: field(300) })
+const LoginBody = Type.Object({ ...formFields, ...captchaFields, login: field(200), password: field(200) })
+const RegisterBody = Type.Object({ ...formFields, ...captchaFields, username: field(100), password: field(200), password2: field(200), email: field(300) })
 const SettingsBody = Type.Object({
   ...formFields,
   form: field(16),
@@ -65,7 +69,7 @@ const LogoutBody = Type.Union([Type.Object(formFields), Type.Null()])
 const UidParams = Type.Object({ uid: Type.String({ maxLength: 200 }) })
 
 /** Logs the member in on a fresh session id: a session fixed by an attacker before login is worthless. */
-async function startSession (request: FastifyRequest, userId: number, now: number): Promise<void> {
+export async function startSession (request: FastifyRequest, userId: number, now: number): Promise<void> {
   await request.session.regenerate()
   request.session.userId = userId
   request.session.loginAt = now
@@ -85,9 +89,15 @@ export default async function membersRoutes (app: FastifyInstance, opts: { confi
 
   // ---- login / logout ----
 
+  /** The captcha for a login from this address (and for this account, once typed), or null while not needed. */
+  const loginCaptcha = async (request: FastifyRequest, login: string, error?: string): Promise<CaptchaView | null> => {
+    const threshold = await app.settings.getNumber('captcha_login_failures')
+    return await members.loginNeedsCaptcha(login, ipHash(config.sessionSecret, request.ip), threshold) ? await app.captcha.view(error) : null
+  }
+
   r.get('/login', { schema: { querystring: ReturnQuery } }, async (request, reply) => {
     if (request.user !== null) return await reply.redirect(safeReturnPath(request.query.return), 303)
-    return await reply.render('members/login.njk', { returnTo: safeReturnPath(request.query.return), form: {} })
+    return await reply.render('members/login.njk', { returnTo: safeReturnPath(request.query.return), form: {}, captcha: await loginCaptcha(request, '') })
   })
 
   r.post('/login', {
@@ -97,6 +107,14 @@ export default async function membersRoutes (app: FastifyInstance, opts: { confi
     const body = request.body
     const login = body.login ?? ''
     const returnTo = safeReturnPath(body.return)
+    // After failures (站点设置: 登录失败几次后需要验证码) a guess costs a solved captcha too.
+    if (await loginCaptcha(request, login) !== null) {
+      const check = await app.captcha.verify(app.captcha.answerOf(request))
+      if (!check.ok) {
+        reply.code(400)
+        return await reply.render('members/login.njk', { returnTo, form: { login }, error: check.message, captcha: await app.captcha.view(check.message) })
+      }
+    }
     try {
       const user = await members.authenticate(login, body.password ?? '', ipHash(config.sessionSecret, request.ip))
       await startSession(request, user.id, app.clock.now())
@@ -110,7 +128,7 @@ export default async function membersRoutes (app: FastifyInstance, opts: { confi
       // 403: the account is locked (said only after the right password).
       if (err instanceof HttpError && (err.statusCode === 400 || err.statusCode === 403 || err.statusCode === 429)) {
         reply.code(err.statusCode)
-        return await reply.render('members/login.njk', { returnTo, form: { login }, error: err.message })
+        return await reply.render('members/login.njk', { returnTo, form: { login }, error: err.message, captcha: await loginCaptcha(request, login) })
       }
       throw err
     }
@@ -131,10 +149,13 @@ export default async function membersRoutes (app: FastifyInstance, opts: { confi
     if (!await app.settings.getBoolean('registration_open')) throw new HttpError(403, '抱歉，本站暂时关闭注册，请稍后再来')
   }
 
+  const registerCaptcha = async (error?: string): Promise<CaptchaView | null> =>
+    await app.settings.getBoolean('captcha_register') ? await app.captcha.view(error) : null
+
   r.get('/register', { schema: { querystring: ReturnQuery } }, async (request, reply) => {
     if (request.user !== null) return await reply.redirect('/', 303)
     await refuseWhenRegistrationClosed()
-    return await reply.render('members/register.njk', { returnTo: safeReturnPath(request.query.return), form: {}, errors: {} })
+    return await reply.render('members/register.njk', { returnTo: safeReturnPath(request.query.return), form: {}, errors: {}, captcha: await registerCaptcha() })
   })
 
   r.post('/register', {
@@ -146,15 +167,24 @@ export default async function membersRoutes (app: FastifyInstance, opts: { confi
     const body = request.body
     const input = { username: body.username ?? '', password: body.password ?? '', password2: body.password2 ?? '', email: body.email ?? '' }
     const returnTo = safeReturnPath(body.return)
+    // The captcha first: a bot without it gets no further (and learns nothing of which names are taken).
+    if (await registerCaptcha() !== null) {
+      const check = await app.captcha.verify(app.captcha.answerOf(request))
+      if (!check.ok) {
+        reply.code(400)
+        return await reply.render('members/register.njk', { returnTo, form: { username: input.username, email: input.email }, errors: {}, captcha: await registerCaptcha(check.message) })
+      }
+    }
     try {
-      const id = await members.register(input)
+      // The account starts unverified: the link goes to the address in the same transaction.
+      const id = await members.register(input, 'member', { verifyOrigin: app.siteOrigin(request) })
       await startSession(request, id, app.clock.now())
       return await reply.redirect(returnTo, 303)
     } catch (err) {
       if (!(err instanceof FormError)) throw err
       reply.code(400)
       // The form keeps what was typed, never the passwords.
-      return await reply.render('members/register.njk', { returnTo, form: { username: input.username, email: input.email }, errors: err.fields })
+      return await reply.render('members/register.njk', { returnTo, form: { username: input.username, email: input.email }, errors: err.fields, captcha: await registerCaptcha() })
     }
   })
 
@@ -185,7 +215,7 @@ export default async function membersRoutes (app: FastifyInstance, opts: { confi
     const user = request.user
     if (user === null) throw new HttpError(401, '您需要先登录才能继续本操作')
     return await reply.render('members/settings.njk', {
-      currentEmail: await members.emailOf(user.id), errors: {}, form: {}, active: null, flash: takeFlash(request), ...extra
+      currentEmail: await members.emailOf(user.id), emailVerified: await members.emailVerified(user.id), errors: {}, form: {}, active: null, flash: takeFlash(request), ...extra
     })
   }
 
@@ -209,8 +239,8 @@ export default async function membersRoutes (app: FastifyInstance, opts: { confi
         })
         request.session.flash = messages.passwordChanged
       } else if (body.form === 'email') {
-        await members.changeEmail(user.id, { email: body.email ?? '', password: body.emailPassword ?? '' })
-        request.session.flash = messages.emailChanged
+        await members.changeEmail(user.id, { email: body.email ?? '', password: body.emailPassword ?? '' }, { verifyOrigin: app.siteOrigin(request) })
+        request.session.flash = `${messages.emailChanged}。${linkMessages.verifySent}`
       } else {
         throw new HttpError(400, '请求有误')
       }

@@ -45,9 +45,20 @@ export interface MembersServiceDeps {
   clock: Clock
   /** bcrypt's cost for new hashes (BCRYPT_COST). */
   bcryptCost: number
+  /**
+   * Queues the verification mail for an address to confirm, in the caller's transaction (account-links.ts:
+   * handed in, so this file and that one do not import each other).
+   */
+  sendVerification?: (trx: Knex.Transaction, userId: number, email: string, username: string, origin: string) => Promise<void>
 }
 
-export function membersService ({ db, clock, bcryptCost }: MembersServiceDeps) {
+/** Where a registration or an e-mail change comes from: the site's origin for the verification link. */
+export interface VerifyOptions {
+  /** Absent: the address is taken as confirmed (the CLI, seeds); set: a link is mailed to it. */
+  verifyOrigin?: string
+}
+
+export function membersService ({ db, clock, bcryptCost, sendVerification }: MembersServiceDeps) {
   const options = { bcryptCost }
   const users = usersRepository(db)
   const sessions = sessionsRepository(db)
@@ -104,7 +115,7 @@ export function membersService ({ db, clock, bcryptCost }: MembersServiceDeps) {
      * Throws FormError with per-field messages; a duplicate that slips past the check and
      * hits the unique index (two people registering the same name at once) is a FormError too.
      */
-    async register (input: RegistrationInput, role: Role = 'member'): Promise<number> {
+    async register (input: RegistrationInput, role: Role = 'member', verify: VerifyOptions = {}): Promise<number> {
       // NFKC first: every rule, the stored name and the look-alike key see the same characters.
       const username = normalizeUsername(input.username)
       const email = input.email.trim()
@@ -117,7 +128,16 @@ export function membersService ({ db, clock, bcryptCost }: MembersServiceDeps) {
       if (hasErrors(errors)) throw new FormError(errors)
       const passwordHash = await hashPassword(input.password, options.bcryptCost)
       try {
-        return await users.insert({ username, email, passwordHash, role, createdAt: clock.now() })
+        const origin = verify.verifyOrigin
+        if (origin === undefined || sendVerification === undefined) {
+          return await users.insert({ username, email, passwordHash, role, createdAt: clock.now(), emailVerifiedAt: clock.now() })
+        }
+        // The account and its verification mail commit together: no account without its link.
+        return await db.transaction(async (trx) => {
+          const id = await users.insert({ username, email, passwordHash, role, createdAt: clock.now(), emailVerifiedAt: null }, trx)
+          await sendVerification(trx, id, email, username, origin)
+          return id
+        })
       } catch (err) {
         if (!isUniqueViolation(err)) throw err
         const dup = await duplicateErrors(username, email, null)
@@ -182,7 +202,7 @@ export function membersService ({ db, clock, bcryptCost }: MembersServiceDeps) {
     },
 
     /** Changes the e-mail address after checking the current password (a borrowed session must not take the account). */
-    async changeEmail (userId: number, input: { email: string, password: string }): Promise<void> {
+    async changeEmail (userId: number, input: { email: string, password: string }, verify: VerifyOptions = {}): Promise<void> {
       const user = await users.findById(userId)
       if (user === null) throw new HttpError(404, '用户不存在')
       const email = input.email.trim()
@@ -194,7 +214,13 @@ export function membersService ({ db, clock, bcryptCost }: MembersServiceDeps) {
       if (!await verifyPassword(input.password, user.password_hash)) errors.emailPassword = messages.oldPasswordWrong
       if (hasErrors(errors)) throw new FormError(errors)
       try {
-        await users.updateEmail(userId, email)
+        const origin = verify.verifyOrigin
+        await db.transaction(async (trx) => {
+          await users.updateEmail(userId, email, trx)
+          // The new address is unverified until its link is followed (the old one's links are void: they name the old address).
+          if (origin !== undefined && sendVerification !== undefined) await sendVerification(trx, userId, email, user.username, origin)
+          else await users.markEmailVerified(userId, email, clock.now(), trx)
+        })
       } catch (err) {
         if (!isUniqueViolation(err)) throw err
         throw new FormError({ email: validationMessages.emailTaken })
@@ -204,6 +230,23 @@ export function membersService ({ db, clock, bcryptCost }: MembersServiceDeps) {
     /** The member's e-mail address as stored (the settings page shows it), or '' when the account is gone. */
     async emailOf (userId: number): Promise<string> {
       return (await users.findById(userId))?.email ?? ''
+    },
+
+    /** Whether the member's current address is confirmed (false for an account that is gone). */
+    async emailVerified (userId: number): Promise<boolean> {
+      return ((await users.findById(userId))?.email_verified_at ?? null) !== null
+    },
+
+    /**
+     * Whether a login for `login` from `ipHash` must pass the captcha: `threshold` failures (0: never)
+     * for the account or from the address in the lockout window.
+     */
+    async loginNeedsCaptcha (login: string, ipHash: string, threshold: number): Promise<boolean> {
+      if (threshold <= 0) return false
+      const user = login.trim() === '' ? null : await users.findByLogin(login)
+      const accountKey = user !== null ? `uid:${user.id}` : `login:${login.trim().toLowerCase().slice(0, 180)}`
+      const c = await attempts.countSince(accountKey, ipHash, clock.now() - LOGIN_WINDOW_SECONDS)
+      return c.account.failed >= threshold || c.ip.failed >= threshold
     },
 
     async setRole (username: string, role: Role): Promise<UserRow | null> {
