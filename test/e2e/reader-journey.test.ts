@@ -133,7 +133,8 @@ describe.each(dialects)('a reader\'s journeys in chromium on %s', (dialect) => {
       await page.waitForSelector(`.comment-text:has-text("${text}")`)
       expect(page.url()).toBe(url) // in place: no navigation
       expect(await page.inputValue('#comment-message')).toBe('')
-      expect(await page.textContent('.comments-total')).toContain(String(before + 1))
+      expect(await page.textContent('.article-info a[href="#comments"]')).toBe(String(before + 1))
+      expect(await page.textContent('.comments-all a')).toContain(`(${before + 1})`)
       expect(await page.textContent('#live-status')).toBeTruthy()
     } else {
       await Promise.all([page.waitForURL(/#comment-\d+$/), page.click('.quick-comment-form [type=submit]')])
