@@ -91,6 +91,8 @@ describe.each(dialects)('手机版 / 电脑版 switch, manifest and the header\'
     const box = /<form method="post" action="\/login" class="quick-login"[\s\S]*?<\/form>/.exec(home.text)?.[0] ?? ''
     for (const part of ['<label for="ql-login" class="ql-label">用户名</label>', '<label for="ql-password" class="ql-label">密码</label>', '自动登录', 'href="/password/forgot"', '立即注册']) expect(box).toContain(part)
     expect(box).not.toContain('_csrf')
+    // One login form a page: not on the login and register pages themselves.
+    for (const path of ['/login', '/register']) expect((await ctx.t.agent().get(path).expect(200)).text).not.toContain('class="quick-login"')
     const agent = ctx.t.agent()
     await agent.post('/login').type('form').set('Sec-Fetch-Site', 'same-origin').send({ login: member.username, password: 'quick-pass-21', return: '/forum' }).expect(303).expect('location', '/forum')
     const mine = await agent.get('/').expect(200)
