@@ -26,6 +26,11 @@ async function main (): Promise<void> {
   const knex = createKnex(config.database)
   await knex.migrate.latest(migrationConfig)
   await seedDemo(knex, config)
+  // One row in 小黑屋, so its picture shows the table (the demo has no bans).
+  const staff = await knex('users').where({ role: 'admin' }).first<{ id: number }>('id')
+  const member = await knex('users').where({ role: 'member' }).orderBy('id').first<{ id: number }>('id')
+  const now = Math.floor(Date.now() / 1000)
+  await knex('bans').insert({ user_id: member.id, type: 'post', reason: '多次发布广告链接，禁言一周', created_at: now - 3600, expires_at: now + 6 * 86400, moderator_id: staff.id })
   const app = await buildApp(config, { knex, guestCacheMs: 0 })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`

@@ -153,7 +153,7 @@ describe.each(dialects)('a reader\'s journeys in chromium on %s', (dialect) => {
     await page.keyboard.type('同意楼上')
     if (js) {
       await page.keyboard.press('Control+Enter')
-      await page.waitForFunction('document.querySelectorAll(".comment-text blockquote").length > 0')
+      await page.waitForSelector('.comment-text blockquote')
     } else {
       await Promise.all([page.waitForURL(/#comment-\d+$/), page.click('.quick-comment-form [type=submit]')])
     }
