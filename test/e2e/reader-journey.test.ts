@@ -17,6 +17,9 @@ import { checkPage, launchChromium, watchedContext, type WatchedContext } from '
  * footer. Every page: no console error, failed request or error status, every image sized, lang zh-CN,
  * and (JavaScript on) axe-core finds no serious or critical violation.
  */
+// Seeding the demo (pictures drawn by sharp) takes longer than Jest's 30 s hook default on a loaded machine.
+jest.setTimeout(180_000)
+
 describe.each(dialects)('a reader\'s journeys in chromium on %s', (dialect) => {
   let browser: Browser
   let base: string

@@ -57,6 +57,9 @@ const SMALL_TEXT = `(() => {
   return small.slice(0, 8)
 })()`
 
+// Seeding the demo (pictures drawn by sharp) takes longer than Jest's 30 s hook default on a loaded machine.
+jest.setTimeout(180_000)
+
 describe.each(dialects)('page widths on phones on %s', (dialect) => {
   let browser: Browser
   let base: string
