@@ -15,6 +15,7 @@ import dbPlugin from './plugins/db'
 import settingsPlugin from './plugins/settings'
 import sessionPlugin from './plugins/session'
 import securityPlugin, { securityHeadersPlugin } from './plugins/security'
+import mobilePlugin from './plugins/mobile'
 import guestPagesPlugin, { COMPRESS_THRESHOLD } from './plugins/guest-pages'
 import loadSheddingPlugin from './plugins/load-shedding'
 import type { FastifyUnderPressureOptions } from '@fastify/under-pressure'
@@ -128,6 +129,8 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   clientErrorHeaders = app.securityHeadersFor(false)
   await app.register(viewCountsPlugin, { config, flushIntervalMs: options.viewFlushIntervalMs })
   await app.register(guestPagesPlugin, { ttlMs: options.guestCacheMs, frontDoor, trustProxy, doorLogEvery: options.doorLogEvery })
+  // 手机版 / 电脑版 (`?mobile=2`, `?mobile=no`): a cookie and a redirect before anything renders a page; the web app manifest.
+  await app.register(mobilePlugin)
   // Before the session: a shed request costs no session lookup. A gate of the front door too.
   // Off in tests unless a test sets it: a test machine's event loop lags past a second under a slow test
   // (the Markdown bounds probes on two shared cores), and a 503 there is noise, not load.

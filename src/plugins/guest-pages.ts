@@ -6,7 +6,7 @@ import fresh from 'fresh'
 import nunjucks from 'nunjucks'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { MicroCache } from '../lib/micro-cache'
-import { canonicalCacheKey } from '../lib/cache-key'
+import { canonicalCacheKey, guestCacheKey } from '../lib/cache-key'
 import { GzipAroundValue, acceptsGzip } from '../lib/gzip-parts'
 import { isCrawler, userAgentOf } from '../lib/visitor'
 import type { FrontDoor } from '../lib/front-door'
@@ -247,7 +247,7 @@ export default fp<{ ttlMs?: number, frontDoor?: FrontDoor, trustProxy?: TrustFun
   }
 
   async function serveCached (request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
-    const key = canonicalCacheKey(request.url)
+    const key = guestCacheKey(request.url, request.headers.cookie)
     const page = copyFor(key, request.headers)
     if (page !== undefined) return await answerInFastify(page, request, reply)
     if (!caching || key === null) return false
@@ -261,7 +261,7 @@ export default fp<{ ttlMs?: number, frontDoor?: FrontDoor, trustProxy?: TrustFun
     // This request renders the next copy: only a cookieless guest's page at its canonical URL is kept
     // (send), so only such a request makes the others wait for it.
     const cookie = request.headers.cookie
-    if (request.url !== key || (cookie !== undefined && SESSION_COOKIE_PATTERN.test(cookie))) return false
+    if (request.url !== canonicalCacheKey(request.url) || (cookie !== undefined && SESSION_COOKIE_PATTERN.test(cookie))) return false
     let resolve = (): void => {}
     const flight: Flight = { done: new Promise<void>((r) => { resolve = r }), land: () => { resolve() } }
     flights.set(key, flight)
@@ -317,7 +317,7 @@ export default fp<{ ttlMs?: number, frontDoor?: FrontDoor, trustProxy?: TrustFun
     if (req.method !== 'GET' && req.method !== 'HEAD') return false
     const cookie = req.headers.cookie
     if (cookie !== undefined && SESSION_COOKIE_PATTERN.test(cookie)) return false
-    const page = copyFor(req.url === undefined ? null : canonicalCacheKey(req.url), req.headers)
+    const page = copyFor(req.url === undefined ? null : guestCacheKey(req.url, cookie), req.headers)
     if (page === undefined || wantsOnlyOtherEncodings(page, req.headers['accept-encoding'])) return false
     if (!gatesAllow(req)) {
       answered.refusedByGate++
@@ -351,7 +351,7 @@ export default fp<{ ttlMs?: number, frontDoor?: FrontDoor, trustProxy?: TrustFun
       // whose login link carries the random URL, is not given to others).
       if (request.user === null && !page.personal && cacheable && request.url === canonicalCacheKey(request.url)) {
         const cachedValidators = options.validators === undefined ? null : validatorsOf(options.validators.tag, options.validators.lastModified)
-        pages.set(request.url, {
+        pages.set(guestCacheKey(request.url, request.headers.cookie) ?? request.url, {
           head: Buffer.from(at === -1 ? page.html : page.html.slice(0, at)),
           tail: at === -1 ? null : Buffer.from(page.html.slice(at + VIEWS_MARKER.length)),
           view: view === undefined ? null : { kind: view.kind, id: view.id, stored: view.stored ?? 0 },

@@ -11,6 +11,7 @@ import { effectiveTimeZone } from '../lib/time-zone'
 import { can, ROLE_NAMES, isRole } from '../lib/permissions'
 import { policeRecordCode } from '../lib/site-settings-form'
 import { coverThumbnailUrl } from '../lib/article-render'
+import { variantFromCookie } from '../lib/layout-variant'
 import type { FooterLink } from './settings'
 
 export const VIEWS_DIR = path.join(__dirname, '..', '..', 'views')
@@ -102,6 +103,8 @@ export default fp<{ config: AppConfig }>(async (app, opts) => {
       // Staff links (管理, 审核, 禁止发言) only for those who may use them: a banned moderator may not.
       isStaff: can(request.user, { action: 'moderate' }, now),
       currentUrl: request.url,
+      // 手机版 / 电脑版 when the visitor chose one (a cookie; the guest cache keys copies by it).
+      layoutVariant: variantFromCookie(request.headers.cookie),
       assetVersion: version,
       siteTime: `${gmtLabel(now, tz)}, ${formatDateTime(now, tz)}`,
       // A function, so only pages that render a form get a token (and then are never cached for others).

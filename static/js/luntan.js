@@ -1,5 +1,14 @@
 // luntan: small progressive enhancements. Every form works without this file.
 
+// Says what changed in place to screen readers (the layout's aria-live region).
+function luntanAnnounce (message) {
+  var region = document.getElementById('live-status')
+  if (!region) return
+  region.textContent = ''
+  // A new text node after a tick: a region whose text is set to the same words again is not re-read.
+  setTimeout(function () { region.textContent = message }, 50)
+}
+
 // Posts a form as the server's JSON API (same fields, same CSRF token); resolves to { ok, data }.
 function luntanPostForm (form) {
   return fetch(form.action, {
@@ -81,6 +90,7 @@ function luntanPostForm (form) {
       if (result.data.message && errorBox) { errorBox.textContent = result.data.message; errorBox.hidden = false }
       if (typeof result.data.count === 'number') showCommentCount(result.data.count)
       form.elements.message.value = ''
+      luntanAnnounce(result.data.message || '评论已发表')
       var added = document.getElementById('comment-' + result.data.id)
       if (added) added.scrollIntoView({ block: 'center' })
     }).catch(function () {
@@ -108,6 +118,8 @@ function luntanPostForm (form) {
         return
       }
       widget.outerHTML = result.data.html
+      var button = form.querySelector('.react-button span')
+      luntanAnnounce(form.elements.kind && form.elements.kind.value === 'withdraw' ? '已撤销表态' : '已表态' + (button ? '：' + button.textContent : ''))
     }).catch(function () { form.submit() })
   })
 })()

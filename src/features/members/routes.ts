@@ -102,7 +102,8 @@ export default async function membersRoutes (app: FastifyInstance, opts: { confi
 
   r.post('/login', {
     schema: { body: LoginBody },
-    config: { rateLimit: RATE_LIMITS.login }
+    // The header's quick login box posts here from cached guest pages, without a token (security.ts).
+    config: { rateLimit: RATE_LIMITS.login, sameOriginWithoutToken: true }
   }, async (request, reply) => {
     const body = request.body
     const login = body.login ?? ''
