@@ -184,6 +184,18 @@ export const SCENARIOS: Scenario[] = [
     }
   },
   {
+    // 搜索 (issue 23): words of the bulk text, each in a tenth to a fifth of the documents (the bulk bodies
+    // combine ten phrases), rotated so one cached answer cannot serve them; a guest, 10 results a page.
+    name: 'search',
+    kind: 'read',
+    async prepare ({ db }) {
+      const row = await db('search_documents').first<{ id: number } | undefined>('id')
+      if (row === undefined) return 'the search index is empty (npm run cli -- search:reindex)'
+      const words = ['骑楼', '早茶', '渡轮', '牛肉丸', '科技节', '糕点', '海滩 志愿者', '榕树', '堤岸', '公交线路']
+      return (n) => ({ method: 'GET', path: `/search?q=${encodeURIComponent(words[n % words.length] ?? '')}&page=${1 + (n % 3)}`, headers: browserHeaders() })
+    }
+  },
+  {
     name: 'archiver thread page',
     kind: 'read',
     async prepare ({ db }) {
