@@ -22,6 +22,8 @@ export interface Scenario {
   kind: 'read' | 'write'
   /** Every answered request is a view of the hot article (checked against its count afterwards). */
   viewsHotArticle?: boolean
+  /** Needs no logged-in members (a run of such scenarios only skips the logins). */
+  guestOnly?: boolean
   /** Returns the request maker, or a string saying why the scenario cannot run on this data. */
   prepare: (ctx: BenchContext) => Promise<((n: number) => BenchRequest) | string>
 }
@@ -188,6 +190,7 @@ export const SCENARIOS: Scenario[] = [
     // combine ten phrases), rotated so one cached answer cannot serve them; a guest, 10 results a page.
     name: 'search',
     kind: 'read',
+    guestOnly: true,
     async prepare ({ db }) {
       const row = await db('search_documents').first<{ id: number } | undefined>('id')
       if (row === undefined) return 'the search index is empty (npm run cli -- search:reindex)'
