@@ -22,6 +22,8 @@ export interface Scenario {
   kind: 'read' | 'write'
   /** Every answered request is a view of the hot article (checked against its count afterwards). */
   viewsHotArticle?: boolean
+  /** Needs no logged-in members (a run of such scenarios only skips the logins). */
+  guestOnly?: boolean
   /** Returns the request maker, or a string saying why the scenario cannot run on this data. */
   prepare: (ctx: BenchContext) => Promise<((n: number) => BenchRequest) | string>
 }
@@ -181,6 +183,19 @@ export const SCENARIOS: Scenario[] = [
       // Page 500 of a 10,000-reply thread (or the last page of a shorter one).
       const page = Math.min(500, Math.ceil(thread.last_position / 10))
       return () => ({ method: 'GET', path: `/thread/${thread.id}?page=${page}`, headers: browserHeaders() })
+    }
+  },
+  {
+    // 搜索 (issue 23): words of the bulk text, each in a tenth to a fifth of the documents (the bulk bodies
+    // combine ten phrases), rotated so one cached answer cannot serve them; a guest, 10 results a page.
+    name: 'search',
+    kind: 'read',
+    guestOnly: true,
+    async prepare ({ db }) {
+      const row = await db('search_documents').first<{ id: number } | undefined>('id')
+      if (row === undefined) return 'the search index is empty (npm run cli -- search:reindex)'
+      const words = ['骑楼', '早茶', '渡轮', '牛肉丸', '科技节', '糕点', '海滩 志愿者', '榕树', '堤岸', '公交线路']
+      return (n) => ({ method: 'GET', path: `/search?q=${encodeURIComponent(words[n % words.length] ?? '')}&page=${1 + (n % 3)}`, headers: browserHeaders() })
     }
   },
   {

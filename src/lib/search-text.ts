@@ -51,7 +51,8 @@ export function textRuns (text: string): TextRun[] {
   return runs
 }
 
-function token (chars: string): string {
+/** One term as its index token (exported for the engine measurement, test/search/engine-choice.test.ts). */
+export function token (chars: string): string {
   let out = 'q'
   for (const ch of chars) out += (ch.codePointAt(0) ?? 0).toString(36).padStart(4, '0')
   return out

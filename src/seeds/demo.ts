@@ -11,7 +11,9 @@ import { usernameSkeleton } from '../lib/username-skeleton'
 import { formatSiteDateTime } from '../lib/article-form'
 import { fixedTimeZone } from '../lib/time-zone'
 import type { AuthUser, Role } from '../lib/permissions'
-import { portalService, publishingService, ARTICLE_REACTION_KEYS, type PublishingService } from '../features/portal'
+import { portalService, publishingService, articleSearchSource, ARTICLE_REACTION_KEYS, type PublishingService } from '../features/portal'
+import { forumSearchSources } from '../features/forum'
+import { reindex } from '../features/search'
 import { uploadsService } from '../features/uploads/service'
 import { LocalDiskStorage, type UploadStorage } from '../features/uploads/storage'
 import { DEMO_PICTURE_KEYS, demoPictureJpeg, type DemoPictureKey } from './demo-pictures'
@@ -80,7 +82,10 @@ export async function seedDemo (knex: Knex, config: AppConfig, options: SeedDemo
   // Drawn before the transaction opens, all at once (sharp works on its own threads): the seed's slow part.
   await Promise.all(DEMO_PICTURE_KEYS.map(demoPictureJpeg))
   try {
-    return await seedInTransaction(knex, config, now, storage)
+    const admin = await seedInTransaction(knex, config, now, storage)
+    // The demo's rows are written without an app (no app.siteSearch to follow them): index them once, as search:reindex does.
+    if (admin !== null) await reindex(knex, [articleSearchSource(), ...forumSearchSources()], 500, () => {})
+    return admin
   } catch (err) {
     // Two processes seeding one empty MySQL database at once (two containers starting together):
     // both saw no users, the second hits the unique key on `admin` and its transaction rolls back.

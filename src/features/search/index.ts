@@ -21,7 +21,7 @@ declare module 'fastify' {
 
 export type { SearchIndex, SearchService } from './service'
 export type { SearchDocument, SearchKind, Audience } from './repository'
-export { searchCommands, type SearchSource } from './cli'
+export { searchCommands, reindex, type SearchSource } from './cli'
 
 export default fp(async (app) => {
   const members: MemberDirectory = {

@@ -142,13 +142,13 @@ export function searchRepository (db: Knex) {
       let bytes: number | null = null
       try {
         if (mysql) {
-          const [result] = await db.raw("SELECT data_length + index_length AS bytes FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'search_documents'") as [Array<{ bytes: number | string }>]
-          bytes = Number(result[0]?.bytes ?? 0)
+          const [result] = await db.raw<[Array<{ bytes: number | string }>]>("SELECT data_length + index_length AS bytes FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'search_documents'")
+          bytes = Number(result?.[0]?.bytes ?? 0)
           // The FULLTEXT index lives in its own FTS_* tablespaces, not in index_length.
-          const [fts] = await db.raw("SELECT COALESCE(SUM(file_size), 0) AS bytes FROM information_schema.innodb_sys_tablespaces WHERE name LIKE CONCAT(DATABASE(), '/fts_%')") as [Array<{ bytes: number | string }>]
-          bytes += Number(fts[0]?.bytes ?? 0)
+          const [fts] = await db.raw<[Array<{ bytes: number | string }>]>("SELECT COALESCE(SUM(file_size), 0) AS bytes FROM information_schema.innodb_sys_tablespaces WHERE name LIKE CONCAT(DATABASE(), '/fts_%')")
+          bytes += Number(fts?.[0]?.bytes ?? 0)
         } else {
-          const result = await db.raw("SELECT SUM(pgsize) AS bytes FROM dbstat WHERE name LIKE 'search_%' OR name LIKE 'sqlite_autoindex_search_%'") as Array<{ bytes: number | null }>
+          const result = await db.raw<Array<{ bytes: number | null }>>("SELECT SUM(pgsize) AS bytes FROM dbstat WHERE name LIKE 'search_%' OR name LIKE 'sqlite_autoindex_search_%'")
           bytes = Number(result[0]?.bytes ?? 0)
         }
       } catch {

@@ -85,7 +85,7 @@ export default async function searchRoutes (app: FastifyInstance, opts: { servic
       page: parsePageParam(singleValue(request.query.page)),
       scope,
       author: author === '' ? undefined : author,
-      time: rawTime === '' ? undefined : rawTime as TimeRange,
+      time: rawTime === '' ? undefined : rawTime,
       viewerId,
       now: app.clock.now()
     })
