@@ -44,7 +44,7 @@ export default fp<{ config: AppConfig }>(async (app, opts) => {
     fallback: async () => ({ question: await app.settings.get('captcha_question'), answer: await app.settings.get('captcha_answer') })
   })
   app.decorate('captcha', {
-    verify: service.verify,
+    verify: async (answer: CaptchaAnswer) => await service.verify(answer),
     view: async (error?: string) => ({ script: WIDGET_URL, question: await service.question(), ...(error !== undefined ? { error } : {}) }),
     answerOf: (request: FastifyRequest): CaptchaAnswer => {
       const body = request.body as Record<string, unknown> | null | undefined

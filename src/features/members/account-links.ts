@@ -78,14 +78,14 @@ export function accountLinksService ({ db, clock, mail, bcryptCost, siteName }: 
    * change call it in theirs). `origin`: the site's absolute address for the link.
    */
   async function sendVerification (trx: Knex.Transaction, userId: number, email: string, username: string, origin: string): Promise<void> {
-      const token = await issue(trx, userId, 'verify', email, VERIFY_TTL_SECONDS)
-      const name = await siteName(trx)
-      const link = `${origin}/email/verify/${token}`
-      await mail.enqueue(trx, {
-        to: email,
-        subject: `【${name}】请验证您的 Email 地址`,
-        text: `${username}，您好：\n\n请点击下面的链接验证您在${name}的 Email 地址（48 小时内有效）：\n\n${link}\n\n如果您没有在${name}注册或修改 Email，请忽略这封邮件。\n`
-      })
+    const token = await issue(trx, userId, 'verify', email, VERIFY_TTL_SECONDS)
+    const name = await siteName(trx)
+    const link = `${origin}/email/verify/${token}`
+    await mail.enqueue(trx, {
+      to: email,
+      subject: `【${name}】请验证您的 Email 地址`,
+      text: `${username}，您好：\n\n请点击下面的链接验证您在${name}的 Email 地址（48 小时内有效）：\n\n${link}\n\n如果您没有在${name}注册或修改 Email，请忽略这封邮件。\n`
+    })
   }
 
   return {
