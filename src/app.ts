@@ -44,6 +44,8 @@ import peopleFeature from './features/people'
 import ipBansFeature from './features/ip-bans'
 import categoryEditorsFeature from './features/category-editors'
 import siteLogoFeature from './features/site-logo'
+import notificationsFeature, { withMemberBlocks } from './features/notifications'
+import avatarsFeature from './features/avatars'
 
 export interface BuildOptions {
   /** Defaults to the system clock; tests pass a ManualClock. */
@@ -122,7 +124,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(securityPlugin, { config })
   await app.register(viewPlugin, { config })
   // Auth knows no feature: who a session's member is comes from the members feature (src/plugins/auth.ts).
-  await app.register(authPlugin, { config, users: withModeratedBoards(memberAuthSource(app.db), app.db) })
+  await app.register(authPlugin, { config, users: withMemberBlocks(withModeratedBoards(memberAuthSource(app.db), app.db), app.db) })
   await app.register(inputTextPlugin)
   await app.register(errorRingPlugin)
   await app.register(errorsPlugin)
@@ -132,6 +134,8 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   // Anti-abuse and moderation first: comments and the forum check contributions through app.antiAbuse,
   // add ban hooks to app.banHooks and record staff actions in app.moderation.audit.
   await app.register(antiAbuseFeature)
+  // 提醒 and 屏蔽用户 before every feature that tells of an event (bans, comments, reactions, the forum).
+  await app.register(notificationsFeature)
   await app.register(moderationFeature, { config })
 
   // Features: each a plugin in src/features/<feature>/.
@@ -154,6 +158,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(boardModeratorsFeature)
   await app.register(categoryEditorsFeature)
   await app.register(siteLogoFeature)
+  await app.register(avatarsFeature, { config })
 
   return app
 }

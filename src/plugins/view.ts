@@ -12,6 +12,8 @@ import { can, ROLE_NAMES, isRole } from '../lib/permissions'
 import { policeRecordCode } from '../lib/site-settings-form'
 import { coverThumbnailUrl } from '../lib/article-render'
 import type { FooterLink } from './settings'
+import { avatarUrl, isAvatarSize } from '../lib/avatar'
+import { signatureHtml } from '../lib/signature'
 
 export const VIEWS_DIR = path.join(__dirname, '..', '..', 'views')
 export const STATIC_DIR = path.join(__dirname, '..', '..', 'static')
@@ -58,6 +60,9 @@ export default fp<{ config: AppConfig }>(async (app, opts) => {
     env.addFilter('policeCode', (s: unknown) => typeof s === 'string' ? policeRecordCode(s) : '')
     // A list row's picture: the upload's thumbnail variant of the article's cover (src/lib/article-render.ts).
     env.addFilter('coverThumb', (s: unknown) => typeof s === 'string' ? coverThumbnailUrl(s) : null)
+    // 头像 and 签名 (src/lib/avatar.ts, src/lib/signature.ts): the signature filter escapes before it links, so its output is safe.
+    env.addFilter('avatar', (uid: unknown, size: unknown) => typeof uid === 'number' ? avatarUrl(uid, isAvatarSize(size) ? size : 'middle') : '')
+    env.addFilter('signature', (s: unknown) => new nunjucks.runtime.SafeString(typeof s === 'string' ? signatureHtml(s) : ''))
     env.addFilter('urlencode', (s: unknown) => encodeURIComponent(typeof s === 'string' || typeof s === 'number' ? String(s) : ''))
   }
 

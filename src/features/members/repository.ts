@@ -22,9 +22,11 @@ export interface UserRow {
   must_change_password: boolean | number
   locked_at: number | null
   lock_reason: string
+  unread_notifications: number
+  signature: string
 }
 
-const AUTH_COLUMNS = ['id', 'username', 'role', 'created_at', 'post_count', 'ban_type', 'ban_until', 'ban_reason', 'must_change_password', 'locked_at'] as const
+const AUTH_COLUMNS = ['id', 'username', 'role', 'created_at', 'post_count', 'ban_type', 'ban_until', 'ban_reason', 'must_change_password', 'locked_at', 'unread_notifications'] as const
 
 export function toAuthUser (row: Pick<UserRow, typeof AUTH_COLUMNS[number]>): AuthUser {
   const banType: BanType | null = row.ban_type === 'post' || row.ban_type === 'visit' ? row.ban_type : null
@@ -38,7 +40,8 @@ export function toAuthUser (row: Pick<UserRow, typeof AUTH_COLUMNS[number]>): Au
     banUntil: row.ban_until,
     banReason: row.ban_reason,
     mustChangePassword: Boolean(row.must_change_password),
-    locked: row.locked_at !== null
+    locked: row.locked_at !== null,
+    unreadNotifications: Number(row.unread_notifications ?? 0)
   }
 }
 
