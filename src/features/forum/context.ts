@@ -3,6 +3,7 @@ import { notFound } from '../../lib/http-errors'
 import { isStaff, type AuthUser } from '../../lib/permissions'
 import { startOfSiteDay } from '../../lib/dates'
 import { auditLog, type AuditLog } from '../moderation'
+import type { NotificationsService } from '../notifications'
 import type { ContributionCheck } from './contribution'
 import { BoardTree } from './boards'
 import { forumRepository, type BoardRow, type ForumRepository, type ThreadRow } from './repository'
@@ -24,6 +25,17 @@ export interface ForumServiceOptions {
   audit?: AuditLog
   /** Reuse the board list this long for reads that do not say otherwise (default 0: read fresh). */
   boardCacheMs?: number
+  /** 提醒 (app.notifications), told inside each post's transaction; none in builds without the app (the CLI). */
+  notifications?: ForumNotices
+}
+
+/** What the forum tells the notifications feature. */
+export type ForumNotices = Pick<NotificationsService, 'contribution' | 'quotedMember' | 'notify'>
+
+const NO_NOTICES: ForumNotices = {
+  contribution: async () => [],
+  quotedMember: async () => null,
+  notify: async () => false
 }
 
 /** How a read may use the board list: `boardsMaxAgeMs` > 0 reuses one read at most that old (the Archiver's text pages). */
@@ -38,6 +50,7 @@ export interface ForumContext {
   audit: AuditLog
   timeZone: string
   antiAbuse: ForumServiceOptions['antiAbuse']
+  notices: ForumNotices
   /** The start of the site day holding `now` (the 今日 counters). */
   today: (now: number) => number
   /** The board tree: through `trx` inside a write, else fresh or at most `boardsMaxAgeMs` old. */
@@ -85,6 +98,7 @@ export function forumContext (options: ForumServiceOptions): ForumContext {
   return {
     db, repo, readRepo, timeZone, today, boardTree, mayReadThread, lockReadableThread,
     audit: options.audit ?? auditLog(db),
-    antiAbuse: options.antiAbuse
+    antiAbuse: options.antiAbuse,
+    notices: options.notifications ?? NO_NOTICES
   }
 }

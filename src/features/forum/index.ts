@@ -23,7 +23,8 @@ export default fp<{ config: AppConfig }>(async function forumFeature (app, opts)
     timeZone: opts.config.siteTimezone,
     // The same anti-abuse instance (and word-list cache) as comments: one set of rules for all member content.
     antiAbuse: app.antiAbuse,
-    audit: app.moderation.audit
+    audit: app.moderation.audit,
+    notifications: app.notifications
   })
   app.decorate('forum', forum)
 
@@ -44,7 +45,7 @@ export default fp<{ config: AppConfig }>(async function forumFeature (app, opts)
   await app.register(forumRoutes, opts)
 }, {
   name: 'forum',
-  dependencies: ['db', 'clock', 'antiabuse', 'moderation', 'view-counts', 'guest-pages', 'sitemap', 'portal', 'legacy-urls', 'auth', 'view']
+  dependencies: ['db', 'clock', 'antiabuse', 'moderation', 'notifications', 'view-counts', 'guest-pages', 'sitemap', 'portal', 'legacy-urls', 'auth', 'view']
 })
 
 export {

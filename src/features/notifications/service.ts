@@ -80,6 +80,10 @@ export interface NotificationView {
 
 export interface NotificationGroup { targetKey: string, title: string, url: string, items: NotificationView[] }
 
+/** Groups about a thread, an article or a comment are headed by its title; bans and lifts by this. */
+const SYSTEM_HEADING = '系统提醒'
+const TITLED_TARGETS = new Set(['thread', 'article', 'comment'])
+
 export interface NotificationsDeps {
   db: Knex
   /** Whether `userId` blocked `actorId` (app.memberBlocks). */
@@ -96,8 +100,8 @@ function describe (row: NotificationRow): string {
     case 'article_reaction': return row.actor_count > 1 ? `${row.actor_count} 人对你的文章表态` : '对你的文章表态'
     case 'approved': return `您的${noun}已通过审核`
     case 'removed': return `您的${noun}已被管理员删除`
-    case 'banned': return '您已被禁止发言，理由：'
-    case 'unbanned': return '您的禁言已解除'
+    case 'banned': return row.target_type === 'ban_visit' ? '您已被禁止访问，理由：' : '您已被禁止发言，理由：'
+    case 'unbanned': return '您的处罚已解除，理由：'
     case 'mention': return row.target_type === 'comment' ? '在评论中提到了您' : '在帖子中提到了您'
   }
   return ''
@@ -224,7 +228,7 @@ export function notificationsService (deps: NotificationsDeps) {
         const view = toView(row)
         let g = byTarget.get(view.targetKey)
         if (g === undefined) {
-          g = { targetKey: view.targetKey, title: row.title, url: row.url, items: [] }
+          g = TITLED_TARGETS.has(row.target_type) ? { targetKey: view.targetKey, title: row.title, url: row.url, items: [] } : { targetKey: view.targetKey, title: SYSTEM_HEADING, url: '', items: [] }
           byTarget.set(view.targetKey, g)
           groups.push(g)
         }
