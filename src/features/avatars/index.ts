@@ -26,6 +26,6 @@ export default fp<{ config: AppConfig }>(async (app) => {
     maxBytes: async () => await app.settings.getNumber('upload_max_bytes'),
     messages: uploadMessages
   }))
-  app.decorate('signatures', signatures(app.db, app.antiAbuse.scanWords))
+  app.decorate('signatures', signatures(app.db, async (text) => await app.antiAbuse.scanWords(text)))
   await app.register(routes)
 }, { name: 'avatars', dependencies: ['db', 'clock', 'settings', 'auth', 'view', 'security', 'uploads', 'antiabuse'] })

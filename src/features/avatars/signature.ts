@@ -24,7 +24,6 @@ export function signatures (db: Knex, scanWords: (text: string) => Promise<WordS
 
     /** Saves the member's signature ('' removes it); returns what was stored. */
     async set (userId: number, raw: string): Promise<string> {
-      // eslint-disable-next-line no-control-regex
       const text = normalizeSignature(raw.replace(/[\u0000-\u0009\u000b-\u001f\u007f]/g, ''))
       if ([...text].length > SIGNATURE_MAX) throw badRequest(signatureMessages.tooLong)
       const scan = text === '' ? { blocked: [], moderated: [], text } : await scanWords(text)

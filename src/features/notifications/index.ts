@@ -40,6 +40,6 @@ export function withMemberBlocks (source: AuthUserSource, db: Knex): AuthUserSou
 export default fp(async (app) => {
   const blocks = memberBlocks(app.db)
   app.decorate('memberBlocks', blocks)
-  app.decorate('notifications', notificationsService({ db: app.db, isBlocked: blocks.isBlocked }))
+  app.decorate('notifications', notificationsService({ db: app.db, isBlocked: async (trx, userId, actorId) => await blocks.isBlocked(trx, userId, actorId) }))
   await app.register(routes)
 }, { name: 'notifications', dependencies: ['db', 'clock', 'auth', 'view', 'security'] })

@@ -116,7 +116,7 @@ export function notificationsRepository (db: Knex) {
     },
 
     /** Members by name (the NFKC lower-cased key the members feature keeps unique), for @mentions. */
-    async usersByNameKeys (trx: Knex.Transaction, keys: readonly string[]): Promise<Array<{ id: number, username: string }>> {
+    async usersByNameKeys (trx: Knex.Transaction | Knex, keys: readonly string[]): Promise<Array<{ id: number, username: string }>> {
       if (keys.length === 0) return []
       return await trx('users').whereIn('username_key', keys).select<Array<{ id: number, username: string }>>('id', 'username')
     },

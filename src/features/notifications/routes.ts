@@ -73,6 +73,13 @@ export default async function notificationRoutes (app: FastifyInstance): Promise
     return await reply.redirect(safeReturn(request.body.return, `/user/${uid}`), 303)
   })
 
+  // Where an @mention links (src/lib/mentions.ts): the member's space, found by name as at login.
+  r.get('/u/:name', { schema: { params: Type.Object({ name: Type.String({ maxLength: 60 }) }) } }, async (request, reply) => {
+    const id = await app.notifications.memberIdByName(request.params.name)
+    if (id === null) throw new HttpError(404, '抱歉，该用户不存在')
+    return await reply.redirect(`/user/${id}`, 302)
+  })
+
   r.get('/settings/blocks', async (request, reply) => {
     const user = request.user
     if (user === null) throw loginFirst(request.url)

@@ -166,7 +166,7 @@ export function notificationsService (deps: NotificationsDeps) {
   }
 
   /** Members named by their usernames (case and width folded as at login), for quotes and @mentions. */
-  async function resolveNames (trx: Knex.Transaction, names: readonly string[]): Promise<Map<string, number>> {
+  async function resolveNames (trx: Knex.Transaction | Knex, names: readonly string[]): Promise<Map<string, number>> {
     const keys = names.map((n) => normalizeUsername(n).toLowerCase())
     const rows = await repo.usersByNameKeys(trx, [...new Set(keys)])
     const byKey = new Map(rows.map((r) => [normalizeUsername(r.username).toLowerCase(), r.id]))
@@ -198,6 +198,11 @@ export function notificationsService (deps: NotificationsDeps) {
         }
       }
       return notified
+    },
+
+    /** The member with this name (NFKC, case-insensitive as at login), or null. */
+    async memberIdByName (name: string): Promise<number | null> {
+      return (await resolveNames(db, [name])).get(name) ?? null
     },
 
     /** The member a quote at the top of `text` names, if any (forum or comment quote format). */
