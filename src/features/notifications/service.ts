@@ -186,8 +186,8 @@ export function notificationsService (deps: NotificationsDeps) {
       const base = { actor: c.actor, target: c.target, title: c.title, url: c.url }
       for (const r of c.recipients) {
         if (r.to === null || told.has(r.to)) continue
-        told.add(r.to)
-        if (await notify(trx, { ...base, to: r.to, kind: r.kind }, now)) notified.push(r.to)
+        // Told only if it was sent: a member who switched replies off still hears of an @mention in the same post.
+        if (await notify(trx, { ...base, to: r.to, kind: r.kind }, now)) { told.add(r.to); notified.push(r.to) }
       }
       const names = mentionedNames(c.text)
       if (names.length > 0) {
