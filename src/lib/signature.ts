@@ -7,8 +7,12 @@
 export const SIGNATURE_MAX = 200
 const MAX_LINES = 3
 
+/** Trimmed lines, no run of empty ones, at most MAX_LINES (what follows joins the last line: nothing typed is dropped). */
 export function normalizeSignature (raw: string): string {
-  return raw.replace(/\r\n?/g, '\n').split('\n').map((l) => l.trim()).filter((l, i, all) => l !== '' || (i > 0 && all[i - 1] !== '')).slice(0, MAX_LINES).join('\n').trim()
+  const lines = raw.replace(/\r\n?/g, '\n').split('\n').map((l) => l.trim()).filter((l, i, all) => l !== '' || (i > 0 && all[i - 1] !== ''))
+  const kept = lines.slice(0, MAX_LINES - 1)
+  const rest = lines.slice(MAX_LINES - 1).filter((l) => l !== '').join(' ')
+  return [...kept, rest].join('\n').trim()
 }
 
 const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c)
