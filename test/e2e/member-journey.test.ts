@@ -81,7 +81,7 @@ describe.each(dialects)('a member\'s avatar and 提醒 in chromium on %s', (dial
     const floorAvatar = a.locator('.author-avatar img').first()
     await floorAvatar.scrollIntoViewIfNeeded()
     await a.waitForFunction('(() => { const i = document.querySelector(".author-avatar img"); return i !== null && i.complete && i.naturalWidth > 0 })()')
-    expect(await floorAvatar.evaluate('(img) => [img.naturalWidth, img.naturalHeight, img.getAttribute("loading")]')).toEqual([120, 120, 'lazy'])
+    expect(await a.evaluate('(() => { const i = document.querySelector(".author-avatar img"); return [i.naturalWidth, i.naturalHeight, i.getAttribute("loading")] })()')).toEqual([120, 120, 'lazy'])
     await a.screenshot({ path: path.join(SHOTS, `member-floor-${dialect}.png`) })
 
     // Bob quotes Alice's floor with the 回复 link and posts.
