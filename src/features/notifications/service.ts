@@ -155,13 +155,16 @@ export function notificationsService (deps: NotificationsDeps) {
         await repo.bumpGroup(trx, open.id, input.actor, now)
         return true
       }
+      await repo.adjustUnread(trx, input.to, 1)
       const id = await repo.insert(trx, { userId: input.to, kind: input.kind, actorId: input.actor.id, actorName, targetType: input.target.type, targetId: input.target.id, title: input.title, url: input.url, groupKey, at: now })
       await repo.addActor(trx, id, input.actor.id)
-      await repo.adjustUnread(trx, input.to, 1)
       return true
     }
-    await repo.insert(trx, { userId: input.to, kind: input.kind, actorId: input.actor?.id ?? null, actorName, targetType: input.target.type, targetId: input.target.id, title: input.title, url: input.url, groupKey: null, at: now })
+    // Counter first, row second: the UPDATE takes the member row's exclusive lock before the insert's
+    // foreign-key check takes a shared one. The other order deadlocks on InnoDB when two events for one
+    // member commit at once (both hold S, both want X), as comments found with articles.
     await repo.adjustUnread(trx, input.to, 1)
+    await repo.insert(trx, { userId: input.to, kind: input.kind, actorId: input.actor?.id ?? null, actorName, targetType: input.target.type, targetId: input.target.id, title: input.title, url: input.url, groupKey: null, at: now })
     return true
   }
 
