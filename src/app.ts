@@ -49,6 +49,8 @@ import siteLogoFeature from './features/site-logo'
 import searchFeature, { searchPagesPlugin } from './features/search'
 import mailFeature from './features/mail'
 import captchaFeature from './features/captcha'
+import notificationsFeature, { withMemberBlocks } from './features/notifications'
+import avatarsFeature from './features/avatars'
 
 export interface BuildOptions {
   /** Defaults to the system clock; tests pass a ManualClock. */
@@ -139,7 +141,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(securityPlugin, { config })
   await app.register(viewPlugin, { config })
   // Auth knows no feature: who a session's member is comes from the members feature (src/plugins/auth.ts).
-  await app.register(authPlugin, { config, users: withModeratedBoards(memberAuthSource(app.db), app.db) })
+  await app.register(authPlugin, { config, users: withMemberBlocks(withModeratedBoards(memberAuthSource(app.db), app.db), app.db) })
   await app.register(inputTextPlugin)
   await app.register(errorRingPlugin)
   await app.register(errorsPlugin)
@@ -149,6 +151,8 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   // Anti-abuse and moderation first: comments and the forum check contributions through app.antiAbuse,
   // add ban hooks to app.banHooks and record staff actions in app.moderation.audit.
   await app.register(antiAbuseFeature)
+  // 提醒 and 屏蔽用户 before every feature that tells of an event (bans, comments, reactions, the forum).
+  await app.register(notificationsFeature)
   await app.register(moderationFeature, { config })
 
   // Features: each a plugin in src/features/<feature>/.
@@ -177,6 +181,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(categoryEditorsFeature)
   await app.register(siteLogoFeature)
   await app.register(searchPagesPlugin)
+  await app.register(avatarsFeature, { config })
 
   return app
 }

@@ -35,6 +35,10 @@ export interface AuthUser {
    * lookup: one indexed query, and `can()` stays synchronous. Absent or empty for most members.
    */
   moderatedBoards?: readonly number[]
+  /** 提醒 not yet read (users.unread_notifications, read with the member row: no count query per page). */
+  unreadNotifications?: number
+  /** Members this member blocked (屏蔽用户): their posts collapse for them. Loaded with the member, like moderatedBoards. */
+  blockedIds?: readonly number[]
 }
 
 export interface ActiveBan { type: BanType, until: number | null, reason: string }

@@ -13,6 +13,9 @@ import { policeRecordCode } from '../lib/site-settings-form'
 import { coverThumbnailUrl } from '../lib/article-render'
 import { variantFromCookie } from '../lib/layout-variant'
 import type { FooterLink } from './settings'
+import { avatarUrl, isAvatarSize } from '../lib/avatar'
+import { signatureHtml } from '../lib/signature'
+import { linkMentions } from '../lib/mentions'
 
 export const VIEWS_DIR = path.join(__dirname, '..', '..', 'views')
 export const STATIC_DIR = path.join(__dirname, '..', '..', 'static')
@@ -59,6 +62,11 @@ export default fp<{ config: AppConfig }>(async (app, opts) => {
     env.addFilter('policeCode', (s: unknown) => typeof s === 'string' ? policeRecordCode(s) : '')
     // A list row's picture: the upload's thumbnail variant of the article's cover (src/lib/article-render.ts).
     env.addFilter('coverThumb', (s: unknown) => typeof s === 'string' ? coverThumbnailUrl(s) : null)
+    // 头像 and 签名 (src/lib/avatar.ts, src/lib/signature.ts): the signature filter escapes before it links, so its output is safe.
+    env.addFilter('avatar', (uid: unknown, size: unknown) => typeof uid === 'number' ? avatarUrl(uid, isAvatarSize(size) ? size : 'middle') : '')
+    env.addFilter('signature', (s: unknown) => new nunjucks.runtime.SafeString(typeof s === 'string' ? signatureHtml(s) : ''))
+    // @mentions in a post's or comment's sanitized HTML become links (the first ten, as notified).
+    env.addFilter('mentions', (s: unknown) => typeof s === 'string' ? new nunjucks.runtime.SafeString(linkMentions(s)) : s)
     env.addFilter('urlencode', (s: unknown) => encodeURIComponent(typeof s === 'string' || typeof s === 'number' ? String(s) : ''))
   }
 

@@ -41,7 +41,7 @@ describe.each(dialects)('表态 reactions on %s', (dialect) => {
     const guest = await ctx.t.agent().get(`/article/${id}`).expect(200)
     for (const name of ['路过', '雷人', '握手', '鲜花', '鸡蛋']) expect(guest.text).toContain(`<span>${name}</span>`)
     expect(guest.text).toContain('刚表态过的朋友 (1 人)')
-    expect(guest.text).toContain(`<a href="/user/${m.user.id}">${m.user.username}</a> <span class="xg1">鲜花</span>`)
+    expect(guest.text).toContain(`<a href="/user/${m.user.id}"><img src="/uc_server/avatar.php?uid=${m.user.id}&amp;size=small" width="24" height="24" loading="lazy" alt="" class="avatar-s"> ${m.user.username}</a> <span class="xg1">鲜花</span>`)
     expect(guest.text).toContain('style="height: 100%"')
     expect(guest.text).not.toContain('action="/article/' + String(id) + '/react"')
     expect(guest.text).toContain(`href="/login?return=${encodeURIComponent(`/article/${id}#click`)}"`)

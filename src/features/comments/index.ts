@@ -23,7 +23,8 @@ export default fp<{ config: AppConfig }>(async (app, opts) => {
     audit: app.moderation.audit,
     settings: app.settings,
     portal: app.portal,
-    dbRead: app.dbRead
+    dbRead: app.dbRead,
+    notifications: app.notifications
   }))
   await app.register(commentsRoutes, opts)
-}, { name: 'comments', dependencies: ['portal', 'settings', 'moderation', 'antiabuse', 'members', 'captcha'] })
+}, { name: 'comments', dependencies: ['portal', 'settings', 'moderation', 'antiabuse', 'members', 'captcha', 'notifications'] })

@@ -7,6 +7,7 @@ import { discuzLength } from '../../lib/discuz-length'
 import { newMemberWait, type AntiAbuse } from '../antiabuse'
 import type { AuditLog } from '../moderation'
 import { readerFor, type PortalService } from '../portal'
+import type { NotificationsService } from '../notifications'
 import { commentsRepository, type AuthorCommentRow, type CommentRow, type CommentStatus, type CommentViewer, type CommentsRepository, type QueueRow } from './repository'
 
 /**
@@ -94,6 +95,8 @@ export interface CommentsDeps {
   portal: PortalService
   /** Guests' lists come from here (DATABASE_READ_URL) when given; members read the primary. */
   dbRead?: Knex
+  /** 提醒 (app.notifications), told inside each comment's transaction; none in builds without the app. */
+  notifications?: Pick<NotificationsService, 'contribution' | 'quotedMember' | 'notify'>
 }
 
 // How many of a member's comments the profile reads at a time while skipping those on unpublished articles.
@@ -122,7 +125,37 @@ export function commentsService (db: Knex, deps: CommentsDeps) {
   const repo = commentsRepository(db)
   // Guests' lists may come from a replica (DATABASE_READ_URL); members read the primary and see their own latest comment.
   const guestRepo = deps.dbRead === undefined ? repo : commentsRepository(deps.dbRead)
-  const { antiAbuse, audit, settings, portal } = deps
+  const { antiAbuse, audit, settings, portal, notifications } = deps
+
+  /**
+   * 提醒 of a member's comment that became visible (posted visible, or approved): the author it quotes,
+   * the article's author, its @mentions; each once. A guest's comment tells nobody: a guest cannot be
+   * blocked, so guest notices would be a channel for abuse that no member could close.
+   */
+  async function noticeOfVisibleComment (trx: Knex.Transaction, c: { id: number, articleId: number, authorId: number | null, authorName: string | null, body: string }, now: number): Promise<void> {
+    if (notifications === undefined || c.authorId === null) return
+    const article = await portal.authorAndTitle(trx, c.articleId)
+    if (article === null) return
+    const quoted = await notifications.quotedMember(trx, c.body)
+    await notifications.contribution(trx, {
+      actor: { id: c.authorId, name: c.authorName ?? '' },
+      text: c.body,
+      target: { type: 'article', id: c.articleId },
+      title: article.title,
+      url: `/article/${c.articleId}#comment-${c.id}`,
+      recipients: [{ to: quoted, kind: 'comment_quote' }, { to: article.authorId, kind: 'article_comment' }]
+    }, now)
+  }
+
+  /** A moderator approved or removed someone's comment: its author is told. */
+  async function noticeOfModeration (trx: Knex.Transaction, row: CommentRow, kind: 'approved' | 'removed', now: number): Promise<void> {
+    if (notifications === undefined || row.author_id === null) return
+    const titles = await portal.titles([row.article_id])
+    await notifications.notify(trx, {
+      to: row.author_id, kind, actor: null, target: { type: 'comment', id: row.id }, title: titles.get(row.article_id) ?? '',
+      url: kind === 'approved' ? `/article/${row.article_id}#comment-${row.id}` : `/article/${row.article_id}#comments`
+    }, now)
+  }
 
   function toView (row: CommentRow, user: AuthUser | null, now: number): CommentView {
     const displayName = row.author_name ?? (row.guest_name === '' ? '游客' : `游客 ${row.guest_name}`)
@@ -294,6 +327,9 @@ export function commentsService (db: Knex, deps: CommentsDeps) {
           body: verdict.text,
           createdAt: now
         }, trx)
+        if (verdict.status === 'visible') {
+          await noticeOfVisibleComment(trx, { id: commentId, articleId: article.id, authorId: user?.id ?? null, authorName: user?.username ?? null, body: verdict.text }, now)
+        }
         return commentId
       })
       const row = await repo.findById(id)
@@ -338,6 +374,7 @@ export function commentsService (db: Knex, deps: CommentsDeps) {
         if (!can(user, { action: 'edit-own', resource: { authorId: row.author_id } }, now)) throw forbidden()
         await moveStatus(row, 'deleted', trx)
         if (row.author_id !== user.id) {
+          await noticeOfModeration(trx, row, 'removed', now)
           await audit.record({
             actorId: user.id, action: 'comment_delete', targetType: 'comment', targetId: row.id, targetUserId: row.author_id,
             reason: input.reason, before: { status: row.status }, after: { status: 'deleted' }, requestId: input.requestId, at: now
@@ -369,6 +406,8 @@ export function commentsService (db: Knex, deps: CommentsDeps) {
           const to: CommentStatus = input.action === 'approve' ? 'visible' : 'deleted'
           if (!await moveStatus(row, to, trx)) continue
           changed++
+          await noticeOfModeration(trx, row, input.action === 'approve' ? 'approved' : 'removed', now)
+          if (to === 'visible') await noticeOfVisibleComment(trx, { id: row.id, articleId: row.article_id, authorId: row.author_id, authorName: row.author_name, body: row.body }, now)
           await audit.record({
             actorId: moderator.id, action: input.action === 'approve' ? 'comment_approve' : 'comment_delete', targetType: 'comment',
             targetId: row.id, targetUserId: row.author_id, before: { status: 'pending' }, after: { status: to }, requestId: input.requestId, at: now

@@ -4,6 +4,7 @@ import { isStaff, type AuthUser } from '../../lib/permissions'
 import { startOfSiteDay } from '../../lib/dates'
 import type { SiteTimeZone } from '../../lib/time-zone'
 import { auditLog, type AuditLog } from '../moderation'
+import type { NotificationsService } from '../notifications'
 import type { ContributionCheck } from './contribution'
 import { BoardTree } from './boards'
 import { forumRepository, type BoardRow, type ForumRepository, type ThreadRow } from './repository'
@@ -30,6 +31,17 @@ export interface ForumServiceOptions {
   boardCacheMs?: number
   /** The search index (app.search.index): every content write changes it in the same transaction; absent in the CLI. */
   searchIndex?: SearchIndex
+  /** 提醒 (app.notifications), told inside each post's transaction; none in builds without the app (the CLI). */
+  notifications?: ForumNotices
+}
+
+/** What the forum tells the notifications feature. */
+export type ForumNotices = Pick<NotificationsService, 'contribution' | 'quotedMember' | 'notify'>
+
+const NO_NOTICES: ForumNotices = {
+  contribution: async () => [],
+  quotedMember: async () => null,
+  notify: async () => false
 }
 
 /** How a read may use the board list: `boardsMaxAgeMs` > 0 reuses one read at most that old (the Archiver's text pages). */
@@ -46,6 +58,7 @@ export interface ForumContext {
   antiAbuse: ForumServiceOptions['antiAbuse']
   /** The start of the site day holding `now` (the 今日 counters), the zone read in `trx` when given. */
   today: (now: number, trx?: Knex.Transaction) => Promise<number>
+  notices: ForumNotices
   /** The board tree: through `trx` inside a write, else fresh or at most `boardsMaxAgeMs` old. */
   boardTree: (now: number, source?: { trx?: Knex.Transaction } & BoardReadOptions) => Promise<BoardTree>
   mayReadThread: (viewer: AuthUser | null, thread: ThreadRow, tree: BoardTree) => boolean
@@ -91,6 +104,7 @@ export function forumContext (options: ForumServiceOptions): ForumContext {
   return {
     db, repo, readRepo, timeZone, today, boardTree, mayReadThread, lockReadableThread,
     audit: options.audit ?? auditLog(db),
-    antiAbuse: options.antiAbuse
+    antiAbuse: options.antiAbuse,
+    notices: options.notifications ?? NO_NOTICES
   }
 }

@@ -24,7 +24,8 @@ export default fp<{ config: AppConfig }>(async function forumFeature (app, opts)
     // The same anti-abuse instance (and word-list cache) as comments: one set of rules for all member content.
     antiAbuse: app.antiAbuse,
     audit: app.moderation.audit,
-    searchIndex: app.siteSearch.index
+    searchIndex: app.siteSearch.index,
+    notifications: app.notifications
   })
   app.decorate('forum', forum)
 
@@ -45,7 +46,7 @@ export default fp<{ config: AppConfig }>(async function forumFeature (app, opts)
   await app.register(forumRoutes, opts)
 }, {
   name: 'forum',
-  dependencies: ['db', 'clock', 'antiabuse', 'moderation', 'view-counts', 'guest-pages', 'sitemap', 'portal', 'legacy-urls', 'auth', 'view', 'search']
+  dependencies: ['db', 'clock', 'antiabuse', 'moderation', 'view-counts', 'guest-pages', 'sitemap', 'portal', 'legacy-urls', 'auth', 'view', 'search', 'notifications']
 })
 
 export {

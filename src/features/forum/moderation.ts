@@ -1,3 +1,4 @@
+import type { Knex } from 'knex'
 import { badRequest, forbidden, notFound } from '../../lib/http-errors'
 import { paginate, type Page } from '../../lib/pagination'
 import { can, type AuthUser } from '../../lib/permissions'
@@ -5,6 +6,7 @@ import type { ForumContext, ModerationContext } from './context'
 import { deleteReplyIn } from './counters'
 import { deleteThreadIn } from './thread-actions'
 import type { PostRow } from './repository'
+import { noticeOfVisiblePost, postUrl } from './notices'
 import { floorLabel, messages, REVIEW_PAGE_SIZE } from './rules'
 
 /**
@@ -15,6 +17,11 @@ import { floorLabel, messages, REVIEW_PAGE_SIZE } from './rules'
 
 export function forumModeration (ctx: ForumContext) {
   const { db, repo, audit } = ctx
+
+  /** A moderator removed someone's post: they are told (no link to the floor: it shows 该帖已被删除). */
+  const noticeOfRemoval = async (trx: Knex.Transaction, post: PostRow, title: string, now: number): Promise<void> => {
+    await ctx.notices.notify(trx, { to: post.author_id, kind: 'removed', actor: null, target: { type: 'thread', id: post.thread_id }, title, url: `/thread/${post.thread_id}` }, now)
+  }
 
   return {
     /** A moderator approves a post waiting for review (楼主 approves its thread too); it joins the counters now. */
@@ -35,6 +42,11 @@ export function forumModeration (ctx: ForumContext) {
         // The approved post may be older than the newest ones: take the "last post" columns from the data.
         await repo.refreshThreadLast(trx, thread.id)
         await repo.refreshBoardLast(trx, thread.board_id)
+        // The author learns of the approval; those the post quotes, replies to or mentions learn of it now
+        // that it is visible (nobody was told while it waited).
+        const title = thread.title
+        await ctx.notices.notify(trx, { to: post.author_id, kind: 'approved', actor: null, target: { type: 'thread', id: thread.id }, title, url: postUrl(thread.id, post.id, post.position) }, mc.now)
+        await noticeOfVisiblePost(ctx, trx, { id: post.id, position: post.position, body: post.body, author: { id: post.author_id, username: post.author_name } }, thread, mc.now)
         await audit.record({
           actorId: mc.actor.id, action: 'post_approve', targetType: 'post', targetId: post.id, targetUserId: post.author_id,
           reason: mc.reason, before: { status: 'pending' }, after: { status: 'visible' }, requestId: mc.requestId, at: mc.now
@@ -59,11 +71,13 @@ export function forumModeration (ctx: ForumContext) {
         if (post.position === 1) {
           if (!staff && thread.reply_count > 0) throw forbidden(messages.firstPostHasReplies)
           await deleteThreadIn(ctx, trx, thread, mc)
+          if (staff && post.author_id !== actor.id) await noticeOfRemoval(trx, post, thread.title, now)
           return { threadId: thread.id, threadDeleted: true, boardId: thread.board_id, position: 1 }
         }
         await deleteReplyIn(ctx, trx, thread, post)
         await repo.refreshBoardLast(trx, thread.board_id)
         if (staff) {
+          if (post.author_id !== actor.id) await noticeOfRemoval(trx, post, thread.title, now)
           await audit.record({
             actorId: actor.id, action: 'post_delete', targetType: 'post', targetId: postId, targetUserId: post.author_id,
             reason: mc.reason, before: { status: post.status, threadId: thread.id, position: post.position }, after: { status: 'deleted' }, requestId: mc.requestId, at: now

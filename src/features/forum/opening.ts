@@ -3,6 +3,7 @@ import { can, type AuthUser } from '../../lib/permissions'
 import type { ForumContext } from './context'
 import { renderForStorage } from './renders'
 import { cleanBody, cleanTitle, messages, splitCheckedThread } from './rules'
+import { noticeOfVisiblePost } from './notices'
 
 /** Opening a thread. */
 
@@ -33,6 +34,7 @@ export function opening (ctx: ForumContext) {
         const postId = await repo.insertPost(trx, { threadId, authorId: user.id, position: 1, body: final.body, rendered: renderForStorage(final.body), status: checked.status, at: now })
         if (checked.status === 'visible') {
           await repo.countVisiblePost(trx, { boardId, threadId, postId, authorId: user.id, authorName: user.username, at: now, today: await ctx.today(now, trx), opensThread: true })
+          await noticeOfVisiblePost(ctx, trx, { id: postId, position: 1, body: final.body, author: user }, { id: threadId, title: final.title, author_id: user.id }, now)
         }
         return { threadId, postId, status: checked.status }
       })

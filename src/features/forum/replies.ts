@@ -4,6 +4,7 @@ import { can, type AuthUser } from '../../lib/permissions'
 import type { Board } from './boards'
 import type { ForumContext } from './context'
 import { uncountReply, uncountThread } from './counters'
+import { noticeOfVisiblePost } from './notices'
 import { renderForStorage } from './renders'
 import type { PostRow, ThreadRow } from './repository'
 import { cleanBody, cleanTitle, messages, pageOfFloor, splitCheckedThread } from './rules'
@@ -40,6 +41,7 @@ export function replies (ctx: ForumContext) {
         const postId = await repo.insertPost(trx, { threadId, authorId: user.id, position, body: checked.text, rendered: renderForStorage(checked.text), status: checked.status, at: now })
         if (checked.status === 'visible') {
           await repo.countVisiblePost(trx, { boardId: thread.board_id, threadId, postId, authorId: user.id, authorName: user.username, at: now, today: await ctx.today(now, trx), opensThread: false })
+          await noticeOfVisiblePost(ctx, trx, { id: postId, position, body: checked.text, author: user }, thread, now)
         }
         return { postId, position, page: pageOfFloor(position), status: checked.status }
       })

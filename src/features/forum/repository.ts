@@ -51,6 +51,9 @@ export interface ThreadRow {
   last_poster_name: string
 }
 
+/** The author columns a floor shows besides name, role and counts: 签名 and whether it is hidden by a ban. */
+const AUTHOR_CARD = ['u.signature as author_signature', 'u.ban_type as author_ban_type', 'u.ban_until as author_ban_until'] as const
+
 export interface PostRow {
   id: number
   thread_id: number
@@ -68,6 +71,10 @@ export interface PostRow {
   author_role: string
   author_created_at: number
   author_post_count: number
+  /** 签名 and the author's ban (a banned member's signature is not shown). */
+  author_signature: string
+  author_ban_type: string | null
+  author_ban_until: number | null
 }
 
 export interface LatestThreadRow {
@@ -162,12 +169,12 @@ export function forumRepository (db: Knex) {
       return await db('posts as p').join('users as u', 'u.id', 'p.author_id')
         .where('p.thread_id', threadId).andWhere('p.position', '>=', from).andWhere('p.position', '<=', to)
         .orderBy('p.position')
-        .select<PostRow[]>('p.*', 'u.username as author_name', 'u.role as author_role', 'u.created_at as author_created_at', 'u.post_count as author_post_count')
+        .select<PostRow[]>('p.*', 'u.username as author_name', 'u.role as author_role', 'u.created_at as author_created_at', 'u.post_count as author_post_count', ...AUTHOR_CARD)
     },
 
     async findPost (id: number, trx?: Knex.Transaction): Promise<PostRow | null> {
       if (trx !== undefined) await lockRow(trx, 'posts', id)
-      const row = await (trx ?? db)('posts as p').join('users as u', 'u.id', 'p.author_id').where('p.id', id).first<PostRow | undefined>('p.*', 'u.username as author_name', 'u.role as author_role', 'u.created_at as author_created_at', 'u.post_count as author_post_count')
+      const row = await (trx ?? db)('posts as p').join('users as u', 'u.id', 'p.author_id').where('p.id', id).first<PostRow | undefined>('p.*', 'u.username as author_name', 'u.role as author_role', 'u.created_at as author_created_at', 'u.post_count as author_post_count', ...AUTHOR_CARD)
       return row ?? null
     },
 
@@ -305,7 +312,7 @@ export function forumRepository (db: Knex) {
         .select<ThreadRow[]>(...THREAD_COLUMNS)
       const replies = await trx('posts as p').join('users as u', 'u.id', 'p.author_id')
         .where('p.author_id', authorId).andWhere('p.created_at', '>=', since).andWhere('p.position', '>', 1).whereIn('p.status', ['visible', 'pending'])
-        .select<PostRow[]>('p.*', 'u.username as author_name', 'u.role as author_role', 'u.created_at as author_created_at', 'u.post_count as author_post_count')
+        .select<PostRow[]>('p.*', 'u.username as author_name', 'u.role as author_role', 'u.created_at as author_created_at', 'u.post_count as author_post_count', ...AUTHOR_CARD)
       return { threads, replies }
     },
 
@@ -321,7 +328,7 @@ export function forumRepository (db: Knex) {
         .orderBy([{ column: 'p.created_at' }, { column: 'p.id' }])
         .offset(offset).limit(limit)
         .select<Array<PostRow & { thread_title: string, board_id: number }>>('p.*', 'u.username as author_name', 'u.role as author_role',
-          'u.created_at as author_created_at', 'u.post_count as author_post_count', 't.title as thread_title', 't.board_id')
+          'u.created_at as author_created_at', 'u.post_count as author_post_count', ...AUTHOR_CARD, 't.title as thread_title', 't.board_id')
     },
 
     async updateThread (trx: Knex.Transaction, id: number, fields: Partial<{ title: string, pinned: boolean, closed: boolean, status: ContentStatus, board_id: number }>): Promise<void> {

@@ -82,6 +82,9 @@ export function threadActions (ctx: ForumContext) {
       await moderateThread(mc, threadId, async (trx, thread) => {
         boardId = thread.board_id
         await deleteThreadIn(ctx, trx, thread, mc, false)
+        if (thread.author_id !== mc.actor.id) {
+          await ctx.notices.notify(trx, { to: thread.author_id, kind: 'removed', actor: null, target: { type: 'thread', id: thread.id }, title: thread.title, url: `/thread/${thread.id}` }, mc.now)
+        }
         return { action: 'thread_delete', before: { status: thread.status }, after: { status: 'deleted' } }
       })
       return { boardId }

@@ -1,6 +1,6 @@
 import { notFound } from '../../lib/http-errors'
 import { paginate, type Page } from '../../lib/pagination'
-import { can, isStaff, type AuthUser } from '../../lib/permissions'
+import { activeBan, can, isStaff, type AuthUser } from '../../lib/permissions'
 import { formatDateTime } from '../../lib/dates'
 import type { Board } from './boards'
 import type { BoardReadOptions, ForumContext } from './context'
@@ -25,6 +25,8 @@ export interface PostView {
   /** Sanitized HTML, or null when the reader sees a placeholder (deleted, or pending for others). */
   bodyHtml: string | null
   canEdit: boolean
+  /** 签名 (plain text; the view's `signature` filter escapes and links it); '' when none or the author is banned. */
+  authorSignature: string
 }
 
 export interface ThreadPageView {
@@ -46,6 +48,13 @@ export interface ThreadTextView {
   posts: Array<{ id: number, floorLabel: string, authorName: string, createdAt: number, editedAt: number | null, textHtml: string }>
 }
 
+/** A banned member's signature is hidden while the ban lasts (Discuz hides it with the 禁止发言 group). */
+function signatureShown (p: PostRow, now: number): string {
+  const banType = p.author_ban_type === 'post' || p.author_ban_type === 'visit' ? p.author_ban_type : null
+  const banned = activeBan({ banType, banUntil: p.author_ban_until ?? null, banReason: null }, now) !== null
+  return banned ? '' : (p.author_signature ?? '')
+}
+
 function postView (p: PostRow, viewer: AuthUser | null, html: string | null, now: number, boardId: number): PostView {
   const readable = p.status === 'visible' || (p.status === 'pending' && viewer !== null &&
     (isStaff(viewer) || viewer.id === p.author_id || (viewer.moderatedBoards?.includes(boardId) ?? false)))
@@ -62,7 +71,8 @@ function postView (p: PostRow, viewer: AuthUser | null, html: string | null, now
     editedAt: p.edited_at,
     status: p.status,
     bodyHtml: readable ? html : null,
-    canEdit: p.status !== 'deleted' && can(viewer, { action: 'edit-own', resource: { authorId: p.author_id } }, now)
+    canEdit: p.status !== 'deleted' && can(viewer, { action: 'edit-own', resource: { authorId: p.author_id } }, now),
+    authorSignature: signatureShown(p, now)
   }
 }
 

@@ -24,9 +24,11 @@ export interface UserRow {
   lock_reason: string
   /** Unix seconds the current address was confirmed; null = not verified (issue 20). */
   email_verified_at: number | null
+  unread_notifications: number
+  signature: string
 }
 
-const AUTH_COLUMNS = ['id', 'username', 'role', 'created_at', 'post_count', 'ban_type', 'ban_until', 'ban_reason', 'must_change_password', 'locked_at', 'email_verified_at'] as const
+const AUTH_COLUMNS = ['id', 'username', 'role', 'created_at', 'post_count', 'ban_type', 'ban_until', 'ban_reason', 'must_change_password', 'locked_at', 'email_verified_at', 'unread_notifications'] as const
 
 export function toAuthUser (row: Pick<UserRow, typeof AUTH_COLUMNS[number]>): AuthUser {
   const banType: BanType | null = row.ban_type === 'post' || row.ban_type === 'visit' ? row.ban_type : null
@@ -41,7 +43,8 @@ export function toAuthUser (row: Pick<UserRow, typeof AUTH_COLUMNS[number]>): Au
     banReason: row.ban_reason,
     mustChangePassword: Boolean(row.must_change_password),
     locked: row.locked_at !== null,
-    emailVerified: row.email_verified_at !== null
+    emailVerified: row.email_verified_at !== null,
+    unreadNotifications: Number(row.unread_notifications ?? 0)
   }
 }
 

@@ -22,9 +22,9 @@ declare module 'fastify' {
 export default fp<{ config: AppConfig }>(async function moderationFeature (app) {
   const banHooks = createBanHooks()
   app.decorate('banHooks', banHooks)
-  app.decorate('moderation', moderationService(app.db, app.clock, banHooks))
+  app.decorate('moderation', moderationService(app.db, app.clock, banHooks, app.notifications))
   await app.register(moderationRoutes)
-}, { name: 'moderation', dependencies: ['db', 'clock', 'settings', 'legacy-urls', 'auth', 'view', 'guest-pages'] })
+}, { name: 'moderation', dependencies: ['db', 'clock', 'settings', 'legacy-urls', 'auth', 'view', 'guest-pages', 'notifications'] })
 
 export { auditLog, type AuditLog, type AuditEntry, type AuditRow, type AuditFilter, type AuditTargetType } from './audit'
 export type { BanEvent, BanHook, BanHooks } from './ban-hooks'

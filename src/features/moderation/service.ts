@@ -6,6 +6,7 @@ import { parseIsoDate, siteMidnight, zonedParts } from '../../lib/dates'
 import { auditLog, type AuditFilter, type AuditRow } from './audit'
 import type { BanHooks } from './ban-hooks'
 import { bansRepository, type ActiveBanRow, type BanTargetRow } from './repository'
+import type { NotificationsService } from '../notifications'
 
 /** Bans and lifts: the rules, the transactions, the audit rows. No Fastify types here. */
 
@@ -102,7 +103,7 @@ function userBanState (row: BanTargetRow): Record<string, unknown> {
 
 export interface ModerationContext { requestId: string }
 
-export function moderationService (db: Knex, clock: Clock, hooks: BanHooks) {
+export function moderationService (db: Knex, clock: Clock, hooks: BanHooks, notifications?: Pick<NotificationsService, 'notify'>) {
   const bans = bansRepository(db)
   const audit = auditLog(db)
 
@@ -136,6 +137,8 @@ export function moderationService (db: Knex, clock: Clock, hooks: BanHooks) {
         await bans.closeOpenBans(userId, { at: now, by: actor.id, reason: '被新的处罚替换' }, trx)
         const banId = await bans.insertBan({ userId, type: input.type, reason: input.reason, createdAt: now, expiresAt: input.expiresAt, moderatorId: actor.id }, trx)
         await bans.setUserBan(userId, { type: input.type, until: input.expiresAt, reason: input.reason }, trx)
+        // The member is told why (actor null: a ban reaches them even if they blocked the moderator).
+        await notifications?.notify(trx, { to: userId, kind: 'banned', actor: null, target: { type: `ban_${input.type}`, id: banId }, title: input.reason, url: `/user/${userId}` }, now)
         const hookResults = await hooks.run({
           banId, userId, moderatorId: actor.id, type: input.type, expiresAt: input.expiresAt, reason: input.reason, hideRecentContent: input.hideRecentContent, hideAllContent: input.hideAllContent === true, at: now
         }, trx)
@@ -170,6 +173,7 @@ export function moderationService (db: Knex, clock: Clock, hooks: BanHooks) {
         if (open.length === 0) throw conflict(messages.notBanned)
         await bans.closeOpenBans(userId, { at: now, by: actor.id, reason }, trx)
         await bans.setUserBan(userId, null, trx)
+        await notifications?.notify(trx, { to: userId, kind: 'unbanned', actor: null, target: { type: 'user', id: userId }, title: reason, url: `/user/${userId}` }, now)
         await audit.record({
           actorId: actor.id,
           action: 'lift_ban',

@@ -184,6 +184,12 @@ export function portalRepository (db: Knex, nowSec: () => number = () => Math.fl
     },
 
     /** Titles of the given articles, published or not (review queues name the article a comment is on). */
+    /** An article's author and title, read in the caller's transaction (提醒 of its comments and reactions). */
+    async authorAndTitle (trx: Knex.Transaction, id: number): Promise<{ authorId: number, title: string } | null> {
+      const row = await trx('articles').where({ id }).first<{ author_id: number, title: string } | undefined>('author_id', 'title')
+      return row === undefined ? null : { authorId: Number(row.author_id), title: row.title }
+    },
+
     async titles (ids: readonly number[]): Promise<Map<number, string>> {
       if (ids.length === 0) return new Map()
       const rows = await db('articles').whereIn('id', [...new Set(ids)]).select<Array<{ id: number, title: string }>>('id', 'title')

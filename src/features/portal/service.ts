@@ -298,6 +298,7 @@ export function portalService (deps: PortalServiceDeps) {
 
     /** Article titles by id (a review queue names each comment's article). */
     titles: async (ids: readonly number[]): Promise<Map<number, string>> => await writeRepo.titles(ids),
+    authorAndTitle: async (trx: Knex.Transaction, id: number): Promise<{ authorId: number, title: string } | null> => await writeRepo.authorAndTitle(trx, id),
     /** Titles of those of the given articles that are published (a profile lists comments on published articles only). */
     publishedTitles: async (ids: readonly number[]): Promise<Map<number, string>> => await writeRepo.publishedTitles(ids),
 

@@ -31,7 +31,8 @@ export default fp<{ config: AppConfig }>(async (app) => {
     timeZone: async (trx) => await app.settings.timeZone(trx),
     portal: app.portal,
     icons: reactionIcons(),
-    audit: async (entry, trx) => { await app.moderation.audit.record(entry, trx) }
+    audit: async (entry, trx) => { await app.moderation.audit.record(entry, trx) },
+    notifications: app.notifications
   }))
   await app.register(reactionsRoutes)
-}, { name: 'reactions', dependencies: ['portal', 'settings', 'moderation'] })
+}, { name: 'reactions', dependencies: ['portal', 'settings', 'moderation', 'notifications'] })

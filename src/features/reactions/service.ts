@@ -7,6 +7,7 @@ import type { AuthUser } from '../../lib/permissions'
 import type { PortalService } from '../portal'
 import { reactionsRepository, REACTION_KEYS, type ReactionKey, type ReactionKindRow, type ReactionRow } from './repository'
 import { kindMessages, reactionKindsAdmin, type KindAudit } from './kinds'
+import type { NotificationsService } from '../notifications'
 
 /**
  * 表态 rules. Discuz checks-then-inserts (two quick clicks both count); here the unique key on
@@ -48,6 +49,8 @@ export interface ReactionsDeps {
   icons?: readonly string[]
   /** Records an admin's change of a kind in the audit log, in its transaction. */
   audit?: KindAudit
+  /** 提醒 (app.notifications): the article's author is told, grouped per article (`3 人对你的文章表态`). */
+  notifications?: Pick<NotificationsService, 'notify'>
 }
 
 export function reactionsService (db: Knex, deps: ReactionsDeps) {
@@ -116,6 +119,15 @@ export function reactionsService (db: Knex, deps: ReactionsDeps) {
           if (await repo.countSince(user.id, startOfSiteDay(now, await deps.timeZone(trx)), trx) >= cap) throw new HttpError(429, messages.dailyCap)
           await portal.adjustReactionCount(trx, article.id, { [kind]: 1 })
           await repo.insert(article.id, user.id, kind, now, trx)
+          if (deps.notifications !== undefined) {
+            const target = await portal.authorAndTitle(trx, article.id)
+            if (target !== null) {
+              await deps.notifications.notify(trx, {
+                to: target.authorId, kind: 'article_reaction', actor: { id: user.id, name: user.username },
+                target: { type: 'article', id: article.id }, title: target.title, url: `/article/${article.id}`
+              }, now)
+            }
+          }
         })
       } catch (err) {
         // Another request of the same member got there first: the unique key kept it to one row.

@@ -4,6 +4,9 @@ import routes from './routes'
 import { uploadsService, type UploadsService } from './service'
 import { LocalDiskStorage, type UploadStorage } from './storage'
 
+export { uploadMessages, MAX_PIXELS } from './service'
+export type { UploadStorage } from './storage'
+
 declare module 'fastify' {
   interface FastifyInstance {
     /** Picture uploads: storeImage(bytes, { purpose, userId }) and the storage the pictures are in. */

@@ -1,0 +1,31 @@
+import fp from 'fastify-plugin'
+import type { AppConfig } from '../../config'
+import { uploadMessages } from '../uploads'
+import routes from './routes'
+import { avatarsService, type AvatarsService } from './service'
+import { signatures, type Signatures } from './signature'
+
+export type { AvatarsService, AvatarUrls } from './service'
+export type { Signatures } from './signature'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** 头像: setFromImage(userId, bytes) (the settings page, the Discuz importer), urls, reset. */
+    avatars: AvatarsService
+    /** 签名: get/set a member's signature (word list applied). */
+    signatures: Signatures
+  }
+}
+
+/** 头像 and 签名: /settings/avatar (both forms), Discuz's /uc_server/avatar.php and the generated default; pictures in the upload storage. */
+export default fp<{ config: AppConfig }>(async (app) => {
+  app.decorate('avatars', avatarsService({
+    db: app.db,
+    clock: app.clock,
+    storage: app.uploads.storage,
+    maxBytes: async () => await app.settings.getNumber('upload_max_bytes'),
+    messages: uploadMessages
+  }))
+  app.decorate('signatures', signatures(app.db, async (text) => await app.antiAbuse.scanWords(text)))
+  await app.register(routes)
+}, { name: 'avatars', dependencies: ['db', 'clock', 'settings', 'auth', 'view', 'security', 'uploads', 'antiabuse'] })

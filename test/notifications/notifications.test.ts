@@ -1,0 +1,245 @@
+import type supertest from 'supertest'
+import { dialects } from '../helpers/database'
+import { useTestApp } from '../helpers/use-test-app'
+import { LOCAL_CLIENTS_UNLIMITED, csrfFrom, login } from '../helpers/app'
+import { createArticle, createCategory, createUser, type CreatedUser } from '../helpers/factories'
+import { createGroupWithBoard } from '../forum/factories'
+import { pageToken, postReply, postThread, sendReply, staffPost } from '../forum/helpers'
+import { postComment } from '../comments/helpers'
+
+interface NoticeRow { id: number, user_id: number, kind: string, actor_id: number | null, actor_count: number, read_at: number | null, title: string }
+
+describe.each(dialects)('提醒 notifications on %s', (dialect) => {
+  const ctx = useTestApp(dialect, { app: { env: LOCAL_CLIENTS_UNLIMITED } })
+  let boardId: number
+
+  beforeAll(async () => {
+    boardId = (await createGroupWithBoard(ctx.db.knex)).boardId
+  })
+
+  const notices = async (userId: number): Promise<NoticeRow[]> =>
+    await ctx.db.knex<NoticeRow>('notifications').where({ user_id: userId }).orderBy('id')
+  const unread = async (userId: number): Promise<number> =>
+    Number((await ctx.db.knex('users').where({ id: userId }).first<{ unread_notifications: number }>('unread_notifications'))?.unread_notifications)
+  const member = async (): Promise<{ user: CreatedUser, agent: supertest.Agent }> => {
+    const user = await createUser(ctx.db.knex)
+    return { user, agent: await login(ctx.t.agent(), user.username, user.password) }
+  }
+
+  it('a reply tells the thread author once, shows in the header count, and never tells the replier', async () => {
+    const a = await member()
+    const b = await member()
+    const threadId = await postThread(ctx.t, a.agent, boardId, '求助：路由器怎么设置')
+    await postReply(ctx.t, a.agent, threadId, '自己顶一下，不该提醒自己')
+    expect(await notices(a.user.id)).toHaveLength(0)
+    await postReply(ctx.t, b.agent, threadId, '先恢复出厂设置再试试')
+    const rows = await notices(a.user.id)
+    expect(rows.map((r) => [r.kind, r.actor_id])).toEqual([['thread_reply', b.user.id]])
+    expect(await notices(b.user.id)).toHaveLength(0)
+    expect(await unread(a.user.id)).toBe(1)
+    const page = await a.agent.get('/forum').expect(200)
+    expect(page.text).toMatch(/<a href="\/notifications"[^>]*>提醒 <em class="notice-count">• 1<\/em><\/a>/)
+  })
+
+  it('a quoted author is told once (as a quote), the thread author once (as a reply), the quoter never', async () => {
+    const a = await member()
+    const b = await member()
+    const c = await member()
+    const threadId = await postThread(ctx.t, a.agent, boardId, '讨论：周末去哪儿')
+    const location = await postReply(ctx.t, b.agent, threadId, '去爬山吧')
+    const postId = Number(/#post-(\d+)/.exec(location)?.[1])
+    const form = await c.agent.get(`/thread/${threadId}?quote=${postId}`).expect(200)
+    const quoted = /<textarea name="body"[^>]*>([\s\S]*?)<\/textarea>/.exec(form.text)?.[1] ?? ''
+    const body = quoted.replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&') + '同意，山上凉快'
+    expect(body).toContain(`**${b.user.username}**`)
+    await postReply(ctx.t, c.agent, threadId, body)
+    expect((await notices(b.user.id)).map((r) => r.kind)).toEqual(['post_quote'])
+    expect((await notices(a.user.id)).map((r) => r.kind)).toEqual(['thread_reply', 'thread_reply'])
+    expect(await notices(c.user.id)).toHaveLength(0)
+  })
+
+  it('@mentions: linked in the floor, each person told once, at most ten, never oneself', async () => {
+    const a = await member()
+    const named = await Promise.all(Array.from({ length: 11 }, async () => await createUser(ctx.db.knex)))
+    const mentions = named.map((u) => `@${u.username}`).join(' ')
+    const threadId = await postThread(ctx.t, a.agent, boardId, '点名', `${mentions} @${a.user.username} @${named[0]?.username ?? ''} 来看看`)
+    const told = await Promise.all(named.map(async (u) => (await notices(u.id)).length))
+    expect(told).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0])
+    expect(await notices(a.user.id)).toHaveLength(0)
+    const page = await ctx.t.agent().get(`/thread/${threadId}`).expect(200)
+    expect(page.text).toContain(`<a href="/u/${named[0]?.username ?? ''}" class="mention">@${named[0]?.username ?? ''}</a>`)
+    const first = named[0]
+    if (first === undefined) throw new Error('no member')
+    await ctx.t.agent().get(`/u/${first.username.toUpperCase()}`).expect(302).expect('location', `/user/${first.id}`)
+    await ctx.t.agent().get('/u/nobody-here').expect(404)
+  })
+
+  it('a blocked member cannot notify or mention the blocker, and their floors collapse behind <details>', async () => {
+    const a = await member()
+    const b = await member()
+    const threadId = await postThread(ctx.t, a.agent, boardId, '屏蔽测试')
+    const token = await pageToken(a.agent, `/user/${b.user.id}`)
+    await a.agent.post(`/user/${b.user.id}/block`).type('form').send({ _csrf: token }).expect(303).expect('location', `/user/${b.user.id}`)
+    expect((await a.agent.get(`/user/${b.user.id}`).expect(200)).text).toContain('取消屏蔽')
+    await postReply(ctx.t, b.agent, threadId, `@${a.user.username} 看我`)
+    const other = await postThread(ctx.t, b.agent, boardId, '另一个', `@${a.user.username} 在吗`)
+    expect(other).toBeGreaterThan(0)
+    expect(await notices(a.user.id)).toHaveLength(0)
+    const page = await a.agent.get(`/thread/${threadId}`).expect(200)
+    expect(page.text).toContain('<details class="blocked-post"><summary class="xg1">已屏蔽该用户的内容（点击展开）</summary>')
+    expect((await b.agent.get(`/thread/${threadId}`).expect(200)).text).not.toContain('blocked-post')
+    const list = await a.agent.get('/settings/blocks').expect(200)
+    expect(list.text).toContain(b.user.username)
+    await a.agent.post(`/user/${b.user.id}/unblock`).type('form').send({ _csrf: csrfFrom(list.text), return: '/settings/blocks' }).expect(303).expect('location', '/settings/blocks')
+    await postReply(ctx.t, b.agent, threadId, '解除屏蔽后再回复')
+    expect((await notices(a.user.id)).map((r) => r.kind)).toEqual(['thread_reply'])
+    // Blocking oneself is refused with a reason; nothing stored.
+    await a.agent.post(`/user/${a.user.id}/block`).type('form').send({ _csrf: token }).expect(400)
+    expect(await ctx.db.knex('member_blocks').where({ user_id: a.user.id })).toHaveLength(0)
+  })
+
+  it('20 replies at once: 20 notices, the counter says 20', async () => {
+    const a = await member()
+    const threadId = await postThread(ctx.t, a.agent, boardId, '热门主题')
+    const repliers = await Promise.all(Array.from({ length: 20 }, async () => await member()))
+    const tokens = await Promise.all(repliers.map(async (r) => await pageToken(r.agent, '/forum')))
+    ctx.t.clock.advance(600)
+    const results = await Promise.all(repliers.map(async (r, i) => await r.agent.post(`/thread/${threadId}/reply`).type('form').send({ _csrf: tokens[i], body: `第 ${i} 个回复` })))
+    expect(results.map((r) => r.status)).toEqual(Array(20).fill(303))
+    expect(await notices(a.user.id)).toHaveLength(20)
+    expect(await unread(a.user.id)).toBe(20)
+  })
+
+  it('/notifications: newest first, keyset pages of 20, marked read when seen, the counter follows', async () => {
+    const a = await member()
+    const b = await member()
+    const threadId = await postThread(ctx.t, a.agent, boardId, '分页测试')
+    for (let i = 0; i < 45; i++) {
+      ctx.t.clock.advance(1)
+      await ctx.t.app.db.transaction(async (trx) => {
+        await ctx.t.app.notifications.notify(trx, { to: a.user.id, kind: 'thread_reply', actor: { id: b.user.id, name: b.user.username }, target: { type: 'thread', id: threadId + 1000 + i }, title: `标题 ${i}`, url: `/thread/${threadId}` }, ctx.t.clock.now())
+      })
+    }
+    expect(await unread(a.user.id)).toBe(45)
+    const first = await a.agent.get('/notifications').expect(200)
+    expect(first.text).toContain('标题 44')
+    expect(first.text).not.toContain('标题 24<')
+    expect((first.text.match(/class="notice-item unread"/g) ?? [])).toHaveLength(20)
+    expect(first.text.indexOf('标题 44')).toBeLessThan(first.text.indexOf('标题 43'))
+    // The header of the page that marked them shows what is left.
+    expect(first.text).toContain('• 25</em>')
+    expect(await unread(a.user.id)).toBe(25)
+    const next = /href="(\/notifications\?before=[\d.]+)" rel="next"/.exec(first.text)?.[1]
+    expect(next).toBeDefined()
+    const second = await a.agent.get(next ?? '').expect(200)
+    expect(second.text).toContain('标题 24')
+    expect(second.text).not.toContain('标题 25<')
+    const third = await a.agent.get(/href="(\/notifications\?before=[\d.]+)" rel="next"/.exec(second.text)?.[1] ?? '').expect(200)
+    expect(third.text).toContain('标题 0<')
+    expect(third.text).not.toContain('rel="next"')
+    expect(await unread(a.user.id)).toBe(0)
+    // Seen again: nothing is unread twice.
+    await a.agent.get('/notifications').expect(200)
+    expect(await unread(a.user.id)).toBe(0)
+    await a.agent.get('/notifications?before=abc').expect(400)
+    await ctx.t.agent().get('/notifications').expect(401)
+  })
+
+  it('全部标记为已读 and per-kind preferences (off: nothing stored)', async () => {
+    const a = await member()
+    const b = await member()
+    const threadId = await postThread(ctx.t, a.agent, boardId, '设置测试')
+    await postReply(ctx.t, b.agent, threadId, '第一条')
+    expect(await unread(a.user.id)).toBe(1)
+    const list = await a.agent.get('/forum')
+    await a.agent.post('/notifications/read-all').type('form').send({ _csrf: csrfFrom(list.text) }).expect(303)
+    expect(await unread(a.user.id)).toBe(0)
+    const form = await a.agent.get('/notifications/settings').expect(200)
+    await a.agent.post('/notifications/settings').type('form').send({ _csrf: csrfFrom(form.text), reply: 'off', mention: 'email' }).expect(303)
+    expect((await a.agent.get('/notifications/settings?saved=1').expect(200)).text).toMatch(/<option value="off" selected>/)
+    await postReply(ctx.t, b.agent, threadId, `第二条 @${a.user.username}`)
+    // The reply kind is off; the mention of the same post is told (email: on the site, digests aside).
+    expect((await notices(a.user.id)).map((r) => r.kind)).toEqual(['thread_reply', 'mention'])
+    await a.agent.post('/notifications/settings').type('form').send({ _csrf: csrfFrom(form.text), reply: 'loud' }).expect(400)
+  })
+
+  it('comments: the article author is told, a quoted commenter is told, guests tell nobody', async () => {
+    const author = await createUser(ctx.db.knex, { role: 'editor' })
+    const categoryId = await createCategory(ctx.db.knex)
+    const aid = await createArticle(ctx.db.knex, { categoryId, authorId: author.id, title: '春天的文章' })
+    const a = await member()
+    const b = await member()
+    const res = await postComment(a.agent, aid, { message: '写得好' })
+    expect(res.status).toBe(303)
+    expect((await notices(author.id)).map((r) => [r.kind, r.title])).toEqual([['article_comment', '春天的文章']])
+    ctx.t.clock.advance(600)
+    const res2 = await postComment(b.agent, aid, { message: `> ${a.user.username} 的评论：写得好\n我也觉得` })
+    expect(res2.status).toBe(303)
+    expect((await notices(a.user.id)).map((r) => r.kind)).toEqual(['comment_quote'])
+    expect(await notices(author.id)).toHaveLength(2)
+  })
+
+  it('reactions on an article are one grouped notice: 3 人对你的文章表态', async () => {
+    const author = await createUser(ctx.db.knex, { role: 'editor' })
+    const categoryId = await createCategory(ctx.db.knex)
+    const aid = await createArticle(ctx.db.knex, { categoryId, authorId: author.id, title: '表态文章' })
+    const agent = await login(ctx.t.agent(), author.username, author.password)
+    for (let i = 0; i < 3; i++) {
+      const m = await member()
+      const page = await m.agent.get(`/article/${aid}`).expect(200)
+      const kind = /name="kind" value="([a-z_]+)"/.exec(page.text)?.[1] ?? /data-kind="([a-z_]+)"/.exec(page.text)?.[1]
+      const res = await m.agent.post(`/article/${aid}/react`).type('form').send({ _csrf: csrfFrom(page.text), kind })
+      expect(res.status).toBe(303)
+    }
+    const rows = await notices(author.id)
+    expect(rows.map((r) => [r.kind, r.actor_count])).toEqual([['article_reaction', 3]])
+    expect(await unread(author.id)).toBe(1)
+    const list = await agent.get('/notifications').expect(200)
+    expect(list.text).toContain('3 人对你的文章表态')
+    // Read: the next reaction opens a new group.
+    const m = await member()
+    const page = await m.agent.get(`/article/${aid}`).expect(200)
+    const kind = /name="kind" value="([a-z_]+)"/.exec(page.text)?.[1]
+    await m.agent.post(`/article/${aid}/react`).type('form').send({ _csrf: csrfFrom(page.text), kind }).expect(303)
+    expect((await notices(author.id)).map((r) => r.actor_count)).toEqual([3, 1])
+  })
+
+  it('moderators: approval and removal are told to the author; a ban and its lift with the reason', async () => {
+    await ctx.t.app.antiAbuse.words.add({ word: '待审词', action: 'moderate', by: null, now: ctx.t.clock.now() })
+    const mod = await createUser(ctx.db.knex, { role: 'moderator' })
+    const modAgent = await login(ctx.t.agent(), mod.username, mod.password)
+    const a = await member()
+    const b = await member()
+    const threadId = await postThread(ctx.t, a.agent, boardId, '审核测试')
+    ctx.t.clock.advance(600)
+    const pending = await sendReply(b.agent, threadId, '这里有待审词')
+    expect(pending.status).toBe(303)
+    expect(await notices(a.user.id)).toHaveLength(0) // nobody is told of a post nobody can see
+    const postId = Number((await ctx.db.knex('posts').where({ thread_id: threadId, author_id: b.user.id }).first<{ id: number }>('id'))?.id)
+    await staffPost(modAgent, `/post/${postId}/approve`).then((r) => { expect(r.status).toBe(303) })
+    expect((await notices(b.user.id)).map((r) => r.kind)).toEqual(['approved'])
+    expect((await notices(a.user.id)).map((r) => r.kind)).toEqual(['thread_reply'])
+    await staffPost(modAgent, `/post/${postId}/delete`).then((r) => { expect(r.status).toBe(303) })
+    expect((await notices(b.user.id)).map((r) => r.kind)).toEqual(['approved', 'removed'])
+
+    await staffPost(modAgent, `/mod/ban/${b.user.id}`, { type: 'post', duration: '7', reason: '多次发布广告' }).then((r) => { expect(r.status).toBe(303) })
+    await staffPost(modAgent, `/mod/unban/${b.user.id}`, { reason: '申诉通过' }).then((r) => { expect(r.status).toBe(303) })
+    const rows = await notices(b.user.id)
+    expect(rows.slice(2).map((r) => [r.kind, r.title])).toEqual([['banned', '多次发布广告'], ['unbanned', '申诉通过']])
+    const list = await b.agent.get('/notifications').expect(200)
+    expect(list.text).toContain('您已被禁止发言，理由：')
+    expect(list.text).toContain('多次发布广告')
+  })
+
+  it('an event that fails leaves no notice (same transaction)', async () => {
+    await ctx.t.app.antiAbuse.words.add({ word: '违禁词', action: 'block', by: null, now: ctx.t.clock.now() })
+    const a = await member()
+    const b = await member()
+    const threadId = await postThread(ctx.t, a.agent, boardId, '事务测试')
+    ctx.t.clock.advance(600)
+    const res = await sendReply(b.agent, threadId, `@${a.user.username} 违禁词`)
+    expect(res.status).toBe(400)
+    expect(await notices(a.user.id)).toHaveLength(0)
+    expect(await unread(a.user.id)).toBe(0)
+  })
+})
