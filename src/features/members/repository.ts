@@ -113,6 +113,11 @@ export function usersRepository (db: Knex) {
       await (trx ?? db)('users').where({ id }).update({ password_hash: passwordHash, must_change_password: false })
     },
 
+    /** The same password under our hash (an imported one replaced at login): nothing else changes. */
+    async rehashPassword (id: number, passwordHash: string): Promise<void> {
+      await db('users').where({ id }).update({ password_hash: passwordHash })
+    },
+
     async updateEmail (id: number, email: string, trx?: Knex.Transaction): Promise<void> {
       await (trx ?? db)('users').where({ id }).update({ email, email_key: nameKey(email) })
     },
