@@ -10,6 +10,7 @@ import { commentCommands } from '../src/features/comments/cli'
 import { reactionCommands } from '../src/features/reactions/cli'
 import { forumCommands } from '../src/features/forum/cli'
 import { portalCommands } from '../src/features/portal/cli'
+import { discuzImportCommands } from '../src/features/discuz-import/cli'
 
 /**
  * `npm run cli -- <command> [--flag value ...]`. Each feature exports its commands
@@ -90,7 +91,7 @@ const bulkCommands: CliCommands = {
   }
 }
 
-const COMMANDS: CliCommands = { ...coreCommands, ...bulkCommands, ...memberCommands, ...commentCommands, ...reactionCommands, ...forumCommands, ...portalCommands }
+const COMMANDS: CliCommands = { ...coreCommands, ...bulkCommands, ...memberCommands, ...commentCommands, ...reactionCommands, ...forumCommands, ...portalCommands, ...discuzImportCommands }
 
 /** The command's flags, parsed strictly: an undeclared flag or a missing value is a usage error. */
 export function parseFlags (command: CliCommand, args: string[]): CliFlags {

@@ -44,6 +44,7 @@ import peopleFeature from './features/people'
 import ipBansFeature from './features/ip-bans'
 import categoryEditorsFeature from './features/category-editors'
 import siteLogoFeature from './features/site-logo'
+import discuzImportFeature from './features/discuz-import'
 
 export interface BuildOptions {
   /** Defaults to the system clock; tests pass a ManualClock. */
@@ -154,6 +155,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(boardModeratorsFeature)
   await app.register(categoryEditorsFeature)
   await app.register(siteLogoFeature)
+  await app.register(discuzImportFeature, { config })
 
   return app
 }

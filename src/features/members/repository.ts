@@ -1,6 +1,6 @@
 import type { Knex } from 'knex'
 import { isRole, type AuthUser, type BanType, type Role } from '../../lib/permissions'
-import { normalizeUsername, usernameSkeleton } from '../../lib/username-skeleton'
+import { usernameKey, usernameSkeleton } from '../../lib/username-skeleton'
 
 export interface UserRow {
   id: number
@@ -46,7 +46,7 @@ export function toAuthUser (row: Pick<UserRow, typeof AUTH_COLUMNS[number]>): Au
  * The lower-cased copy that carries the unique index (case-insensitive on both dialects), of the NFKC
  * form: a login typed in full-width letters finds the account its plain letters name.
  */
-export const nameKey = (s: string): string => normalizeUsername(s).toLowerCase()
+export const nameKey = usernameKey
 
 export function usersRepository (db: Knex) {
   return {

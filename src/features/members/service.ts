@@ -208,6 +208,11 @@ export function membersService ({ db, clock, bcryptCost }: MembersServiceDeps) {
       return (await users.findById(userId))?.email ?? ''
     },
 
+    /** A member's id by name (Discuz's space-username-NAME.html), or null. */
+    async idByUsername (username: string): Promise<number | null> {
+      return (await users.findByUsername(username))?.id ?? null
+    },
+
     async setRole (username: string, role: Role): Promise<UserRow | null> {
       const user = await users.findByUsername(username)
       if (user === null) return null
