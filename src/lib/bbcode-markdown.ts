@@ -29,7 +29,7 @@ function escapeText (text: string, lineStart: boolean): string {
   return out
 }
 
-const urlPart = (url: string): string => url.trim().replace(/[()\s<>]/g, (c) => encodeURIComponent(c))
+const urlPart = (url: string): string => url.trim().replace(/[()\s<>"]/g, (c) => encodeURIComponent(c))
 
 export function bbcodeToMarkdown (source: string, options: BbcodeOptions = {}): string {
   const nodes = parse(source) as Array<Node | string>

@@ -62,8 +62,9 @@ export function phpUnserialize (input: string | Buffer): PhpValue {
         const entries: Array<[string, PhpValue]> = []
         for (let i = 0; i < count; i++) {
           const key = value(depth + 1)
-          if (typeof key !== 'string' && typeof key !== 'number') fail('bad array key')
-          entries.push([String(key), value(depth + 1)])
+          if (typeof key === 'string') entries.push([key, value(depth + 1)])
+          else if (typeof key === 'number') entries.push([String(key), value(depth + 1)])
+          else fail('bad array key')
         }
         expect('}')
         return { kind: 'array', entries }

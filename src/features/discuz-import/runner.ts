@@ -121,6 +121,6 @@ export async function insertChunks (trx: Knex.Transaction, table: string, rows: 
 export const afterId = (after: string): number => after === '' ? 0 : Number(after)
 
 export async function countOf (q: Knex.QueryBuilder): Promise<number> {
-  const row = await q.count<Array<{ n: number | string }>>({ n: '*' }).first() as { n: number | string } | undefined
+  const row: { n: number | string } | undefined = await q.count<Array<{ n: number | string }>>({ n: '*' }).first()
   return Number(row?.n ?? 0)
 }

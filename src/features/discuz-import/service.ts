@@ -108,7 +108,7 @@ export async function runDiscuzImport (o: DiscuzImportOptions): Promise<DiscuzIm
   if (o.dryRun) notes.push('--dry-run：未写入任何数据；计数核对在正式导入时进行')
   const issues = o.dryRun
     ? steps.flatMap((s) => [...s.reasons].map(([reason, n]) => ({ step: s.step, kind: reason.startsWith('跳过') ? 'skipped' : 'changed', reason: reason.replace(/^..: /, ''), n })))
-    : (await o.db('discuz_import_issues').groupBy('step', 'kind', 'reason').select('step', 'kind', 'reason').count({ n: '*' }) as Array<{ step: string, kind: string, reason: string, n: number | string }>)
+    : (await o.db('discuz_import_issues').groupBy('step', 'kind', 'reason').select('step', 'kind', 'reason').count<Array<{ step: string, kind: string, reason: string, n: number | string }>>({ n: '*' }))
         .map((r) => ({ ...r, n: Number(r.n) }))
   return { steps, issues, notes, seconds: (Date.now() - started) / 1000 }
 }

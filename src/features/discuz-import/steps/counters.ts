@@ -24,8 +24,8 @@ export const articleCountersStep: Step<{ id: number }> = {
   keyOf: (r) => String(r.id),
   async map (ctx, rows) {
     const ids = rows.map((r) => r.id)
-    const comments = grouped(await ctx.db('comments').whereIn('article_id', ids).where('status', 'visible').groupBy('article_id').select('article_id as id').count({ n: '*' }) as Array<{ id: number, n: number }>)
-    const reactionRows = await ctx.db('reactions').whereIn('article_id', ids).groupBy('article_id', 'kind').select('article_id as id', 'kind').count({ n: '*' }) as Array<{ id: number, kind: string, n: number | string }>
+    const comments = grouped(await ctx.db('comments').whereIn('article_id', ids).where('status', 'visible').groupBy('article_id').select('article_id as id').count<Array<{ id: number, n: number }>>({ n: '*' }))
+    const reactionRows = await ctx.db('reactions').whereIn('article_id', ids).groupBy('article_id', 'kind').select('article_id as id', 'kind').count<Array<{ id: number, kind: string, n: number | string }>>({ n: '*' })
     const source = await ctx.src.db(`${ctx.src.table('portal_article_title')} as t`).leftJoin(`${ctx.src.table('portal_article_count')} as c`, 'c.aid', 't.aid')
       .whereIn('t.aid', ids).select<Array<Record<string, number | null>>>('t.aid', 'c.commentnum', ...[1, 2, 3, 4, 5, 6, 7, 8].map((i) => `t.click${i}`))
     const issues: Issue[] = []
@@ -56,7 +56,7 @@ export const threadCountersStep: Step<{ id: number }> = {
     const ids = rows.map((r) => r.id)
     const first = ids[0] ?? 0
     const last = ids[ids.length - 1] ?? 0
-    const replies = grouped(await ctx.db('posts').whereIn('thread_id', ids).where('status', 'visible').where('position', '>', 1).groupBy('thread_id').select('thread_id as id').count({ n: '*' }) as Array<{ id: number, n: number }>)
+    const replies = grouped(await ctx.db('posts').whereIn('thread_id', ids).where('status', 'visible').where('position', '>', 1).groupBy('thread_id').select('thread_id as id').count<Array<{ id: number, n: number }>>({ n: '*' }))
     const source = await ctx.src.db(ctx.src.table('forum_thread')).whereIn('tid', ids).select<Array<{ tid: number, replies: number }>>('tid', 'replies')
     const issues: Issue[] = []
     for (const s of source) {
@@ -89,9 +89,9 @@ export const boardCountersStep: Step<{ id: number }> = {
   keyOf: (r) => String(r.id),
   async map (ctx, rows) {
     const ids = rows.map((r) => r.id)
-    const threads = grouped(await ctx.db('threads').whereIn('board_id', ids).where('status', 'visible').groupBy('board_id').select('board_id as id').count({ n: '*' }) as Array<{ id: number, n: number }>)
+    const threads = grouped(await ctx.db('threads').whereIn('board_id', ids).where('status', 'visible').groupBy('board_id').select('board_id as id').count<Array<{ id: number, n: number }>>({ n: '*' }))
     const posts = grouped(await ctx.db('posts as p').join('threads as t', 't.id', 'p.thread_id').whereIn('t.board_id', ids).where('t.status', 'visible').where('p.status', 'visible')
-      .groupBy('t.board_id').select('t.board_id as id').count({ n: '*' }) as Array<{ id: number, n: number }>)
+      .groupBy('t.board_id').select('t.board_id as id').count<Array<{ id: number, n: number }>>({ n: '*' }))
     const source = await ctx.src.db(ctx.src.table('forum_forum')).whereIn('fid', ids).select<Array<{ fid: number, threads: number, posts: number }>>('fid', 'threads', 'posts')
     const issues: Issue[] = []
     for (const s of source) {

@@ -3,7 +3,7 @@ import { articleRenderColumns } from '../../../lib/article-render'
 import { afterId, countOf, insertChunks, type Issue, type Step } from '../runner'
 
 /** Discuz names may carry HTML (a coloured category name); ours are text. */
-export const plainName = (s: unknown, max: number): string => String(s ?? '').replace(/<[^>]*>/g, '').trim().slice(0, max)
+export const plainName = (s: string | null | undefined, max: number): string => (s ?? '').replace(/<[^>]*>/g, '').trim().slice(0, max)
 
 /** Discuz stores comments and names HTML-escaped: back to the text that was typed. */
 export function unescapeDiscuzText (s: string): string {
