@@ -55,6 +55,11 @@ export function discuzDdl (prefix = 'pre_'): string[] {
       aid mediumint unsigned NOT NULL, catid mediumint unsigned NOT NULL DEFAULT 0, viewnum mediumint unsigned NOT NULL DEFAULT 0,
       commentnum mediumint unsigned NOT NULL DEFAULT 0, favtimes mediumint unsigned NOT NULL DEFAULT 0, sharetimes mediumint unsigned NOT NULL DEFAULT 0,
       PRIMARY KEY (aid)) ${opts}`,
+    `CREATE TABLE ${t('portal_attachment')} (
+      attachid mediumint unsigned NOT NULL AUTO_INCREMENT, uid mediumint unsigned NOT NULL DEFAULT 0, dateline int unsigned NOT NULL DEFAULT 0,
+      filename varchar(255) NOT NULL DEFAULT '', filetype varchar(255) NOT NULL DEFAULT '', filesize int unsigned NOT NULL DEFAULT 0,
+      attachment varchar(255) NOT NULL DEFAULT '', isimage tinyint(1) NOT NULL DEFAULT 0, thumb tinyint unsigned NOT NULL DEFAULT 0,
+      remote tinyint unsigned NOT NULL DEFAULT 0, aid mediumint unsigned NOT NULL DEFAULT 0, PRIMARY KEY (attachid), KEY aid (aid)) ${opts}`,
     `CREATE TABLE ${t('portal_comment')} (
       cid mediumint unsigned NOT NULL AUTO_INCREMENT, uid mediumint unsigned NOT NULL DEFAULT 0, username varchar(255) NOT NULL DEFAULT '',
       id mediumint unsigned NOT NULL DEFAULT 0, idtype varchar(20) NOT NULL DEFAULT '', postip varchar(255) NOT NULL DEFAULT '',

@@ -29,6 +29,8 @@ beforeAll(async () => {
   attachmentsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'discuz-attach-'))
   fs.mkdirSync(path.join(attachmentsDir, 'forum', '202311', '05'), { recursive: true })
   fs.writeFileSync(path.join(attachmentsDir, 'forum', '202311', '05', 'abc.png'), PNG)
+  fs.mkdirSync(path.join(attachmentsDir, 'portal', '202311'), { recursive: true })
+  fs.writeFileSync(path.join(attachmentsDir, 'portal', '202311', 'p.png'), PNG)
 }, 60_000)
 afterAll(async () => {
   if (mysqlUrl === '') return
@@ -221,6 +223,8 @@ describeWithSource.each(dialects)('import:discuz into %s', (dialect) => {
     await ctx.t.agent().get('/data/attachment/forum/202311/05/def.zip').expect(404) // missing in the folder: listed
     await ctx.t.agent().get('/data/attachment/forum/..%2F..%2Fetc%2Fpasswd').expect(404)
     expect(step('forum-files')).toMatchObject({ read: 2, imported: 1, skipped: 1 })
+    expect((await ctx.t.agent().get('/data/attachment/portal/202311/p.png').expect(200)).headers['content-type']).toBe('image/png')
+    expect(step('portal-files')).toMatchObject({ read: 2, imported: 1, skipped: 1 })
   })
 
   it('imports the site name, ICP number, footer links and the word list', async () => {

@@ -96,6 +96,10 @@ async function fill (db: Knex): Promise<void> {
     { cid: 3, aid: 2, title: '', content: '<p>等待审核。</p>', pageorder: 1 },
     { cid: 4, aid: 3, title: '', content: '<p>孤儿。</p>', pageorder: 1 }
   ])
+  await db(t('portal_attachment')).insert([
+    { attachid: 1, uid: 1, filename: 'p.png', attachment: '202311/p.png', isimage: 1, aid: 1 },
+    { attachid: 2, uid: 1, filename: 'remote.png', attachment: '202311/r.png', isimage: 1, aid: 1, remote: 1 }
+  ])
   await db(t('portal_article_count')).insert([{ aid: 1, catid: 2, viewnum: 42, commentnum: 1 }, { aid: 2, catid: 1, viewnum: 1, commentnum: 0 }])
   await db(t('portal_comment')).insert([
     { cid: 1, uid: 2, username: 'alice', id: 1, idtype: 'aid', postip: '203.0.113.5', dateline: NOW - 29 * DAY, status: 0, message: '写得好 &lt;b&gt;不是粗体&lt;/b&gt;' },

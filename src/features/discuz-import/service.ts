@@ -6,7 +6,7 @@ import type { DiscuzSource } from './source'
 import { bansStep, crimesStep, membersStep } from './steps/members'
 import { articlesStep, categoriesStep, commentsStep, reactionsStep } from './steps/portal'
 import { boardsStep, postsStep, threadsStep } from './steps/forum'
-import { avatarsStep, forumAttachmentsStep, settingsStep, wordsStep } from './steps/site'
+import { avatarsStep, forumAttachmentsStep, portalAttachmentsStep, settingsStep, wordsStep } from './steps/site'
 import { articleCountersStep, boardCountersStep, memberCountersStep, threadCountersStep } from './steps/counters'
 
 /**
@@ -41,7 +41,7 @@ export interface DiscuzImportSummary {
 
 type AnyStep = Step<never>
 const IMPORT_STEPS = [settingsStep, wordsStep, membersStep, bansStep, crimesStep, categoriesStep, articlesStep, commentsStep, reactionsStep,
-  boardsStep, threadsStep, postsStep, forumAttachmentsStep, avatarsStep] as unknown as AnyStep[]
+  boardsStep, threadsStep, postsStep, forumAttachmentsStep, portalAttachmentsStep, avatarsStep] as unknown as AnyStep[]
 const COUNTER_STEPS = [articleCountersStep, threadCountersStep, boardCountersStep, memberCountersStep] as unknown as AnyStep[]
 
 /** Whether luntan's database holds content that an import did not write (then the import refuses). */

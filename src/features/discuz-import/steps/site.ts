@@ -128,6 +128,32 @@ export const forumAttachmentsStep: Step<ForumAttachmentRow> = {
   }
 }
 
+interface PortalAttachmentRow { attachid: number, attachment: string, remote: number }
+
+/** Portal attachment files into UPLOADS_DIR/discuz/portal/<Discuz's path> (articles link them as /data/attachment/portal/…). */
+export const portalAttachmentsStep: Step<PortalAttachmentRow> = {
+  name: 'portal-files',
+  count: async ({ src }) => await countOf(src.db(src.table('portal_attachment'))),
+  read: async ({ src }, after, limit) => await src.db(src.table('portal_attachment')).where('attachid', '>', afterId(after)).orderBy('attachid').limit(limit).select('attachid', 'attachment', 'remote'),
+  keyOf: (r) => String(r.attachid),
+  async map (ctx, rows) {
+    const issues: Issue[] = []
+    let copied = 0
+    for (const r of rows) {
+      const key = String(r.attachid)
+      if (ctx.attachmentsDir === null) { issues.push({ key, kind: 'skipped', reason: '未给出 --attachments 目录' }); continue }
+      const rel = safeRelativePath(String(r.attachment))
+      if (Number(r.remote) !== 0) { issues.push({ key, kind: 'skipped', reason: '远程附件（在 FTP/云存储上）未复制' }); continue }
+      if (rel === null) { issues.push({ key, kind: 'skipped', reason: '附件路径不安全' }); continue }
+      if (ctx.dryRun) { copied++; continue }
+      const result = await copyInto(path.join(ctx.attachmentsDir, 'portal', rel), path.join(ctx.uploadsDir, 'discuz', 'portal', rel))
+      if (result === 'missing') issues.push({ key, kind: 'skipped', reason: '附件文件不存在' })
+      else copied++
+    }
+    return { imported: copied, issues, write: async () => {} }
+  }
+}
+
 /** UCenter's avatar path for a uid: 000/00/00/01_avatar_big.jpg. */
 export function avatarPath (uid: number): string {
   const padded = String(uid).padStart(9, '0')
