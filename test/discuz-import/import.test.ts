@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -7,7 +8,7 @@ import { openDiscuzSource, runDiscuzImport, type DiscuzImportSummary } from '../
 import { ImportInterrupted } from '../../src/features/discuz-import/runner'
 import { createTestDatabase, dialects, type TestDatabase } from '../helpers/database'
 import { useTestApp } from '../helpers/use-test-app'
-import { csrfFrom } from '../helpers/app'
+import { csrfFrom, databaseUrl } from '../helpers/app'
 import { createDiscuzSite, mysqlUrl, NOW, passwords, type DiscuzSite } from './source'
 
 /**
@@ -295,6 +296,26 @@ describeWithSource.each(dialects)('import:discuz --dry-run and --resume into %s'
     expect(dry.steps.find((s) => s.step === 'posts')).toMatchObject({ read: 7, imported: 5, skipped: 2 })
     expect(dry.issues.some((i) => i.step === 'articles' && i.kind === 'skipped')).toBe(true)
   }, 60_000)
+
+  it('the command: refuses without --from, dry-runs into an empty database, refuses a database with other content', async () => {
+    const db = await fresh()
+    const cli = (args: string[]): { status: number | null, stdout: string, stderr: string } => {
+      const res = spawnSync(process.execPath, ['--import', 'tsx', path.join(__dirname, '../../scripts/cli.ts'), 'import:discuz', ...args], {
+        env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: databaseUrl(db), UPLOADS_DIR: uploadsDir }, encoding: 'utf8', timeout: 90_000
+      })
+      return { status: res.status, stdout: res.stdout, stderr: res.stderr }
+    }
+    expect(cli([]).status).toBe(2)
+    const dry = cli(['--from', site.url, '--dry-run'])
+    expect([dry.status, dry.stderr.slice(-300)]).toEqual([0, expect.any(String)])
+    expect(dry.stdout).toMatch(/posts\s+7\s+5\s+2/)
+    expect(dry.stdout).toContain('--dry-run：未写入任何数据')
+    expect(Number((await db.knex('users').count({ n: '*' }).first())?.n)).toBe(0)
+    await db.knex('categories').insert({ name: '已有频道', description: '', display_order: 0 })
+    const refused = cli(['--from', site.url])
+    expect(refused.status).toBe(1)
+    expect(refused.stderr).toContain('import into an empty database')
+  }, 120_000)
 
   it('--resume after an interruption mid-import ends with the same rows as an uninterrupted run', async () => {
     const whole = await fresh()
