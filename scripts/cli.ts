@@ -14,6 +14,7 @@ import { searchCommands } from '../src/features/search'
 import { articleSearchSource } from '../src/features/portal'
 import { forumSearchSources } from '../src/features/forum'
 import { backupCommands } from '../src/cli/backup'
+import { discuzImportCommands } from '../src/features/discuz-import/cli'
 
 /**
  * `npm run cli -- <command> [--flag value ...]`. Each feature exports its commands
@@ -94,7 +95,7 @@ const bulkCommands: CliCommands = {
   }
 }
 
-const COMMANDS: CliCommands = { ...coreCommands, ...bulkCommands, ...memberCommands, ...commentCommands, ...reactionCommands, ...forumCommands, ...portalCommands, ...searchCommands([articleSearchSource(), ...forumSearchSources()]), ...backupCommands }
+const COMMANDS: CliCommands = { ...coreCommands, ...bulkCommands, ...memberCommands, ...commentCommands, ...reactionCommands, ...forumCommands, ...portalCommands, ...searchCommands([articleSearchSource(), ...forumSearchSources()]), ...backupCommands, ...discuzImportCommands }
 
 /** The command's flags, parsed strictly: an undeclared flag or a missing value is a usage error. */
 export function parseFlags (command: CliCommand, args: string[]): CliFlags {

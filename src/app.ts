@@ -51,6 +51,7 @@ import mailFeature from './features/mail'
 import captchaFeature from './features/captcha'
 import notificationsFeature, { withMemberBlocks } from './features/notifications'
 import avatarsFeature from './features/avatars'
+import discuzImportFeature from './features/discuz-import'
 
 export interface BuildOptions {
   /** Defaults to the system clock; tests pass a ManualClock. */
@@ -182,6 +183,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(siteLogoFeature)
   await app.register(searchPagesPlugin)
   await app.register(avatarsFeature, { config })
+  await app.register(discuzImportFeature, { config })
 
   return app
 }

@@ -15,6 +15,8 @@ export class HttpError extends Error {
 }
 
 export const notFound = (message = '抱歉，您访问的页面不存在'): HttpError => new HttpError(404, message)
+/** An old Discuz link with no page here: the page says so and offers the site search. */
+export const legacyNotFound = (): HttpError => new HttpError(404, '抱歉，这个旧论坛链接在本站没有对应的页面，可能已被删除或从未导入', { searchUrl: '/search' })
 export const forbidden = (message = '抱歉，您没有权限进行此操作'): HttpError => new HttpError(403, message)
 export const badRequest = (message = '请求参数有误'): HttpError => new HttpError(400, message)
 export const conflict = (message: string): HttpError => new HttpError(409, message)

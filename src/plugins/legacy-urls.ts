@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyRequest } from 'fastify'
-import { notFound } from '../lib/http-errors'
+import { legacyNotFound } from '../lib/http-errors'
 
 /**
  * Discuz's script URLs (`/forum.php?mod=…`, `/misc.php?mod=…`, `/home.php?mod=…`) are shared by
@@ -59,7 +59,7 @@ export default fp(async (app) => {
   for (const script of LEGACY_SCRIPTS) {
     app.get<{ Querystring: LegacyQuery }>(`/${script}`, async (request, reply) => {
       const target = await legacyUrls.resolve(script, request.query, request)
-      if (target === null) throw notFound()
+      if (target === null) throw legacyNotFound()
       return typeof target === 'string' ? await reply.redirect(target, 301) : await reply.redirect(target.url, target.status)
     })
   }

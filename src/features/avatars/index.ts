@@ -1,12 +1,29 @@
 import fp from 'fastify-plugin'
 import type { AppConfig } from '../../config'
-import { uploadMessages } from '../uploads'
+import type { Knex } from 'knex'
+import { LocalDiskStorage, uploadMessages } from '../uploads'
+import { systemClock } from '../../lib/clock'
+import { SETTING_DEFAULTS } from '../../plugins/settings'
 import routes from './routes'
 import { avatarsService, type AvatarsService } from './service'
 import { signatures, type Signatures } from './signature'
 
 export type { AvatarsService, AvatarUrls } from './service'
 export type { Signatures } from './signature'
+
+/**
+ * The avatar service outside the app (the Discuz importer's CLI): the same rules and storage, over a Knex
+ * handle and the local upload folder, with the default size cap (no settings to read there).
+ */
+export function avatarsForImport (db: Knex, uploadsDir: string): AvatarsService {
+  return avatarsService({
+    db,
+    clock: systemClock,
+    storage: new LocalDiskStorage(uploadsDir),
+    maxBytes: async () => Number(SETTING_DEFAULTS.upload_max_bytes),
+    messages: uploadMessages
+  })
+}
 
 declare module 'fastify' {
   interface FastifyInstance {

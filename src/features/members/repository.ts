@@ -1,6 +1,6 @@
 import type { Knex } from 'knex'
 import { isRole, type AuthUser, type BanType, type Role } from '../../lib/permissions'
-import { normalizeUsername, usernameSkeleton } from '../../lib/username-skeleton'
+import { usernameKey, usernameSkeleton } from '../../lib/username-skeleton'
 
 export interface UserRow {
   id: number
@@ -52,7 +52,7 @@ export function toAuthUser (row: Pick<UserRow, typeof AUTH_COLUMNS[number]>): Au
  * The lower-cased copy that carries the unique index (case-insensitive on both dialects), of the NFKC
  * form: a login typed in full-width letters finds the account its plain letters name.
  */
-export const nameKey = (s: string): string => normalizeUsername(s).toLowerCase()
+export const nameKey = usernameKey
 
 export function usersRepository (db: Knex) {
   return {
@@ -118,6 +118,11 @@ export function usersRepository (db: Knex) {
     async updatePasswordHash (id: number, passwordHash: string, trx?: Knex.Transaction): Promise<void> {
       // A new password set by the member clears an admin's "must change at next login".
       await (trx ?? db)('users').where({ id }).update({ password_hash: passwordHash, must_change_password: false })
+    },
+
+    /** The same password under our hash (an imported one replaced at login): nothing else changes. */
+    async rehashPassword (id: number, passwordHash: string): Promise<void> {
+      await db('users').where({ id }).update({ password_hash: passwordHash })
     },
 
     /** A new address is not verified until its link is followed. */

@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { queryValue } from '../../plugins/legacy-urls'
 import type { AppConfig } from '../../config'
-import { HttpError, notFound, parseId } from '../../lib/http-errors'
+import { HttpError, legacyNotFound, notFound, parseId } from '../../lib/http-errors'
 import { ipHash } from '../../lib/visitor'
 import { encodeLocation } from '../../lib/location'
 import { SESSION_COOKIE } from '../../plugins/session'
@@ -208,6 +208,13 @@ export default async function membersRoutes (app: FastifyInstance, opts: { confi
 
   r.get('/space-uid-:uid.html', { schema: { params: UidParams } }, async (request, reply) => {
     return await reply.redirect(`/user/${parseId(request.params.uid)}`, 301)
+  })
+
+  // Discuz's rewrite form by name. Names are looked up as they are registered (NFKC, any case).
+  r.get('/space-username-:name.html', { schema: { params: Type.Object({ name: Type.String({ maxLength: 200 }) }) } }, async (request, reply) => {
+    const id = await members.idByUsername(request.params.name)
+    if (id === null) throw legacyNotFound()
+    return await reply.redirect(`/user/${id}`, 301)
   })
 
   // ---- settings ----

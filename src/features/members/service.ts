@@ -5,7 +5,7 @@ import { HttpError } from '../../lib/http-errors'
 import { isUniqueViolation } from '../../db/knex'
 import type { Role } from '../../lib/permissions'
 import { loginAttemptsRepository, sessionsRepository, usersRepository, type UserRow } from './repository'
-import { hashPassword, verifyPassword } from './password'
+import { hashPassword, needsRehash, verifyPassword } from './password'
 import { normalizeUsername } from '../../lib/username-skeleton'
 import {
   hasErrors, validateEmail, validatePassword, validateRegistration, validationMessages,
@@ -179,6 +179,8 @@ export function membersService ({ db, clock, bcryptCost, sendVerification }: Mem
       await attempts.remove(attemptId) // counted against the IP while in flight; a success is no failure
       // Told only after the right password: a stranger learns nothing of which accounts are locked.
       if (user.locked_at !== null) throw new HttpError(403, messages.accountLocked)
+      // A hash imported from Discuz is replaced by ours on the first login that proves the password.
+      if (needsRehash(user.password_hash)) await users.rehashPassword(user.id, await hashPassword(password, options.bcryptCost))
       await users.touchLogin(user.id, now)
       return user
     },
@@ -247,6 +249,11 @@ export function membersService ({ db, clock, bcryptCost, sendVerification }: Mem
       const accountKey = user !== null ? `uid:${user.id}` : `login:${login.trim().toLowerCase().slice(0, 180)}`
       const c = await attempts.countSince(accountKey, ipHash, clock.now() - LOGIN_WINDOW_SECONDS)
       return c.account.failed >= threshold || c.ip.failed >= threshold
+    },
+
+    /** A member's id by name (Discuz's space-username-NAME.html), or null. */
+    async idByUsername (username: string): Promise<number | null> {
+      return (await users.findByUsername(username))?.id ?? null
     },
 
     async setRole (username: string, role: Role): Promise<UserRow | null> {

@@ -84,7 +84,7 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
 
   // Discuz's URLs, so links and search results pointing at an old site keep working.
   r.get('/portal.php', {
-    schema: { querystring: Type.Object({ mod: QueryValue, aid: QueryValue, catid: QueryValue, page: QueryValue, ac: QueryValue }) }
+    schema: { querystring: Type.Object({ mod: QueryValue, aid: QueryValue, catid: QueryValue, page: QueryValue, ac: QueryValue, id: QueryValue, idtype: QueryValue }) }
   }, async (request, reply) => {
     const [mod, aid, catid, page, ac] = [request.query.mod, request.query.aid, request.query.catid, request.query.page, request.query.ac].map(singleValue)
     // 发布文章 / 编辑文章 (portalcp: Discuz's portal control panel).
@@ -95,7 +95,15 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
     // Discuz's feed (portal.php?mod=rss[&catid=N]).
     if (mod === 'rss') return await reply.redirect(catid !== undefined && /^\d{1,10}$/.test(catid) ? `/category/${catid}/rss.xml` : '/rss.xml', 301)
     if (mod === 'list' && catid !== undefined && /^\d+$/.test(catid)) return await reply.redirect(`/category/${catid}${pageSuffix}`, 301)
+    // An article's comment list (portal.php?mod=comment&id=N&idtype=aid): the comments under the article.
+    const id = singleValue(request.query.id)
+    if (mod === 'comment' && singleValue(request.query.idtype) === 'aid' && id !== undefined && /^[1-9]\d{0,9}$/.test(id)) return await reply.redirect(`/article/${id}#comments`, 301)
     return await reply.redirect('/', 301)
+  })
+  // Discuz's static list URL: list-<catid>-<page>.html.
+  r.get('/list-:catid(^\\d+)-:page(^\\d+).html', { schema: { params: Type.Object({ catid: PathParam, page: PathParam }) } }, async (request, reply) => {
+    const page = parsePageParam(request.params.page)
+    return await reply.redirect(`/category/${request.params.catid}${page > 1 ? `?page=${page}` : ''}`, 301)
   })
   // Discuz's static article URL: article-<aid>-<page>.html, page P of a multi-page article.
   r.get('/article-:aid(^\\d+)-:page(^\\d+).html', { schema: { params: Type.Object({ aid: PathParam, page: PathParam }) } }, async (request, reply) => {

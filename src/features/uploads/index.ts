@@ -6,6 +6,7 @@ import { LocalDiskStorage, type UploadStorage } from './storage'
 
 export { uploadMessages, MAX_PIXELS } from './service'
 export type { UploadStorage } from './storage'
+export { LocalDiskStorage } from './storage'
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -1,0 +1,140 @@
+import type { Knex } from 'knex'
+import { afterId, countOf, type Issue, type Step } from '../runner'
+
+/**
+ * Counters are recomputed from the imported rows (the formulas of comments:reconcile,
+ * reactions:reconcile and forum:reconcile), batch by batch over luntan's ids, and compared with what
+ * Discuz had stored: every difference is reported as drift (an `changed` issue), never silently kept.
+ */
+
+const REACTION_KEYS = ['luguo', 'leiren', 'woshou', 'xianhua', 'jidan'] as const
+
+const idsAfter = (db: Knex, table: string, after: string, limit: number): Promise<Array<{ id: number }>> =>
+  db(table).where('id', '>', afterId(after)).orderBy('id').limit(limit).select('id')
+
+function grouped (rows: Array<{ id: number, n: number | string }>): Map<number, number> {
+  return new Map(rows.map((r) => [Number(r.id), Number(r.n)]))
+}
+
+export const articleCountersStep: Step<{ id: number }> = {
+  name: 'article-counters',
+  batch: 1000,
+  count: async ({ db }) => await countOf(db('articles')),
+  read: async ({ db }, after, limit) => await idsAfter(db, 'articles', after, limit),
+  keyOf: (r) => String(r.id),
+  async map (ctx, rows) {
+    const ids = rows.map((r) => r.id)
+    const comments = grouped(await ctx.db('comments').whereIn('article_id', ids).where('status', 'visible').groupBy('article_id').select('article_id as id').count<Array<{ id: number, n: number }>>({ n: '*' }))
+    const reactionRows = await ctx.db('reactions').whereIn('article_id', ids).groupBy('article_id', 'kind').select('article_id as id', 'kind').count<Array<{ id: number, kind: string, n: number | string }>>({ n: '*' })
+    const source = await ctx.src.db(`${ctx.src.table('portal_article_title')} as t`).leftJoin(`${ctx.src.table('portal_article_count')} as c`, 'c.aid', 't.aid')
+      .whereIn('t.aid', ids).select<Array<Record<string, number | null>>>('t.aid', 'c.commentnum', ...[1, 2, 3, 4, 5, 6, 7, 8].map((i) => `t.click${i}`))
+    const issues: Issue[] = []
+    const updates: Array<{ id: number, values: Record<string, number> }> = []
+    for (const id of ids) {
+      const values: Record<string, number> = { comment_count: comments.get(id) ?? 0 }
+      for (const k of REACTION_KEYS) values[`react_${k}`] = Number(reactionRows.find((r) => Number(r.id) === id && r.kind === k)?.n ?? 0)
+      updates.push({ id, values })
+      const s = source.find((r) => Number(r.aid) === id)
+      if (s === undefined) continue
+      if (s.commentnum !== null && Number(s.commentnum) !== values.comment_count) issues.push({ key: String(id), kind: 'changed', reason: `评论数 Discuz ${s.commentnum}，按评论行计为 ${values.comment_count}` })
+      for (const [slot, key] of ctx.clickSlots?.bySlot ?? new Map<number, string>()) {
+        const stored = Number(s[`click${slot}`] ?? 0)
+        if (stored !== values[`react_${key}`]) issues.push({ key: String(id), kind: 'changed', reason: `表态 ${key} Discuz ${stored}，按表态行计为 ${values[`react_${key}`]}` })
+      }
+    }
+    return { imported: 0, issues, write: async (trx) => { for (const u of updates) await trx('articles').where({ id: u.id }).update(u.values) } }
+  }
+}
+
+export const threadCountersStep: Step<{ id: number }> = {
+  name: 'thread-counters',
+  batch: 2000,
+  count: async ({ db }) => await countOf(db('threads')),
+  read: async ({ db }, after, limit) => await idsAfter(db, 'threads', after, limit),
+  keyOf: (r) => String(r.id),
+  async map (ctx, rows) {
+    const ids = rows.map((r) => r.id)
+    const first = ids[0] ?? 0
+    const last = ids[ids.length - 1] ?? 0
+    const replies = grouped(await ctx.db('posts').whereIn('thread_id', ids).where('status', 'visible').where('position', '>', 1).groupBy('thread_id').select('thread_id as id').count<Array<{ id: number, n: number }>>({ n: '*' }))
+    const source = await ctx.src.db(ctx.src.table('forum_thread')).whereIn('tid', ids).select<Array<{ tid: number, replies: number }>>('tid', 'replies')
+    const issues: Issue[] = []
+    for (const s of source) {
+      const actual = replies.get(Number(s.tid)) ?? 0
+      if (Number(s.replies) !== actual) issues.push({ key: String(s.tid), kind: 'changed', reason: `回复数 Discuz ${s.replies}，按帖子行计为 ${actual}` })
+    }
+    return {
+      imported: 0,
+      issues,
+      write: async (trx) => {
+        const lastVisible = (column: string): Knex.Raw => trx.raw(
+          `(SELECT ${column} FROM posts p JOIN users u ON u.id = p.author_id WHERE p.thread_id = threads.id AND p.status = 'visible' ORDER BY p.position DESC LIMIT 1)`)
+        await trx('threads').whereBetween('id', [first, last]).update({
+          reply_count: trx.raw("(SELECT COUNT(*) FROM posts p WHERE p.thread_id = threads.id AND p.status = 'visible' AND p.position > 1)"),
+          last_position: trx.raw('(SELECT COALESCE(MAX(p.position), 0) FROM posts p WHERE p.thread_id = threads.id)'),
+          last_post_at: trx.raw('COALESCE(?, created_at)', [lastVisible('p.created_at')]),
+          last_poster_id: trx.raw('COALESCE(?, author_id)', [lastVisible('p.author_id')]),
+          last_poster_name: trx.raw('COALESCE(?, last_poster_name)', [lastVisible('u.username')])
+        })
+      }
+    }
+  }
+}
+
+export const boardCountersStep: Step<{ id: number }> = {
+  name: 'board-counters',
+  batch: 100000,
+  count: async ({ db }) => await countOf(db('boards')),
+  read: async ({ db }, after, limit) => await idsAfter(db, 'boards', after, limit),
+  keyOf: (r) => String(r.id),
+  async map (ctx, rows) {
+    const ids = rows.map((r) => r.id)
+    const threads = grouped(await ctx.db('threads').whereIn('board_id', ids).where('status', 'visible').groupBy('board_id').select('board_id as id').count<Array<{ id: number, n: number }>>({ n: '*' }))
+    const posts = grouped(await ctx.db('posts as p').join('threads as t', 't.id', 'p.thread_id').whereIn('t.board_id', ids).where('t.status', 'visible').where('p.status', 'visible')
+      .groupBy('t.board_id').select('t.board_id as id').count<Array<{ id: number, n: number }>>({ n: '*' }))
+    const source = await ctx.src.db(ctx.src.table('forum_forum')).whereIn('fid', ids).select<Array<{ fid: number, threads: number, posts: number }>>('fid', 'threads', 'posts')
+    const issues: Issue[] = []
+    for (const s of source) {
+      const t = threads.get(Number(s.fid)) ?? 0
+      const p = posts.get(Number(s.fid)) ?? 0
+      if (Number(s.threads) !== t || Number(s.posts) !== p) issues.push({ key: String(s.fid), kind: 'changed', reason: `版块主题/帖子数 Discuz ${s.threads}/${s.posts}，按行计为 ${t}/${p}` })
+    }
+    return {
+      imported: 0,
+      issues,
+      write: async (trx) => {
+        for (const id of ids) {
+          const lastPost = await trx('posts as p').join('threads as t', 't.id', 'p.thread_id').join('users as u', 'u.id', 'p.author_id')
+            .where('t.board_id', id).where('t.status', 'visible').where('p.status', 'visible')
+            .orderBy('p.created_at', 'desc').orderBy('p.id', 'desc').first<{ id: number, thread_id: number, created_at: number, username: string } | undefined>('p.id', 'p.thread_id', 'p.created_at', 'u.username')
+          await trx('boards').where({ id }).update({
+            thread_count: threads.get(id) ?? 0, post_count: posts.get(id) ?? 0,
+            last_post_id: lastPost?.id ?? null, last_thread_id: lastPost?.thread_id ?? null, last_post_at: lastPost?.created_at ?? null, last_poster_name: lastPost?.username ?? null
+          })
+        }
+      }
+    }
+  }
+}
+
+/** 帖子数 on a member: visible forum posts in visible threads (forum:reconcile's formula). */
+export const memberCountersStep: Step<{ id: number }> = {
+  name: 'member-counters',
+  batch: 5000,
+  count: async ({ db }) => await countOf(db('users')),
+  read: async ({ db }, after, limit) => await idsAfter(db, 'users', after, limit),
+  keyOf: (r) => String(r.id),
+  async map (_ctx, rows) {
+    const first = rows[0]?.id ?? 0
+    const last = rows[rows.length - 1]?.id ?? 0
+    return {
+      imported: 0,
+      issues: [],
+      write: async (trx) => {
+        await trx('users').whereBetween('id', [first, last]).update({
+          post_count: trx.raw("(SELECT COUNT(*) FROM posts p JOIN threads t ON t.id = p.thread_id WHERE p.author_id = users.id AND p.status = 'visible' AND t.status = 'visible')")
+        })
+      }
+    }
+  }
+}
