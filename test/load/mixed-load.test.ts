@@ -16,6 +16,8 @@ import { CHECKS } from '../../scripts/bench/checks'
  * 5 % reactions. Afterwards: no 5xx and no connection error; every write acknowledged (303) is stored
  * and none refused is; the reconcile commands find no drift; after SIGTERM (exit 0 within 10 s, views
  * flushed) each article's and thread's views equal the pages served (view dedupe off for the run).
+ * On SQLite, `PRAGMA integrity_check` must say ok afterwards; LOAD_SQLITE_PROCESSES=2 shares the file
+ * between two server processes, the traffic split between them.
  *
  * CI runs it bounded (LOAD_SECONDS=8, LOAD_CONNECTIONS=16, LOAD_MEMBERS=40, inside `npm test`); the
  * issue's run is LOAD_SECONDS=60 LOAD_CONNECTIONS=64 LOAD_MEMBERS=200 (and LOAD_WORKERS=2).
@@ -24,6 +26,9 @@ const SECONDS = Number(process.env.LOAD_SECONDS ?? 8)
 const CONNECTIONS = Number(process.env.LOAD_CONNECTIONS ?? 16)
 const MEMBERS = Number(process.env.LOAD_MEMBERS ?? 40)
 const WORKERS = process.env.LOAD_WORKERS ?? '1'
+// Two processes on one SQLite file answered 15 requests 5xx of a short run (docs/reliability.md): an open
+// defect, so CI runs one process until it is fixed; LOAD_SQLITE_PROCESSES=2 reproduces it.
+const SQLITE_PROCESSES = Number(process.env.LOAD_SQLITE_PROCESSES ?? 1)
 const ROOT = path.join(__dirname, '..', '..')
 const BROWSER = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36'
 const FLOOD_SECONDS = 15
@@ -48,7 +53,7 @@ class Server {
   }
 
   async url (): Promise<string> {
-    for (let i = 0; i < 1200; i++) {
+    for (let i = 0; i < 2400; i++) {
       const m = /luntan 运行于 (http:\/\/\S+\/) /.exec(this.output)
       if (m?.[1] !== undefined) return m[1]
       if (this.child.exitCode !== null) break
@@ -108,10 +113,18 @@ describe.each(dialects)('mixed load against a server process on %s', (dialect) =
     const memberRows = Array.from({ length: MEMBERS }, (_v, i) => ({ username: `load${i}`, username_key: `load${i}`, username_skeleton: usernameSkeleton(`load${i}`), email: `load${i}@example.com`, email_key: `load${i}@example.com`, password_hash: hash, role: 'member', created_at: now - 86400 * 30 }))
     for (let i = 0; i < memberRows.length; i += 50) await db('users').insert(memberRows.slice(i, i + 50))
 
-    const server = new Server(databaseUrl(ctx.db))
+    // With LOAD_SQLITE_PROCESSES=2 two server processes share the file (WAL): SQLITE_BUSY must be waited out, never shown.
+    const servers: Server[] = []
     let stopped = false
     try {
-      const base = await server.url()
+      // One after the other: the first migrates and seeds; the second finds the schema up to date.
+      const bases: string[] = []
+      for (let i = 0; i < (dialect === 'sqlite' ? SQLITE_PROCESSES : 1); i++) {
+        const server = new Server(databaseUrl(ctx.db))
+        servers.push(server)
+        bases.push(await server.url())
+      }
+      const base = bases[0] ?? ''
       const members: Member[] = []
       for (const row of await db('users').where('username', 'like', 'load%').whereNot('username', 'loadadmin').select<Array<{ id: number, username: string }>>('id', 'username')) {
         const jar = new Map<string, string>()
@@ -145,6 +158,7 @@ describe.each(dialects)('mixed load against a server process on %s', (dialect) =
       const pick = <T>(list: readonly T[]): T => list[crypto.randomInt(list.length)] as T
 
       const oneRequest = async (): Promise<void> => {
+        const base = pick(bases)
         const roll = crypto.randomInt(100)
         const member = pick(members)
         const headers: Record<string, string> = { 'User-Agent': BROWSER, 'Accept-Encoding': 'gzip, br' }
@@ -189,10 +203,11 @@ describe.each(dialects)('mixed load against a server process on %s', (dialect) =
       }))
       const seconds = (Date.now() - started) / 1000
 
-      const stop = await server.stop()
+      const stops = await Promise.all(servers.map(async (s) => await s.stop()))
       stopped = true
+      const stop = { code: stops.every((x) => x.code === 0) ? 0 : stops.find((x) => x.code !== 0)?.code ?? null, ms: Math.max(...stops.map((x) => x.ms)) }
       const fivexx = [...statuses].filter(([s]) => s >= 500).reduce((n, [, c]) => n + c, 0)
-      console.log(`load on ${dialect} (${WORKERS} worker(s), ${CONNECTIONS} connections, ${MEMBERS} members): ${requests} requests in ${seconds.toFixed(1)} s = ${(requests / seconds).toFixed(0)} req/s; statuses ${JSON.stringify(Object.fromEntries(statuses))}; ${errors} connection errors; comments ${acknowledged.comments.length} acknowledged / ${refused.comments.length} refused; reactions ${acknowledged.reactions.length} / ${refused.reactions}; SIGTERM → exit ${String(stop.code)} in ${stop.ms} ms`)
+      console.log(`load on ${dialect} (${servers.length} process(es) × ${WORKERS} worker(s), ${CONNECTIONS} connections, ${MEMBERS} members): ${requests} requests in ${seconds.toFixed(1)} s = ${(requests / seconds).toFixed(0)} req/s; statuses ${JSON.stringify(Object.fromEntries(statuses))}; ${errors} connection errors; comments ${acknowledged.comments.length} acknowledged / ${refused.comments.length} refused; reactions ${acknowledged.reactions.length} / ${refused.reactions}; SIGTERM → exit ${String(stop.code)} in ${stop.ms} ms`)
       expect({ fivexx, errors }).toEqual({ fivexx: 0, errors: 0 })
       expect(stop.code).toBe(0)
       expect(stop.ms).toBeLessThan(10_000)
@@ -213,6 +228,11 @@ describe.each(dialects)('mixed load against a server process on %s', (dialect) =
         expect({ command, code: run.status, out: clean.test(run.stdout) }).toEqual({ command, code: 0, out: true })
       }
 
+      if (dialect === 'sqlite') {
+        const check = await db.raw<Array<{ integrity_check: string }>>('PRAGMA integrity_check')
+        expect(check.map((r) => r.integrity_check)).toEqual(['ok'])
+      }
+
       // Views: flushed at SIGTERM, equal to the pages served with 200.
       for (const a of articles) {
         const row = await db('articles').where({ id: a }).first<{ views: number }>('views')
@@ -223,7 +243,7 @@ describe.each(dialects)('mixed load against a server process on %s', (dialect) =
         expect({ thread: t, views: Number(row?.views) }).toEqual({ thread: t, views: served.thread.get(t) ?? 0 })
       }
     } finally {
-      if (!stopped) await server.stop()
+      if (!stopped) for (const s of servers) await s.stop()
     }
   })
 })
