@@ -44,6 +44,15 @@ function element (name: string, text: string): string {
   return `<${name}>${escapeXml(text)}</${name}>`
 }
 
+/**
+ * RSS 2.0's description is HTML (entity-encoded): readers render it. Plain text is escaped as HTML first,
+ * then as XML, so a summary `<script>` reaches the reader as text, not markup (the stored-XSS suite,
+ * test/security/, found it run as HTML after one level of escaping).
+ */
+function htmlDescription (text: string): string {
+  return element('description', escapeXml(text))
+}
+
 export function rssDocument (channel: RssChannel): string {
   const items = channel.items.map((item) => [
     '<item>',
@@ -51,7 +60,7 @@ export function rssDocument (channel: RssChannel): string {
     element('link', item.link),
     `<guid isPermaLink="true">${escapeXml(item.link)}</guid>`,
     element('pubDate', rfc822(item.published)),
-    element('description', item.description),
+    htmlDescription(item.description),
     ...(item.category !== undefined && item.category !== '' ? [element('category', item.category)] : []),
     ...(item.creator !== undefined && item.creator !== '' ? [element('dc:creator', item.creator)] : []),
     '</item>'
@@ -63,7 +72,7 @@ export function rssDocument (channel: RssChannel): string {
     element('title', channel.title),
     element('link', channel.link),
     `<atom:link href="${escapeXml(channel.self)}" rel="self" type="application/rss+xml"/>`,
-    element('description', channel.description),
+    htmlDescription(channel.description),
     element('language', 'zh-CN'),
     ...(channel.lastBuild !== null ? [element('lastBuildDate', rfc822(channel.lastBuild))] : []),
     element('generator', 'luntan'),

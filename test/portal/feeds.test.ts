@@ -81,14 +81,16 @@ describe.each(dialects)('RSS feeds on %s', (dialect) => {
     expect(item?.guid['@_isPermaLink']).toBe('true')
     expect(item?.pubDate).toMatch(RFC822)
     expect(item?.pubDate).toBe(new Date((base + 3200) * 1000).toUTCString())
-    expect(item?.description).toBe('摘要里有 <script>alert(1)</script> & 符号')
+    // HTML for the reader, which shows it as the text it was.
+    expect(item?.description).toBe('摘要里有 &lt;script&gt;alert(1)&lt;/script&gt; &amp; 符号')
     expect(item?.category).toBe('本地')
   })
 
   it('escapes titles and summaries: no raw markup in the document', async () => {
     const xml = (await get('/rss.xml').expect(200)).text
     expect(xml).toContain('<title>A &lt;b&gt;&amp;&lt;/b&gt; &quot;B&quot; 标题</title>')
-    expect(xml).toContain('&lt;script&gt;alert(1)&lt;/script&gt; &amp; 符号')
+    // The description is HTML inside XML: escaped twice.
+    expect(xml).toContain('&amp;lt;script&amp;gt;alert(1)&amp;lt;/script&amp;gt; &amp;amp; 符号')
     expect(xml).not.toContain('<script>')
     expect(xml).not.toContain('<b>')
   })

@@ -17,6 +17,9 @@ import { ACTORS, createCast, createResources, fillPath, openSession, rowCounts, 
  */
 const recordTo = process.env.ACCESS_MATRIX_RECORD ?? ''
 
+// The database's setup (migrations, seeding with bcrypt) outlasts the default 30 s on a busy MariaDB.
+jest.setTimeout(120_000)
+
 describe.each(dialects)('access-control matrix on %s', (dialect) => {
   const ctx = useTestApp(dialect, { app: { env: LOCAL_CLIENTS_UNLIMITED } })
   let cast: Cast

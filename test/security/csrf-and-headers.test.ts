@@ -17,6 +17,9 @@ function stateChanging (routes: ReadonlyArray<{ method: string, url: string }>):
   return routes.filter((r) => !['GET', 'HEAD', 'OPTIONS'].includes(r.method)).map((r) => ({ key: routeKey(r.method, r.url), url: r.url }))
 }
 
+// The database's setup (migrations, seeding with bcrypt) outlasts the default 30 s on a busy MariaDB.
+jest.setTimeout(120_000)
+
 describe.each(dialects)('CSRF, sessions and security headers on %s', (dialect) => {
   const uploads = fs.mkdtempSync(path.join(os.tmpdir(), 'luntan-sec-uploads-'))
   const ctx = useTestApp(dialect, { app: { env: { ...LOCAL_CLIENTS_UNLIMITED, UPLOADS_DIR: uploads } } })

@@ -126,7 +126,7 @@ export async function rowCounts (db: Knex, ignore: readonly string[] = ['session
   const isMysql = db.client.config.client === 'mysql2'
   const rows = isMysql
     ? (await db.raw('SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE()'))[0] as Array<{ name: string }>
-    : await db.raw("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'") as Array<{ name: string }>
+    : await db.raw<Array<{ name: string }>>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
   const tables = rows.map((r) => r.name).filter((n) => !ignore.includes(n)).sort()
   const union = tables.map((n) => `SELECT '${n}' AS t, COUNT(*) AS n FROM ${isMysql ? `\`${n}\`` : `"${n}"`}`).join(' UNION ALL ')
   const result = await db.raw(union)

@@ -2,6 +2,7 @@ import type { CliCommands } from '../../cli/command'
 import { migrationConfig } from '../../db/knex'
 import { type DiscuzImportSummary, runDiscuzImport, targetState } from './service'
 import { openDiscuzSource } from './source'
+import { avatarsForImport } from '../avatars'
 
 function progressBar (): (step: string, done: number, total: number) => void {
   let lastLine = ''
