@@ -134,8 +134,11 @@ async function waitForHttp (url: string, child: ChildProcess): Promise<void> {
 // space keep a process's memory flat under load instead of letting garbage pile up between collections.
 const NODE_FLAGS = ['--max-old-space-size=128', '--max-semi-space-size=4']
 
-function startProcess (script: string, args: string[], env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [...NODE_FLAGS, '--import', 'tsx', script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] })
+/** BENCH_CPU_PROF=<dir>: the app process writes a V8 CPU profile there when it stops (docs/benchmarks.md reads one). */
+function startProcess (script: string, args: string[], env: Record<string, string>, profile = false): ChildProcess {
+  const dir = process.env.BENCH_CPU_PROF
+  const profiling = profile && dir !== undefined && dir !== '' ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []
+  return spawn(process.execPath, [...NODE_FLAGS, ...profiling, '--import', 'tsx', script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] })
 }
 
 async function stopProcess (child: ChildProcess): Promise<void> {
@@ -284,7 +287,7 @@ async function main (): Promise<void> {
           const app = startProcess('src/server.ts', [], {
             NODE_ENV: 'production', PORT: String(APP_PORT), HOST: '127.0.0.1', SITE_URL: `http://127.0.0.1:${APP_PORT}`, DATABASE_URL: url, WORKERS: String(workers),
             LOG_LEVEL: 'warn', SESSION_SECRET: 'bench-secret-bench-secret-bench-secret-0123', BCRYPT_COST: '4', RATE_LIMIT_ALLOW: '127.0.0.1'
-          })
+          }, true)
           const base = `http://127.0.0.1:${APP_PORT}`
           let articleViews = 0
           try {
