@@ -26,4 +26,4 @@ export default fp<{ config: AppConfig }>(async (app, opts) => {
     dbRead: app.dbRead
   }))
   await app.register(commentsRoutes, opts)
-}, { name: 'comments', dependencies: ['portal', 'settings', 'moderation', 'antiabuse', 'members'] })
+}, { name: 'comments', dependencies: ['portal', 'settings', 'moderation', 'antiabuse', 'members', 'guest-pages'] })
