@@ -13,6 +13,8 @@ export interface BenchContext {
   db: Knex
   /** Logged-in bulk members (cookie + CSRF token), for member pages and write paths. */
   members: MemberSession[]
+  /** The connections of a run: member reads rotate over this many members, one per connection, as that many members browsing would. */
+  connections: number
 }
 
 export interface BenchRequest { method: 'GET' | 'POST', path: string, headers?: Record<string, string>, body?: string }
@@ -51,13 +53,57 @@ export const SCENARIOS: Scenario[] = [
     name: 'member article page',
     kind: 'read',
     viewsHotArticle: true,
-    async prepare ({ db, members }) {
-      const id = await hotArticleId(db)
+    async prepare (ctx) {
+      const id = await hotArticleId(ctx.db)
       if (id === null) return 'no articles'
-      if (members.length === 0) return 'no logged-in members'
-      return (n) => ({ method: 'GET', path: `/article/${id}`, headers: browserHeaders({ cookie: members[n % members.length]?.cookie ?? '' }) })
+      return memberReads(ctx, () => `/article/${id}`)
     }
   },
+  {
+    name: 'member home',
+    kind: 'read',
+    async prepare (ctx) { return memberReads(ctx, () => '/') }
+  },
+  {
+    name: 'member board page',
+    kind: 'read',
+    async prepare (ctx) {
+      const board = await biggestBoard(ctx.db)
+      if (board === null) return 'no boards'
+      return memberReads(ctx, () => `/forum/${board.id}`)
+    }
+  },
+  {
+    name: 'member thread page',
+    kind: 'read',
+    async prepare (ctx) {
+      const thread = await threadWithTenPosts(ctx.db)
+      if (thread === null) return 'no thread with 10 posts'
+      return memberReads(ctx, () => `/thread/${thread}`)
+    }
+  },
+  ...(['first', 'middle', 'last'] as const).flatMap((which): Scenario[] => [
+    {
+      name: `comment list ${which} page`,
+      kind: 'read',
+      async prepare ({ db }) {
+        const list = await mostCommented(db)
+        if (list === null) return 'no comments'
+        const page = pageOf(list.pages, which)
+        return () => ({ method: 'GET', path: `/article/${list.id}/comments${page === 1 ? '' : `?page=${page}`}`, headers: browserHeaders() })
+      }
+    },
+    {
+      name: `member comment list ${which} page`,
+      kind: 'read',
+      async prepare (ctx) {
+        const list = await mostCommented(ctx.db)
+        if (list === null) return 'no comments'
+        const page = pageOf(list.pages, which)
+        return memberReads(ctx, () => `/article/${list.id}/comments${page === 1 ? '' : `?page=${page}`}`)
+      }
+    }
+  ]),
   {
     name: 'portal home',
     kind: 'read',
@@ -121,6 +167,25 @@ export const SCENARIOS: Scenario[] = [
           path: `/article/${article.id}/react`,
           headers: browserHeaders({ cookie: member.cookie, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }),
           body: new URLSearchParams({ _csrf: member.csrf, kind: kinds[n % kinds.length] ?? 'luguo' }).toString()
+        }
+      }
+    }
+  },
+  {
+    // Each request a different member (flood control); a reply answers 303 to its floor, so non-2xx here are those redirects.
+    name: 'forum reply post',
+    kind: 'write',
+    async prepare ({ db, members }) {
+      if (members.length === 0) return 'no logged-in members'
+      const threads = (await db('threads').where('status', 'visible').orderBy('id', 'desc').limit(20).select('id')).map((r: { id: number }) => r.id)
+      if (threads.length === 0) return 'no threads'
+      return (n) => {
+        const member = members[n % members.length] as MemberSession
+        return {
+          method: 'POST',
+          path: `/thread/${threads[n % threads.length] ?? 0}/reply`,
+          headers: browserHeaders({ cookie: member.cookie, 'content-type': 'application/x-www-form-urlencoded' }),
+          body: new URLSearchParams({ _csrf: member.csrf, body: `压测回帖 ${n}：街坊们早上好，今天的渡轮准点。` }).toString()
         }
       }
     }
@@ -193,6 +258,31 @@ export const SCENARIOS: Scenario[] = [
     }
   }
 ]
+
+/** A member read: request n goes to member n mod connections, so each connection's turn is one member's page view. */
+function memberReads ({ members, connections }: BenchContext, path: () => string): ((n: number) => BenchRequest) | string {
+  const pool = members.slice(0, Math.max(1, connections))
+  if (pool.length === 0) return 'no logged-in members'
+  return (n) => ({ method: 'GET', path: path(), headers: browserHeaders({ cookie: pool[n % pool.length]?.cookie ?? '' }) })
+}
+
+const COMMENT_PAGE_SIZE = 25
+
+/** The article with the most visible comments, and how many pages its list has. */
+async function mostCommented (db: Knex): Promise<{ id: number, pages: number } | null> {
+  const row = await db('articles').where('status', 'published').orderBy('comment_count', 'desc').first<{ id: number, comment_count: number } | undefined>('id', 'comment_count')
+  if (row === undefined || Number(row.comment_count) === 0) return null
+  return { id: row.id, pages: Math.ceil(Number(row.comment_count) / COMMENT_PAGE_SIZE) }
+}
+
+function pageOf (pages: number, which: 'first' | 'middle' | 'last'): number {
+  return which === 'first' ? 1 : which === 'last' ? pages : Math.max(1, Math.ceil(pages / 2))
+}
+
+async function threadWithTenPosts (db: Knex): Promise<number | null> {
+  const thread = await db('threads').where('status', 'visible').andWhere('last_position', '>=', 10).orderBy('id', 'desc').first<{ id: number } | undefined>('id')
+  return thread?.id ?? null
+}
 
 async function biggestBoard (db: Knex): Promise<{ id: number, thread_count: number } | null> {
   const row = await db('boards').where('is_group', false).orderBy('thread_count', 'desc').first<{ id: number, thread_count: number } | undefined>('id', 'thread_count')
