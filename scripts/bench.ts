@@ -8,7 +8,7 @@ import { parseDatabaseUrl, type DatabaseConfig } from '../src/config'
 import { createKnex, migrationConfig } from '../src/db/knex'
 import { seedBulk, BULK_PASSWORD, type BulkCounts } from '../src/db/bulk-seed'
 import { BULK_GENERATORS } from './bulk-generators'
-import { SCENARIOS, hotArticleId, type BenchContext, type MemberSession, type Scenario } from './bench/scenarios'
+import { SCENARIOS, SCENARIO_SETS, hotArticleId, type BenchContext, type MemberSession, type Scenario } from './bench/scenarios'
 import { CHECKS } from './bench/checks'
 
 /**
@@ -45,7 +45,7 @@ function parseFlags (argv: readonly string[]): Flags {
       case '--runs': flags.runs = Number(value); i++; break
       case '--sizes': flags.sizes = value.split(','); i++; break
       case '--workers': flags.workers = value.split(',').map(Number); i++; break
-      case '--only': flags.only = value.split(','); i++; break
+      case '--only': flags.only = value.split(',').flatMap((name) => SCENARIO_SETS[name] ?? [name]); i++; break
       case '--write': flags.write = true; break
       default: throw new Error(`unknown flag ${name ?? ''}`)
     }
@@ -240,10 +240,22 @@ async function logInMembers (base: string, db: Knex, count: number): Promise<Mem
     // The page that gave the token also set the CSRF secret's cookie (luntan_csrf): a browser keeps it.
     return { userId: row.id, cookie: withCookies(cookie, cookiesOf(form)), csrf: token }
   }
+  // On a machine shared with other work the app may shed a login (503 while its event loop lags past a
+  // second): a browser's user would try again, and so does the bench, a few times.
+  const logInPatiently = async (row: { id: number, username: string }): Promise<MemberSession> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await logIn(row)
+      } catch (err) {
+        if (attempt >= 5) throw err
+        await new Promise((resolve) => setTimeout(resolve, 1000 * attempt))
+      }
+    }
+  }
   // A few at a time: one by one, 3,000 logins took minutes on MySQL.
   const sessions: MemberSession[] = []
   for (let i = 0; i < rows.length; i += LOGIN_CONCURRENCY) {
-    sessions.push(...await Promise.all(rows.slice(i, i + LOGIN_CONCURRENCY).map(logIn)))
+    sessions.push(...await Promise.all(rows.slice(i, i + LOGIN_CONCURRENCY).map(logInPatiently)))
   }
   return sessions
 }
@@ -364,6 +376,7 @@ async function main (): Promise<void> {
               const ctx: BenchContext = { db: knex, members, connections }
               const prepared: Array<{ scenario: Scenario, make: (n: number) => import('./bench/scenarios').BenchRequest }> = []
               for (const scenario of scenarios) {
+                if (scenario.connections !== undefined && flags.connections.length > 1 && !scenario.connections.includes(connections)) continue
                 const make = await scenario.prepare(ctx)
                 if (typeof make === 'string') log(`- ${config}: skipped "${scenario.name}": ${make}`)
                 else prepared.push({ scenario, make })

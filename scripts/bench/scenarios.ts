@@ -24,6 +24,8 @@ export interface Scenario {
   kind: 'read' | 'write'
   /** Every answered request is a view of the hot article (checked against its count afterwards). */
   viewsHotArticle?: boolean
+  /** The connection counts it runs at when a run has several (`--connections 1,16,64`); all of them when absent. */
+  connections?: readonly number[]
   /** Returns the request maker, or a string saying why the scenario cannot run on this data. */
   prepare: (ctx: BenchContext) => Promise<((n: number) => BenchRequest) | string>
 }
@@ -37,6 +39,9 @@ export async function hotArticleId (db: Knex): Promise<number | null> {
   const row = await db('articles').where('status', 'published').orderBy('views', 'desc').first<{ id: number } | undefined>('id')
   return row?.id ?? null
 }
+
+/** Reads are measured under load; a run with `--connections 1` measures the writes' latency without it. */
+const UNDER_LOAD = [16, 64] as const
 
 export const SCENARIOS: Scenario[] = [
   {
@@ -52,6 +57,7 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'member article page',
     kind: 'read',
+    connections: UNDER_LOAD,
     viewsHotArticle: true,
     async prepare (ctx) {
       const id = await hotArticleId(ctx.db)
@@ -62,11 +68,13 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'member home',
     kind: 'read',
+    connections: UNDER_LOAD,
     async prepare (ctx) { return memberReads(ctx, () => '/') }
   },
   {
     name: 'member board page',
     kind: 'read',
+    connections: UNDER_LOAD,
     async prepare (ctx) {
       const board = await biggestBoard(ctx.db)
       if (board === null) return 'no boards'
@@ -76,6 +84,7 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'member thread page',
     kind: 'read',
+    connections: UNDER_LOAD,
     async prepare (ctx) {
       const thread = await threadWithTenPosts(ctx.db)
       if (thread === null) return 'no thread with 10 posts'
@@ -86,6 +95,7 @@ export const SCENARIOS: Scenario[] = [
     {
       name: `comment list ${which} page`,
       kind: 'read',
+      connections: UNDER_LOAD,
       async prepare ({ db }) {
         const list = await mostCommented(db)
         if (list === null) return 'no comments'
@@ -96,6 +106,7 @@ export const SCENARIOS: Scenario[] = [
     {
       name: `member comment list ${which} page`,
       kind: 'read',
+      connections: UNDER_LOAD,
       async prepare (ctx) {
         const list = await mostCommented(ctx.db)
         if (list === null) return 'no comments'
@@ -287,4 +298,16 @@ async function threadWithTenPosts (db: Knex): Promise<number | null> {
 async function biggestBoard (db: Knex): Promise<{ id: number, thread_count: number } | null> {
   const row = await db('boards').where('is_group', false).orderBy('thread_count', 'desc').first<{ id: number, thread_count: number } | undefined>('id', 'thread_count')
   return row ?? null
+}
+
+/**
+ * Named sets for `--only`: `npm run bench -- --only issue19 --connections 1,16,64` is issue #19's whole
+ * table (member pages at 16 and 64 connections, comment list pages first/middle/last, posts without load).
+ */
+export const SCENARIO_SETS: Readonly<Record<string, readonly string[]>> = {
+  issue19: [
+    'member article page', 'member home', 'member thread page', 'member board page',
+    ...['first', 'middle', 'last'].flatMap((w) => [`comment list ${w} page`, `member comment list ${w} page`]),
+    'quick comment post', 'forum reply post'
+  ]
 }
