@@ -150,13 +150,17 @@ const LOOP_DELAY_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'luntan-bench-loop-
 
 /**
  * The largest event-loop delay of any app process since the last call (ms): each process is asked
- * (SIGUSR2) to write its figure and start again (scripts/bench/loop-delay.ts).
+ * (SIGWINCH) to write its figure and start again (scripts/bench/loop-delay.ts).
  */
 async function loopDelayMaxMs (pid: number): Promise<number> {
   for (const file of fs.readdirSync(LOOP_DELAY_DIR)) fs.rmSync(path.join(LOOP_DELAY_DIR, file))
-  const pids = processTree(pid)
+  // Only the app's own processes (the primary and cluster workers, which inherit the preload): a helper
+  // process of the loader (esbuild's service) would only ignore it, but then no figure would come from it.
+  const pids = processTree(pid).filter((p) => {
+    try { return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('loop-delay') } catch { return false }
+  })
   for (const p of pids) {
-    try { process.kill(p, 'SIGUSR2') } catch { /* gone */ }
+    try { process.kill(p, 'SIGWINCH') } catch { /* gone */ }
   }
   const deadline = Date.now() + 2000
   while (fs.readdirSync(LOOP_DELAY_DIR).length < pids.length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
