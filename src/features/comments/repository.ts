@@ -54,6 +54,17 @@ function withNames (db: Knex | Knex.Transaction): Knex.QueryBuilder {
     .select('c.*', 'u.username as author_name', 'e.username as editor_name')
 }
 
+/**
+ * A read of positions inside a writer's transaction, as committed now: on InnoDB a plain SELECT reads the
+ * transaction's snapshot, taken at its first read (before the article's lock was granted), and would miss
+ * a comment another writer committed meanwhile; a locking read sees it. SQLite's writers already run one
+ * at a time (BEGIN IMMEDIATE).
+ */
+function latest<Q extends Knex.QueryBuilder> (q: Q, trx: Knex.Transaction | undefined): Q {
+  if (trx !== undefined && trx.client.config.client === 'mysql2') void q.forUpdate()
+  return q
+}
+
 export function commentsRepository (db: Knex) {
   return {
     async insert (c: NewComment, trx: Knex.Transaction): Promise<number> {
@@ -99,27 +110,30 @@ export function commentsRepository (db: Knex) {
 
     /** The highest position in the article's list (0 when none): one index lookup. Writers call it under the article's lock. */
     async lastPosition (articleId: number, trx?: Knex.Transaction): Promise<number> {
-      const row = await (trx ?? db)('comments').where('article_id', articleId).max<{ n: number | string | null } | undefined>('list_position as n').first()
-      return Number(row?.n ?? 0)
+      // The last entry of the (article_id, list_position) index (nulls sort first, so last in descending
+      // order): one entry read, and with a locking read one entry locked, where MAX() FOR UPDATE may lock the range.
+      const row = await latest((trx ?? db)('comments').where('article_id', articleId).orderBy('list_position', 'desc').limit(1), trx)
+        .first<{ list_position: number | string | null } | undefined>('list_position')
+      return Number(row?.list_position ?? 0)
     },
 
     /** The position a comment of this age takes: that of the oldest visible comment newer than it, or null (it is the newest). */
     async positionAfter (articleId: number, createdAt: number, id: number, trx: Knex.Transaction): Promise<number | null> {
-      const row = await trx('comments').where({ article_id: articleId, status: 'visible' })
+      const row = await latest(trx('comments').where({ article_id: articleId, status: 'visible' })
         .andWhere((w) => { void w.where('created_at', '>', createdAt).orWhere((e) => { void e.where('created_at', createdAt).andWhere('id', '>', id) }) })
-        .orderBy([{ column: 'created_at', order: 'asc' }, { column: 'id', order: 'asc' }]).first<{ list_position: number | null } | undefined>('list_position')
+        .orderBy([{ column: 'created_at', order: 'asc' }, { column: 'id', order: 'asc' }]), trx).first<{ list_position: number | null } | undefined>('list_position')
       return row?.list_position ?? null
     },
 
     /** The positions of these comments as stored now (read under their articles' locks). */
     async positionsOf (ids: readonly number[], trx: Knex.Transaction): Promise<Array<{ id: number, article_id: number, list_position: number | null }>> {
       if (ids.length === 0) return []
-      return await trx('comments').whereIn('id', ids).select<Array<{ id: number, article_id: number, list_position: number | null }>>('id', 'article_id', 'list_position')
+      return await latest(trx('comments').whereIn('id', ids), trx).select<Array<{ id: number, article_id: number, list_position: number | null }>>('id', 'article_id', 'list_position')
     },
 
     /** A comment's stored position, read inside the transaction that holds the article's lock. */
     async positionOf (id: number, trx: Knex.Transaction): Promise<number | null> {
-      const row = await trx('comments').where('id', id).first<{ list_position: number | null } | undefined>('list_position')
+      const row = await latest(trx('comments').where('id', id), trx).first<{ list_position: number | null } | undefined>('list_position')
       return row?.list_position ?? null
     },
 
