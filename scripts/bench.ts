@@ -163,9 +163,10 @@ async function loopDelayMaxMs (pid: number): Promise<number> {
     try { process.kill(p, 'SIGWINCH') } catch { /* gone */ }
   }
   const deadline = Date.now() + 2000
-  while (fs.readdirSync(LOOP_DELAY_DIR).length < pids.length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+  const figures = (): string[] => fs.readdirSync(LOOP_DELAY_DIR).filter((f) => f.endsWith('.json'))
+  while (figures().length < pids.length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
   let max = 0
-  for (const file of fs.readdirSync(LOOP_DELAY_DIR)) {
+  for (const file of figures()) {
     const figure = JSON.parse(fs.readFileSync(path.join(LOOP_DELAY_DIR, file), 'utf8')) as { maxMs: number }
     max = Math.max(max, figure.maxMs)
   }

@@ -16,6 +16,9 @@ if (dir !== undefined && dir !== '') {
   process.on('SIGWINCH', () => {
     const figure = { pid: process.pid, maxMs: histogram.max / 1e6, p99Ms: histogram.percentile(99) / 1e6 }
     histogram.reset()
-    fs.writeFileSync(path.join(dir, `loop-${process.pid}.json`), JSON.stringify(figure))
+    // Written aside and renamed: the bench never reads half a file.
+    const file = path.join(dir, `loop-${process.pid}.json`)
+    fs.writeFileSync(`${file}.part`, JSON.stringify(figure))
+    fs.renameSync(`${file}.part`, file)
   })
 }
