@@ -8,14 +8,14 @@ import { parseDatabaseUrl, type DatabaseConfig } from '../src/config'
 import { createKnex, migrationConfig } from '../src/db/knex'
 import { seedBulk, BULK_PASSWORD, type BulkCounts } from '../src/db/bulk-seed'
 import { BULK_GENERATORS } from './bulk-generators'
-import { SCENARIOS, hotArticleId, type BenchContext, type MemberSession, type Scenario } from './bench/scenarios'
+import { SCENARIOS, SCENARIO_SETS, hotArticleId, type BenchContext, type MemberSession, type Scenario } from './bench/scenarios'
 import { CHECKS } from './bench/checks'
 import { reindex } from '../src/features/search/cli'
 import { articleSearchSource } from '../src/features/portal'
 import { forumSearchSources } from '../src/features/forum'
 
 /**
- * `npm run bench [-- --duration 5 --connections 64 --runs 3 --sizes small,large --workers 1,2 --only name,… --write]`
+ * `npm run bench [-- --duration 5 --connections 16,64 --runs 3 --sizes small,large --workers 1,2 --only name,… --write]`
  *
  * One run: the app on a small and a large data set, each scenario for a fixed time with the same
  * connection count, each right after a bare Fastify `hello` server (the ceiling of this stack on this
@@ -24,7 +24,7 @@ import { forumSearchSources } from '../src/features/forum'
  * counters add up afterwards. DATABASE_URL picks SQLite (default) or MySQL.
  */
 
-interface Flags { duration: number, connections: number, runs: number, sizes: string[], workers: number[], only: string[] | null, write: boolean }
+interface Flags { duration: number, connections: number[], runs: number, sizes: string[], workers: number[], only: string[] | null, write: boolean }
 
 const SIZES: Record<string, BulkCounts> = {
   small: { members: 6000, articles: 1000, comments: 10_000, threads: 1000, posts: 10_000, bans: 1000 },
@@ -38,17 +38,17 @@ const APP_PORT = 3911
 const HELLO_PORT = 3912
 
 function parseFlags (argv: readonly string[]): Flags {
-  const flags: Flags = { duration: 5, connections: 64, runs: 3, sizes: ['small', 'large'], workers: [1, 2], only: null, write: false }
+  const flags: Flags = { duration: 5, connections: [64], runs: 3, sizes: ['small', 'large'], workers: [1, 2], only: null, write: false }
   for (let i = 0; i < argv.length; i++) {
     const name = argv[i]
     const value = argv[i + 1] ?? ''
     switch (name) {
       case '--duration': flags.duration = Number(value); i++; break
-      case '--connections': flags.connections = Number(value); i++; break
+      case '--connections': flags.connections = value.split(',').map(Number); i++; break
       case '--runs': flags.runs = Number(value); i++; break
       case '--sizes': flags.sizes = value.split(','); i++; break
       case '--workers': flags.workers = value.split(',').map(Number); i++; break
-      case '--only': flags.only = value.split(','); i++; break
+      case '--only': flags.only = value.split(',').flatMap((name) => SCENARIO_SETS[name] ?? [name]); i++; break
       case '--write': flags.write = true; break
       default: throw new Error(`unknown flag ${name ?? ''}`)
     }
@@ -144,8 +144,43 @@ async function waitForHttp (url: string, child: ChildProcess): Promise<void> {
 // space keep a process's memory flat under load instead of letting garbage pile up between collections.
 const NODE_FLAGS = ['--max-old-space-size=128', '--max-semi-space-size=4']
 
-function startProcess (script: string, args: string[], env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [...NODE_FLAGS, '--import', 'tsx', script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] })
+/** BENCH_CPU_PROF=<dir>: the app process writes a V8 CPU profile there when it stops (docs/benchmarks.md reads one). */
+function startProcess (script: string, args: string[], env: Record<string, string>, app = false): ChildProcess {
+  const dir = process.env.BENCH_CPU_PROF
+  const profiling = app && dir !== undefined && dir !== '' ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []
+  // The app's processes measure their event loop's delay (scripts/bench/loop-delay.ts).
+  const loopDelay = app ? ['--import', './scripts/bench/loop-delay.ts'] : []
+  return spawn(process.execPath, [...NODE_FLAGS, ...profiling, '--import', 'tsx', ...loopDelay, script, ...args], {
+    env: { ...process.env, ...env, ...(app ? { BENCH_LOOP_DELAY_DIR: LOOP_DELAY_DIR } : {}) },
+    stdio: ['ignore', 'ignore', 'inherit']
+  })
+}
+
+const LOOP_DELAY_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'luntan-bench-loop-'))
+
+/**
+ * The largest event-loop delay of any app process since the last call (ms): each process is asked
+ * (SIGWINCH) to write its figure and start again (scripts/bench/loop-delay.ts).
+ */
+async function loopDelayMaxMs (pid: number): Promise<number> {
+  for (const file of fs.readdirSync(LOOP_DELAY_DIR)) fs.rmSync(path.join(LOOP_DELAY_DIR, file))
+  // Only the app's own processes (the primary and cluster workers, which inherit the preload): a helper
+  // process of the loader (esbuild's service) would only ignore it, but then no figure would come from it.
+  const pids = processTree(pid).filter((p) => {
+    try { return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('loop-delay') } catch { return false }
+  })
+  for (const p of pids) {
+    try { process.kill(p, 'SIGWINCH') } catch { /* gone */ }
+  }
+  const deadline = Date.now() + 2000
+  const figures = (): string[] => fs.readdirSync(LOOP_DELAY_DIR).filter((f) => f.endsWith('.json'))
+  while (figures().length < pids.length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+  let max = 0
+  for (const file of figures()) {
+    const figure = JSON.parse(fs.readFileSync(path.join(LOOP_DELAY_DIR, file), 'utf8')) as { maxMs: number }
+    max = Math.max(max, figure.maxMs)
+  }
+  return Math.round(max)
 }
 
 async function stopProcess (child: ChildProcess): Promise<void> {
@@ -156,8 +191,8 @@ async function stopProcess (child: ChildProcess): Promise<void> {
   })
 }
 
-/** Peak resident memory (VmHWM) of a process and its children (cluster workers), in MB: the largest single process. */
-function peakRssMb (pid: number): number {
+/** A process and its descendants (cluster workers). */
+function processTree (pid: number): number[] {
   const pids = [pid]
   for (let i = 0; i < pids.length; i++) {
     const p = pids[i] as number
@@ -168,6 +203,12 @@ function peakRssMb (pid: number): number {
       }
     } catch { /* process gone */ }
   }
+  return pids
+}
+
+/** Peak resident memory (VmHWM) of a process and its children (cluster workers), in MB: the largest single process. */
+function peakRssMb (pid: number): number {
+  const pids = processTree(pid)
   let peak = 0
   for (const p of pids) {
     try {
@@ -214,15 +255,27 @@ async function logInMembers (base: string, db: Knex, count: number): Promise<Mem
     // The page that gave the token also set the CSRF secret's cookie (luntan_csrf): a browser keeps it.
     return { userId: row.id, cookie: withCookies(cookie, cookiesOf(form)), csrf: token }
   }
+  // On a machine shared with other work the app may shed a login (503 while its event loop lags past a
+  // second): a browser's user would try again, and so does the bench, a few times.
+  const logInPatiently = async (row: { id: number, username: string }): Promise<MemberSession> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await logIn(row)
+      } catch (err) {
+        if (attempt >= 5) throw err
+        await new Promise((resolve) => setTimeout(resolve, 1000 * attempt))
+      }
+    }
+  }
   // A few at a time: one by one, 3,000 logins took minutes on MySQL.
   const sessions: MemberSession[] = []
   for (let i = 0; i < rows.length; i += LOGIN_CONCURRENCY) {
-    sessions.push(...await Promise.all(rows.slice(i, i + LOGIN_CONCURRENCY).map(logIn)))
+    sessions.push(...await Promise.all(rows.slice(i, i + LOGIN_CONCURRENCY).map(logInPatiently)))
   }
   return sessions
 }
 
-interface Measurement { rps: number, p50: number, p99: number, errors: number, non2xx: number, bytes: number, ok: number, sent: number }
+interface Measurement { rps: number, p50: number, p99: number, errors: number, non2xx: number, bytes: number, ok: number, sent: number, loopMaxMs: number }
 
 // Request numbers continue across runs, so a write scenario never repeats a (member, article) pair
 // from an earlier run (which would be refused as a repeat, not measured as a write).
@@ -256,7 +309,8 @@ async function measure (url: string, connections: number, duration: number, make
     bytes: total === 0 ? 0 : Math.round(result.throughput.total / total),
     ok: result['2xx'],
     // Includes requests still in flight when the clock stopped: the server answers (and counts) them too.
-    sent: result.requests.sent
+    sent: result.requests.sent,
+    loopMaxMs: 0
   }
 }
 
@@ -268,6 +322,39 @@ const median = (xs: number[]): number => {
 
 interface Row { config: string, scenario: Scenario, runs: Measurement[], hello: number[] }
 
+/** Issue #19's targets, met or not, from the rows of this run (ratios to `hello` of the same run). */
+function targetLines (rows: Row[]): string[] {
+  const pick = (name: string, config: (c: string) => boolean): Row[] => rows.filter((r) => r.scenario.name === name && config(r.config))
+  const rpsOf = (r: Row): number => median(r.runs.map((m) => m.rps))
+  const ratioOf = (r: Row): number => median(r.runs.map((m, i) => m.rps / (r.hello[i] ?? m.rps)))
+  const p99Of = (r: Row): number => median(r.runs.map((m) => m.p99))
+  const verdict = (checked: Array<{ ok: boolean, text: string }>): string => checked.length === 0 ? '— (not measured)' : `${checked.every((c) => c.ok) ? '**met**' : '**not met**'}: ${checked.map((c) => c.text).join('; ')}`
+  const lines: string[] = []
+  const at64 = (workers: number) => (c: string): boolean => c.includes(`${workers} worker`) && c.endsWith(' 64 conn.')
+  for (const name of ['member article page', 'member thread page', 'member home']) {
+    lines.push(`- ${name}, 1 worker, 64 connections: ≥ 0.12 × hello and p99 ≤ 100 ms: ${verdict(pick(name, at64(1)).map((r) => ({ ok: ratioOf(r) >= 0.12 && p99Of(r) <= 100, text: `${r.config.split(',')[0] ?? ''} ${ratioOf(r).toFixed(2)} × hello, p99 ${p99Of(r)} ms` })))}`)
+    lines.push(`- ${name}, 2 workers, 64 connections: p99 ≤ 100 ms: ${verdict(pick(name, at64(2)).map((r) => ({ ok: p99Of(r) <= 100, text: `${r.config.split(',')[0] ?? ''} p99 ${p99Of(r)} ms` })))}`)
+  }
+  for (const who of ['', 'member ']) {
+    const checked: Array<{ ok: boolean, text: string }> = []
+    for (const first of rows.filter((r) => r.scenario.name === `${who}comment list first page`)) {
+      for (const which of ['middle', 'last']) {
+        const other = rows.find((r) => r.config === first.config && r.scenario.name === `${who}comment list ${which} page`)
+        if (other === undefined) continue
+        const slower = rpsOf(first) / rpsOf(other)
+        checked.push({ ok: slower <= 1.3 && (who !== '' || p99Of(other) <= 50), text: `${first.config} ${which}: ${slower.toFixed(2)} × page 1's time${who === '' ? `, p99 ${p99Of(other)} ms` : ''}` })
+      }
+      if (who === '') checked.push({ ok: p99Of(first) <= 50, text: `${first.config} first: p99 ${p99Of(first)} ms` })
+    }
+    lines.push(`- ${who === '' ? 'guest' : 'member'} comment list pages within 1.3× of page 1${who === '' ? ', p99 ≤ 50 ms' : ''}: ${verdict(checked)}`)
+  }
+  const writes = rows.filter((r) => (r.scenario.name === 'quick comment post' || r.scenario.name === 'forum reply post') && r.config.endsWith(' 1 conn.'))
+  lines.push(`- comment and reply posts, median ≤ 15 ms under no load (1 connection): ${verdict(writes.map((r) => { const p50 = median(r.runs.map((m) => m.p50)); return { ok: p50 <= 15, text: `${r.config} ${r.scenario.name} ${p50} ms` } }))}`)
+  const loop = rows.map((r) => ({ r, max: Math.max(...r.runs.map((m) => m.loopMaxMs)) })).sort((a, b) => b.max - a.max)[0]
+  lines.push(`- no event-loop delay over 20 ms: ${loop === undefined ? '— (not measured)' : `${loop.max <= 20 ? '**met**' : '**not met**'}: largest ${loop.max} ms (${loop.r.config}, ${loop.r.scenario.name})`}`)
+  return lines
+}
+
 async function main (): Promise<void> {
   const flags = parseFlags(process.argv.slice(2))
   const scenarios = SCENARIOS.filter((s) => flags.only === null || flags.only.includes(s.name))
@@ -276,7 +363,7 @@ async function main (): Promise<void> {
   const dialect = (process.env.DATABASE_URL ?? '').startsWith('mysql') ? 'MySQL/MariaDB' : 'SQLite'
   log(`# luntan benchmark — ${new Date().toISOString()}`)
   log()
-  log(`Command: \`npm run bench -- ${process.argv.slice(2).join(' ')}\` on ${dialect}; ${os.cpus().length} CPU cores (${os.cpus()[0]?.model ?? '?'}), Node ${process.version}; ${flags.connections} connections, ${flags.duration} s per scenario, median of ${flags.runs} runs.`)
+  log(`Command: \`npm run bench -- ${process.argv.slice(2).join(' ')}\` on ${dialect}; ${os.cpus().length} CPU cores (${os.cpus()[0]?.model ?? '?'}), Node ${process.version}; ${flags.connections.join(' and ')} connections, ${flags.duration} s per scenario, median of ${flags.runs} runs; load average at the start ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}.`)
   log()
 
   const hello = startProcess('scripts/bench/hello-server.ts', [String(HELLO_PORT)], {})
@@ -294,36 +381,42 @@ async function main (): Promise<void> {
           const app = startProcess('src/server.ts', [], {
             NODE_ENV: 'production', PORT: String(APP_PORT), HOST: '127.0.0.1', SITE_URL: `http://127.0.0.1:${APP_PORT}`, DATABASE_URL: url, WORKERS: String(workers),
             LOG_LEVEL: 'warn', SESSION_SECRET: 'bench-secret-bench-secret-bench-secret-0123', BCRYPT_COST: '4', RATE_LIMIT_ALLOW: '127.0.0.1'
-          })
+          }, true)
           const base = `http://127.0.0.1:${APP_PORT}`
           let articleViews = 0
           try {
             await waitForHttp(`${base}/`, app)
             // 3,000 logins are skipped when every scenario chosen is a guest's (they took minutes, and shed under load).
-            const ctx: BenchContext = { db: knex, members: scenarios.every((s) => s.guestOnly === true) ? [] : await logInMembers(base, knex, MEMBER_SESSIONS) }
-            const prepared: Array<{ scenario: Scenario, make: (n: number) => import('./bench/scenarios').BenchRequest }> = []
-            for (const scenario of scenarios) {
-              const make = await scenario.prepare(ctx)
-              if (typeof make === 'string') log(`- ${config}: skipped "${scenario.name}": ${make}`)
-              else prepared.push({ scenario, make })
-            }
-            const byName = new Map<string, Row>()
-            for (let run = 0; run < flags.runs; run++) {
-              for (const { scenario, make } of prepared) {
-                // The ceiling is measured right before each scenario: this machine's speed drifts by the
-                // minute (other tenants), and a ratio of two measurements far apart would carry the drift.
-                const h = await measure(`http://127.0.0.1:${HELLO_PORT}/`, flags.connections, Math.min(flags.duration, HELLO_SECONDS), null)
-                const m = await measure(base, flags.connections, flags.duration, make, `${size}:${scenario.name}`)
-                if (scenario.viewsHotArticle === true) articleViews += m.sent
-                let row = byName.get(scenario.name)
-                if (row === undefined) {
-                  row = { config, scenario, runs: [], hello: [] }
-                  byName.set(scenario.name, row)
-                  rows.push(row)
+            const members = scenarios.every((s) => s.guestOnly === true) ? [] : await logInMembers(base, knex, MEMBER_SESSIONS)
+            for (const connections of flags.connections) {
+              const ctx: BenchContext = { db: knex, members, connections }
+              const prepared: Array<{ scenario: Scenario, make: (n: number) => import('./bench/scenarios').BenchRequest }> = []
+              for (const scenario of scenarios) {
+                if (scenario.connections !== undefined && flags.connections.length > 1 && !scenario.connections.includes(connections)) continue
+                const make = await scenario.prepare(ctx)
+                if (typeof make === 'string') log(`- ${config}: skipped "${scenario.name}": ${make}`)
+                else prepared.push({ scenario, make })
+              }
+              const byName = new Map<string, Row>()
+              for (let run = 0; run < flags.runs; run++) {
+                for (const { scenario, make } of prepared) {
+                  // The ceiling is measured right before each scenario: this machine's speed drifts by the
+                  // minute (other tenants), and a ratio of two measurements far apart would carry the drift.
+                  const h = await measure(`http://127.0.0.1:${HELLO_PORT}/`, connections, Math.min(flags.duration, HELLO_SECONDS), null)
+                  await loopDelayMaxMs(app.pid ?? 0) // starts the app's event-loop figure afresh
+                  const m = await measure(base, connections, flags.duration, make, `${size}:${scenario.name}`)
+                  m.loopMaxMs = await loopDelayMaxMs(app.pid ?? 0)
+                  if (scenario.viewsHotArticle === true) articleViews += m.sent
+                  let row = byName.get(scenario.name)
+                  if (row === undefined) {
+                    row = { config: `${config}, ${connections} conn.`, scenario, runs: [], hello: [] }
+                    byName.set(scenario.name, row)
+                    rows.push(row)
+                  }
+                  row.runs.push(m)
+                  row.hello.push(h.rps)
+                  process.stderr.write(`  ${config}, ${connections} conn. run ${run + 1}: ${scenario.name} ${Math.round(m.rps)} req/s (hello ${Math.round(h.rps)}), p99 ${m.p99} ms, loop max ${m.loopMaxMs} ms\n`)
                 }
-                row.runs.push(m)
-                row.hello.push(h.rps)
-                process.stderr.write(`  ${config} run ${run + 1}: ${scenario.name} ${Math.round(m.rps)} req/s (hello ${Math.round(h.rps)})\n`)
               }
             }
             log(`- ${config}: peak RSS ${peakRssMb(app.pid ?? 0)} MB per process`)
@@ -351,8 +444,8 @@ async function main (): Promise<void> {
   }
 
   log()
-  log('| data, workers | scenario | req/s | × hello | p50 ms | p99 ms | errors | non-2xx | bytes/resp |')
-  log('|---|---|---:|---:|---:|---:|---:|---:|---:|')
+  log('| data, workers, connections | scenario | req/s | × hello | p50 ms | p99 ms | loop max ms | errors | non-2xx | bytes/resp |')
+  log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|')
   for (const row of rows) {
     const rps = median(row.runs.map((m) => m.rps))
     // The median of the per-run ratios (each against the hello measured just before it).
@@ -360,22 +453,29 @@ async function main (): Promise<void> {
     const errors = row.runs.reduce((a, m) => a + m.errors, 0)
     const non2xx = row.runs.reduce((a, m) => a + m.non2xx, 0)
     if (row.scenario.kind === 'read' && errors + non2xx > 0) failures.push(`${row.config}: ${row.scenario.name}: ${errors} errors, ${non2xx} non-2xx`)
-    log(`| ${row.config} | ${row.scenario.name} | ${Math.round(rps)} | ${ratio.toFixed(2)} | ${median(row.runs.map((m) => m.p50))} | ${median(row.runs.map((m) => m.p99))} | ${errors} | ${non2xx} | ${median(row.runs.map((m) => m.bytes))} |`)
+    log(`| ${row.config} | ${row.scenario.name} | ${Math.round(rps)} | ${ratio.toFixed(2)} | ${median(row.runs.map((m) => m.p50))} | ${median(row.runs.map((m) => m.p99))} | ${Math.max(...row.runs.map((m) => m.loopMaxMs))} | ${errors} | ${non2xx} | ${median(row.runs.map((m) => m.bytes))} |`)
   }
   if (flags.sizes.includes('small') && flags.sizes.includes('large')) {
     log()
     log('Large/small ratio (small req/s ÷ large req/s; ≤ 1.3 is the target for reads):')
     log()
     for (const workers of flags.workers) {
-      for (const s of scenarios) {
-        const small = rows.find((r) => r.scenario === s && r.config === `small, ${workers} worker${workers > 1 ? 's' : ''}`)
-        const large = rows.find((r) => r.scenario === s && r.config === `large, ${workers} worker${workers > 1 ? 's' : ''}`)
-        if (small === undefined || large === undefined) continue
-        const ratio = median(small.runs.map((m) => m.rps)) / median(large.runs.map((m) => m.rps))
-        log(`- ${workers} worker${workers > 1 ? 's' : ''}, ${s.name}: ${ratio.toFixed(2)}`)
+      for (const connections of flags.connections) {
+        const suffix = `${workers} worker${workers > 1 ? 's' : ''}, ${connections} conn.`
+        for (const s of scenarios) {
+          const small = rows.find((r) => r.scenario === s && r.config === `small, ${suffix}`)
+          const large = rows.find((r) => r.scenario === s && r.config === `large, ${suffix}`)
+          if (small === undefined || large === undefined) continue
+          const ratio = median(small.runs.map((m) => m.rps)) / median(large.runs.map((m) => m.rps))
+          log(`- ${suffix} ${s.name}: ${ratio.toFixed(2)}`)
+        }
       }
     }
   }
+  log()
+  log('Issue #19 targets (each row read from the table above; "—" when this run did not measure it):')
+  log()
+  for (const line of targetLines(rows)) log(line)
   if (failures.length > 0) {
     log()
     log('Problems:')

@@ -64,6 +64,11 @@ export interface BuildOptions {
   heartbeatMs?: number
   /** Guest page micro-cache lifetime (default 1000 ms; tests turn it off unless they test it). */
   guestCacheMs?: number
+  /**
+   * How long a process reuses a session row and a member it loaded (default 1000 ms, the settings'
+   * window: a ban or a logout elsewhere applies within it). Tests turn it off unless they test it.
+   */
+  memberCacheMs?: number
   /** URLs per sitemap file (the protocol's limit, 50,000, by default; tests use a small one). */
   sitemapUrlsPerFile?: number
   /** One front-door answer in N is logged (default 100; 0: none); tests log each. */
@@ -138,11 +143,11 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   // Off in tests unless a test sets it: a test machine's event loop lags past a second under a slow test
   // (the Markdown bounds probes on two shared cores), and a 503 there is noise, not load.
   await app.register(loadSheddingPlugin, { options: options.loadShedding ?? (config.nodeEnv === 'test' ? { maxEventLoopDelay: 0 } : undefined) })
-  await app.register(sessionPlugin, { config })
+  await app.register(sessionPlugin, { config, cacheMs: options.memberCacheMs })
   await app.register(securityPlugin, { config })
   await app.register(viewPlugin, { config })
   // Auth knows no feature: who a session's member is comes from the members feature (src/plugins/auth.ts).
-  await app.register(authPlugin, { config, users: withMemberBlocks(withModeratedBoards(memberAuthSource(app.db), app.db), app.db) })
+  await app.register(authPlugin, { config, users: withMemberBlocks(withModeratedBoards(memberAuthSource(app.db), app.db), app.db), cacheMs: options.memberCacheMs })
   await app.register(inputTextPlugin)
   await app.register(errorRingPlugin)
   await app.register(errorsPlugin)

@@ -13,6 +13,8 @@ export interface BenchContext {
   db: Knex
   /** Logged-in bulk members (cookie + CSRF token), for member pages and write paths. */
   members: MemberSession[]
+  /** The connections of a run: member reads rotate over this many members, one per connection, as that many members browsing would. */
+  connections: number
 }
 
 export interface BenchRequest { method: 'GET' | 'POST', path: string, headers?: Record<string, string>, body?: string }
@@ -24,6 +26,8 @@ export interface Scenario {
   viewsHotArticle?: boolean
   /** Needs no logged-in members (a run of such scenarios only skips the logins). */
   guestOnly?: boolean
+  /** The connection counts it runs at when a run has several (`--connections 1,16,64`); all of them when absent. */
+  connections?: readonly number[]
   /** Returns the request maker, or a string saying why the scenario cannot run on this data. */
   prepare: (ctx: BenchContext) => Promise<((n: number) => BenchRequest) | string>
 }
@@ -37,6 +41,9 @@ export async function hotArticleId (db: Knex): Promise<number | null> {
   const row = await db('articles').where('status', 'published').orderBy('views', 'desc').first<{ id: number } | undefined>('id')
   return row?.id ?? null
 }
+
+/** Reads are measured under load; a run with `--connections 1` measures the writes' latency without it. */
+const UNDER_LOAD = [16, 64] as const
 
 export const SCENARIOS: Scenario[] = [
   {
@@ -52,14 +59,64 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'member article page',
     kind: 'read',
+    connections: UNDER_LOAD,
     viewsHotArticle: true,
-    async prepare ({ db, members }) {
-      const id = await hotArticleId(db)
+    async prepare (ctx) {
+      const id = await hotArticleId(ctx.db)
       if (id === null) return 'no articles'
-      if (members.length === 0) return 'no logged-in members'
-      return (n) => ({ method: 'GET', path: `/article/${id}`, headers: browserHeaders({ cookie: members[n % members.length]?.cookie ?? '' }) })
+      return memberReads(ctx, () => `/article/${id}`)
     }
   },
+  {
+    name: 'member home',
+    kind: 'read',
+    connections: UNDER_LOAD,
+    async prepare (ctx) { return memberReads(ctx, () => '/') }
+  },
+  {
+    name: 'member board page',
+    kind: 'read',
+    connections: UNDER_LOAD,
+    async prepare (ctx) {
+      const board = await biggestBoard(ctx.db)
+      if (board === null) return 'no boards'
+      return memberReads(ctx, () => `/forum/${board.id}`)
+    }
+  },
+  {
+    name: 'member thread page',
+    kind: 'read',
+    connections: UNDER_LOAD,
+    async prepare (ctx) {
+      const thread = await threadWithTenPosts(ctx.db)
+      if (thread === null) return 'no thread with 10 posts'
+      return memberReads(ctx, () => `/thread/${thread}`)
+    }
+  },
+  ...(['first', 'middle', 'last'] as const).flatMap((which): Scenario[] => [
+    {
+      name: `comment list ${which} page`,
+      kind: 'read',
+      connections: UNDER_LOAD,
+      async prepare ({ db }) {
+        const list = await mostCommented(db)
+        if (list === null) return 'no comments'
+        const page = pageOf(list.pages, which)
+        return () => ({ method: 'GET', path: `/article/${list.id}/comments${page === 1 ? '' : `?page=${page}`}`, headers: browserHeaders() })
+      }
+    },
+    {
+      name: `member comment list ${which} page`,
+      kind: 'read',
+      connections: UNDER_LOAD,
+      async prepare (ctx) {
+        const list = await mostCommented(ctx.db)
+        if (list === null) return 'no comments'
+        const page = pageOf(list.pages, which)
+        return memberReads(ctx, () => `/article/${list.id}/comments${page === 1 ? '' : `?page=${page}`}`)
+      }
+    }
+  ]),
   {
     name: 'portal home',
     kind: 'read',
@@ -123,6 +180,25 @@ export const SCENARIOS: Scenario[] = [
           path: `/article/${article.id}/react`,
           headers: browserHeaders({ cookie: member.cookie, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }),
           body: new URLSearchParams({ _csrf: member.csrf, kind: kinds[n % kinds.length] ?? 'luguo' }).toString()
+        }
+      }
+    }
+  },
+  {
+    // Each request a different member (flood control); a reply answers 303 to its floor, so non-2xx here are those redirects.
+    name: 'forum reply post',
+    kind: 'write',
+    async prepare ({ db, members }) {
+      if (members.length === 0) return 'no logged-in members'
+      const threads = (await db('threads').where('status', 'visible').orderBy('id', 'desc').limit(20).select('id')).map((r: { id: number }) => r.id)
+      if (threads.length === 0) return 'no threads'
+      return (n) => {
+        const member = members[n % members.length] as MemberSession
+        return {
+          method: 'POST',
+          path: `/thread/${threads[n % threads.length] ?? 0}/reply`,
+          headers: browserHeaders({ cookie: member.cookie, 'content-type': 'application/x-www-form-urlencoded' }),
+          body: new URLSearchParams({ _csrf: member.csrf, body: `压测回帖 ${n}：街坊们早上好，今天的渡轮准点。` }).toString()
         }
       }
     }
@@ -209,7 +285,44 @@ export const SCENARIOS: Scenario[] = [
   }
 ]
 
+/** A member read: request n goes to member n mod connections, so each connection's turn is one member's page view. */
+function memberReads ({ members, connections }: BenchContext, path: () => string): ((n: number) => BenchRequest) | string {
+  const pool = members.slice(0, Math.max(1, connections))
+  if (pool.length === 0) return 'no logged-in members'
+  return (n) => ({ method: 'GET', path: path(), headers: browserHeaders({ cookie: pool[n % pool.length]?.cookie ?? '' }) })
+}
+
+const COMMENT_PAGE_SIZE = 25
+
+/** The article with the most visible comments, and how many pages its list has. */
+async function mostCommented (db: Knex): Promise<{ id: number, pages: number } | null> {
+  const row = await db('articles').where('status', 'published').orderBy('comment_count', 'desc').first<{ id: number, comment_count: number } | undefined>('id', 'comment_count')
+  if (row === undefined || Number(row.comment_count) === 0) return null
+  return { id: row.id, pages: Math.ceil(Number(row.comment_count) / COMMENT_PAGE_SIZE) }
+}
+
+function pageOf (pages: number, which: 'first' | 'middle' | 'last'): number {
+  return which === 'first' ? 1 : which === 'last' ? pages : Math.max(1, Math.ceil(pages / 2))
+}
+
+async function threadWithTenPosts (db: Knex): Promise<number | null> {
+  const thread = await db('threads').where('status', 'visible').andWhere('last_position', '>=', 10).orderBy('id', 'desc').first<{ id: number } | undefined>('id')
+  return thread?.id ?? null
+}
+
 async function biggestBoard (db: Knex): Promise<{ id: number, thread_count: number } | null> {
   const row = await db('boards').where('is_group', false).orderBy('thread_count', 'desc').first<{ id: number, thread_count: number } | undefined>('id', 'thread_count')
   return row ?? null
+}
+
+/**
+ * Named sets for `--only`: `npm run bench -- --only issue19 --connections 1,16,64` is issue #19's whole
+ * table (member pages at 16 and 64 connections, comment list pages first/middle/last, posts without load).
+ */
+export const SCENARIO_SETS: Readonly<Record<string, readonly string[]>> = {
+  issue19: [
+    'member article page', 'member home', 'member thread page', 'member board page',
+    ...['first', 'middle', 'last'].flatMap((w) => [`comment list ${w} page`, `member comment list ${w} page`]),
+    'quick comment post', 'forum reply post'
+  ]
 }

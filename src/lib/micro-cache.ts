@@ -63,5 +63,7 @@ export class MicroCache<V> {
     return await pending
   }
 
+  delete (key: string): void { this.entries.delete(key) }
+
   clear (): void { this.entries.clear() }
 }

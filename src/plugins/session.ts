@@ -5,6 +5,7 @@ import type { Knex } from 'knex'
 import type { Session } from 'fastify'
 import type { AppConfig } from '../config'
 import type { Clock } from '../lib/clock'
+import { MicroCache } from '../lib/micro-cache'
 
 declare module 'fastify' {
   interface Session {
@@ -21,6 +22,9 @@ const CLEANUP_EVERY_MS = 10 * 60 * 1000
 /** A rolling session whose data did not change is rewritten only when its expiry moved by this much. */
 const EXPIRY_SLACK_SECONDS = 3600
 const LOADED_MAX = 20000
+/** How long a process reuses a session row it read (issue #19): the window settings already have. */
+export const SESSION_CACHE_MS = 1000
+const SESSION_CACHE_MAX = 20000
 
 /** The session's data without its cookie (whose expiry moves on every request of a rolling session). */
 function fingerprint (data: unknown): string {
@@ -48,7 +52,17 @@ export class KnexSessionStore implements SessionStore {
   // A Map, not an LRUCache: it is nearly always empty between requests, and lru-cache's delete of its
   // last entry resets every slot of the cache (20,000 here), a visible cost on every member request.
   private readonly loaded = new Map<string, { fingerprint: string, expiresAt: number }>()
-  constructor (private readonly db: Knex, private readonly clock: Clock) {}
+  /**
+   * Rows read in the last SESSION_CACHE_MS, as stored (the JSON text, parsed afresh for each request, which
+   * may change its copy): a member's page views within a second cost no session query. A logout or a
+   * save in this process updates it at once; a session ended by another process (or by a password change
+   * deleting the member's rows) still opens pages here for at most that second, the window a changed
+   * setting or a ban already has.
+   */
+  private readonly recent: MicroCache<{ data: string, expiresAt: number }>
+  constructor (private readonly db: Knex, private readonly clock: Clock, cacheMs = SESSION_CACHE_MS) {
+    this.recent = new MicroCache(cacheMs, SESSION_CACHE_MAX)
+  }
 
   set (sessionId: string, session: Session, callback: Callback): void {
     const expires = session.cookie.expires
@@ -66,6 +80,7 @@ export class KnexSessionStore implements SessionStore {
       callback()
       return
     }
+    this.recent.delete(sessionId)
     const write = loaded !== undefined
       ? this.db('sessions').where({ id: sessionId }).update({ user_id: row.user_id, data: row.data, expires_at: row.expires_at })
       : this.db('sessions').insert(row).onConflict('id').merge()
@@ -73,20 +88,38 @@ export class KnexSessionStore implements SessionStore {
   }
 
   get (sessionId: string, callback: GetCallback): void {
+    const nowMs = this.clock.nowMs()
+    const cached = this.recent.get(sessionId, nowMs)
+    if (cached !== undefined) {
+      this.opened(sessionId, cached.data, cached.expiresAt, callback)
+      return
+    }
     this.db('sessions').where({ id: sessionId }).first('data', 'expires_at')
       .then((row: { data: string, expires_at: number } | undefined) => {
-        if (row === undefined || row.expires_at <= this.clock.now()) return callback(null, null)
-        const data = JSON.parse(row.data) as Session
-        // Bounded: ids whose request never saved (an error page) are dropped oldest first.
-        if (this.loaded.size >= LOADED_MAX) this.loaded.delete(this.loaded.keys().next().value as string)
-        this.loaded.delete(sessionId)
-        this.loaded.set(sessionId, { fingerprint: fingerprint(data), expiresAt: Number(row.expires_at) })
-        callback(null, data)
+        if (row === undefined) return callback(null, null)
+        const stored = { data: row.data, expiresAt: Number(row.expires_at) }
+        this.recent.set(sessionId, stored, nowMs)
+        this.opened(sessionId, stored.data, stored.expiresAt, callback)
       }, callback)
+  }
+
+  /** A stored row handed to the request: expired ones are refused, and the row is remembered for `set`. */
+  private opened (sessionId: string, text: string, expiresAt: number, callback: GetCallback): void {
+    if (expiresAt <= this.clock.now()) {
+      callback(null, null)
+      return
+    }
+    const data = JSON.parse(text) as Session
+    // Bounded: ids whose request never saved (an error page) are dropped oldest first.
+    if (this.loaded.size >= LOADED_MAX) this.loaded.delete(this.loaded.keys().next().value as string)
+    this.loaded.delete(sessionId)
+    this.loaded.set(sessionId, { fingerprint: fingerprint(data), expiresAt })
+    callback(null, data)
   }
 
   destroy (sessionId: string, callback: Callback): void {
     this.loaded.delete(sessionId)
+    this.recent.delete(sessionId)
     this.db('sessions').where({ id: sessionId }).delete().then(() => callback(), callback)
   }
 
@@ -107,10 +140,10 @@ export class KnexSessionStore implements SessionStore {
 /** How often each process deletes a batch of expired sessions, and how many at most. */
 export const SESSION_CLEANUP = { everyMs: CLEANUP_EVERY_MS, batch: 1000 } as const
 
-export default fp<{ config: AppConfig }>(async (app, opts) => {
+export default fp<{ config: AppConfig, cacheMs?: number }>(async (app, opts) => {
   // The secret signs the guest CSRF cookie (security.ts); the session cookie is signed by the session plugin.
   await app.register(fastifyCookie, { secret: opts.config.sessionSecret })
-  const store = new KnexSessionStore(app.db, app.clock)
+  const store = new KnexSessionStore(app.db, app.clock, opts.cacheMs)
   // Expired sessions: one bounded batch per run in every process (each process's batch is small, and
   // together they keep up with any rate of new sessions a site like this sees). unref'd: the timer never
   // keeps a process alive, and it is cleared when the app closes.

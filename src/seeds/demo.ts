@@ -211,7 +211,9 @@ async function seedReadersResponses (trx: Knex.Transaction, portal: ReturnType<t
         author_id: memberIds[(index + i) % memberIds.length],
         status: 'visible',
         body: DEMO_COMMENTS[said++ % DEMO_COMMENTS.length],
-        created_at: publishedAt + Math.floor(((i + 1) * (now - publishedAt)) / (comments + 2))
+        created_at: publishedAt + Math.floor(((i + 1) * (now - publishedAt)) / (comments + 2)),
+        // Its place in the article's list (oldest first), as the comments service numbers a new one.
+        list_position: i + 1
       })
     }
     await portal.setCommentCount(article.id, comments)

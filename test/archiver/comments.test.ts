@@ -16,7 +16,7 @@ describe.each(dialects)('Archiver article comments and member profile comments o
     articleId = await createArticle(ctx.db.knex, { categoryId: await createCategory(ctx.db.knex), authorId: author.id, title: '渡轮新航线' })
     const base = 1_800_000_000
     const rows = []
-    for (let i = 0; i < 55; i++) rows.push({ article_id: articleId, author_id: commenter.id, status: 'visible', body: `第${i + 1}条评论\n第二行`, created_at: base + i })
+    for (let i = 0; i < 55; i++) rows.push({ article_id: articleId, author_id: commenter.id, status: 'visible', body: `第${i + 1}条评论\n第二行`, created_at: base + i, list_position: i + 1 })
     rows.push({ article_id: articleId, author_id: commenter.id, status: 'pending', body: '待审核的评论', created_at: base + 100 })
     rows.push({ article_id: articleId, author_id: commenter.id, status: 'deleted', body: '已删除的评论', created_at: base + 101 })
     await ctx.db.knex('comments').insert(rows)

@@ -23,8 +23,8 @@ describe.each(dialects)('article counters through app.portal, and route schemas,
     const spammer = await createUser(ctx.db.knex)
     const now = ctx.t.clock.now()
     await ctx.db.knex('comments').insert([
-      { article_id: articleId, author_id: spammer.id, status: 'visible', body: '广告一', created_at: now - 60 },
-      { article_id: articleId, author_id: spammer.id, status: 'visible', body: '广告二', created_at: now - 30 }
+      { article_id: articleId, author_id: spammer.id, status: 'visible', body: '广告一', created_at: now - 60, list_position: 1 },
+      { article_id: articleId, author_id: spammer.id, status: 'visible', body: '广告二', created_at: now - 30, list_position: 2 }
     ])
     // A drifted counter: one where there are two. Unclamped, MySQL's unsigned column refused `1 - 2`.
     await ctx.db.knex('articles').where({ id: articleId }).update({ comment_count: 1 })

@@ -144,7 +144,7 @@ describe.each(dialects)('comment moderation, edits and lists on %s', (dialect) =
     const aid = await newArticle()
     const author = await createUser(ctx.db.knex)
     const base = ctx.t.clock.now() - 10000
-    const rows = Array.from({ length: 26 }, (_, i) => ({ article_id: aid, author_id: author.id, status: 'visible', body: `评论编号${i + 1}号`, created_at: base + i }))
+    const rows = Array.from({ length: 26 }, (_, i) => ({ article_id: aid, author_id: author.id, status: 'visible', body: `评论编号${i + 1}号`, created_at: base + i, list_position: i + 1 }))
     await ctx.db.knex('comments').insert(rows)
     await ctx.db.knex('articles').where('id', aid).update({ comment_count: 26 })
     const count = (html: string) => (html.match(/<li class="comment( comment-pending)?" id="comment-/g) ?? []).length

@@ -54,5 +54,7 @@ describe.each(dialects)('upgrading a site with content on %s', (dialect) => {
     await knex.migrate.latest(migrationConfig)
     const count = async (table: string): Promise<number> => Number((await knex(table).count<Array<{ n: number | string }>>({ n: '*' }).first())?.n ?? 0)
     expect([await count('users'), await count('articles'), await count('comments'), await count('reactions')]).toEqual([1, 1, 1, 1])
+    // The comment got its place in the article's list (issue #19's backfill), so it shows on page 1.
+    expect(Number((await knex('comments').first<{ list_position: number }>('list_position'))?.list_position)).toBe(1)
   })
 })

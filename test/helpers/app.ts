@@ -23,6 +23,8 @@ export interface TestAppOptions {
   viewFlushIntervalMs?: number
   /** The guest page micro-cache is off in tests (a frozen ManualClock would keep pages forever) unless set. */
   guestCacheMs?: number
+  /** The one-second session and member cache is off in tests (a frozen clock would keep a ban from applying) unless set. */
+  memberCacheMs?: number
   sitemapUrlsPerFile?: number
   /** The mail sender's timer (0 in tests: mail goes out on the kick after each commit, or when a test calls deliverDue). */
   mailPollMs?: number
@@ -55,7 +57,7 @@ const TEST_HEARTBEAT_MS = 3_600_000
 export async function buildTestApp (db: TestDatabase, options: TestAppOptions = {}): Promise<TestApp> {
   const config = testConfig(db, options.env)
   const clock = options.clock ?? new ManualClock()
-  const app = await buildApp(config, { clock, knex: options.knex ?? db.knex, viewFlushIntervalMs: options.viewFlushIntervalMs ?? TEST_VIEW_FLUSH_MS, guestCacheMs: options.guestCacheMs ?? 0, sitemapUrlsPerFile: options.sitemapUrlsPerFile, heartbeatMs: TEST_HEARTBEAT_MS, mailPollMs: options.mailPollMs ?? 0 })
+  const app = await buildApp(config, { clock, knex: options.knex ?? db.knex, viewFlushIntervalMs: options.viewFlushIntervalMs ?? TEST_VIEW_FLUSH_MS, guestCacheMs: options.guestCacheMs ?? 0, memberCacheMs: options.memberCacheMs ?? 0, heartbeatMs: TEST_HEARTBEAT_MS, sitemapUrlsPerFile: options.sitemapUrlsPerFile, mailPollMs: options.mailPollMs ?? 0 })
   options.routes?.(app)
   await app.ready()
   return {

@@ -13,10 +13,10 @@ describe.each(dialects)('moderation reaches the other features on %s', (dialect)
     const articleId = await createArticle(ctx.db.knex, { categoryId: await createCategory(ctx.db.knex), authorId: other.id })
     const now = ctx.t.clock.now()
     await ctx.db.knex('comments').insert([
-      { article_id: articleId, author_id: spammer.id, status: 'visible', body: '广告一', created_at: now - 3600 },
-      { article_id: articleId, author_id: spammer.id, status: 'visible', body: '广告二', created_at: now - 60 },
-      { article_id: articleId, author_id: spammer.id, status: 'visible', body: '很久以前的评论', created_at: now - 30 * 86400 },
-      { article_id: articleId, author_id: other.id, status: 'visible', body: '正常评论', created_at: now - 30 }
+      { article_id: articleId, author_id: spammer.id, status: 'visible', body: '广告一', created_at: now - 3600, list_position: 2 },
+      { article_id: articleId, author_id: spammer.id, status: 'visible', body: '广告二', created_at: now - 60, list_position: 3 },
+      { article_id: articleId, author_id: spammer.id, status: 'visible', body: '很久以前的评论', created_at: now - 30 * 86400, list_position: 1 },
+      { article_id: articleId, author_id: other.id, status: 'visible', body: '正常评论', created_at: now - 30, list_position: 4 }
     ])
     await ctx.db.knex('articles').where({ id: articleId }).update({ comment_count: 4 })
 

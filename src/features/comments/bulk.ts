@@ -1,4 +1,5 @@
 import { type BulkGenerator, insertInBatches, sentence } from '../../db/bulk-seed'
+import { commentsRepository } from './repository'
 
 /**
  * seed:bulk --comments N: visible comments spread over the bulk articles and members, then the
@@ -15,6 +16,8 @@ export const generateBulkComments: BulkGenerator = async ({ knex, counts, now, m
     body: sentence(i),
     created_at: now - (counts.comments - i)
   }), (d) => { progress('comments', d, counts.comments) })
+  // Positions for the list's pages, numbered in one statement as the migration that added them did.
+  await commentsRepository(knex).renumberAll()
   await knex('articles').whereIn('id', knex('comments').distinct('article_id'))
     .update({ comment_count: knex('comments').count('*').where('comments.article_id', knex.ref('articles.id')).andWhere('comments.status', 'visible') })
 }

@@ -27,4 +27,4 @@ export default fp<{ config: AppConfig }>(async (app, opts) => {
     notifications: app.notifications
   }))
   await app.register(commentsRoutes, opts)
-}, { name: 'comments', dependencies: ['portal', 'settings', 'moderation', 'antiabuse', 'members', 'captcha', 'notifications'] })
+}, { name: 'comments', dependencies: ['portal', 'settings', 'moderation', 'antiabuse', 'members', 'captcha', 'notifications', 'guest-pages'] })

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex'
 
 /**
- * Comment queries, on the comments table only. Lists use the (article_id, status, created_at),
+ * Comment queries, on the comments table only. Article lists page by (article_id, list_position); others use the (article_id, status, created_at),
  * (author_id, created_at) and (status, created_at) indexes. The articles' comment_count belongs to
  * the portal: the service moves it through `app.portal` in the same transaction as every change of status.
  */
@@ -22,6 +22,8 @@ export interface CommentRow {
   edited_at: number | null
   edited_by: number | null
   editor_name: string | null
+  /** The comment's place among its article's visible comments (1 = oldest); null unless visible. */
+  list_position: number | null
 }
 
 export interface QueueRow extends CommentRow { article_title: string }
@@ -41,6 +43,8 @@ export interface NewComment {
   status: CommentStatus
   body: string
   createdAt: number
+  /** Its place in the article's list when it is visible (the service numbers it under the article's lock). */
+  listPosition: number | null
 }
 
 function withNames (db: Knex | Knex.Transaction): Knex.QueryBuilder {
@@ -50,15 +54,15 @@ function withNames (db: Knex | Knex.Transaction): Knex.QueryBuilder {
     .select('c.*', 'u.username as author_name', 'e.username as editor_name')
 }
 
-function visibleTo (q: Knex.QueryBuilder, viewer: CommentViewer): void {
-  if (viewer.moderator) {
-    void q.whereIn('c.status', ['visible', 'pending'])
-  } else if (viewer.userId !== null) {
-    const uid = viewer.userId
-    void q.where((w) => { void w.where('c.status', 'visible').orWhere((p) => { void p.where('c.status', 'pending').andWhere('c.author_id', uid) }) })
-  } else {
-    void q.where('c.status', 'visible')
-  }
+/**
+ * A read of positions inside a writer's transaction, as committed now: on InnoDB a plain SELECT reads the
+ * transaction's snapshot, taken at its first read (before the article's lock was granted), and would miss
+ * a comment another writer committed meanwhile; a locking read sees it. SQLite's writers already run one
+ * at a time (BEGIN IMMEDIATE).
+ */
+function latest<Q extends Knex.QueryBuilder> (q: Q, trx: Knex.Transaction | undefined): Q {
+  if (trx !== undefined && trx.client.config.client === 'mysql2') void q.forUpdate()
+  return q
 }
 
 export function commentsRepository (db: Knex) {
@@ -72,7 +76,8 @@ export function commentsRepository (db: Knex) {
         ip: c.ip,
         status: c.status,
         body: c.body,
-        created_at: c.createdAt
+        created_at: c.createdAt,
+        list_position: c.listPosition
       })
       return Number(id)
     },
@@ -82,11 +87,68 @@ export function commentsRepository (db: Knex) {
       return row ?? null
     },
 
-    /** Newest first. */
-    async listForArticle (articleId: number, viewer: CommentViewer, offset: number, limit: number): Promise<CommentRow[]> {
-      const q = withNames(db).where('c.article_id', articleId)
-      visibleTo(q, viewer)
-      return await q.orderBy([{ column: 'c.created_at', order: 'desc' }, { column: 'c.id', order: 'desc' }]).offset(offset).limit(limit) as CommentRow[]
+    /**
+     * Visible comments with positions `from`..`to` (inclusive), newest first: a page of the list is a range
+     * on the (article_id, list_position) index, however deep (no OFFSET over the rows before it).
+     */
+    async visibleByPosition (articleId: number, from: number, to: number): Promise<CommentRow[]> {
+      if (to < from) return []
+      return await withNames(db).where('c.article_id', articleId).whereBetween('c.list_position', [from, to])
+        .orderBy('c.list_position', 'desc') as CommentRow[]
+    },
+
+    /**
+     * The article's pending comments this viewer may see (moderators: all; a member: their own), newest
+     * first, at most `limit`: a short range of the (article_id, status, created_at) index (pending ones are few).
+     */
+    async pendingSeenBy (articleId: number, viewer: CommentViewer, limit: number): Promise<CommentRow[]> {
+      if (!viewer.moderator && viewer.userId === null) return []
+      const q = withNames(db).where({ 'c.article_id': articleId, 'c.status': 'pending' })
+      if (!viewer.moderator) void q.andWhere('c.author_id', viewer.userId)
+      return await q.orderBy([{ column: 'c.created_at', order: 'desc' }, { column: 'c.id', order: 'desc' }]).limit(limit) as CommentRow[]
+    },
+
+    /** The highest position in the article's list (0 when none): one index lookup. Writers call it under the article's lock. */
+    async lastPosition (articleId: number, trx?: Knex.Transaction): Promise<number> {
+      // The last entry of the (article_id, list_position) index (nulls sort first, so last in descending
+      // order): one entry read, and with a locking read one entry locked, where MAX() FOR UPDATE may lock the range.
+      const row = await latest((trx ?? db)('comments').where('article_id', articleId).orderBy('list_position', 'desc').limit(1), trx)
+        .first<{ list_position: number | string | null } | undefined>('list_position')
+      return Number(row?.list_position ?? 0)
+    },
+
+    /** The position a comment of this age takes: that of the oldest visible comment newer than it, or null (it is the newest). */
+    async positionAfter (articleId: number, createdAt: number, id: number, trx: Knex.Transaction): Promise<number | null> {
+      const row = await latest(trx('comments').where({ article_id: articleId, status: 'visible' })
+        .andWhere((w) => { void w.where('created_at', '>', createdAt).orWhere((e) => { void e.where('created_at', createdAt).andWhere('id', '>', id) }) })
+        .orderBy([{ column: 'created_at', order: 'asc' }, { column: 'id', order: 'asc' }]), trx).first<{ list_position: number | null } | undefined>('list_position')
+      return row?.list_position ?? null
+    },
+
+    /** The positions of these comments as stored now (read under their articles' locks). */
+    async positionsOf (ids: readonly number[], trx: Knex.Transaction): Promise<Array<{ id: number, article_id: number, list_position: number | null }>> {
+      if (ids.length === 0) return []
+      return await latest(trx('comments').whereIn('id', ids), trx).select<Array<{ id: number, article_id: number, list_position: number | null }>>('id', 'article_id', 'list_position')
+    },
+
+    /** A comment's stored position, read inside the transaction that holds the article's lock. */
+    async positionOf (id: number, trx: Knex.Transaction): Promise<number | null> {
+      const row = await latest(trx('comments').where('id', id), trx).first<{ list_position: number | null } | undefined>('list_position')
+      return row?.list_position ?? null
+    },
+
+    async setPosition (id: number, position: number | null, trx: Knex.Transaction): Promise<void> {
+      await trx('comments').where('id', id).update({ list_position: position })
+    },
+
+    /** Moves the comments at `position` and after it one place up (a comment enters the list there). */
+    async openPosition (articleId: number, position: number, trx: Knex.Transaction): Promise<void> {
+      await trx('comments').where('article_id', articleId).andWhere('list_position', '>=', position).increment('list_position', 1)
+    },
+
+    /** Moves the comments after `position` one place down (the comment there left the list). */
+    async closePosition (articleId: number, position: number, trx: Knex.Transaction): Promise<void> {
+      await trx('comments').where('article_id', articleId).andWhere('list_position', '>', position).decrement('list_position', 1)
     },
 
     /**
@@ -110,7 +172,9 @@ export function commentsRepository (db: Knex) {
      * acting at once, one changes it and the other is told nothing changed (returns false).
      */
     async changeStatus (id: number, from: CommentStatus, to: CommentStatus, trx: Knex.Transaction): Promise<boolean> {
-      return (await trx('comments').where({ id, status: from }).update({ status: to })) === 1
+      // Leaving the visible list also leaves its numbering (the caller closes the gap under the article's lock).
+      const fields = to === 'visible' ? { status: to } : { status: to, list_position: null }
+      return (await trx('comments').where({ id, status: from }).update(fields)) === 1
     },
 
     async updateBody (id: number, fields: { body: string, status: CommentStatus, editedAt: number, editedBy: number }, trx: Knex.Transaction): Promise<void> {
@@ -168,7 +232,20 @@ export function commentsRepository (db: Knex) {
     },
 
     async markDeleted (ids: readonly number[], at: number, by: number, trx: Knex.Transaction): Promise<void> {
-      await trx('comments').whereIn('id', ids).update({ status: 'deleted', edited_at: at, edited_by: by })
+      await trx('comments').whereIn('id', ids).update({ status: 'deleted', edited_at: at, edited_by: by, list_position: null })
+    },
+
+    /**
+     * Numbers every visible comment of every article afresh (seed:bulk after its multi-row inserts; the
+     * migration that added the column does the same). One statement per dialect with a window function.
+     */
+    async renumberAll (): Promise<void> {
+      const numbered = "SELECT id, ROW_NUMBER() OVER (PARTITION BY article_id ORDER BY created_at, id) AS n FROM comments WHERE status = 'visible'"
+      if (db.client.config.client === 'mysql2') {
+        await db.raw(`UPDATE comments c JOIN (${numbered}) r ON r.id = c.id SET c.list_position = r.n`)
+      } else {
+        await db.raw(`UPDATE comments SET list_position = r.n FROM (${numbered}) AS r WHERE r.id = comments.id`)
+      }
     }
   }
 }

@@ -118,7 +118,7 @@ export default async function commentsRoutes (app: FastifyInstance, opts: { conf
     const pending = singleValue(query.pending) === '1'
     const category = view.categoryPath[view.categoryPath.length - 1]
     const baseUrl = `/article/${article.id}/comments`
-    return await reply.render('comments/list.njk', {
+    const page = await reply.renderPage('comments/list.njk', {
       navActive: 'portal',
       article,
       category,
@@ -127,9 +127,15 @@ export default async function commentsRoutes (app: FastifyInstance, opts: { conf
       pager: pagerFor(list.page, baseUrl),
       crumbs: [{ label: '门户', url: '/' }, ...view.categoryPath.map((c) => ({ label: c.name, url: `/category/${c.id}` })), { label: article.title, url: `/article/${article.id}` }, { label: '查看评论' }]
     })
+    // A guest's list without a form token is kept for the next guests (src/plugins/guest-pages.ts); a
+    // member's page, one carrying a token (guest comments on), or a refused post shown again is sent as it is.
+    if (request.method === 'GET') return await app.guestPages.send(request, reply, page)
+    return await reply.type('text/html; charset=utf-8').send(page.html)
   }
 
   r.get('/article/:aid/comments', { schema: { params: ArticleParams, querystring: ListQuery } }, async (request, reply) => {
+    // Any page of the list, however deep, is a copy for guests within its second (issue #19).
+    if (request.user === null && await app.guestPages.serveCached(request, reply)) return reply
     return await renderList(request, reply, request.params.aid, parsePageParam(request.query.page), request.query)
   })
 

@@ -99,10 +99,11 @@ export interface CommentsDeps {
   notifications?: Pick<NotificationsService, 'contribution' | 'quotedMember' | 'notify'>
 }
 
+// Pending comments a reader may see on one article (their own, or a moderator's all): they join page 1.
+const PENDING_SHOWN_MAX = 50
+
 // How many of a member's comments the profile reads at a time while skipping those on unpublished articles.
 const AUTHOR_BATCH = 50
-
-const GUEST_VIEWER: CommentViewer = { userId: null, moderator: false }
 
 export function viewerOf (user: AuthUser | null, now: number): CommentViewer {
   return { userId: user?.id ?? null, moderator: can(user, { action: 'moderate' }, now) }
@@ -181,34 +182,72 @@ export function commentsService (db: Knex, deps: CommentsDeps) {
     return row
   }
 
-  /** Moves a comment between statuses and keeps the article's count of visible comments. */
+  /**
+   * Moves a comment between statuses and keeps the article's count of visible comments and the list's
+   * positions. The article's row lock comes first: position changes of one article run one at a time,
+   * and every writer takes the article before any comment row (one lock order, no deadlock between a
+   * moderator's approval and a member's post). Positions are read after the lock, never from `row`.
+   */
   async function moveStatus (row: CommentRow, to: CommentStatus, trx: Knex.Transaction): Promise<boolean> {
     if (row.status === to) return false
+    const listChanges = row.status === 'visible' || to === 'visible'
+    if (listChanges) await portal.lockArticle(trx, row.article_id)
+    const leftAt = row.status === 'visible' ? await repo.positionOf(row.id, trx) : null
     if (!await repo.changeStatus(row.id, row.status, to, trx)) return false
-    if (row.status === 'visible') await portal.adjustCommentCount(trx, row.article_id, -1)
-    if (to === 'visible') await portal.adjustCommentCount(trx, row.article_id, 1)
+    if (row.status === 'visible') {
+      await portal.adjustCommentCount(trx, row.article_id, -1)
+      if (leftAt !== null) await repo.closePosition(row.article_id, leftAt, trx)
+    }
+    if (to === 'visible') {
+      await portal.adjustCommentCount(trx, row.article_id, 1)
+      await enterList(row, trx)
+    }
     return true
   }
 
+  /** Gives a comment that became visible its place by age: usually the end; an older one approved late moves the newer ones up. */
+  async function enterList (row: CommentRow, trx: Knex.Transaction): Promise<void> {
+    const before = await repo.positionAfter(row.article_id, row.created_at, row.id, trx)
+    if (before === null) {
+      await repo.setPosition(row.id, await repo.lastPosition(row.article_id, trx) + 1, trx)
+      return
+    }
+    await repo.openPosition(row.article_id, before, trx)
+    await repo.setPosition(row.id, before, trx)
+  }
+
   /**
-   * Who the list is for and its counts. The visible count is the article's counter (no count over the
-   * comments), and a reader who may see no pending comment here (nearly everyone) is listed as a guest
-   * is: `status = 'visible'` walks the (article_id, status, created_at) index in order, where the
-   * visible-or-own-pending condition would sort every comment of the article on each page view.
+   * The visible comments at positions `from`..`to` (newest first) plus, when `withPending`, the pending
+   * ones this reader may see, in date order among them (an author sees their own waiting comment; a
+   * moderator every one). Pending comments are few and have no position: they join the first page.
    */
-  async function listingFor (articleId: number, user: AuthUser | null, now: number): Promise<{ reader: CommentsRepository, viewer: CommentViewer, count: number, total: number, hiddenCount: number }> {
+  async function rowsFor (reader: CommentsRepository, articleId: number, viewer: CommentViewer, from: number, to: number, withPending: boolean): Promise<CommentRow[]> {
+    const [visible, pending] = await Promise.all([
+      reader.visibleByPosition(articleId, from, to),
+      withPending ? reader.pendingSeenBy(articleId, viewer, PENDING_SHOWN_MAX) : Promise.resolve([])
+    ])
+    if (pending.length === 0) return visible
+    return [...visible, ...pending].sort((a, b) => b.created_at - a.created_at || b.id - a.id)
+  }
+
+  /**
+   * Who the list is for and its counts. `total` is the article's counter (what the page shows);
+   * `positions` is the last position of its list (an index lookup), which the pages are cut from, so a
+   * counter that drifted (comments:reconcile repairs it) cannot shift a page's rows.
+   */
+  async function listingFor (articleId: number, user: AuthUser | null, now: number): Promise<{ reader: CommentsRepository, viewer: CommentViewer, positions: number, total: number, pendingSeen: number, hiddenCount: number }> {
     const viewer = viewerOf(user, now)
     const reader = user === null ? guestRepo : repo
     const articles = portal.forReader(readerFor(user))
-    const [total, pending] = await Promise.all([articles.commentCount(articleId), reader.pendingCounts(articleId, viewer)])
-    return { reader, viewer: pending.seen === 0 ? GUEST_VIEWER : viewer, count: total + pending.seen, total, hiddenCount: pending.hidden }
+    const [total, positions, pending] = await Promise.all([articles.commentCount(articleId), reader.lastPosition(articleId), reader.pendingCounts(articleId, viewer)])
+    return { reader, viewer, positions, total, pendingSeen: pending.seen, hiddenCount: pending.hidden }
   }
 
   return {
     /** The block under an article: the newest comments this reader may see and the hidden-pending hint. */
     async section (articleId: number, user: AuthUser | null, now: number): Promise<{ items: CommentView[], total: number, hiddenCount: number }> {
-      const { reader, viewer, total, hiddenCount } = await listingFor(articleId, user, now)
-      const rows = await reader.listForArticle(articleId, viewer, 0, SECTION_SIZE)
+      const { reader, viewer, positions, total, pendingSeen, hiddenCount } = await listingFor(articleId, user, now)
+      const rows = await rowsFor(reader, articleId, viewer, positions - SECTION_SIZE + 1, positions, pendingSeen > 0)
       return { items: rows.map((r) => toView(r, user, now)), total, hiddenCount }
     },
 
@@ -217,8 +256,11 @@ export function commentsService (db: Knex, deps: CommentsDeps) {
 
     /** The Archiver's text list: visible comments only, newest first like the full list (the count is the article's counter). */
     async archiverPage (article: { id: number, comment_count: number }, requestedPage: number, perPage: number): Promise<ArchiverCommentPage> {
-      const page = paginate(requestedPage, perPage, article.comment_count)
-      const rows = article.comment_count === 0 ? [] : await guestRepo.listForArticle(article.id, GUEST_VIEWER, page.offset, page.perPage)
+      // The counter stands for the last position here: the Archiver's page is one query (a drifted
+      // counter, which comments:reconcile repairs, shifts its text pages by the drift until then).
+      const positions = article.comment_count
+      const page = paginate(requestedPage, perPage, positions)
+      const rows = positions === 0 ? [] : await guestRepo.visibleByPosition(article.id, positions - page.offset - page.perPage + 1, positions - page.offset)
       return {
         rows: rows.map((c) => ({ id: c.id, author_name: c.author_name ?? (c.guest_name === '' ? null : c.guest_name), created_at: c.created_at, body: c.body })),
         page,
@@ -261,15 +303,27 @@ export function commentsService (db: Knex, deps: CommentsDeps) {
       for (const [articleId, n] of [...perArticle].sort((a, b) => a[0] - b[0])) {
         await portal.adjustCommentCount(trx, articleId, -n)
       }
-      if (rows.length > 0) await repo.markDeleted(rows.map((r) => r.id), input.at, input.moderatorId, trx)
+      if (rows.length === 0) return 0
+      // Positions as they are under the articles' locks (taken just above), before the rows leave the list.
+      const placed = await repo.positionsOf(rows.map((r) => r.id), trx)
+      await repo.markDeleted(rows.map((r) => r.id), input.at, input.moderatorId, trx)
+      // Close the gaps from the highest position down: closing one never moves a lower one.
+      for (const r of placed.sort((a, b) => a.article_id - b.article_id || (b.list_position ?? 0) - (a.list_position ?? 0))) {
+        if (r.list_position !== null) await repo.closePosition(r.article_id, r.list_position, trx)
+      }
       return rows.length
     },
 
-    /** All comments of an article, PAGE_SIZE a page, newest first. */
+    /**
+     * All comments of an article, PAGE_SIZE a page, newest first. Page N is positions
+     * last − N·PAGE_SIZE + 1 … last − (N − 1)·PAGE_SIZE: a range on the index, as cheap on page 800 as on
+     * page 1. The pending comments this reader may see join page 1.
+     */
     async page (articleId: number, requested: number, user: AuthUser | null, now: number): Promise<{ items: CommentView[], page: Page, total: number, hiddenCount: number }> {
-      const { reader, viewer, count, total, hiddenCount } = await listingFor(articleId, user, now)
-      const page = paginate(requested, PAGE_SIZE, count)
-      const rows = await reader.listForArticle(articleId, viewer, page.offset, page.perPage)
+      const { reader, viewer, positions, total, pendingSeen, hiddenCount } = await listingFor(articleId, user, now)
+      const page = paginate(requested, PAGE_SIZE, positions)
+      const newest = positions - page.offset
+      const rows = await rowsFor(reader, articleId, viewer, newest - page.perPage + 1, newest, pendingSeen > 0 && page.page === 1)
       return { items: rows.map((r) => toView(r, user, now)), page, total, hiddenCount }
     },
 
@@ -316,7 +370,9 @@ export function commentsService (db: Knex, deps: CommentsDeps) {
         // Count first, insert second: the UPDATE takes the article row's exclusive lock before the
         // insert's foreign-key check takes a shared one. The other order deadlocks on InnoDB when
         // two members comment on the same article at once (both hold S, both want X).
+        // The article's lock also orders the positions: the newest visible comment takes the next one.
         if (verdict.status === 'visible') await portal.adjustCommentCount(trx, article.id, 1)
+        const listPosition = verdict.status === 'visible' ? await repo.lastPosition(article.id, trx) + 1 : null
         const commentId = await repo.insert({
           articleId: article.id,
           authorId: user?.id ?? null,
@@ -325,7 +381,8 @@ export function commentsService (db: Knex, deps: CommentsDeps) {
           ip: storeIp ? input.ip : null,
           status: verdict.status,
           body: verdict.text,
-          createdAt: now
+          createdAt: now,
+          listPosition
         }, trx)
         if (verdict.status === 'visible') {
           await noticeOfVisibleComment(trx, { id: commentId, articleId: article.id, authorId: user?.id ?? null, authorName: user?.username ?? null, body: verdict.text }, now)
@@ -401,7 +458,8 @@ export function commentsService (db: Knex, deps: CommentsDeps) {
       if (ids.length === 0) throw badRequest(messages.noneSelected)
       return await db.transaction(async (trx) => {
         let changed = 0
-        for (const row of await repo.findMany(ids, trx)) {
+        // Articles in id order (each status change locks its article first): two moderators never wait on each other in a circle.
+        for (const row of (await repo.findMany(ids, trx)).sort((a, b) => a.article_id - b.article_id || a.id - b.id)) {
           if (row.status !== 'pending') continue // already handled by someone else
           const to: CommentStatus = input.action === 'approve' ? 'visible' : 'deleted'
           if (!await moveStatus(row, to, trx)) continue
