@@ -6,6 +6,7 @@ import { usernameSkeleton } from '../../src/lib/username-skeleton'
 
 let counter = 0
 const nowSeconds = (): number => Math.floor(Date.now() / 1000)
+const ARTICLE_AGE_SECONDS = 600
 
 export interface CreatedUser { id: number, username: string, password: string, role: Role }
 
@@ -44,7 +45,9 @@ export async function createCategory (db: Knex, fields: { name?: string, parentI
 
 export async function createArticle (db: Knex, fields: { categoryId: number, authorId: number, title?: string, summary?: string, body?: string, status?: string, publishedAt?: number, views?: number, allowComments?: boolean }): Promise<number> {
   counter++
-  const at = fields.publishedAt ?? nowSeconds() - counter
+  // Ten minutes back: the test app's clock is frozen when the app is built, and on a loaded machine a
+  // file's setup can take minutes; an article dated after that clock would be "scheduled" (a 404).
+  const at = fields.publishedAt ?? nowSeconds() - ARTICLE_AGE_SECONDS - counter
   const body = fields.body ?? '第一段。\n\n第二段。'
   const [id] = await db('articles').insert({
     category_id: fields.categoryId,

@@ -84,7 +84,7 @@ export async function createResources (db: Knex, cast: Cast): Promise<Resources>
   const spareCategory = await createCategory(db, { name: `备用频道${serial}` })
   const spareBoard = await createBoard(db, { parentId: cast.group, name: `备用版${serial}` })
   const article = await createArticle(db, { categoryId: cast.category, authorId: cast.users.editorHere.id, title: `矩阵文章${serial}` })
-  const [comment] = await db('comments').insert({ article_id: article, author_id: cast.users.owner.id, status: 'visible', body: '楼主的评论', created_at: at })
+  const [comment] = await db('comments').insert({ article_id: article, author_id: cast.users.owner.id, status: 'visible', body: '楼主的评论', created_at: at, list_position: 1 })
   const [thread] = await db('threads').insert({ board_id: cast.board, author_id: cast.users.owner.id, title: `矩阵主题${serial}`, reply_count: 1, last_position: 2, created_at: at, last_post_at: at, last_poster_id: cast.users.owner.id, last_poster_name: cast.users.owner.username })
   await db('posts').insert({ thread_id: Number(thread), author_id: cast.users.owner.id, position: 1, body: '楼主正文', created_at: at })
   const [post] = await db('posts').insert({ thread_id: Number(thread), author_id: cast.users.owner.id, position: 2, body: '一条回复', created_at: at })

@@ -1,5 +1,7 @@
 import fp from 'fastify-plugin'
 import type { AppConfig } from '../../config'
+import type { Knex } from 'knex'
+import { commentsRepository } from './repository'
 import commentsRoutes from './routes'
 import { commentsService, type CommentsService } from './service'
 
@@ -9,6 +11,13 @@ import { commentsService, type CommentsService } from './service'
  * The articles' comment_count is moved through `app.portal`, in the same transaction as each comment.
  */
 
+/**
+ * Numbers the visible comments of `articleIds` (all articles when absent) by date: for writers that insert
+ * comment rows in bulk outside the service (seed:bulk, the Discuz importer, tests' fixtures).
+ */
+export async function numberCommentPositions (db: Knex, articleIds?: readonly number[], trx?: Knex.Transaction): Promise<void> {
+  await commentsRepository(db).renumberAll(articleIds, trx)
+}
 export type { ArchiverComment, ArchiverCommentPage, CommentsService, CommentView } from './service'
 
 declare module 'fastify' {

@@ -239,12 +239,16 @@ export function commentsRepository (db: Knex) {
      * Numbers every visible comment of every article afresh (seed:bulk after its multi-row inserts; the
      * migration that added the column does the same). One statement per dialect with a window function.
      */
-    async renumberAll (): Promise<void> {
-      const numbered = "SELECT id, ROW_NUMBER() OVER (PARTITION BY article_id ORDER BY created_at, id) AS n FROM comments WHERE status = 'visible'"
+    async renumberAll (articleIds?: readonly number[], trx?: Knex.Transaction): Promise<void> {
+      const q = trx ?? db
+      const only = articleIds === undefined ? '' : ` AND article_id IN (${articleIds.map(() => '?').join(', ')})`
+      if (articleIds !== undefined && articleIds.length === 0) return
+      const numbered = `SELECT id, ROW_NUMBER() OVER (PARTITION BY article_id ORDER BY created_at, id) AS n FROM comments WHERE status = 'visible'${only}`
+      const bindings = [...(articleIds ?? [])]
       if (db.client.config.client === 'mysql2') {
-        await db.raw(`UPDATE comments c JOIN (${numbered}) r ON r.id = c.id SET c.list_position = r.n`)
+        await q.raw(`UPDATE comments c JOIN (${numbered}) r ON r.id = c.id SET c.list_position = r.n`, bindings)
       } else {
-        await db.raw(`UPDATE comments SET list_position = r.n FROM (${numbered}) AS r WHERE r.id = comments.id`)
+        await q.raw(`UPDATE comments SET list_position = r.n FROM (${numbered}) AS r WHERE r.id = comments.id`, bindings)
       }
     }
   }

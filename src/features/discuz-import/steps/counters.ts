@@ -1,4 +1,5 @@
 import type { Knex } from 'knex'
+import { numberCommentPositions } from '../../comments'
 import { afterId, countOf, type Issue, type Step } from '../runner'
 
 /**
@@ -42,7 +43,15 @@ export const articleCountersStep: Step<{ id: number }> = {
         if (stored !== values[`react_${key}`]) issues.push({ key: String(id), kind: 'changed', reason: `表态 ${key} Discuz ${stored}，按表态行计为 ${values[`react_${key}`]}` })
       }
     }
-    return { imported: 0, issues, write: async (trx) => { for (const u of updates) await trx('articles').where({ id: u.id }).update(u.values) } }
+    return {
+      imported: 0,
+      issues,
+      write: async (trx) => {
+        for (const u of updates) await trx('articles').where({ id: u.id }).update(u.values)
+        // Comment lists page by position (not OFFSET): the imported comments are numbered here, by date.
+        await numberCommentPositions(ctx.db, ids, trx)
+      }
+    }
   }
 }
 
