@@ -125,8 +125,10 @@ export async function backupDatabase (knex: Knex, file: string, nowSeconds = Mat
 async function backupSqlite (knex: Knex, part: string): Promise<Omit<BackupSummary, 'file'>> {
   // The online backup API copies page by page and restarts if the app writes meanwhile: a consistent file.
   await withConnection(knex, async (conn) => { await (conn as SqliteHandle).backup(part) })
-  const copy = new Database(part, { readonly: true })
+  // The copy inherits the live file's WAL mode: made a plain single file, so it travels alone (no -wal/-shm).
+  const copy = new Database(part)
   try {
+    copy.pragma('journal_mode = DELETE')
     const tables = (copy.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").pluck().all() as string[]).filter((t) => !NOT_COPIED.has(t))
     let rows = 0
     for (const t of tables) rows += Number(copy.prepare(`SELECT COUNT(*) FROM "${t.replace(/"/g, '""')}"`).pluck().get())
