@@ -125,8 +125,10 @@ export async function backupDatabase (knex: Knex, file: string, nowSeconds = Mat
 async function backupSqlite (knex: Knex, part: string): Promise<Omit<BackupSummary, 'file'>> {
   // The online backup API copies page by page and restarts if the app writes meanwhile: a consistent file.
   await withConnection(knex, async (conn) => { await (conn as SqliteHandle).backup(part) })
-  const copy = new Database(part, { readonly: true })
+  // The copy inherits the live file's WAL mode: made a plain single file, so it travels alone (no -wal/-shm).
+  const copy = new Database(part)
   try {
+    copy.pragma('journal_mode = DELETE')
     const tables = (copy.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").pluck().all() as string[]).filter((t) => !NOT_COPIED.has(t))
     let rows = 0
     for (const t of tables) rows += Number(copy.prepare(`SELECT COUNT(*) FROM "${t.replace(/"/g, '""')}"`).pluck().get())
@@ -149,33 +151,44 @@ async function backupMysql (knex: Knex, part: string, nowSeconds: number): Promi
   }
   let rows = 0
   let migration: string | null = null
-  await withConnection(knex, async (raw) => {
-    const conn = raw as MysqlHandle
-    // Every read below sees the database as it was at this instant, whatever the app writes meanwhile.
-    await mysqlQuery(conn, 'SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ')
-    await mysqlQuery(conn, 'START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY')
-    try {
-      const migrations = (await mysqlQuery<Array<{ name: string }>>(conn, 'SELECT name FROM knex_migrations ORDER BY id')).map((r) => r.name)
-      migration = migrations[migrations.length - 1] ?? null
-      const header: BackupHeader = { format: BACKUP_FORMAT, version: FORMAT_VERSION, dialect: 'mysql', createdAt: nowSeconds, migrations, tables }
-      await write(header)
-      for (const table of tables) {
-        const columns = (await mysqlQuery<Array<{ name: string }>>(conn, 'SELECT column_name AS name FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ? ORDER BY ordinal_position', [table])).map((r) => r.name)
-        await write({ table, columns })
-        // Streamed: a row at a time from the server, never the whole table in memory.
-        for await (const row of conn.query('SELECT * FROM ??', [table]).stream() as AsyncIterable<Record<string, unknown>>) {
-          await write(columns.map((c) => row[c] ?? null))
-          rows++
-        }
-      }
-      await write({ end: true, rows })
-    } finally {
-      await mysqlQuery(conn, 'ROLLBACK')
-    }
-  })
+  try {
+    await exportSnapshot()
+  } catch (err) {
+    // The caller deletes the part file; its streams go now, not when collected.
+    gzip.destroy()
+    out.destroy()
+    throw err
+  }
   gzip.end()
   await finished
   return { kind: 'jsonl.gz', tables: tables.length, rows, migration }
+
+  async function exportSnapshot (): Promise<void> {
+    await withConnection(knex, async (raw) => {
+      const conn = raw as MysqlHandle
+      // Every read below sees the database as it was at this instant, whatever the app writes meanwhile.
+      await mysqlQuery(conn, 'SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ')
+      await mysqlQuery(conn, 'START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY')
+      try {
+        const migrations = (await mysqlQuery<Array<{ name: string }>>(conn, 'SELECT name FROM knex_migrations ORDER BY id')).map((r) => r.name)
+        migration = migrations[migrations.length - 1] ?? null
+        const header: BackupHeader = { format: BACKUP_FORMAT, version: FORMAT_VERSION, dialect: 'mysql', createdAt: nowSeconds, migrations, tables }
+        await write(header)
+        for (const table of tables) {
+          const columns = (await mysqlQuery<Array<{ name: string }>>(conn, 'SELECT column_name AS name FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ? ORDER BY ordinal_position', [table])).map((r) => r.name)
+          await write({ table, columns })
+          // Streamed: a row at a time from the server, never the whole table in memory.
+          for await (const row of conn.query('SELECT * FROM ??', [table]).stream() as AsyncIterable<Record<string, unknown>>) {
+            await write(columns.map((c) => row[c] ?? null))
+            rows++
+          }
+        }
+        await write({ end: true, rows })
+      } finally {
+        await mysqlQuery(conn, 'ROLLBACK')
+      }
+    })
+  }
 }
 
 // ---------------------------------------------------------------- restore

@@ -12,6 +12,7 @@ declare module 'better-sqlite3' {
   class Database {
     constructor (filename: string, options?: { readonly?: boolean, fileMustExist?: boolean })
     prepare (sql: string): Statement
+    pragma (sql: string): unknown
     backup (destination: string): Promise<unknown>
     close (): void
   }
