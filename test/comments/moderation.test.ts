@@ -93,7 +93,8 @@ describe.each(dialects)('comment moderation, edits and lists on %s', (dialect) =
   })
 
   it('runs the review queue: moderators only, approve one, bulk delete, counts and audit rows follow', async () => {
-    await ctx.db.knex('settings').insert({ key: 'guest_comments', value: '1' })
+    // The guest captcha has its own tests (test/captcha/); off here.
+    await ctx.db.knex('settings').insert([{ key: 'guest_comments', value: '1' }, { key: 'captcha_guest_comments', value: '0' }])
     ctx.t.app.settings.invalidate()
     const aid = await newArticle()
     const guest = browser()
@@ -136,7 +137,7 @@ describe.each(dialects)('comment moderation, edits and lists on %s', (dialect) =
     expect((await audits('comment_approve')).map((a) => a.target_id)).toEqual([ids[0]])
     expect((await audits('comment_delete')).filter((a) => a.actor_id === moderator.id).map((a) => a.target_id)).toEqual(expect.arrayContaining([ids[1], ids[2]]))
     expect((await mod.get('/mod/comments')).text).toContain('没有待审核的评论')
-    await ctx.db.knex('settings').where('key', 'guest_comments').delete()
+    await ctx.db.knex('settings').whereIn('key', ['guest_comments', 'captcha_guest_comments']).delete()
     ctx.t.app.settings.invalidate()
   })
 

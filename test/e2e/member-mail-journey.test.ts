@@ -43,6 +43,9 @@ function watch (context: BrowserContext, problems: string[]): void {
   })
 }
 
+// The shared setup (a MariaDB database created and migrated) outlasts Jest's 30 s under a loaded machine.
+jest.setTimeout(180_000)
+
 describe.each(dialects)('a member\'s mail and captcha journey in chromium on %s', (dialect) => {
   let smtp: TestSmtp
   let browser: Browser
