@@ -154,7 +154,8 @@ export default async function commentsRoutes (app: FastifyInstance, opts: { conf
     const fromList = body.from === 'list'
     const base = fromList ? `/article/${aid}/comments` : `/article/${aid}`
     try {
-      if (request.user === null && await app.settings.getBoolean('captcha_guest_comments')) {
+      // Only where guests may comment at all: otherwise the service's 401 (log in) is the answer, not a captcha's 400.
+      if (request.user === null && await app.settings.getBoolean('guest_comments') && await app.settings.getBoolean('captcha_guest_comments')) {
         const check = await app.captcha.verify(app.captcha.answerOf(request))
         if (!check.ok) throw new HttpError(400, check.message)
       }

@@ -151,9 +151,10 @@ export function commentsService (db: Knex, deps: CommentsDeps) {
   /** A moderator approved or removed someone's comment: its author is told. */
   async function noticeOfModeration (trx: Knex.Transaction, row: CommentRow, kind: 'approved' | 'removed', now: number): Promise<void> {
     if (notifications === undefined || row.author_id === null) return
-    const titles = await portal.titles([row.article_id])
+    // Read in `trx`: on SQLite the pool has one connection, held by this transaction.
+    const article = await portal.authorAndTitle(trx, row.article_id)
     await notifications.notify(trx, {
-      to: row.author_id, kind, actor: null, target: { type: 'comment', id: row.id }, title: titles.get(row.article_id) ?? '',
+      to: row.author_id, kind, actor: null, target: { type: 'comment', id: row.id }, title: article?.title ?? '',
       url: kind === 'approved' ? `/article/${row.article_id}#comment-${row.id}` : `/article/${row.article_id}#comments`
     }, now)
   }

@@ -9,7 +9,8 @@ import { safeRelativePath } from './steps/site'
 const IMAGE_TYPES: Readonly<Record<string, string>> = { '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.png': 'image/png', '.gif': 'image/gif', '.webp': 'image/webp' }
 
 /** Discuz scripts luntan has no page for: a helpful 404 (with the search link) instead of a bare one. */
-const UNSERVED_SCRIPTS = ['group.php', 'search.php', 'plugin.php', 'userapp.php', 'connect.php', 'api.php', 'admin.php', 'source.php']
+// search.php is not here: the search feature answers it (301 to /search).
+const UNSERVED_SCRIPTS = ['group.php', 'plugin.php', 'userapp.php', 'connect.php', 'api.php', 'admin.php', 'source.php']
 
 /**
  * The old attachment URLs (`/data/attachment/forum/…`, `/data/attachment/portal/…`) answer with the
