@@ -106,7 +106,7 @@ describe.each(dialects)('forum threads and replies on %s', (dialect) => {
     const lastPage = await browser().get(`/thread/${tid}?page=last`).expect(200)
     expect((lastPage.text.match(/<table class="post"/g) ?? []).length).toBe(3)
     expect(lastPage.text).toContain('第23楼的内容')
-    expect(lastPage.text).toContain('<strong>3</strong>') // current page in the pager
+    expect(lastPage.text).toContain('<strong aria-current="page">3</strong>') // current page in the pager
     const beyond = await browser().get(`/thread/${tid}?page=99`).expect(200)
     expect(beyond.text).toContain('第23楼的内容')
   })

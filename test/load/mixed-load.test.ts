@@ -208,6 +208,8 @@ describe.each(dialects)('mixed load against a server process on %s', (dialect) =
       const stop = { code: stops.every((x) => x.code === 0) ? 0 : stops.find((x) => x.code !== 0)?.code ?? null, ms: Math.max(...stops.map((x) => x.ms)) }
       const fivexx = [...statuses].filter(([s]) => s >= 500).reduce((n, [, c]) => n + c, 0)
       console.log(`load on ${dialect} (${servers.length} process(es) × ${WORKERS} worker(s), ${CONNECTIONS} connections, ${MEMBERS} members): ${requests} requests in ${seconds.toFixed(1)} s = ${(requests / seconds).toFixed(0)} req/s; statuses ${JSON.stringify(Object.fromEntries(statuses))}; ${errors} connection errors; comments ${acknowledged.comments.length} acknowledged / ${refused.comments.length} refused; reactions ${acknowledged.reactions.length} / ${refused.reactions}; SIGTERM → exit ${String(stop.code)} in ${stop.ms} ms`)
+      // A 5xx is a defect: show what the servers logged about it.
+      if (fivexx > 0) console.error(servers.map((s) => s.output).join('\n').split('\n').filter((l) => /error|5\d\d /i.test(l)).slice(0, 20).join('\n'))
       expect({ fivexx, errors }).toEqual({ fivexx: 0, errors: 0 })
       expect(stop.code).toBe(0)
       expect(stop.ms).toBeLessThan(10_000)
