@@ -128,7 +128,13 @@ describe.each(dialects)('mixed load against a server process on %s', (dialect) =
       const members: Member[] = []
       for (const row of await db('users').where('username', 'like', 'load%').whereNot('username', 'loadadmin').select<Array<{ id: number, username: string }>>('id', 'username')) {
         const jar = new Map<string, string>()
-        const form = await fetch(base + 'login', { headers: { 'User-Agent': BROWSER } })
+        // The server may still be warming up (tsx compiling) and shed a request with its 503: ask again.
+        let form = await fetch(base + 'login', { headers: { 'User-Agent': BROWSER } })
+        for (let tries = 0; form.status === 503 && tries < 40; tries++) {
+          await new Promise((resolve) => setTimeout(resolve, 250))
+          form = await fetch(base + 'login', { headers: { 'User-Agent': BROWSER } })
+        }
+        if (form.status !== 200) throw new Error(`GET /login: ${form.status}`)
         keepCookies(jar, form)
         const res = await fetch(base + 'login', { method: 'POST', redirect: 'manual', headers: { 'User-Agent': BROWSER, Cookie: cookieHeader(jar), 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ _csrf: tokenOf(await form.text()), login: row.username, password: 'password123' }) })
         if (res.status !== 303) throw new Error(`login ${row.username}: ${res.status}`)
