@@ -29,6 +29,13 @@ const FORMAT_VERSION = 1
  * and the live process list. The migration bookkeeping travels as the header's list instead.
  */
 const NOT_COPIED = new Set(['sessions', 'app_processes', 'knex_migrations', 'knex_migrations_lock'])
+/**
+ * SQLite's full-text index for search (the FTS5 table `search_fts` and its shadow tables) is derived from
+ * `search_documents` and kept by triggers: restoring those rows rebuilds it, and its shadow tables refuse
+ * plain writes anyway.
+ */
+const DERIVED_INDEX = /^search_fts($|_)/
+const isCopied = (table: string): boolean => !NOT_COPIED.has(table) && !DERIVED_INDEX.test(table)
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1')
 /** Rows an insert carries: under SQLite's and MySQL's placeholder limits for our widest table. */
 const VALUES_PER_INSERT = 8000
@@ -129,7 +136,7 @@ async function backupSqlite (knex: Knex, part: string): Promise<Omit<BackupSumma
   const copy = new Database(part)
   try {
     copy.pragma('journal_mode = DELETE')
-    const tables = (copy.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").pluck().all() as string[]).filter((t) => !NOT_COPIED.has(t))
+    const tables = (copy.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").pluck().all() as string[]).filter(isCopied)
     let rows = 0
     for (const t of tables) rows += Number(copy.prepare(`SELECT COUNT(*) FROM "${t.replace(/"/g, '""')}"`).pluck().get())
     const migration = copy.prepare('SELECT name FROM knex_migrations ORDER BY id DESC LIMIT 1').pluck().get() as string | undefined
@@ -141,7 +148,7 @@ async function backupSqlite (knex: Knex, part: string): Promise<Omit<BackupSumma
 
 async function backupMysql (knex: Knex, part: string, nowSeconds: number): Promise<Omit<BackupSummary, 'file'>> {
   const all = await tableNames(knex)
-  const tables = parentsFirst(all.filter((t) => !NOT_COPIED.has(t)), await foreignKeys(knex, all))
+  const tables = parentsFirst(all.filter(isCopied), await foreignKeys(knex, all))
   const gzip = zlib.createGzip()
   const out = fs.createWriteStream(part)
   gzip.pipe(out)
@@ -216,7 +223,7 @@ function openSqliteBackup (file: string): OpenedBackup {
       keys.push({ table, column: r.from, refTable: r.table, refColumn: r.to })
     }
   }
-  const tables = parentsFirst(all.filter((t) => !NOT_COPIED.has(t)), keys)
+  const tables = parentsFirst(all.filter(isCopied), keys)
   const migrations = all.includes('knex_migrations') ? db.prepare('SELECT name FROM knex_migrations ORDER BY id').pluck().all() as string[] : []
   return {
     header: { format: BACKUP_FORMAT, version: FORMAT_VERSION, dialect: 'sqlite', createdAt: 0, migrations, tables },
