@@ -111,6 +111,9 @@ describe.each(dialects)('提醒 e-mail digest on %s', (dialect) => {
     await postReply(ctx.t, b.agent, threadId, '回复一')
     await postReply(ctx.t, b.agent, threadId, '回复二')
     ctx.t.clock.advance(3600)
+    // On SQLite both apps share this one Node process, and better-sqlite3 waits out busy_timeout synchronously:
+    // the second BEGIN IMMEDIATE gives up after 5 s (SQLITE_BUSY, that member skipped and logged). Separate
+    // processes just wait their turn; MariaDB shows the real race (the claim's row lock).
     await Promise.all([ctx.t.app.notificationDigest.sendDue(), ctx.t2.app.notificationDigest.sendDue()])
     expect(await outboxTo(a.email)).toBe(1)
     // Either process's sender may have claimed the mail (each kicks after its commit): wait for both.
