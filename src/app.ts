@@ -50,6 +50,7 @@ import searchFeature, { searchPagesPlugin } from './features/search'
 import mailFeature from './features/mail'
 import captchaFeature from './features/captcha'
 import notificationsFeature, { withMemberBlocks } from './features/notifications'
+import notificationDigestFeature from './features/notification-digest'
 import avatarsFeature from './features/avatars'
 import discuzImportFeature from './features/discuz-import'
 
@@ -79,6 +80,8 @@ export interface BuildOptions {
   logDestination?: NodeJS.WritableStream
   /** How often the mail sender looks for due mail besides the kick after each commit (default 5 s; 0: only kicks). */
   mailPollMs?: number
+  /** How often this process looks for due 提醒 e-mail digests (default 5 minutes; 0: only when sendDue is called). */
+  digestIntervalMs?: number
 }
 
 /**
@@ -166,6 +169,8 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(mailFeature, { config, pollMs: options.mailPollMs })
   await app.register(captchaFeature, { config })
   await app.register(membersFeature, { config })
+  // The hourly 提醒 e-mail digest: notices (notifications), the outbox (mail), the address (members).
+  await app.register(notificationDigestFeature, { config, intervalMs: options.digestIntervalMs })
   // The search index before the content features: they write to it in their own transactions.
   await app.register(searchFeature)
   // The portal decorates app.portal and the article/home section registries the others add to.

@@ -28,6 +28,8 @@ export interface TestAppOptions {
   sitemapUrlsPerFile?: number
   /** The mail sender's timer (0 in tests: mail goes out on the kick after each commit, or when a test calls deliverDue). */
   mailPollMs?: number
+  /** The 提醒 digest timer (0 in tests: a test calls app.notificationDigest.sendDue()). */
+  digestIntervalMs?: number
   /** Routes that exist only in this test app (a crash, a bad header), added before it is ready. */
   routes?: (app: FastifyInstance) => void
 }
@@ -57,7 +59,7 @@ const TEST_HEARTBEAT_MS = 3_600_000
 export async function buildTestApp (db: TestDatabase, options: TestAppOptions = {}): Promise<TestApp> {
   const config = testConfig(db, options.env)
   const clock = options.clock ?? new ManualClock()
-  const app = await buildApp(config, { clock, knex: options.knex ?? db.knex, viewFlushIntervalMs: options.viewFlushIntervalMs ?? TEST_VIEW_FLUSH_MS, guestCacheMs: options.guestCacheMs ?? 0, memberCacheMs: options.memberCacheMs ?? 0, heartbeatMs: TEST_HEARTBEAT_MS, sitemapUrlsPerFile: options.sitemapUrlsPerFile, mailPollMs: options.mailPollMs ?? 0 })
+  const app = await buildApp(config, { clock, knex: options.knex ?? db.knex, viewFlushIntervalMs: options.viewFlushIntervalMs ?? TEST_VIEW_FLUSH_MS, guestCacheMs: options.guestCacheMs ?? 0, memberCacheMs: options.memberCacheMs ?? 0, heartbeatMs: TEST_HEARTBEAT_MS, sitemapUrlsPerFile: options.sitemapUrlsPerFile, mailPollMs: options.mailPollMs ?? 0, digestIntervalMs: options.digestIntervalMs ?? 0 })
   options.routes?.(app)
   await app.ready()
   return {

@@ -234,6 +234,13 @@ export function membersService ({ db, clock, bcryptCost, sendVerification }: Mem
       return (await users.findById(userId))?.email ?? ''
     },
 
+    /** Where mail for the member goes (the notification digest): address, name, whether confirmed; null when gone or no address. */
+    async mailRecipient (userId: number): Promise<{ email: string, username: string, verified: boolean } | null> {
+      const user = await users.findById(userId)
+      if (user === null || user.email === '') return null
+      return { email: user.email, username: user.username, verified: user.email_verified_at !== null }
+    },
+
     /** Whether the member's current address is confirmed (false for an account that is gone). */
     async emailVerified (userId: number): Promise<boolean> {
       return ((await users.findById(userId))?.email_verified_at ?? null) !== null

@@ -5,7 +5,8 @@ import { memberBlocks, type MemberBlocks } from './blocks'
 import routes from './routes'
 import { notificationsService, type NotificationsService } from './service'
 
-export type { NotificationsService, NotificationKind, NotifyInput, ContributionNotices, Actor } from './service'
+export type { NotificationsService, NotificationKind, NotifyInput, ContributionNotices, Actor, NotificationGroup } from './service'
+export { DIGEST_EVERY_SECONDS } from './service'
 export type { MemberBlocks } from './blocks'
 
 declare module 'fastify' {

@@ -15,6 +15,7 @@ export interface NotificationRow {
   url: string
   group_key: string | null
   read_at: number | null
+  emailed_at: number | null
   created_at: number
   updated_at: number
 }
@@ -68,7 +69,7 @@ export function notificationsRepository (db: Knex) {
     },
 
     async bumpGroup (trx: Knex.Transaction, id: number, actor: { id: number, name: string }, at: number): Promise<void> {
-      await trx('notifications').where({ id }).update({ actor_id: actor.id, actor_name: actor.name, actor_count: trx.raw('actor_count + 1'), updated_at: at })
+      await trx('notifications').where({ id }).update({ actor_id: actor.id, actor_name: actor.name, actor_count: trx.raw('actor_count + 1'), updated_at: at, emailed_at: null })
     },
 
     async adjustUnread (trx: Knex.Transaction, userId: number, delta: number): Promise<void> {
@@ -119,6 +120,42 @@ export function notificationsRepository (db: Knex) {
     async usersByNameKeys (trx: Knex.Transaction | Knex, keys: readonly string[]): Promise<Array<{ id: number, username: string }>> {
       if (keys.length === 0) return []
       return await trx('users').whereIn('username_key', keys).select<Array<{ id: number, username: string }>>('id', 'username')
+    },
+
+    /**
+     * Members who chose e-mail for some kind, have an unread notice not yet mailed, and had no digest
+     * since `sentBefore`: in user id order after `afterUserId` (keyset), at most `limit`.
+     */
+    async digestCandidates (afterUserId: number, sentBefore: number, limit: number): Promise<number[]> {
+      const rows = await db('notification_prefs as p')
+        .leftJoin('notification_digests as d', 'd.user_id', 'p.user_id')
+        .where('p.channel', 'email').andWhere('p.user_id', '>', afterUserId)
+        .andWhere((w) => { void w.whereNull('d.last_sent_at').orWhere('d.last_sent_at', '<=', sentBefore) })
+        .whereExists((q) => { void q.select(db.raw('1')).from('notifications as n').whereRaw('n.user_id = p.user_id').whereNull('n.read_at').whereNull('n.emailed_at') })
+        .distinct('p.user_id').orderBy('p.user_id').limit(limit)
+      return rows.map((r: { user_id: number }) => Number(r.user_id))
+    },
+
+    /** The member's unread notices of these kinds not mailed yet, newest first (at most `limit`). */
+    async undigested (trx: Knex.Transaction, userId: number, kinds: readonly string[], limit: number): Promise<NotificationRow[]> {
+      if (kinds.length === 0) return []
+      return await trx<NotificationRow>('notifications').where({ user_id: userId }).whereNull('read_at').whereNull('emailed_at')
+        .whereIn('kind', kinds).orderBy([{ column: 'updated_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(limit)
+    },
+
+    /**
+     * Takes the member's digest turn: true when their last digest was at or before `sentBefore` (or there
+     * was none) and it is now `now`. The row is created first so the UPDATE always has one to lock: a
+     * second process's UPDATE waits for this transaction and then finds the condition false.
+     */
+    async claimDigest (trx: Knex.Transaction, userId: number, sentBefore: number, now: number): Promise<boolean> {
+      await trx('notification_digests').insert({ user_id: userId, last_sent_at: 0 }).onConflict('user_id').ignore()
+      return await trx('notification_digests').where({ user_id: userId }).andWhere('last_sent_at', '<=', sentBefore).update({ last_sent_at: now }) === 1
+    },
+
+    async markEmailed (trx: Knex.Transaction, userId: number, ids: readonly number[], at: number): Promise<number> {
+      if (ids.length === 0) return 0
+      return await trx('notifications').where({ user_id: userId }).whereIn('id', ids).whereNull('emailed_at').update({ emailed_at: at })
     },
 
     async userExists (trx: Knex.Transaction, userId: number): Promise<boolean> {

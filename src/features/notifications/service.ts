@@ -123,6 +123,28 @@ export function toView (row: NotificationRow): NotificationView {
   }
 }
 
+/** Notices grouped by target in first-seen order (the /notifications page and the e-mail digest). */
+export function groupByTarget (rows: readonly NotificationRow[]): NotificationGroup[] {
+  const groups: NotificationGroup[] = []
+  const byTarget = new Map<string, NotificationGroup>()
+  for (const row of rows) {
+    const view = toView(row)
+    let g = byTarget.get(view.targetKey)
+    if (g === undefined) {
+      g = TITLED_TARGETS.has(row.target_type) ? { targetKey: view.targetKey, title: row.title, url: row.url, items: [] } : { targetKey: view.targetKey, title: SYSTEM_HEADING, url: '', items: [] }
+      byTarget.set(view.targetKey, g)
+      groups.push(g)
+    }
+    g.items.push(view)
+  }
+  return groups
+}
+
+/** At most one digest a member per this many seconds. */
+export const DIGEST_EVERY_SECONDS = 3600
+/** Notices named in one digest (the newest; the mail links to /notifications for the rest). */
+export const DIGEST_MAX_NOTICES = 50
+
 /** `?before=<updated_at>.<id>` of the last notice on the previous page. */
 export function parseCursor (raw: string | undefined): { at: number, id: number } | null {
   if (raw === undefined || raw === '') return null
@@ -230,19 +252,30 @@ export function notificationsService (deps: NotificationsDeps) {
         await repo.adjustUnread(trx, userId, -changed)
         return await repo.unreadCount(userId, trx)
       })
-      const groups: NotificationGroup[] = []
-      const byTarget = new Map<string, NotificationGroup>()
-      for (const row of shown) {
-        const view = toView(row)
-        let g = byTarget.get(view.targetKey)
-        if (g === undefined) {
-          g = TITLED_TARGETS.has(row.target_type) ? { targetKey: view.targetKey, title: row.title, url: row.url, items: [] } : { targetKey: view.targetKey, title: SYSTEM_HEADING, url: '', items: [] }
-          byTarget.set(view.targetKey, g)
-          groups.push(g)
-        }
-        g.items.push(view)
-      }
-      return { groups, next, unread }
+      return { groups: groupByTarget(shown), next, unread }
+    },
+
+    /** Members who may be due a digest at `now`, after `afterUserId` in id order (the digest sender's keyset). */
+    async digestCandidates (afterUserId: number, now: number, limit: number): Promise<number[]> {
+      return await repo.digestCandidates(afterUserId, now - DIGEST_EVERY_SECONDS, limit)
+    },
+
+    /**
+     * The member's digest, taken in the caller's transaction (which also queues the mail): their unread,
+     * not yet mailed notices of the kinds they set to e-mail, grouped as on /notifications, marked mailed,
+     * and their turn claimed for the hour. null when there is nothing to send or another process (or an
+     * earlier pass) sent one within the hour. A rollback of `trx` gives everything back.
+     */
+    async takeDigest (trx: Knex.Transaction, userId: number, now: number): Promise<{ groups: NotificationGroup[], count: number, more: boolean } | null> {
+      const prefs = await repo.prefs(userId, trx)
+      const kinds = PREF_KINDS.filter((p) => prefs.get(p.key) === 'email').flatMap((p) => [...p.kinds])
+      const rows = await repo.undigested(trx, userId, kinds, DIGEST_MAX_NOTICES + 1)
+      if (rows.length === 0) return null
+      if (!await repo.claimDigest(trx, userId, now - DIGEST_EVERY_SECONDS, now)) return null
+      const shown = rows.slice(0, DIGEST_MAX_NOTICES)
+      // Only those named: any beyond the cap wait for the next hour's digest (and are on /notifications now).
+      await repo.markEmailed(trx, userId, shown.map((r) => r.id), now)
+      return { groups: groupByTarget(shown), count: shown.length, more: rows.length > DIGEST_MAX_NOTICES }
     },
 
     async markAllRead (userId: number, now: number): Promise<number> {
