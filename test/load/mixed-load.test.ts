@@ -128,18 +128,24 @@ describe.each(dialects)('mixed load against a server process on %s', (dialect) =
       const members: Member[] = []
       for (const row of await db('users').where('username', 'like', 'load%').whereNot('username', 'loadadmin').select<Array<{ id: number, username: string }>>('id', 'username')) {
         const jar = new Map<string, string>()
-        // The server may still be warming up (tsx compiling) and shed a request with its 503: ask again.
-        let form = await fetch(base + 'login', { headers: { 'User-Agent': BROWSER } })
-        for (let tries = 0; form.status === 503 && tries < 40; tries++) {
-          await new Promise((resolve) => setTimeout(resolve, 250))
-          form = await fetch(base + 'login', { headers: { 'User-Agent': BROWSER } })
+        // Setting up (before the measured run), a starting server may shed a request with its 503
+        // (the event loop busy compiling): ask again rather than fail the run on it.
+        const patiently = async (url: string, init: RequestInit): Promise<Response> => {
+          let res = await fetch(url, init)
+          for (let tries = 0; res.status === 503 && tries < 40; tries++) {
+            await new Promise((resolve) => setTimeout(resolve, 250))
+            res = await fetch(url, init)
+          }
+          return res
         }
+        const form = await patiently(base + 'login', { headers: { 'User-Agent': BROWSER } })
         if (form.status !== 200) throw new Error(`GET /login: ${form.status}`)
         keepCookies(jar, form)
-        const res = await fetch(base + 'login', { method: 'POST', redirect: 'manual', headers: { 'User-Agent': BROWSER, Cookie: cookieHeader(jar), 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ _csrf: tokenOf(await form.text()), login: row.username, password: 'password123' }) })
+        const res = await patiently(base + 'login', { method: 'POST', redirect: 'manual', headers: { 'User-Agent': BROWSER, Cookie: cookieHeader(jar), 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ _csrf: tokenOf(await form.text()), login: row.username, password: 'password123' }) })
         if (res.status !== 303) throw new Error(`login ${row.username}: ${res.status}`)
         keepCookies(jar, res)
-        const home = await fetch(base, { headers: { 'User-Agent': BROWSER, Cookie: cookieHeader(jar) } })
+        const home = await patiently(base, { headers: { 'User-Agent': BROWSER, Cookie: cookieHeader(jar) } })
+        if (home.status !== 200) throw new Error(`GET / as ${row.username}: ${home.status}`)
         keepCookies(jar, home)
         members.push({ id: row.id, username: row.username, cookies: jar, token: tokenOf(await home.text()), nextWriteAt: 0 })
       }
