@@ -45,7 +45,7 @@ describe.each(dialects)('自动登录 (remembered login) on %s', (dialect) => {
     expect(later).toBeDefined()
     expect(later).not.toMatch(/Expires=|Max-Age=/i)
     // The server's row still expires on its own schedule (not never).
-    const row = await ctx.db.knex('sessions').orderBy('expires_at', 'desc').first('expires_at') as { expires_at: number }
+    const row = await ctx.db.knex('sessions').orderBy('expires_at', 'desc').first<{ expires_at: number }>('expires_at')
     expect(Number(row.expires_at)).toBeGreaterThan(Date.now() / 1000)
   })
 
