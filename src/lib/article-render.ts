@@ -1,4 +1,4 @@
-import { RENDERER_VERSION, renderBodyPages, renderStoredBodyPages, type RenderedBody } from './markdown'
+import { NO_IMAGE_SIZES, RENDERER_VERSION, renderBodyPages, renderStoredBodyPages, sizeImages, type ImageSizes, type RenderedBody } from './markdown'
 import { uploadVariantUrl } from './upload-keys'
 
 /**
@@ -51,14 +51,20 @@ function fromPages (pages: RenderedBody[]): ArticleRender {
 }
 
 /** An article body as it is written (an editor's form): its pages and cover, or why it is refused. */
-export function renderArticle (source: string): ArticleRender | { refusal: string } {
+export function renderArticle (source: string, sizes: ImageSizes = NO_IMAGE_SIZES): ArticleRender | { refusal: string } {
   const pages = renderBodyPages(source)
-  return 'refusal' in pages ? pages : fromPages(pages)
+  return 'refusal' in pages ? pages : withImageSizes(fromPages(pages), sizes)
 }
 
 /** A stored body rendered again (never refuses: a refused body shows as one page of plain text). */
-export function renderStoredArticle (source: string): ArticleRender {
-  return fromPages(renderStoredBodyPages(source))
+export function renderStoredArticle (source: string, sizes: ImageSizes = NO_IMAGE_SIZES): ArticleRender {
+  return withImageSizes(fromPages(renderStoredBodyPages(source)), sizes)
+}
+
+/** A render whose pictures carry their stored width/height (the sizes the uploads feature gave for its body). */
+export function withImageSizes (render: ArticleRender, sizes: ImageSizes): ArticleRender {
+  if (sizes.size === 0) return render
+  return { ...render, pages: render.pages.map((p) => ({ ...p, html: sizeImages(p.html, sizes) })) }
 }
 
 export function articleColumns (render: ArticleRender, version = RENDERER_VERSION): ArticleRenderColumns {
@@ -72,8 +78,8 @@ export function articleColumns (render: ArticleRender, version = RENDERER_VERSIO
 }
 
 /** The stored-render columns of an article written outside an editor's form (seeds, imports, tests). */
-export function articleRenderColumns (source: string): ArticleRenderColumns {
-  return articleColumns(renderStoredArticle(source))
+export function articleRenderColumns (source: string, sizes: ImageSizes = NO_IMAGE_SIZES): ArticleRenderColumns {
+  return articleColumns(renderStoredArticle(source, sizes))
 }
 
 /** The pages of stored HTML (body_html or body_text_html); always at least one. */

@@ -5,13 +5,15 @@
  */
 import { Lexer, Marked, type Token, type Tokens } from 'marked'
 import sanitizeHtml from 'sanitize-html'
+import { uploadUrlsIn } from './upload-keys'
 
 /**
  * Bump when the renderer's output changes (marked upgrade, allow-list, image markup, limits):
  * stored bodies whose `render_version` is older are rendered again once, on their next read or by
- * `npm run cli -- markdown:render`. (3: articles are stored as pages, split at `<!-- 分页 -->`, with their cover.)
+ * `npm run cli -- markdown:render`. (3: articles are stored as pages, split at `<!-- 分页 -->`, with their cover;
+ * 4: pictures carry their stored width/height and decoding="async", see sizeImages.)
  */
-export const RENDERER_VERSION = 3
+export const RENDERER_VERSION = 4
 
 /**
  * What the renderer accepts. marked has no bound of its own: unmatched emphasis delimiters make its
@@ -106,7 +108,7 @@ fullMarked.use({
     image ({ href, title, text }: Tokens.Image): string {
       const caption = title ?? text
       if (!isSiteImageUrl(href)) return `<a href="${escapeAttr(href)}">[外部图片${caption === '' ? '' : `: ${escapeText(caption)}`}]</a>`
-      const img = `<img src="${escapeAttr(href)}" alt="${escapeAttr(text)}" loading="lazy">`
+      const img = `<img src="${escapeAttr(href)}" alt="${escapeAttr(text)}" loading="lazy" decoding="async">`
       return caption === ''
         ? `<span class="article-figure">${img}</span>`
         : `<span class="article-figure">${img}<span class="article-caption">▲ ${escapeText(caption)}</span></span>`
@@ -132,7 +134,8 @@ const sanitizeFull: sanitizeHtml.IOptions = {
   allowedTags: [...baseAllowedTags, 'img'],
   allowedAttributes: {
     a: ['href', 'title', 'rel'],
-    img: ['src', 'alt', 'title', 'loading'],
+    // No width/height from the author: sizeImages adds the stored picture's own after sanitizing.
+    img: ['src', 'alt', 'title', 'loading', 'decoding'],
     span: ['class'],
     code: ['class'],
     th: ['align'],
@@ -158,6 +161,42 @@ const sanitizeText: sanitizeHtml.IOptions = {
 
 export function sanitize (html: string): string {
   return sanitizeHtml(html, sanitizeFull)
+}
+
+/** A stored picture's size in pixels. */
+export interface ImageSize { width: number, height: number }
+/** Picture sizes by URL (`/uploads/…`), as the uploads feature knows them; the renderer never looks them up itself. */
+export type ImageSizes = ReadonlyMap<string, ImageSize>
+export const NO_IMAGE_SIZES: ImageSizes = new Map()
+/** How a feature asks for sizes (the portal and forum pass `app.uploads.imageSizes`). */
+export type ImageSizeLookup = (urls: readonly string[]) => Promise<ImageSizes>
+
+/** The sizes of the uploads a Markdown body mentions, asked of `lookup` before rendering it (none without one). */
+export async function imageSizesFor (body: string, lookup: ImageSizeLookup | undefined): Promise<ImageSizes> {
+  const urls = uploadUrlsIn(body)
+  return lookup === undefined || urls.length === 0 ? NO_IMAGE_SIZES : await lookup(urls)
+}
+
+// In sanitized HTML every attribute is double-quoted and escaped, and no `>` is left inside a tag.
+const SANITIZED_IMG = /<img\b([^>]*?)\bsrc="([^"]*)"([^>]*)>/g
+
+/**
+ * Sanitized HTML with each known picture's width and height (and lazy, async decoding): the browser
+ * reserves the picture's box before it loads, so nothing below it jumps (CSS scales it to the column).
+ * Pure: the sizes come in (from the uploads table); a picture not among them is left as it was.
+ */
+export function sizeImages (html: string, sizes: ImageSizes): string {
+  if (sizes.size === 0) return html
+  return html.replace(SANITIZED_IMG, (tag: string, before: string, src: string, after: string) => {
+    const size = sizes.get(src.replace(/&amp;/g, '&'))
+    if (size === undefined || /\b(width|height)=/.test(before + after)) return tag
+    const rest = after.replace(/\s*\/$/, '')
+    const extra = [
+      /\bloading=/.test(before + rest) ? '' : ' loading="lazy"',
+      /\bdecoding=/.test(before + rest) ? '' : ' decoding="async"'
+    ].join('')
+    return `<img${before}src="${src}" width="${Math.round(size.width)}" height="${Math.round(size.height)}"${rest}${extra} />`
+  })
 }
 
 const THEMATIC_BREAK = /^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$/

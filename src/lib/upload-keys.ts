@@ -44,3 +44,19 @@ export function uploadVariantUrl (url: string, variant: UploadVariant): string |
   const parsed = parseUploadKey(url.slice(UPLOADS_URL_PREFIX.length))
   return parsed === null ? null : uploadUrl(uploadKey(parsed.hash, parsed.ext, variant))
 }
+
+// An upload URL anywhere in a text (Markdown source or HTML): the shape KEY_PATTERN accepts, under the prefix.
+const UPLOAD_URL_IN_TEXT = /\/uploads\/[0-9a-f]{2}\/[0-9a-f]{2}\/[0-9a-f]{64}(?:-m|-t)?\.(?:jpg|png|gif|webp)/g
+
+/**
+ * The distinct upload URLs a body mentions (at most `limit`): what to ask the uploads feature sizes for
+ * before rendering it. A superset of its pictures (a link to an upload counts too), which is harmless.
+ */
+export function uploadUrlsIn (text: string, limit = 200): string[] {
+  const found = new Set<string>()
+  for (const m of text.matchAll(UPLOAD_URL_IN_TEXT)) {
+    found.add(m[0])
+    if (found.size >= limit) break
+  }
+  return [...found]
+}

@@ -17,7 +17,11 @@ declare module 'fastify' {
 }
 
 export const SESSION_COOKIE = 'luntan_sid'
-const SESSION_MAX_AGE_MS = 30 * 24 * 3600 * 1000
+/**
+ * How long a remembered login (自动登录) keeps its cookie, rolling; also how long any session row lives
+ * on the server. A login without 自动登录 gets a browser-session cookie (no Expires) instead.
+ */
+export const SESSION_MAX_AGE_MS = 30 * 24 * 3600 * 1000
 const CLEANUP_EVERY_MS = 10 * 60 * 1000
 /** A rolling session whose data did not change is rewritten only when its expiry moved by this much. */
 const EXPIRY_SLACK_SECONDS = 3600
@@ -165,8 +169,9 @@ export default fp<{ config: AppConfig, cacheMs?: number }>(async (app, opts) => 
       httpOnly: true,
       sameSite: 'lax',
       // 'auto': Secure when the request came over HTTPS (X-Forwarded-Proto is honoured with TRUST_PROXY).
-      secure: 'auto',
-      maxAge: SESSION_MAX_AGE_MS
+      secure: 'auto'
+      // No maxAge here: a session's cookie is a browser-session cookie unless the login asked for
+      // 自动登录 (startSession in src/features/members sets maxAge on that session, kept in its row).
     }
   })
 }, { name: 'session', dependencies: ['db', 'clock'] })

@@ -132,7 +132,9 @@ async function seedInTransaction (knex: Knex, config: AppConfig, now: number, st
       timeZone: fixedTimeZone(config.siteTimezone),
       categoryTree: async () => await portal.forReader('primary').categoryTree(),
       // Only creations below: nothing changes status or category, so nothing is audited.
-      audit: async () => {}
+      audit: async () => {},
+      // The pictures' sizes go into the bodies' <img> as they do for an editor (uploads is built just below).
+      imageSizes: async (urls) => await uploads.imageSizes(urls)
     })
     const uploads = uploadsService({ db: trx, clock: { now: () => now, nowMs: () => now * 1000 }, storage, maxBytes: async () => 5 * 1024 * 1024 })
     const pictureUrls = new Map<DemoPictureKey, string>()

@@ -41,11 +41,10 @@ export async function watchedContext (browser: Browser, options: BrowserContextO
 }
 
 /**
- * Images without both width and height attributes (a string: tsconfig has no DOM types). Pictures in an
- * article's Markdown body are left out: the renderer (src/lib/markdown.ts) does not know their sizes yet
- * (the uploads table does); they are lazy and scaled by CSS. Every picture a template draws is checked.
+ * Images without both width and height attributes (a string: tsconfig has no DOM types). Every picture
+ * is checked, those in article bodies too: the renderer writes the uploads table's sizes into them.
  */
-const IMAGES_WITHOUT_SIZE = `(() => Array.from(document.images).filter((i) => !i.closest('.article-body') && (!i.getAttribute('width') || !i.getAttribute('height'))).map((i) => i.outerHTML.slice(0, 120)))()`
+const IMAGES_WITHOUT_SIZE = `(() => Array.from(document.images).filter((i) => !i.getAttribute('width') || !i.getAttribute('height')).map((i) => i.outerHTML.slice(0, 120)))()`
 
 export async function imagesWithoutSize (page: Page): Promise<string[]> {
   return await page.evaluate<string[]>(IMAGES_WITHOUT_SIZE)

@@ -20,7 +20,7 @@ describe('the remote-image rule of the Markdown renderer (src/lib/markdown.ts)',
     expect(renderBody("段落 <img alt='x' src='//tracker.example/p.gif'> 结束")).toEqual({ refusal: markdownMessages.remoteImage })
     const ok = renderBody('![港口](/uploads/ab/cd/abc-m.jpg "港口夜景")\n\n链接照旧可以：[外站](https://elsewhere.example/)')
     if ('refusal' in ok) throw new Error(ok.refusal)
-    expect(ok.html).toContain('<img src="/uploads/ab/cd/abc-m.jpg" alt="港口" loading="lazy" />')
+    expect(ok.html).toContain('<img src="/uploads/ab/cd/abc-m.jpg" alt="港口" loading="lazy" decoding="async" />')
     expect(ok.html).toContain('href="https://elsewhere.example/"')
   })
 

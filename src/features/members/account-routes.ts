@@ -67,8 +67,9 @@ export default async function accountRoutes (app: FastifyInstance): Promise<void
     const token = request.params.token
     try {
       const userId = await links.resetPassword(token, { password: request.body.password ?? '', password2: request.body.password2 ?? '' })
-      // Every session of the member ended with the reset; this browser gets a fresh one.
-      await startSession(request, userId, app.clock.now())
+      // Every session of the member ended with the reset; this browser gets a fresh one, kept only while
+      // it stays open (the reset form has no 自动登录 box: the next login asks).
+      await startSession(request, userId, app.clock.now(), false)
       request.session.flash = linkMessages.resetDone
       return await reply.redirect('/settings', 303)
     } catch (err) {

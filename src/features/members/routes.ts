@@ -6,7 +6,7 @@ import type { AppConfig } from '../../config'
 import { HttpError, legacyNotFound, notFound, parseId } from '../../lib/http-errors'
 import { ipHash } from '../../lib/visitor'
 import { encodeLocation } from '../../lib/location'
-import { SESSION_COOKIE } from '../../plugins/session'
+import { SESSION_COOKIE, SESSION_MAX_AGE_MS } from '../../plugins/session'
 import { CSRF_COOKIE } from '../../plugins/security'
 import { FormError, messages } from './service'
 import { linkMessages } from './account-links'
@@ -52,7 +52,8 @@ const captchaFields = { altcha: field(4000), captcha_answer: field(100) }
  * to `/` in safeReturnPath rather than failing the page; other query parameters are ignored.
  */
 const ReturnQuery = Type.Object({ return: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])) })
-const LoginBody = Type.Object({ ...formFields, ...captchaFields, login: field(200), password: field(200) })
+// cookietime: Discuz's 自动登录 box (its value, 2592000, is the seconds it asks for; any value means checked).
+const LoginBody = Type.Object({ ...formFields, ...captchaFields, login: field(200), password: field(200), cookietime: field(20) })
 const RegisterBody = Type.Object({ ...formFields, ...captchaFields, username: field(100), password: field(200), password2: field(200), email: field(300) })
 const SettingsBody = Type.Object({
   ...formFields,
@@ -68,9 +69,15 @@ const LogoutBody = Type.Union([Type.Object(formFields), Type.Null()])
 // A uid that is not a number is the profile's Chinese 404 (parseId), not a 400: kept a plain string here.
 const UidParams = Type.Object({ uid: Type.String({ maxLength: 200 }) })
 
-/** Logs the member in on a fresh session id: a session fixed by an attacker before login is worthless. */
-export async function startSession (request: FastifyRequest, userId: number, now: number): Promise<void> {
+/**
+ * Logs the member in on a fresh session id: a session fixed by an attacker before login is worthless.
+ * `remember` (自动登录) gives the cookie a rolling 30-day lifetime; without it the cookie has no
+ * Expires and is gone when the browser closes (the server's row still expires on its own schedule).
+ */
+export async function startSession (request: FastifyRequest, userId: number, now: number, remember: boolean): Promise<void> {
   await request.session.regenerate()
+  // Stored with the session (its cookie's originalMaxAge), so every later response keeps rolling it.
+  if (remember) request.session.cookie.maxAge = SESSION_MAX_AGE_MS
   request.session.userId = userId
   request.session.loginAt = now
 }
@@ -108,17 +115,18 @@ export default async function membersRoutes (app: FastifyInstance, opts: { confi
     const body = request.body
     const login = body.login ?? ''
     const returnTo = safeReturnPath(body.return)
+    const remember = body.cookietime !== undefined && body.cookietime !== ''
     // After failures (站点设置: 登录失败几次后需要验证码) a guess costs a solved captcha too.
     if (await loginCaptcha(request, login) !== null) {
       const check = await app.captcha.verify(app.captcha.answerOf(request))
       if (!check.ok) {
         reply.code(400)
-        return await reply.render('members/login.njk', { returnTo, form: { login }, error: check.message, captcha: await app.captcha.view(check.message) })
+        return await reply.render('members/login.njk', { returnTo, form: { login, remember }, error: check.message, captcha: await app.captcha.view(check.message) })
       }
     }
     try {
       const user = await members.authenticate(login, body.password ?? '', ipHash(config.sessionSecret, request.ip))
-      await startSession(request, user.id, app.clock.now())
+      await startSession(request, user.id, app.clock.now(), remember)
       if (Boolean(user.must_change_password)) {
         // An admin reset the password (用户管理): a new one first; other pages send them back here.
         request.session.flash = messages.mustChangePassword
@@ -129,7 +137,7 @@ export default async function membersRoutes (app: FastifyInstance, opts: { confi
       // 403: the account is locked (said only after the right password).
       if (err instanceof HttpError && (err.statusCode === 400 || err.statusCode === 403 || err.statusCode === 429)) {
         reply.code(err.statusCode)
-        return await reply.render('members/login.njk', { returnTo, form: { login }, error: err.message, captcha: await loginCaptcha(request, login) })
+        return await reply.render('members/login.njk', { returnTo, form: { login, remember }, error: err.message, captcha: await loginCaptcha(request, login) })
       }
       throw err
     }
@@ -179,7 +187,8 @@ export default async function membersRoutes (app: FastifyInstance, opts: { confi
     try {
       // The account starts unverified: the link goes to the address in the same transaction.
       const id = await members.register(input, 'member', { verifyOrigin: app.siteOrigin(request) })
-      await startSession(request, id, app.clock.now())
+      // A new member stays logged in as before (the form has no 自动登录 box).
+      await startSession(request, id, app.clock.now(), true)
       return await reply.redirect(returnTo, 303)
     } catch (err) {
       if (!(err instanceof FormError)) throw err

@@ -2,6 +2,7 @@ import type { Knex } from 'knex'
 import type { CliCommands, CliFlags } from '../../cli/command'
 import { portalService } from './service'
 import { publishingRepository } from './publishing-repository'
+import { imageSizeLookup } from '../uploads'
 
 /** The member (by name, any case) and the category (by id or exact name) an editor:grant / editor:revoke names. */
 async function grantTarget (knex: Knex, flags: CliFlags): Promise<{ user: { id: number, username: string, role: string }, category: { id: number, name: string } } | string> {
@@ -22,7 +23,7 @@ export const portalCommands: CliCommands = {
   'portal:render': {
     summary: 'render every article body stored without a current render (before stored renders, or after RENDERER_VERSION changed)',
     async run ({ knex }) {
-      const rendered = await portalService({ db: knex, nowMs: () => Date.now() }).renderStale()
+      const rendered = await portalService({ db: knex, nowMs: () => Date.now(), imageSizes: imageSizeLookup(knex) }).renderStale()
       console.log(`rendered ${rendered} article bodies`)
       return 0
     }

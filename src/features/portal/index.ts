@@ -40,7 +40,9 @@ export interface PortalOptions {
 export default fp<PortalOptions>(async (app, opts) => {
   // Tests turn the guest cache off; cached list counts go with it (a frozen test clock never expires them).
   const cache = opts.guestCacheMs === 0 ? { countCacheMs: 0, articleCacheMs: 0 } : {}
-  app.decorate('portal', portalService({ db: app.db, dbRead: app.dbRead, nowMs: () => app.clock.nowMs(), cache, searchIndex: app.siteSearch.index }))
+  app.decorate('portal', portalService({ db: app.db, dbRead: app.dbRead, nowMs: () => app.clock.nowMs(), cache, searchIndex: app.siteSearch.index,
+    // Looked up when a body is rendered: the uploads feature is registered after this one.
+    imageSizes: async (urls) => await app.uploads.imageSizes(urls) }))
   app.decorate('articleSections', articleSections())
   app.decorate('homeSections', homeSections())
   app.decorate('publishing', publishingService({
@@ -50,7 +52,8 @@ export default fp<PortalOptions>(async (app, opts) => {
     // The admin centre's audit function (the append-only audit log), looked up when an action is
     // recorded: the site-admin feature is registered after this one.
     audit: async (entry, trx) => { await app.adminAudit(entry, trx) },
-    searchIndex: app.siteSearch.index
+    searchIndex: app.siteSearch.index,
+    imageSizes: async (urls) => await app.uploads.imageSizes(urls)
   }))
   // 文章数 and 最新文章 on member profiles, from the portal's own reads (scheduled articles stay hidden).
   app.memberProfiles.addProvider({

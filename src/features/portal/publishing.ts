@@ -2,7 +2,8 @@ import type { Knex } from 'knex'
 import { can, type AuthUser, type EditorGrants } from '../../lib/permissions'
 import { articleFormMessages, checkArticleForm, isArticleStatus, type ArticleFormErrors, type ArticleFormInput, type ArticleFormValues, type ArticleStatus } from '../../lib/article-form'
 import { forbidden, notFound, badRequest } from '../../lib/http-errors'
-import { articleColumns, renderStoredArticle } from '../../lib/article-render'
+import { articleColumns, renderStoredArticle, withImageSizes } from '../../lib/article-render'
+import { imageSizesFor, type ImageSizeLookup, type ImageSizes } from '../../lib/markdown'
 import { lineDiff, type DiffPart } from '../../lib/text-diff'
 import { publishingRepository, type EditableArticleRow, type ManageRow, type RevisionRow } from './publishing-repository'
 import type { Category, CategoryTree } from './service'
@@ -51,6 +52,8 @@ export interface PublishingDeps {
   audit: ArticleAudit
   /** The search index (app.search.index), changed with every article write; absent in the CLI. */
   searchIndex?: SearchIndex
+  /** Stored pictures' sizes (app.uploads.imageSizes), written into the body's <img>; absent in the CLI. */
+  imageSizes?: ImageSizeLookup
 }
 
 export interface Actor { user: AuthUser, grants: EditorGrants, now: number, requestId?: string }
@@ -83,7 +86,7 @@ function articleRef (a: Pick<EditableArticleRow, 'author_id' | 'category_id' | '
   return { authorId: Number(a.author_id), categoryId: Number(a.category_id), status: a.status }
 }
 
-function storedFields (v: ArticleFormValues, actor: Actor): Record<string, unknown> {
+function storedFields (v: ArticleFormValues, actor: Actor, sizes: ImageSizes): Record<string, unknown> {
   return {
     category_id: v.categoryId,
     title: v.title,
@@ -93,7 +96,7 @@ function storedFields (v: ArticleFormValues, actor: Actor): Record<string, unkno
     original_author: v.originalAuthor,
     body: v.body,
     // Pages, cover picture and renderer version, as every article write stores them (lib/article-render.ts).
-    ...articleColumns(v.rendered),
+    ...articleColumns(withImageSizes(v.rendered, sizes)),
     status: v.status,
     allow_comments: v.allowComments,
     published_at: v.publishedAt,
@@ -161,13 +164,15 @@ export function publishingService (deps: PublishingDeps) {
    * is refused with the other's changes; nothing is overwritten.
    */
   async function saveOver (actor: Actor, id: number, openedVersion: number, values: ArticleFormValues, action: string): Promise<SaveResult> {
+    // Read before the transaction: the uploads table is not one this save locks.
+    const sizes = await imageSizesFor(values.body, deps.imageSizes)
     try {
       const outcome = await db.transaction(async (trx) => {
         const current = await repo.findAny(id, trx, true)
         if (current === null) throw notFound(publishingMessages.articleNotFound)
         if (!mayEdit(actor, current)) throw forbidden(publishingMessages.editDenied)
         if (Number(current.version) !== openedVersion) return 'conflict' as const
-        if (!await repo.updateIfVersion(trx, id, openedVersion, storedFields(values, actor))) return 'conflict' as const
+        if (!await repo.updateIfVersion(trx, id, openedVersion, storedFields(values, actor, sizes))) return 'conflict' as const
         await keepRevision(trx, current)
         if (current.status !== values.status || Number(current.category_id) !== values.categoryId) {
           await deps.audit({
@@ -213,8 +218,9 @@ export function publishingService (deps: PublishingDeps) {
       const missing = await checkCategoryExists(checked.values)
       if (missing !== null) return { kind: 'invalid', errors: missing }
       const v = checked.values
+      const sizes = await imageSizesFor(v.body, deps.imageSizes)
       const id = await db.transaction(async (trx) => await repo.insertArticle(trx, {
-        ...storedFields(v, actor), author_id: actor.user.id, version: 1, views: 0, comment_count: 0
+        ...storedFields(v, actor, sizes), author_id: actor.user.id, version: 1, views: 0, comment_count: 0
       }))
       return { kind: 'saved', id, status: v.status, publishedAt: v.publishedAt }
     },

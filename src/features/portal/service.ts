@@ -1,7 +1,7 @@
 import type { Knex } from 'knex'
 import { MicroCache } from '../../lib/micro-cache'
 import { notFound } from '../../lib/http-errors'
-import { RENDERER_VERSION } from '../../lib/markdown'
+import { imageSizesFor, RENDERER_VERSION, type ImageSizeLookup } from '../../lib/markdown'
 import { articleRenderColumns, storedPages, type ArticleRenderColumns } from '../../lib/article-render'
 import { paginate, type Page } from '../../lib/pagination'
 import { inDisplayOrder, Tree } from '../../lib/tree'
@@ -88,7 +88,7 @@ function commentsAllowedIn (tree: CategoryTree, article: Pick<ArticleRow, 'allow
 }
 
 /** The portal's reads over one database handle, with their own short caches. */
-function portalReader (db: Knex, writeRepo: PortalRepository, nowMs: () => number, options: PortalCacheOptions) {
+function portalReader (db: Knex, writeRepo: PortalRepository, nowMs: () => number, options: PortalCacheOptions, imageSizes?: ImageSizeLookup) {
   // A list cached at t was read with now = t: it never holds an article scheduled after t.
   const repo = portalRepository(db, () => Math.floor(nowMs() / 1000))
 
@@ -101,7 +101,7 @@ function portalReader (db: Knex, writeRepo: PortalRepository, nowMs: () => numbe
     if (article.render_version === RENDERER_VERSION && article.body_html !== null && article.body_text_html !== null) {
       return { ...article, body_html: article.body_html, body_text_html: article.body_text_html }
     }
-    const fresh: ArticleRenderColumns = articleRenderColumns(article.body)
+    const fresh: ArticleRenderColumns = articleRenderColumns(article.body, await imageSizesFor(article.body, imageSizes))
     await writeRepo.storeRender(article.id, fresh)
     return { ...article, ...fresh }
   }
@@ -254,6 +254,8 @@ export interface PortalServiceDeps {
   cache?: PortalCacheOptions
   /** The search index (app.search.index): articles moved between categories move there too. */
   searchIndex?: SearchIndex
+  /** Stored pictures' sizes (app.uploads.imageSizes), written into a body's <img> when it is rendered. */
+  imageSizes?: ImageSizeLookup
 }
 
 /**
@@ -266,8 +268,8 @@ export function portalService (deps: PortalServiceDeps) {
   const { db, nowMs } = deps
   const cache = deps.cache ?? {}
   const writeRepo = portalRepository(db, () => Math.floor(nowMs() / 1000))
-  const primary = portalReader(db, writeRepo, nowMs, cache)
-  const replica = deps.dbRead === undefined || deps.dbRead === db ? primary : portalReader(deps.dbRead, writeRepo, nowMs, cache)
+  const primary = portalReader(db, writeRepo, nowMs, cache, deps.imageSizes)
+  const replica = deps.dbRead === undefined || deps.dbRead === db ? primary : portalReader(deps.dbRead, writeRepo, nowMs, cache, deps.imageSizes)
 
   return {
     forReader: (kind: PortalReaderKind): PortalReader => kind === 'replica' ? replica : primary,
@@ -316,7 +318,7 @@ export function portalService (deps: PortalServiceDeps) {
         const batch = await writeRepo.staleRenders(RENDERER_VERSION, afterId, batchSize)
         if (batch.length === 0) return rendered
         for (const a of batch) {
-          await writeRepo.storeRender(a.id, articleRenderColumns(a.body))
+          await writeRepo.storeRender(a.id, articleRenderColumns(a.body, await imageSizesFor(a.body, deps.imageSizes)))
           afterId = a.id
           rendered++
         }

@@ -4,7 +4,7 @@ import routes from './routes'
 import { uploadsService, type UploadsService } from './service'
 import { LocalDiskStorage, type UploadStorage } from './storage'
 
-export { uploadMessages, MAX_PIXELS } from './service'
+export { uploadMessages, MAX_PIXELS, imageSizeLookup } from './service'
 export type { UploadStorage } from './storage'
 export { LocalDiskStorage } from './storage'
 

@@ -25,6 +25,12 @@ export function uploadsRepository (db: Knex) {
       return await (trx ?? db)<UploadRow>('uploads').where('hash', hash).first()
     },
 
+    /** Width and height of the pictures with these hashes (on the hash's unique index). */
+    async sizesByHash (hashes: readonly string[]): Promise<Array<Pick<UploadRow, 'hash' | 'width' | 'height'>>> {
+      if (hashes.length === 0) return []
+      return await db<UploadRow>('uploads').whereIn('hash', hashes).select('hash', 'width', 'height')
+    },
+
     async byId (id: number): Promise<UploadRow | undefined> {
       return await db<UploadRow>('uploads').where('id', id).first()
     },

@@ -4,7 +4,8 @@ import type { Knex } from 'knex'
 import type { Clock } from '../../lib/clock'
 import { HttpError, badRequest } from '../../lib/http-errors'
 import { IMAGE_TYPES, sniffImageType, type ImageType } from '../../lib/image-type'
-import { uploadKey, uploadUrl } from '../../lib/upload-keys'
+import { parseUploadKey, uploadKey, uploadUrl, UPLOADS_URL_PREFIX, type UploadVariant } from '../../lib/upload-keys'
+import type { ImageSize, ImageSizeLookup } from '../../lib/markdown'
 import { uploadsRepository, type UploadRow } from './repository'
 import type { UploadStorage } from './storage'
 
@@ -178,6 +179,12 @@ export function uploadsService (options: UploadsServiceOptions) {
       return toStoredImage(row)
     },
 
+    /**
+     * The size of each stored picture among `urls` (originals and their column copy or thumbnail), for
+     * the renderers' width/height: one query on the hash index. URLs that are not ours are left out.
+     */
+    imageSizes: imageSizeLookup(options.db),
+
     /** A stored picture by its hash (the no-JavaScript page shows the one just uploaded). */
     async byHash (hash: string): Promise<StoredImage | null> {
       if (!/^[0-9a-f]{64}$/.test(hash)) return null
@@ -190,6 +197,39 @@ export function uploadsService (options: UploadsServiceOptions) {
 }
 
 export type UploadsService = ReturnType<typeof uploadsService>
+
+/**
+ * The size of each stored picture among `urls` (originals and their column copy or thumbnail), for the
+ * renderers' width/height: one query on the hash index. URLs that are not ours are left out. Exported
+ * for the CLI's re-render (portal:render), which runs without the app.
+ */
+export function imageSizeLookup (db: Knex): ImageSizeLookup {
+  const repo = uploadsRepository(db)
+  return async (urls) => {
+    const wanted = new Map<string, { hash: string, variant: UploadVariant }>()
+    for (const url of urls) {
+      const parsed = url.startsWith(UPLOADS_URL_PREFIX) ? parseUploadKey(url.slice(UPLOADS_URL_PREFIX.length)) : null
+      if (parsed !== null) wanted.set(url, parsed)
+    }
+    const rows = await repo.sizesByHash([...new Set([...wanted.values()].map((w) => w.hash))])
+    const byHash = new Map(rows.map((r) => [r.hash, { width: Number(r.width), height: Number(r.height) }]))
+    const sizes = new Map<string, ImageSize>()
+    for (const [url, { hash, variant }] of wanted) {
+      const original = byHash.get(hash)
+      if (original !== undefined) sizes.set(url, variantSize(original, variant))
+    }
+    return sizes
+  }
+}
+
+/** A variant's size from its original's, as reencode makes them (the column copy keeps the aspect ratio). */
+export function variantSize (original: ImageSize, variant: UploadVariant): ImageSize {
+  if (variant === 'thumb') return { ...THUMB_SIZE }
+  if (variant === 'medium' && original.width > MEDIUM_WIDTH) {
+    return { width: MEDIUM_WIDTH, height: Math.max(1, Math.round(original.height * MEDIUM_WIDTH / original.width)) }
+  }
+  return original
+}
 
 /** A decoder error as the Chinese refusal (sharp's messages are English and name internals). */
 function decodeRefusal (err: unknown): HttpError {
