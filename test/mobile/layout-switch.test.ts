@@ -97,7 +97,7 @@ describe.each(dialects)('手机版 / 电脑版 switch, manifest and the header\'
     await agent.post('/login').type('form').set('Sec-Fetch-Site', 'same-origin').send({ login: member.username, password: 'quick-pass-21', return: '/forum' }).expect(303).expect('location', '/forum')
     const mine = await agent.get('/').expect(200)
     expect(mine.text).not.toContain('class="quick-login"')
-    for (const part of [`>${member.username}</a>`, 'href="/notifications"', '提醒', 'href="/settings"', '退出', 'class="member-avatar"']) expect(mine.text).toContain(part)
+    for (const part of [`>${member.username}</a>`, 'href="/notifications"', '提醒', 'href="/settings"', '退出', 'class="avatar-s"']) expect(mine.text).toContain(part)
   })
 
   it('refuses a tokenless login sent from another site, or with no sign of where it came from', async () => {
