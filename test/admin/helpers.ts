@@ -28,7 +28,8 @@ export const VALID_SETTINGS: ReadonlyArray<readonly [string, string]> = [
   ['new_member_flood_interval', '30'],
   ['new_member_silence', '120'],
   ['new_member_link_review_count', '3'],
-  ['search_per_minute', '10']
+  ['search_per_minute', '10'],
+  ['captcha_login_failures', '3']
 ]
 
 /** VALID_SETTINGS with some fields replaced (a field given '\u0000drop' is left out, e.g. an unticked box). */

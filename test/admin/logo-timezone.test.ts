@@ -59,7 +59,7 @@ describe.each(dialects)('站点 Logo, 时区 and the 公安 badge on %s', (diale
     expect(audit.before_state).toContain('site_logo')
 
     const home = await ctx.t.agent().get('/').expect(200)
-    expect(home.text).toContain(`<img src="${url ?? ''}" alt="" height="40">`)
+    expect(home.text).toContain(`<img src="${url ?? ''}" alt="" width="40" height="40">`)
     expect(home.text).not.toContain('<img src="/static/img/logo.svg"')
     const image = await ctx.t.agent().get(url ?? '').expect(200)
     expect(image.headers['content-type']).toBe('image/png')
@@ -145,7 +145,7 @@ describe.each(dialects)('站点 Logo, 时区 and the 公安 badge on %s', (diale
       ctx.t.clock.advance(2)
       const page = (await t2.agent().get('/').expect(200)).text
       expect(page).toContain(`GMT, ${formatDateTime(ctx.t.clock.now(), 'UTC')}`)
-      expect(page).toContain(`<img src="${url ?? ''}" alt="" height="40">`)
+      expect(page).toContain(`<img src="${url ?? ''}" alt="" width="40" height="40">`)
       expect((await postSettings(agent, settingsWith({ site_timezone: '' }))).status).toBe(303)
     } finally {
       await t2.close()
