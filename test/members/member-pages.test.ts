@@ -26,7 +26,8 @@ describe.each(dialects)('member pages on %s', (dialect) => {
     const user = await createUser(ctx.db.knex, { username, role })
     return { user, agent: await login(browser(), user.username, user.password) }
   }
-  const headerOf = (html: string): string => /<span class="user-links">([\s\S]*?)<\/span>\s*<\/div>/.exec(html)?.[1] ?? ''
+  // The top bar's member links (views/partials/_header.njk: <nav class="user-links">).
+  const headerOf = (html: string): string => /<nav class="user-links"[^>]*>([\s\S]*?)<\/nav>/.exec(html)?.[1] ?? ''
 
   it('gives each member their own menu, reaction, edit links and a token that works only in their session', async () => {
     const aid = await createArticle(ctx.db.knex, { categoryId, authorId: editor.id, publishedAt: ctx.t.clock.now() - 3600 })
