@@ -1,5 +1,6 @@
 import { dialects } from '../helpers/database'
 import { useTestApp } from '../helpers/use-test-app'
+import { csrfToken } from '../helpers/app'
 import { createArticle, createCategory, createUser } from '../helpers/factories'
 
 /**
@@ -44,11 +45,14 @@ describe.each(dialects)('article counters through app.portal, and route schemas,
   })
 
   it('answers a comment field that fails its schema with the Chinese 400 naming the field', async () => {
-    const res = await ctx.t.agent().post(`/article/${articleId}/comments`).set('Accept', 'application/json')
+    // With a valid form token: the CSRF check comes first (a forged post is a 403, not a schema's 400).
+    const agent = ctx.t.agent()
+    const token = await csrfToken(agent)
+    const res = await agent.post(`/article/${articleId}/comments`).set('Accept', 'application/json').set('x-csrf-token', token)
       .send({ message: { text: '不是文字' } }).expect(400)
     expect(res.body.error).toContain('“内容”')
     expect(res.body.field).toBe('message')
-    const page = await ctx.t.agent().post(`/article/${articleId}/react`).type('form').send({ kind: 'x'.repeat(17) }).expect(400)
+    const page = await agent.post(`/article/${articleId}/react`).type('form').send({ _csrf: token, kind: 'x'.repeat(17) }).expect(400)
     expect(page.text).toContain('“表态”过长')
   })
 

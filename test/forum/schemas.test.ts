@@ -1,6 +1,6 @@
 import { dialects } from '../helpers/database'
 import { useTestApp } from '../helpers/use-test-app'
-import { login } from '../helpers/app'
+import { csrfToken, login } from '../helpers/app'
 import { createUser } from '../helpers/factories'
 import { messages } from '../../src/features/forum'
 import { createGroupWithBoard } from './factories'
@@ -21,7 +21,7 @@ describe.each(dialects)('route schemas of the forum, moderation and admin on %s'
     const absurd = await staffPost(agent, `/forum/${boardId}/new`, { title: '长'.repeat(1001), body: '正文' })
     expect(absurd.status).toBe(400)
     expect(absurd.text).toContain('表单中的“标题”过长（最多 1000 个字符）')
-    const json = await agent.post(`/forum/${boardId}/new`).set('Accept', 'application/json').type('form').send({ title: '长'.repeat(1001), body: '正文' })
+    const json = await agent.post(`/forum/${boardId}/new`).set('Accept', 'application/json').type('form').send({ _csrf: await csrfToken(agent, `/forum/${boardId}/new`), title: '长'.repeat(1001), body: '正文' })
     expect(json.status).toBe(400)
     expect(json.body).toMatchObject({ statusCode: 400, field: 'title' })
 

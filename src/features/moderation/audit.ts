@@ -42,21 +42,30 @@ export interface AuditRow {
 /** `since` (inclusive) and `until` (exclusive) are Unix seconds, for the admin log's date range. */
 export interface AuditFilter { actorId?: number, targetUserId?: number, action?: string, since?: number, until?: number }
 
+function auditRow (entry: AuditEntry): Record<string, unknown> {
+  return {
+    actor_id: entry.actorId,
+    action: entry.action,
+    target_user_id: entry.targetUserId ?? null,
+    target_type: entry.targetType,
+    target_id: entry.targetId,
+    reason: (entry.reason ?? '').slice(0, 255),
+    before_state: entry.before === undefined ? null : JSON.stringify(entry.before),
+    after_state: entry.after === undefined ? null : JSON.stringify(entry.after),
+    created_at: entry.at,
+    request_id: (entry.requestId ?? '').slice(0, 32)
+  }
+}
+
 export function auditLog (db: Knex) {
   return {
     async record (entry: AuditEntry, trx?: Knex.Transaction): Promise<void> {
-      await (trx ?? db)('moderation_log').insert({
-        actor_id: entry.actorId,
-        action: entry.action,
-        target_user_id: entry.targetUserId ?? null,
-        target_type: entry.targetType,
-        target_id: entry.targetId,
-        reason: (entry.reason ?? '').slice(0, 255),
-        before_state: entry.before === undefined ? null : JSON.stringify(entry.before),
-        after_state: entry.after === undefined ? null : JSON.stringify(entry.after),
-        created_at: entry.at,
-        request_id: (entry.requestId ?? '').slice(0, 32)
-      })
+      await (trx ?? db)('moderation_log').insert(auditRow(entry))
+    },
+
+    /** Many entries at once, still append-only (the Discuz importer's history of bans, a batch at a time). */
+    async recordMany (entries: readonly AuditEntry[], trx?: Knex.Transaction): Promise<void> {
+      for (let i = 0; i < entries.length; i += 200) await (trx ?? db)('moderation_log').insert(entries.slice(i, i + 200).map(auditRow))
     },
 
     /** Newest first, keyset-paginated by id (`beforeId`). */

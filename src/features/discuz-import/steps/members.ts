@@ -1,6 +1,7 @@
 import { storedDiscuzHash } from '../../../lib/discuz-password'
 import { usernameKey, usernameSkeleton } from '../../../lib/username-skeleton'
 import { afterId, countOf, insertChunks, type Issue, type Step } from '../runner'
+import { auditLog, type AuditEntry } from '../../moderation'
 
 /** Discuz's groups and admin ids → our roles (禁止发言/禁止访问 become bans in the bans step). */
 export function roleFor (groupid: number, adminid: number): 'admin' | 'moderator' | 'member' {
@@ -136,24 +137,24 @@ export const crimesStep: Step<CrimeRow> = {
   keyOf: (r) => String(r.cid),
   async map (ctx, rows) {
     const issues: Issue[] = []
-    const log: Array<Record<string, unknown>> = []
+    const log: AuditEntry[] = []
     for (const r of rows) {
       const actor = ctx.ids.users.has(Number(r.operatorid)) ? Number(r.operatorid) : ctx.fallbackModerator
       if (actor === null) { issues.push({ key: String(r.cid), kind: 'skipped', reason: '没有可记为操作者的管理员' }); continue }
       const action = Number(r.action)
       log.push({
-        actor_id: actor,
+        actorId: actor,
         action: action === 4 || action === 5 ? 'ban' : `discuz_crime_${action}`,
-        target_user_id: ctx.ids.users.has(Number(r.uid)) ? Number(r.uid) : null,
-        target_type: 'user',
-        target_id: Number(r.uid),
-        reason: String(r.reason ?? '').slice(0, 255),
-        before_state: null,
-        after_state: JSON.stringify({ source: 'discuz', action: CRIME_ACTIONS[action] ?? `action ${action}`, operator: r.operator, ...(action === 4 || action === 5 ? { ban_type: action === 4 ? 'post' : 'visit' } : {}) }),
-        created_at: Number(r.dateline),
-        request_id: 'discuz-import'
+        targetUserId: ctx.ids.users.has(Number(r.uid)) ? Number(r.uid) : null,
+        targetType: 'user',
+        targetId: Number(r.uid),
+        reason: String(r.reason ?? ''),
+        after: { source: 'discuz', action: CRIME_ACTIONS[action] ?? `action ${action}`, operator: r.operator, ...(action === 4 || action === 5 ? { ban_type: action === 4 ? 'post' : 'visit' } : {}) },
+        at: Number(r.dateline),
+        requestId: 'discuz-import'
       })
     }
-    return { imported: log.length, issues, write: async (trx) => { await insertChunks(trx, 'moderation_log', log) } }
+    // Through the audit log's own module: the table stays append-only, written in one place.
+    return { imported: log.length, issues, write: async (trx) => { await auditLog(ctx.db).recordMany(log, trx) } }
   }
 }
