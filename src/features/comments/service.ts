@@ -1,4 +1,5 @@
 import type { Knex } from 'knex'
+import { transactionWithRetry } from '../../db/knex'
 import { badRequest, forbidden, HttpError, notFound } from '../../lib/http-errors'
 import { can, postingBan, type ActiveBan, type AuthUser } from '../../lib/permissions'
 import { paginate, type Page } from '../../lib/pagination'
@@ -366,7 +367,9 @@ export function commentsService (db: Knex, deps: CommentsDeps) {
       if ([...guestName].length > GUEST_NAME_MAX) throw badRequest(messages.guestNameTooLong)
       const storeIp = await settings.getBoolean('comment_store_raw_ip')
       const shownGuestName = guestName === '' ? '' : (await antiAbuse.scanWords(guestName)).text
-      const id = await db.transaction(async (trx) => {
+      // Retried on a deadlock: with the list positions read under the article's lock, two comments arriving
+      // together on MariaDB can deadlock; InnoDB rolls one back whole, so running it again is safe.
+      const id = await transactionWithRetry(db, async (trx) => {
         const verdict = await antiAbuse.checkContribution({ user, text, now, trx })
         // Count first, insert second: the UPDATE takes the article row's exclusive lock before the
         // insert's foreign-key check takes a shared one. The other order deadlocks on InnoDB when
