@@ -141,7 +141,8 @@ describe.each(dialects)('a reader\'s journeys in chromium on %s', (dialect) => {
       expect(await page.inputValue('#comment-message')).toBe('')
       expect(await page.textContent('.article-info a[href="#comments"]')).toBe(String(before + 1))
       expect(await page.textContent('.comments-all a')).toContain(`(${before + 1})`)
-      expect(await page.textContent('#live-status')).toBeTruthy()
+      // The announcement is written a tick later (luntanAnnounce), so wait for it rather than read once.
+      await page.locator('#live-status').filter({ hasText: /\S/ }).waitFor({ state: 'attached', timeout: 5000 })
     } else {
       await Promise.all([page.waitForURL(/#comment-\d+$/), page.click('.quick-comment-form [type=submit]')])
       expect(await page.textContent('.comment-list')).toContain(text)
