@@ -16,6 +16,9 @@ import { createGroupWithBoard } from '../forum/factories'
  * sees `提醒 • 1` in the top bar and the notice on /notifications. No console error, no failed request.
  */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+
+// A browser journey on both databases: its hooks (app, chromium) need more than Jest's 30 s on a busy machine.
+jest.setTimeout(180_000)
 const SHOTS = process.env.E2E_SCREENSHOTS ?? path.join(os.tmpdir(), 'luntan-e2e')
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 
