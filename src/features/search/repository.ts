@@ -86,10 +86,11 @@ export function searchRepository (db: Knex) {
   /** The matching rows, joined to the engine: FTS5's MATCH or InnoDB's MATCH … AGAINST. */
   function matching (f: MatchFilter, withScore: boolean): Knex.QueryBuilder {
     if (mysql) {
-      const all = f.terms.map((t) => `+${t}`).join(' ')
-      const any = f.terms.join(' ')
-      const q = db('search_documents as d').whereRaw('MATCH(d.title_terms, d.body_terms) AGAINST (? IN BOOLEAN MODE)', [all])
-      if (withScore) void q.select(db.raw('MATCH(d.title_terms) AGAINST (? IN BOOLEAN MODE) * 3 + MATCH(d.title_terms, d.body_terms) AGAINST (? IN BOOLEAN MODE) AS score', [any, all]))
+      // Every term required to match; the score counts title hits of each term (none required).
+      const everyTerm: string = f.terms.map((t) => `+${t}`).join(' ')
+      const eachTerm: string = f.terms.join(' ')
+      const q = db('search_documents as d').whereRaw('MATCH(d.title_terms, d.body_terms) AGAINST (? IN BOOLEAN MODE)', [everyTerm])
+      if (withScore) void q.select(db.raw('MATCH(d.title_terms) AGAINST (? IN BOOLEAN MODE) * 3 + MATCH(d.title_terms, d.body_terms) AGAINST (? IN BOOLEAN MODE) AS score', [eachTerm, everyTerm]))
       return filtered(q, f)
     }
     const expression = f.terms.map((t) => `"${t}"`).join(' AND ')
