@@ -1,3 +1,4 @@
+import { transactionWithRetry } from '../../db/knex'
 import { badRequest, forbidden, notFound } from '../../lib/http-errors'
 import { can, type AuthUser } from '../../lib/permissions'
 import type { ForumContext } from './context'
@@ -16,7 +17,7 @@ export function opening (ctx: ForumContext) {
       const title = cleanTitle(input.title)
       const body = cleanBody(input.body)
       if (!can(user, { action: 'write' }, now)) throw forbidden()
-      return await db.transaction(async (trx) => {
+      return await transactionWithRetry(db, async (trx) => {
         // The board row first: inserting the thread takes a shared lock on it (foreign key), and two
         // such shared locks both upgrading for the counter UPDATE would deadlock on InnoDB.
         await repo.lockBoards(trx, [boardId])

@@ -1,3 +1,4 @@
+import { transactionWithRetry } from '../../db/knex'
 import type { Knex } from 'knex'
 import { forbidden, notFound } from '../../lib/http-errors'
 import { can, type AuthUser } from '../../lib/permissions'
@@ -32,7 +33,7 @@ export function replies (ctx: ForumContext) {
     async reply (user: AuthUser, threadId: number, input: { body: unknown }, now: number): Promise<{ postId: number, position: number, page: number, status: 'visible' | 'pending' }> {
       const body = cleanBody(input.body)
       if (!can(user, { action: 'write' }, now)) throw forbidden()
-      return await db.transaction(async (trx) => {
+      return await transactionWithRetry(db, async (trx) => {
         const { thread } = await ctx.lockReadableThread(trx, user, threadId, now)
         if (thread.status !== 'visible') throw notFound(messages.threadNotFound)
         if (Boolean(thread.closed) && !can(user, { action: 'moderate-board', boardId: thread.board_id }, now)) throw forbidden(messages.closed)
@@ -65,7 +66,7 @@ export function replies (ctx: ForumContext) {
      */
     async editPost (user: AuthUser, postId: number, input: { title?: unknown, body: unknown }, now: number): Promise<{ threadId: number, position: number, status: PostRow['status'] }> {
       const body = cleanBody(input.body)
-      return await db.transaction(async (trx) => {
+      return await transactionWithRetry(db, async (trx) => {
         const post = await repo.findPost(postId, trx)
         if (post === null || post.status === 'deleted') throw notFound(messages.postNotFound)
         const { thread } = await ctx.lockReadableThread(trx, user, post.thread_id, now)
