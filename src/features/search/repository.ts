@@ -1,11 +1,12 @@
 import type { Knex } from 'knex'
+import { SCORED_BODY_CHARS } from '../../lib/search-rank'
 
 /**
  * The search index's queries: the rows of `search_documents` and the engine behind them, chosen by the
  * database (migrations/20261130170000_create_search_documents.ts):
- * - SQLite: FTS5 `search_fts` (external content over search_documents, kept by triggers), ranked by bm25
- *   with the title weighted 4 : 1 over the body;
- * - MariaDB/MySQL: InnoDB FULLTEXT in boolean mode, ranked by the title match × 3 + the whole match.
+ * - SQLite: FTS5 `search_fts` (external content over search_documents, kept by triggers);
+ * - MariaDB/MySQL: InnoDB FULLTEXT in boolean mode.
+ * Either finds the matches; the app ranks the newest SEARCH_CANDIDATES of them (src/lib/search-rank.ts says why).
  * Both get the query as tokens of [0-9a-z] only (src/lib/search-text.ts), quoted for FTS5: no input can
  * reach either engine's operator syntax.
  */
@@ -31,7 +32,7 @@ export interface SearchDocument {
   body: string
 }
 
-export interface StoredDocumentRow {
+export interface CandidateRow {
   id: number
   kind: SearchKind
   ref_id: number
@@ -40,8 +41,9 @@ export interface StoredDocumentRow {
   author_id: number
   created_at: number
   title: string
+  /** The body's opening (SCORED_BODY_CHARS characters). */
   body: string
-  score: number
+  body_length: number
 }
 
 export interface MatchFilter {
@@ -69,7 +71,7 @@ export interface IndexedRow {
   body_terms: string
 }
 
-const COLUMNS = ['d.id', 'd.kind', 'd.ref_id', 'd.parent_id', 'd.scope_id', 'd.author_id', 'd.created_at', 'd.title', 'd.body']
+const COLUMNS = ['d.id', 'd.kind', 'd.ref_id', 'd.parent_id', 'd.scope_id', 'd.author_id', 'd.created_at', 'd.title']
 
 export function searchRepository (db: Knex) {
   const mysql = db.client.config.client === 'mysql2'
@@ -83,36 +85,28 @@ export function searchRepository (db: Knex) {
     return q
   }
 
-  /** The matching rows, joined to the engine: FTS5's MATCH or InnoDB's MATCH … AGAINST. */
-  function matching (f: MatchFilter, withScore: boolean): Knex.QueryBuilder {
+  /** The matching rows, joined to the engine: FTS5's MATCH or InnoDB's MATCH … AGAINST (every term required). */
+  function matching (f: MatchFilter): Knex.QueryBuilder {
     if (mysql) {
-      // Every term required to match; the score counts title hits of each term (none required).
       const everyTerm: string = f.terms.map((t) => `+${t}`).join(' ')
-      const eachTerm: string = f.terms.join(' ')
-      const q = db('search_documents as d').whereRaw('MATCH(d.title_terms, d.body_terms) AGAINST (? IN BOOLEAN MODE)', [everyTerm])
-      if (withScore) void q.select(db.raw('MATCH(d.title_terms) AGAINST (? IN BOOLEAN MODE) * 3 + MATCH(d.title_terms, d.body_terms) AGAINST (? IN BOOLEAN MODE) AS score', [eachTerm, everyTerm]))
-      return filtered(q, f)
+      return filtered(db('search_documents as d').whereRaw('MATCH(d.title_terms, d.body_terms) AGAINST (? IN BOOLEAN MODE)', [everyTerm]), f)
     }
     const expression = f.terms.map((t) => `"${t}"`).join(' AND ')
-    const q = db('search_fts').join('search_documents as d', 'd.id', 'search_fts.rowid').whereRaw('search_fts MATCH ?', [expression])
-    // bm25 is smaller for better matches: negated, so both engines sort "score descending".
-    if (withScore) void q.select(db.raw('-bm25(search_fts, 4.0, 1.0) AS score'))
-    return filtered(q, f)
+    return filtered(db('search_fts').join('search_documents as d', 'd.id', 'search_fts.rowid').whereRaw('search_fts MATCH ?', [expression]), f)
   }
 
   return {
-    /** One page of matches: relevance first, newer first among equals, then id (a stable order for paging). */
-    async match (f: MatchFilter, offset: number, limit: number): Promise<StoredDocumentRow[]> {
-      return await matching(f, true).select(...COLUMNS)
-        .orderBy([{ column: 'score', order: 'desc' }, { column: 'd.created_at', order: 'desc' }, { column: 'd.id', order: 'desc' }])
-        .offset(offset).limit(limit) as StoredDocumentRow[]
-    },
-
-    /** How many match, counted up to `cap` (a common word must not count a million rows for a pager). */
-    async countMatches (f: MatchFilter, cap: number): Promise<number> {
-      const inner = matching(f, false).select('d.id').limit(cap)
-      const row = await db.from(inner.as('m')).count<{ n: number | string }>({ n: '*' }).first()
-      return Number(row?.n ?? 0)
+    /**
+     * The newest `limit` matches (by index row: the order the engine reads its posting lists in, so a
+     * common word stops after `limit` rows instead of scoring all of them), each with the opening of its
+     * body and the body's length for the app's ranking (src/lib/search-rank.ts).
+     */
+    async candidates (f: MatchFilter, limit: number): Promise<CandidateRow[]> {
+      const bodyColumns = mysql
+        ? db.raw('SUBSTRING(d.body, 1, ?) AS body, CHAR_LENGTH(d.body) AS body_length', [SCORED_BODY_CHARS])
+        : db.raw('substr(d.body, 1, ?) AS body, length(d.body) AS body_length', [SCORED_BODY_CHARS])
+      return await matching(f).select(...COLUMNS, bodyColumns)
+        .orderBy(mysql ? 'd.id' : 'search_fts.rowid', 'desc').limit(limit) as CandidateRow[]
     },
 
     async upsert (trx: Knex.Transaction, row: IndexedRow): Promise<void> {

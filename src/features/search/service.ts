@@ -1,5 +1,6 @@
 import type { Knex } from 'knex'
 import { highlightWords, indexText, queryTerms, snippet, type SnippetPart } from '../../lib/search-text'
+import { relevanceScore, SEARCH_CANDIDATES } from '../../lib/search-rank'
 import type { Audience, IndexedRow, MatchFilter, SearchDocument, SearchKind, SearchRepository } from './repository'
 
 /**
@@ -158,12 +159,17 @@ export function searchService (deps: { repo: SearchRepository, members: MemberDi
     // A board searched for articles (or a category for replies) holds none.
     if (kinds.length === 0) return { kind: 'content', hits: [], total: 0, page: 1, pageCount: 1, capped: false }
     const cap = MAX_PAGES * RESULTS_PER_PAGE
-    const total = await repo.countMatches(filter, cap + 1)
+    const words = highlightWords(q)
+    // One query: the newest candidates, ranked here (src/lib/search-rank.ts), then the page cut from them.
+    const candidates = await repo.candidates(filter, SEARCH_CANDIDATES)
+    const ranked = candidates
+      .map((row) => ({ row, score: relevanceScore({ title: row.title, ownsTitle: row.kind !== 'post', body: row.body, bodyLength: Number(row.body_length) }, words) }))
+      .sort((a, b) => b.score - a.score || Number(b.row.created_at) - Number(a.row.created_at) || Number(b.row.id) - Number(a.row.id))
+    const total = ranked.length
     const pageCount = Math.max(1, Math.min(MAX_PAGES, Math.ceil(total / RESULTS_PER_PAGE)))
     const page = Math.min(Math.max(1, r.page), pageCount)
-    const rows = total === 0 ? [] : await repo.match(filter, (page - 1) * RESULTS_PER_PAGE, RESULTS_PER_PAGE)
+    const rows = ranked.slice((page - 1) * RESULTS_PER_PAGE, page * RESULTS_PER_PAGE).map((c) => c.row)
     const names = await members.namesOf([...new Set(rows.map((row) => row.author_id))])
-    const words = highlightWords(q)
     const hits = rows.map((row): SearchHitView => ({
       kind: row.kind,
       refId: Number(row.ref_id),
