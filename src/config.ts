@@ -19,6 +19,8 @@ export interface AppConfig {
   /** Optional replica for guest-facing reads (MySQL only). */
   readonly readDatabase: DatabaseConfig | null
   readonly sessionSecret: string
+  /** Earlier SESSION_SECRETs still accepted on signed cookies while a rotation settles (SESSION_SECRET_PREVIOUS); new cookies use sessionSecret. */
+  readonly previousSessionSecrets: readonly string[]
   readonly siteTimezone: string
   /** Which reverse proxies' X-Forwarded-* to trust (client address, HTTPS): Fastify's `trustProxy` forms. */
   readonly trustProxy: TrustProxy
@@ -199,6 +201,11 @@ export function loadConfig (env: Env = process.env): AppConfig {
     throw new ConfigError('SESSION_SECRET must be at least 32 characters long')
   }
 
+  const previousSessionSecrets = (env.SESSION_SECRET_PREVIOUS ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '')
+  for (const previous of previousSessionSecrets) {
+    if (previous.length < 32) throw new ConfigError('SESSION_SECRET_PREVIOUS must be a comma-separated list of earlier secrets, each at least 32 characters long')
+  }
+
   const siteTimezone = env.SITE_TIMEZONE ?? 'Asia/Shanghai'
   if (!isValidTimeZone(siteTimezone)) {
     throw new ConfigError(`SITE_TIMEZONE is not a known IANA time zone: "${siteTimezone}"`)
@@ -227,6 +234,7 @@ export function loadConfig (env: Env = process.env): AppConfig {
     database: parseDatabaseUrl('DATABASE_URL', env.DATABASE_URL ?? 'sqlite:data/luntan.sqlite3'),
     readDatabase,
     sessionSecret: sessionSecret === '' ? DEV_SESSION_SECRET : sessionSecret,
+    previousSessionSecrets: Object.freeze(previousSessionSecrets),
     siteTimezone,
     trustProxy: parseTrustProxy(env),
     bcryptCost: parseInteger(env, 'BCRYPT_COST', 12, 4, 15),

@@ -146,7 +146,10 @@ export const SESSION_CLEANUP = { everyMs: CLEANUP_EVERY_MS, batch: 1000 } as con
 
 export default fp<{ config: AppConfig, cacheMs?: number }>(async (app, opts) => {
   // The secret signs the guest CSRF cookie (security.ts); the session cookie is signed by the session plugin.
-  await app.register(fastifyCookie, { secret: opts.config.sessionSecret })
+  // Both sign with the first secret and accept any of them: SESSION_SECRET_PREVIOUS keeps members logged in
+  // while SESSION_SECRET is rotated (README, "Secrets").
+  const secrets = [opts.config.sessionSecret, ...opts.config.previousSessionSecrets]
+  await app.register(fastifyCookie, { secret: secrets })
   const store = new KnexSessionStore(app.db, app.clock, opts.cacheMs)
   // Expired sessions: one bounded batch per run in every process (each process's batch is small, and
   // together they keep up with any rate of new sessions a site like this sees). unref'd: the timer never
@@ -157,7 +160,7 @@ export default fp<{ config: AppConfig, cacheMs?: number }>(async (app, opts) => 
   cleanup.unref()
   app.addHook('onClose', async () => { clearInterval(cleanup) })
   await app.register(fastifySession, {
-    secret: opts.config.sessionSecret,
+    secret: secrets,
     cookieName: SESSION_COOKIE,
     store,
     // Guests get no session (and no database row) until something is kept in it: a login. (A form's CSRF
