@@ -25,8 +25,8 @@ const OWN = 'own:'
 const IF = 'if:'
 const SECTION_END = '/section'
 
-/** Hole names are ours: letters, digits and `:_-`, never user text. */
-const NAME = /^[a-z0-9:_-]{1,64}$/
+/** Hole names are ours: letters, digits and `:_-/`, never user text. */
+const NAME = /^[a-z0-9:_/-]{1,64}$/
 
 export function holeMarker (name: string): string {
   if (!NAME.test(name)) throw new Error(`bad hole name: ${name}`)
