@@ -54,7 +54,7 @@ export interface MemberPages {
   copyLocals: (request: FastifyRequest) => Record<string, unknown>
   /** Sends a page just rendered: a copy is kept (when it names nobody) and filled for this member; any other page goes to guestPages.send. */
   send: (request: FastifyRequest, reply: FastifyReply, page: RenderedPage, options?: MemberCopyOptions) => Promise<FastifyReply>
-  /** Answers given from a kept copy, and copies rendered: the tests tell reuse from rendering by them. */
+  /** Answers given from a kept copy, and pages rendered with holes (kept or not): the tests tell reuse from rendering by them. */
   readonly answered: { fromCopy: number, copiesRendered: number }
 }
 

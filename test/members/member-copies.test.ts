@@ -129,9 +129,14 @@ describe.each(dialects)('member copies on %s', (dialect) => {
 
     nextSecond()
     const aView = (await a.agent.get(`/article/${aid}`).expect(200)).text
+    const before = counters()
     const bannedView = (await banned.agent.get(`/article/${aid}`).expect(200)).text
     const modView = (await mod.agent.get(`/article/${aid}`).expect(200)).text
     const authorView = (await author.get(`/article/${aid}`).expect(200)).text
+    // None of the three was given A's copy; the author (a plain member) rendered their own page with holes, not kept.
+    expect(counters()).toEqual({ fromCopy: before.fromCopy, copiesRendered: before.copiesRendered + 1 })
+    expect((await a.agent.get(`/article/${aid}`).expect(200)).text).not.toContain('您不能给自己表态')
+    expect(counters().fromCopy).toBe(before.fromCopy + 1)
 
     expect(bannedView).toContain('抱歉，您已被禁止发言')
     expect(bannedView).not.toContain('class="quick-comment-form"')
@@ -147,6 +152,35 @@ describe.each(dialects)('member copies on %s', (dialect) => {
     expect(authorView).toContain('您不能给自己表态')
     expect(aView).not.toContain('您不能给自己表态')
     for (const page of [aView, bannedView, modView, authorView]) expect(page).not.toContain('<!--luntan-hole')
+  })
+
+  it('never gives a member\'s floor waiting for review to another member, and gives its author the full render', async () => {
+    const { boardId } = await createGroupWithBoard(ctx.db.knex)
+    const starter = await member('子会员')
+    const newcomer = await member('丑会员')
+    const reader = await member('寅会员')
+    const other = await member('卯会员')
+    const tid = await postThread(ctx.t, starter.agent, boardId, '一个主题')
+    // A member's first posts with a link wait for review (anti-abuse: new-member-link).
+    await postReply(ctx.t, newcomer.agent, tid, '看这里 https://example.com/待审链接')
+    const pending = await ctx.db.knex('posts').where({ thread_id: tid, author_id: newcomer.user.id }).first<{ status: string }>('status')
+    expect(pending?.status).toBe('pending')
+
+    nextSecond()
+    const readerView = (await reader.agent.get(`/thread/${tid}`).expect(200)).text
+    const before = counters()
+    const newcomerView = (await newcomer.agent.get(`/thread/${tid}`).expect(200)).text
+    const otherView = (await other.agent.get(`/thread/${tid}`).expect(200)).text
+    const after = counters()
+    expect(newcomerView).toContain('example.com/待审链接')
+    expect(newcomerView).toContain('本帖正在等待审核')
+    for (const page of [readerView, otherView]) {
+      expect(page).not.toContain('待审链接')
+      expect(page).toContain('该帖正在审核中')
+    }
+    // The author rendered their own page (a copy with holes, not kept); the other reader got the copy.
+    expect(after.fromCopy - before.fromCopy).toBe(1)
+    expect((await other.agent.get(`/thread/${tid}`).expect(200)).text).not.toContain('待审链接')
   })
 
   it('shares the comment list, the portal home and the forum pages, with edit links only on the reader\'s own floors and comments', async () => {
