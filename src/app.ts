@@ -21,6 +21,7 @@ import loadSheddingPlugin from './plugins/load-shedding'
 import type { FastifyUnderPressureOptions } from '@fastify/under-pressure'
 import viewPlugin, { STATIC_DIR } from './plugins/view'
 import authPlugin from './plugins/auth'
+import memberPagesPlugin from './plugins/member-pages'
 import inputTextPlugin from './plugins/input-text'
 import errorsPlugin, { clientErrorHandler, frameworkErrorHandler } from './plugins/errors'
 import errorRingPlugin from './plugins/error-ring'
@@ -151,6 +152,8 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(viewPlugin, { config })
   // Auth knows no feature: who a session's member is comes from the members feature (src/plugins/auth.ts).
   await app.register(authPlugin, { config, users: withMemberBlocks(withModeratedBoards(memberAuthSource(app.db), app.db), app.db), cacheMs: options.memberCacheMs })
+  // A plain member's pages: one shared copy a second with per-member holes (src/plugins/member-pages.ts), the guests' window.
+  await app.register(memberPagesPlugin, { ttlMs: options.guestCacheMs })
   await app.register(inputTextPlugin)
   await app.register(errorRingPlugin)
   await app.register(errorsPlugin)

@@ -102,7 +102,18 @@ export default async function commentsRoutes (app: FastifyInstance, opts: { conf
     ])
     const pending = singleValue(query.pending) === '1'
     return { ...section, form, captcha: await guestCaptcha(form), text: quote, guestName: '', from: 'article', articleId: article.id, loginUrl: loginUrlFor(article.id), notice: pending ? messages.pending : '', pageUrl: `/article/${article.id}` }
-  })
+  }, async ({ articleId, request }) => await sharedCopyAllowed(articleId, request) ? {} : null)
+
+  /**
+   * Whether a plain member may be given the shared member copy of an article page or comment list
+   * (src/plugins/member-pages.ts): not while a comment of theirs waits for review there (they see it,
+   * nobody else does: one short index range), nor while a new member's posting wait shows above the form.
+   */
+  async function sharedCopyAllowed (articleId: number, request: FastifyRequest): Promise<boolean> {
+    const now = app.clock.now()
+    if ((await comments.formFor({ id: articleId, commentsAllowed: true }, request.user, now)).wait !== null) return false
+    return !await comments.hasPendingOf(articleId, request.user, now)
+  }
 
   async function renderList (request: FastifyRequest, reply: FastifyReply, rawId: string, requestedPage: number, query: QueryValues, extra: Record<string, unknown> = {}): Promise<FastifyReply> {
     const view = await articleFor(rawId)
@@ -119,6 +130,7 @@ export default async function commentsRoutes (app: FastifyInstance, opts: { conf
     const category = view.categoryPath[view.categoryPath.length - 1]
     const baseUrl = `/article/${article.id}/comments`
     const page = await reply.renderPage('comments/list.njk', {
+      ...app.memberPages.copyLocals(request),
       navActive: 'portal',
       article,
       category,
@@ -129,13 +141,16 @@ export default async function commentsRoutes (app: FastifyInstance, opts: { conf
     })
     // A guest's list without a form token is kept for the next guests (src/plugins/guest-pages.ts); a
     // member's page, one carrying a token (guest comments on), or a refused post shown again is sent as it is.
-    if (request.method === 'GET') return await app.guestPages.send(request, reply, page)
+    if (request.method === 'GET') return await app.memberPages.send(request, reply, page)
     return await reply.type('text/html; charset=utf-8').send(page.html)
   }
 
   r.get('/article/:aid/comments', { schema: { params: ArticleParams, querystring: ListQuery } }, async (request, reply) => {
-    // Any page of the list, however deep, is a copy for guests within its second (issue #19).
+    // Any page of the list, however deep, is a copy for guests within its second (issue #19), and a
+    // shared copy with holes for plain members (src/plugins/member-pages.ts).
     if (request.user === null && await app.guestPages.serveCached(request, reply)) return reply
+    const aid = /^[1-9]\d{0,9}$/.test(request.params.aid) ? Number(request.params.aid) : null
+    if (request.user !== null && aid !== null && await app.memberPages.serveCached(request, reply, async () => await sharedCopyAllowed(aid, request) ? {} : null)) return reply
     return await renderList(request, reply, request.params.aid, parsePageParam(request.query.page), request.query)
   })
 

@@ -253,6 +253,12 @@ export function commentsService (db: Knex, deps: CommentsDeps) {
       return { items: rows.map((r) => toView(r, user, now)), total, hiddenCount }
     },
 
+    /** Whether a comment of this member waits for review on the article (they see it there; others do not). */
+    async hasPendingOf (articleId: number, user: AuthUser | null, now: number): Promise<boolean> {
+      if (user === null) return false
+      return (await repo.pendingCounts(articleId, { ...viewerOf(user, now), moderator: false })).seen > 0
+    },
+
     /** The article's visible comment count as it is now (the primary's counter): what an in-place post redraws. */
     visibleCount: async (articleId: number): Promise<number> => await portal.forReader('primary').commentCount(articleId),
 

@@ -33,21 +33,23 @@ export default async function forumRoutes (app: FastifyInstance, opts: { config:
   const r = app.withTypeProvider<TypeBoxTypeProvider>()
   app.viewCounts.registerKind('thread', 'threads')
 
-  // Guests' pages go through the guest page cache (src/plugins/guest-pages.ts): rendered once a second.
-  const fromGuestCache = async (request: FastifyRequest, reply: FastifyReply): Promise<boolean> =>
-    request.user === null && await app.guestPages.serveCached(request, reply)
+  // Guests' pages go through the guest page cache (src/plugins/guest-pages.ts), plain members' through
+  // the member copy (src/plugins/member-pages.ts): each rendered once a second.
+  const fromCache = async (request: FastifyRequest, reply: FastifyReply, personal?: () => Promise<Record<string, string> | null>): Promise<boolean> =>
+    request.user === null ? await app.guestPages.serveCached(request, reply) : await app.memberPages.serveCached(request, reply, personal)
 
   r.get('/forum', async (request, reply) => {
-    if (await fromGuestCache(request, reply)) return reply
+    if (await fromCache(request, reply)) return reply
     const view = await forum.index(request.user, app.clock.now())
-    return await app.guestPages.send(request, reply, await reply.renderPage('forum/index.njk', { navActive: 'forum', ...view, crumbs: [{ label: '论坛' }] }))
+    return await app.memberPages.send(request, reply, await reply.renderPage('forum/index.njk', { navActive: 'forum', ...view, crumbs: [{ label: '论坛' }], ...app.memberPages.copyLocals(request) }))
   })
 
   r.get('/forum/:fid', { schema: { params: BoardParams, querystring: PageQuery } }, async (request, reply) => {
     const id = parseId(request.params.fid, messages.boardNotFound)
-    if (await fromGuestCache(request, reply)) return reply
+    if (await fromCache(request, reply)) return reply
     const view = await forum.board(request.user, id, parsePageParam(request.query.page), app.clock.now())
-    return await app.guestPages.send(request, reply, await reply.renderPage('forum/board.njk', {
+    return await app.memberPages.send(request, reply, await reply.renderPage('forum/board.njk', {
+      ...app.memberPages.copyLocals(request),
       navActive: 'forum', ...view, crumbs: boardCrumbs(view.path, false), pager: pagerFor(view.page, `/forum/${id}`),
       // 版主: shown under the board title, as Discuz does (src/features/board-moderators).
       boardModerators: await app.boardModerators.listForBoard(id)
@@ -56,7 +58,9 @@ export default async function forumRoutes (app: FastifyInstance, opts: { config:
 
   r.get('/thread/:tid', { schema: { params: ThreadParams, querystring: ThreadQuery } }, async (request, reply) => {
     const id = parseId(request.params.tid, messages.threadNotFound)
-    if (await fromGuestCache(request, reply)) return reply
+    // A new member's posting wait shows above the quick reply: theirs alone, so the full render.
+    const waits = async (): Promise<boolean> => newMemberWait(request.user, app.clock.now(), (await app.antiAbuse.limits()).newMemberSilence) !== null
+    if (await fromCache(request, reply, async () => await waits() ? null : {})) return reply
     const now = app.clock.now()
     const view = await forum.thread(request.user, id, parseThreadPage(request.query.page), now)
     await app.viewCounts.countView('thread', id, request)
@@ -65,6 +69,7 @@ export default async function forumRoutes (app: FastifyInstance, opts: { config:
       ? await forum.quoteText(request.user, id, Number(quote))
       : ''
     const page = await reply.renderPage('forum/thread.njk', {
+      ...app.memberPages.copyLocals(request),
       navActive: 'forum',
       ...view,
       quickReply,
@@ -75,7 +80,9 @@ export default async function forumRoutes (app: FastifyInstance, opts: { config:
       crumbs: [...boardCrumbs(view.boardPath, true), { label: view.thread.title }],
       pager: pagerFor(view.page, `/thread/${id}`)
     })
-    return await app.guestPages.send(request, reply, page, { view: { kind: 'thread', id, stored: view.thread.views } })
+    // Floors waiting for review are read by their authors only (and a thread waiting, by its author): never their copy.
+    const fullRenderFor = [...view.posts.filter((p) => p.status === 'pending').map((p) => p.authorId), ...(view.thread.status === 'visible' ? [] : [view.thread.author_id])]
+    return await app.memberPages.send(request, reply, page, { view: { kind: 'thread', id, stored: view.thread.views }, fullRenderFor })
   })
 
   await app.register(postingRoutes, opts)

@@ -25,10 +25,15 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
     list: async (offset, limit) => (await sitemapReader.publishedById(offset, limit)).map((a) => ({ path: `/article/${a.id}`, lastModified: a.updated_at }))
   })
 
-  // Guests' pages go through the guest page cache (src/plugins/guest-pages.ts): rendered once a second.
+  // Guests' pages go through the guest page cache (src/plugins/guest-pages.ts), plain members' through
+  // the member copy (src/plugins/member-pages.ts): each rendered once a second.
   async function renderList (request: FastifyRequest, reply: FastifyReply, template: string, data: () => Promise<Record<string, unknown>>): Promise<FastifyReply> {
-    if (request.user === null && await app.guestPages.serveCached(request, reply)) return reply
-    return await app.guestPages.send(request, reply, await reply.renderPage(template, await data()))
+    if (await fromCache(request, reply)) return reply
+    return await app.memberPages.send(request, reply, await reply.renderPage(template, { ...await data(), ...app.memberPages.copyLocals(request) }))
+  }
+
+  async function fromCache (request: FastifyRequest, reply: FastifyReply, personal?: () => Promise<Record<string, string> | null>): Promise<boolean> {
+    return request.user === null ? await app.guestPages.serveCached(request, reply) : await app.memberPages.serveCached(request, reply, personal)
   }
 
   r.get('/', { schema: { querystring: PageQuery } }, async (request, reply) => await renderList(request, reply, 'portal/home.njk', async () => {
@@ -58,7 +63,8 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
 
   r.get('/article/:aid', { schema: { params: Type.Object({ aid: PathParam }), querystring: AnyQuery } }, async (request, reply) => {
     const id = parseId(request.params.aid, ARTICLE_NOT_FOUND)
-    if (request.user === null && await app.guestPages.serveCached(request, reply)) return reply
+    // A plain member's own parts of the page (their 表态; a pending comment of theirs means the full render).
+    if (await fromCache(request, reply, async () => await app.articleSections.holes({ articleId: id, request }))) return reply
 
     const portal = portalFor(request)
     // `?page=N` of a multi-page article (`<!-- 分页 -->`); the guest page cache keys on `page` too.
@@ -68,6 +74,7 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
     const sections = await app.articleSections.load({ article: view.article, commentsAllowed, request, query: request.query })
     const category = view.categoryPath[view.categoryPath.length - 1]
     const page = await reply.renderPage('portal/article.njk', {
+      ...app.memberPages.copyLocals(request),
       navActive: 'portal',
       ...view,
       ...sections,
@@ -79,7 +86,8 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
       articlePager: articlePager(id, view.page, view.pageCount),
       share: shareMeta(app.siteOrigin(request), view)
     })
-    return await app.guestPages.send(request, reply, page, { view: { kind: 'article', id, stored: view.article.views } })
+    // The article's author sees their page unlike others (表态 disabled on their own article): never the shared copy.
+    return await app.memberPages.send(request, reply, page, { view: { kind: 'article', id, stored: view.article.views }, fullRenderFor: [view.article.author_id] })
   })
 
   // Discuz's URLs, so links and search results pointing at an old site keep working.

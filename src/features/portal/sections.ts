@@ -20,9 +20,19 @@ export interface ArticleSectionContext {
 
 export type ArticleSectionLoader = (ctx: ArticleSectionContext) => Promise<unknown>
 
+/**
+ * A section's part of a plain member's article page that is theirs alone (src/plugins/member-pages.ts):
+ * the values of its holes in the shared member copy, from cheap data (the member's own 表态), or null
+ * when this member must get the full render (their comment waiting for review on this article).
+ */
+export interface ArticleHolesContext { articleId: number, request: FastifyRequest }
+export type ArticleHolesLoader = (ctx: ArticleHolesContext) => Promise<Record<string, string> | null>
+
 export interface ArticleSections {
-  add: (name: string, loader: ArticleSectionLoader) => void
+  add: (name: string, loader: ArticleSectionLoader, holes?: ArticleHolesLoader) => void
   load: (ctx: ArticleSectionContext) => Promise<Record<string, unknown>>
+  /** Every section's hole values for this member, or null when any section wants the full render. */
+  holes: (ctx: ArticleHolesContext) => Promise<Record<string, string> | null>
 }
 
 /**
@@ -50,5 +60,20 @@ function sectionRegistry<Ctx> (kind: string): { add: (name: string, loader: (ctx
   }
 }
 
-export function articleSections (): ArticleSections { return sectionRegistry<ArticleSectionContext>('article') }
+export function articleSections (): ArticleSections {
+  const registry = sectionRegistry<ArticleSectionContext>('article')
+  const holeLoaders: ArticleHolesLoader[] = []
+  return {
+    add (name, loader, holes) {
+      registry.add(name, loader)
+      if (holes !== undefined) holeLoaders.push(holes)
+    },
+    load: registry.load,
+    async holes (ctx) {
+      const all = await Promise.all(holeLoaders.map(async (h) => await h(ctx)))
+      if (all.some((values) => values === null)) return null
+      return Object.assign({}, ...all) as Record<string, string>
+    }
+  }
+}
 export function homeSections (): HomeSections { return sectionRegistry<HomeSectionContext>('home') }

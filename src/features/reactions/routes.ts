@@ -59,7 +59,27 @@ export default async function reactionsRoutes (app: FastifyInstance): Promise<vo
     }
   }
 
-  app.articleSections.add('reactions', async ({ article, request }) => await widget(article, request))
+  /**
+   * The member's own 表态 in a plain member's shared copy of the article (src/plugins/member-pages.ts):
+   * one indexed lookup (article, member) and the kinds' in-process copy. The widget's counts are the
+   * copy's (at most its second old); after their own click a member's page is rendered fresh.
+   */
+  async function ownReaction (articleId: number, request: FastifyRequest): Promise<Record<string, string>> {
+    const user = request.user
+    if (user === null) return {}
+    const mine = await reactions.mine(articleId, user.id)
+    if (mine === null) return {}
+    const names = Object.fromEntries((await reactions.allKinds(app.clock.nowMs())).map((k) => [k.key, k.name]))
+    const changeable = mine.created_at > app.clock.now() - CHANGE_WINDOW_SECONDS
+    return {
+      'reaction-mine': await app.view('reactions/_mine.njk', { mine: { name: names[mine.kind] ?? mine.kind, changeable }, ban: null }),
+      [`chosen-${mine.kind}`]: ' react-chosen',
+      'reaction-withdraw': changeable ? '1' : ''
+    }
+  }
+
+  app.articleSections.add('reactions', async ({ article, request }) => await widget(article, request),
+    async ({ articleId, request }) => await ownReaction(articleId, request))
 
   r.post('/article/:aid/react', {
     config: { rateLimit: REACT_LIMIT },
