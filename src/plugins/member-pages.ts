@@ -73,6 +73,8 @@ interface RequestState {
 }
 
 const HTML = 'text/html; charset=utf-8'
+/** The oldest copy given while another request renders the next one (as for guests, guest-pages.ts). */
+const STALE_MAX_MS = 10_000
 /** Writers remembered (their last successful POST): at most this many, the oldest forgotten first. */
 const WRITERS_MAX = 20_000
 
@@ -81,6 +83,12 @@ export default fp<{ ttlMs?: number }>(async (app, opts) => {
   const copies = new MicroCache<MemberCopy>(ttlMs)
   const states = new WeakMap<FastifyRequest, RequestState>()
   const lastWriteMs = new Map<number, number>()
+  /**
+   * Copies being rendered now. When a copy expires under load, the first request renders the next one and
+   * the others are given the expired copy (up to STALE_MAX_MS old) meanwhile: without this, every member
+   * request arriving in that moment rendered a page of its own (64 renders at once at 64 connections).
+   */
+  const rendering = new Set<string>()
   const answered = { fromCopy: 0, copiesRendered: 0 }
 
   const holeLocal = (name: string): nunjucks.runtime.SafeString => new nunjucks.runtime.SafeString(holeMarker(name))
@@ -131,7 +139,7 @@ export default fp<{ ttlMs?: number }>(async (app, opts) => {
     const values = personal === undefined ? {} : await personal()
     if (values === null) return false
     const nowMs = app.clock.nowMs()
-    const copy = copies.get(key, nowMs)
+    const copy = copies.get(key, nowMs) ?? (rendering.has(key) ? copies.getStale(key, nowMs, STALE_MAX_MS) : undefined)
     if (copy !== undefined && copyMay(copy, user.id)) {
       if (copy.view !== null) await app.viewCounts.countView(copy.view.kind, copy.view.id, request)
       const html = await fill(copy, request, reply, values)
@@ -140,8 +148,15 @@ export default fp<{ ttlMs?: number }>(async (app, opts) => {
       return true
     }
     states.set(request, { key, values, rendersCopyAt: nowMs })
+    rendering.add(key)
     return false
   }
+
+  // The renderer's request is over (sent, or failed before it could send): others render or wait no more.
+  app.addHook('onResponse', async (request) => {
+    const state = states.get(request)
+    if (state?.rendersCopyAt != null) rendering.delete(state.key)
+  })
 
   function copyLocals (request: FastifyRequest): Record<string, unknown> {
     if (states.get(request)?.rendersCopyAt == null) return { memberCopy: false }
