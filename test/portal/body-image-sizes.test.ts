@@ -9,6 +9,8 @@ import { createArticle, createCategory, createUser, type CreatedUser } from '../
 import { RENDERER_VERSION, sizeImages } from '../../src/lib/markdown'
 import { uploadUrlsIn } from '../../src/lib/upload-keys'
 import { widePng } from '../uploads/fixtures'
+import { createBoard } from '../forum/factories'
+import { postReply, postThread } from '../forum/helpers'
 
 const HASH = 'ab'.repeat(32)
 
@@ -72,5 +74,17 @@ describe.each(dialects)('article body pictures carry their stored width/height o
     const row = await ctx.db.knex('articles').where({ id }).first<{ render_version: number, body_html: string }>('render_version', 'body_html')
     expect(Number(row.render_version)).toBe(RENDERER_VERSION)
     expect(row.body_html).toContain('width="760" height="380"')
+  })
+
+  it('forum posts store their pictures with the stored size too: the 楼主 post and a reply', async () => {
+    const group = await createBoard(ctx.db.knex, { name: '图片区', isGroup: true })
+    const board = await createBoard(ctx.db.knex, { name: '晒图', parentId: group })
+    const threadId = await postThread(ctx.t, agent, board, '晒一张海港', `![海港](${picture.mediumUrl})`)
+    await postReply(ctx.t, agent, threadId, `再来一张：\n\n![原图](${picture.url})`)
+    const html = (await ctx.t.agent().get(`/thread/${threadId}`).expect(200)).text
+    expect(imgTag(html, picture.mediumUrl)).toContain('width="760" height="380"')
+    expect(imgTag(html, picture.url)).toContain('width="1200" height="600"')
+    const rows = await ctx.db.knex('posts').where({ thread_id: threadId }).orderBy('position').select<Array<{ body_html: string }>>('body_html')
+    expect(rows.map((r) => /width="\d+" height="\d+"/.test(r.body_html))).toEqual([true, true])
   })
 })

@@ -1,3 +1,4 @@
+import { imageSizesFor, type ImageSizeLookup, type ImageSizes } from '../../lib/markdown'
 import type { Knex } from 'knex'
 import { notFound } from '../../lib/http-errors'
 import { isStaff, type AuthUser } from '../../lib/permissions'
@@ -33,6 +34,8 @@ export interface ForumServiceOptions {
   searchIndex?: SearchIndex
   /** 提醒 (app.notifications), told inside each post's transaction; none in builds without the app (the CLI). */
   notifications?: ForumNotices
+  /** Stored pictures' sizes (app.uploads.imageSizes), written into a post's <img> when it is rendered; absent in the CLI. */
+  imageSizes?: ImageSizeLookup
 }
 
 /** What the forum tells the notifications feature. */
@@ -59,6 +62,8 @@ export interface ForumContext {
   /** The start of the site day holding `now` (the 今日 counters), the zone read in `trx` when given. */
   today: (now: number, trx?: Knex.Transaction) => Promise<number>
   notices: ForumNotices
+  /** The sizes of the stored pictures a body shows. Asked before a write's transaction: on SQLite's one connection a lookup outside it would wait for it. */
+  imageSizes: (body: string) => Promise<ImageSizes>
   /** The board tree: through `trx` inside a write, else fresh or at most `boardsMaxAgeMs` old. */
   boardTree: (now: number, source?: { trx?: Knex.Transaction } & BoardReadOptions) => Promise<BoardTree>
   mayReadThread: (viewer: AuthUser | null, thread: ThreadRow, tree: BoardTree) => boolean
@@ -105,6 +110,7 @@ export function forumContext (options: ForumServiceOptions): ForumContext {
     db, repo, readRepo, timeZone, today, boardTree, mayReadThread, lockReadableThread,
     audit: options.audit ?? auditLog(db),
     antiAbuse: options.antiAbuse,
-    notices: options.notifications ?? NO_NOTICES
+    notices: options.notifications ?? NO_NOTICES,
+    imageSizes: async (body) => await imageSizesFor(body, options.imageSizes)
   }
 }

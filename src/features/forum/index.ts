@@ -25,7 +25,8 @@ export default fp<{ config: AppConfig }>(async function forumFeature (app, opts)
     antiAbuse: app.antiAbuse,
     audit: app.moderation.audit,
     searchIndex: app.siteSearch.index,
-    notifications: app.notifications
+    notifications: app.notifications,
+    imageSizes: async (urls) => await app.uploads.imageSizes(urls)
   })
   app.decorate('forum', forum)
 

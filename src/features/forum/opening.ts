@@ -17,6 +17,7 @@ export function opening (ctx: ForumContext) {
       const title = cleanTitle(input.title)
       const body = cleanBody(input.body)
       if (!can(user, { action: 'write' }, now)) throw forbidden()
+      const sizes = await ctx.imageSizes(body)
       return await transactionWithRetry(db, async (trx) => {
         // The board row first: inserting the thread takes a shared lock on it (foreign key), and two
         // such shared locks both upgrading for the counter UPDATE would deadlock on InnoDB.
@@ -32,7 +33,7 @@ export function opening (ctx: ForumContext) {
         const checked = await ctx.antiAbuse.checkContribution({ user, text: `${title}\n${body}`, now, trx, noun: '帖子' })
         const final = splitCheckedThread(checked.text, title, body)
         const threadId = await repo.insertThread(trx, { boardId, authorId: user.id, authorName: user.username, title: final.title, typeLabel, status: checked.status, at: now })
-        const postId = await repo.insertPost(trx, { threadId, authorId: user.id, position: 1, body: final.body, rendered: renderForStorage(final.body), status: checked.status, at: now })
+        const postId = await repo.insertPost(trx, { threadId, authorId: user.id, position: 1, body: final.body, rendered: renderForStorage(final.body, sizes), status: checked.status, at: now })
         if (checked.status === 'visible') {
           await repo.countVisiblePost(trx, { boardId, threadId, postId, authorId: user.id, authorName: user.username, at: now, today: await ctx.today(now, trx), opensThread: true })
           await noticeOfVisiblePost(ctx, trx, { id: postId, position: 1, body: final.body, author: user }, { id: threadId, title: final.title, author_id: user.id }, now)

@@ -1,5 +1,5 @@
 import { badRequest } from '../../lib/http-errors'
-import { RENDERER_VERSION, renderBody, renderStoredBody } from '../../lib/markdown'
+import { NO_IMAGE_SIZES, RENDERER_VERSION, renderBody, renderStoredBody, sizeImages, type ImageSizes } from '../../lib/markdown'
 import type { ForumRepository, PostRow, StoredRender } from './repository'
 
 /** Post bodies as stored: rendered when written, rendered again only when the renderer changed. */
@@ -11,10 +11,11 @@ import type { ForumRepository, PostRow, StoredRender } from './repository'
  * transaction after the anti-abuse check: a post refused for flooding costs no render, and the
  * render (bounded, ~1 ms for a real post) is of the text stored, replace-words applied.
  */
-export function renderForStorage (body: string): StoredRender {
+export function renderForStorage (body: string, sizes: ImageSizes = NO_IMAGE_SIZES): StoredRender {
   const rendered = renderBody(body)
   if ('refusal' in rendered) throw badRequest(rendered.refusal)
-  return { ...rendered, version: RENDERER_VERSION }
+  // Stored pictures carry their width and height, so the floors below them do not jump as they load.
+  return { ...rendered, html: sizeImages(rendered.html, sizes), version: RENDERER_VERSION }
 }
 
 /** The stored render of a row when it is current; null when it must be rendered again (older renderer, or written before it was stored). */

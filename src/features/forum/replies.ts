@@ -33,13 +33,14 @@ export function replies (ctx: ForumContext) {
     async reply (user: AuthUser, threadId: number, input: { body: unknown }, now: number): Promise<{ postId: number, position: number, page: number, status: 'visible' | 'pending' }> {
       const body = cleanBody(input.body)
       if (!can(user, { action: 'write' }, now)) throw forbidden()
+      const sizes = await ctx.imageSizes(body)
       return await transactionWithRetry(db, async (trx) => {
         const { thread } = await ctx.lockReadableThread(trx, user, threadId, now)
         if (thread.status !== 'visible') throw notFound(messages.threadNotFound)
         if (Boolean(thread.closed) && !can(user, { action: 'moderate-board', boardId: thread.board_id }, now)) throw forbidden(messages.closed)
         const checked = await ctx.antiAbuse.checkContribution({ user, text: body, now, trx, noun: '回复' })
         const position = await repo.takeNextPosition(trx, threadId)
-        const postId = await repo.insertPost(trx, { threadId, authorId: user.id, position, body: checked.text, rendered: renderForStorage(checked.text), status: checked.status, at: now })
+        const postId = await repo.insertPost(trx, { threadId, authorId: user.id, position, body: checked.text, rendered: renderForStorage(checked.text, sizes), status: checked.status, at: now })
         if (checked.status === 'visible') {
           await repo.countVisiblePost(trx, { boardId: thread.board_id, threadId, postId, authorId: user.id, authorName: user.username, at: now, today: await ctx.today(now, trx), opensThread: false })
           await noticeOfVisiblePost(ctx, trx, { id: postId, position, body: checked.text, author: user }, thread, now)
@@ -66,6 +67,7 @@ export function replies (ctx: ForumContext) {
      */
     async editPost (user: AuthUser, postId: number, input: { title?: unknown, body: unknown }, now: number): Promise<{ threadId: number, position: number, status: PostRow['status'] }> {
       const body = cleanBody(input.body)
+      const sizes = await ctx.imageSizes(body)
       return await transactionWithRetry(db, async (trx) => {
         const post = await repo.findPost(postId, trx)
         if (post === null || post.status === 'deleted') throw notFound(messages.postNotFound)
@@ -81,7 +83,7 @@ export function replies (ctx: ForumContext) {
           await sendBackToReview(trx, thread, post)
         }
         if (final.title !== null) await repo.updateThread(trx, post.thread_id, { title: final.title })
-        await repo.updatePost(trx, postId, { body: final.body, rendered: renderForStorage(final.body), edited_at: now, status })
+        await repo.updatePost(trx, postId, { body: final.body, rendered: renderForStorage(final.body, sizes), edited_at: now, status })
         if (status !== post.status) {
           await repo.refreshThreadLast(trx, thread.id)
           await repo.refreshBoardLast(trx, thread.board_id)
