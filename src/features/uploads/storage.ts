@@ -52,9 +52,10 @@ export class StorageUnavailableError extends Error {
 /**
  * The file-system errors that say the disk cannot take a file (rather than that the key is wrong).
  * ENOTDIR/EEXIST: a file where a folder of the path is expected (also how the tests make a folder
- * unwritable when they run as root, where a read-only mode is ignored).
+ * unwritable when they run as root, where a read-only mode is ignored). ENOENT: Node's recursive mkdir
+ * on a read-only file system reports ENOENT, not EROFS (measured: test/process-faults/uploads-unwritable).
  */
-const UNWRITABLE_CODES = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM', 'ENOTDIR', 'EEXIST', 'EIO', 'EMFILE', 'ENFILE'])
+const UNWRITABLE_CODES = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM', 'ENOTDIR', 'EEXIST', 'ENOENT', 'EIO', 'EMFILE', 'ENFILE'])
 
 /**
  * Keys a storage accepts: relative, no `..` or `.` segment, no NUL, no backslash (a separator on
