@@ -1,6 +1,5 @@
 import { dialects } from '../helpers/database'
 import { servedViews } from '../helpers/server-process'
-import { SHUTDOWN_DEADLINE_MS } from '../../src/server'
 import { SECONDS, pagesServed, useSignalledServer } from './signalled-under-load'
 
 /**
@@ -10,6 +9,9 @@ import { SECONDS, pagesServed, useSignalledServer } from './signalled-under-load
  * served, dedupe off); every acknowledged write is stored; the counters have no drift; a new process on
  * the same database serves again. (test/load/mixed-load.test.ts sends its SIGTERM after the load, idle.)
  */
+/** src/server.ts's SHUTDOWN_DEADLINE_MS (not imported: importing src/server.ts starts a server in the test process). */
+const SHUTDOWN_DEADLINE_MS = 10_000
+
 describe.each(dialects)('SIGTERM to a server process under load on %s', (dialect) => {
   const run = useSignalledServer(dialect)
   jest.setTimeout(60_000)
