@@ -41,6 +41,13 @@ function cachePreparedStatements (conn: SqliteConnection, max = 1000): void {
   }
 }
 
+/**
+ * How long a SQLite statement waits for another process's write lock before SQLITE_BUSY. Every write
+ * transaction begins IMMEDIATE (above) and holds the lock for milliseconds, so a wait this long means
+ * something is wrong; better-sqlite3 waits synchronously, so it is also the longest the event loop stalls.
+ */
+export const SQLITE_BUSY_TIMEOUT_MS = 5000
+
 export function knexOptions (database: DatabaseConfig, poolMax = 10): Knex.Config {
   if (database.client === 'sqlite') {
     return {
@@ -54,9 +61,11 @@ export function knexOptions (database: DatabaseConfig, poolMax = 10): Knex.Confi
         max: 1,
         afterCreate (conn: SqliteConnection, done: (err: Error | null, conn: unknown) => void) {
           cachePreparedStatements(conn)
+          // The wait first: switching to WAL (and reading the schema) takes a lock that another process
+          // opening the same file may hold for a moment.
+          conn.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`)
           conn.pragma('journal_mode = WAL')
           conn.pragma('foreign_keys = ON')
-          conn.pragma('busy_timeout = 5000')
           conn.pragma('synchronous = NORMAL')
           done(null, conn)
         }
@@ -105,7 +114,17 @@ export function isUniqueViolation (err: unknown): boolean {
 export function isRetryableConflict (err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false
   const code = (err as { code?: unknown }).code
-  return code === 'ER_LOCK_DEADLOCK' || code === 'ER_LOCK_WAIT_TIMEOUT' || code === 'SQLITE_BUSY'
+  return code === 'ER_LOCK_DEADLOCK' || code === 'ER_LOCK_WAIT_TIMEOUT' || isSqliteBusy(code)
+}
+
+/**
+ * SQLITE_BUSY and its extended codes, as better-sqlite3 names them: SQLITE_BUSY_SNAPSHOT (a deferred
+ * read transaction that tried to write after another process committed: failed at once, no busy wait),
+ * SQLITE_BUSY_RECOVERY (another connection rebuilding the WAL index after a crash), SQLITE_BUSY_TIMEOUT.
+ * Matching only the plain code let those reach users as 500s.
+ */
+function isSqliteBusy (code: unknown): boolean {
+  return typeof code === 'string' && (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_'))
 }
 
 /** Runs `work` in a transaction, again (up to `attempts` times, after a short random pause) if the database reports a deadlock. */
@@ -139,7 +158,7 @@ const UNAVAILABLE_CODES = new Set([
 export function isDatabaseUnavailable (err: unknown): boolean {
   for (let e = err, depth = 0; typeof e === 'object' && e !== null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     const { code, name, message } = e as { code?: unknown, name?: unknown, message?: unknown }
-    if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true
+    if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || isSqliteBusy(code))) return true
     if (name === 'KnexTimeoutError') return true
     // Knex after destroy() (pool gone), and mysql2 on a connection the server closed.
     if (typeof message === 'string' && /^Unable to acquire a connection$|connection is in closed state/.test(message)) return true

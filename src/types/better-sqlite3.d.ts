@@ -1,4 +1,5 @@
-// The part of better-sqlite3's API the backup reads a SQLite backup file with (src/db/backup.ts);
+// The part of better-sqlite3's API the backup reads a SQLite backup file with (src/db/backup.ts), and
+// `exec` for the tests that play a second process (test/process-faults/sqlite-busy.test.ts);
 // the package ships no types and @types/better-sqlite3 is not installed.
 declare module 'better-sqlite3' {
   interface Statement {
@@ -13,6 +14,7 @@ declare module 'better-sqlite3' {
     constructor (filename: string, options?: { readonly?: boolean, fileMustExist?: boolean })
     prepare (sql: string): Statement
     pragma (sql: string): unknown
+    exec (sql: string): this
     backup (destination: string): Promise<unknown>
     close (): void
   }

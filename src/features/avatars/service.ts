@@ -6,7 +6,7 @@ import { AVATAR_SIZES, type AvatarSize } from '../../lib/avatar'
 import { HttpError, badRequest } from '../../lib/http-errors'
 import { IMAGE_TYPES, sniffImageType } from '../../lib/image-type'
 import { uploadKey, uploadUrl } from '../../lib/upload-keys'
-import type { UploadStorage } from '../uploads'
+import { storageRefusal, type UploadStorage } from '../uploads'
 import { avatarsRepository } from './repository'
 
 /**
@@ -90,7 +90,12 @@ export function avatarsService (deps: AvatarsDeps) {
       for (const size of SIZES) {
         const { data, ext, mime } = sizes[size]
         const key = uploadKey(crypto.createHash('sha256').update(data).digest('hex'), ext)
-        await deps.storage.put(key, data, { contentType: mime })
+        // Disk full or read-only: a 503 before the row, so the member keeps the avatar they had.
+        try {
+          await deps.storage.put(key, data, { contentType: mime })
+        } catch (err) {
+          throw storageRefusal(err)
+        }
         keys[size] = key
       }
       const row = { user_id: userId, small_key: keys.small ?? '', middle_key: keys.middle ?? '', big_key: keys.big ?? '', updated_at: deps.clock.now() }

@@ -4,9 +4,9 @@ import routes from './routes'
 import { uploadsService, type UploadsService } from './service'
 import { LocalDiskStorage, type UploadStorage } from './storage'
 
-export { uploadMessages, MAX_PIXELS, imageSizeLookup } from './service'
+export { uploadMessages, MAX_PIXELS, imageSizeLookup, storageRefusal } from './service'
 export type { UploadStorage } from './storage'
-export { LocalDiskStorage } from './storage'
+export { LocalDiskStorage, StorageUnavailableError } from './storage'
 
 declare module 'fastify' {
   interface FastifyInstance {

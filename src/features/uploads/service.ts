@@ -7,7 +7,7 @@ import { IMAGE_TYPES, sniffImageType, type ImageType } from '../../lib/image-typ
 import { parseUploadKey, uploadKey, uploadUrl, UPLOADS_URL_PREFIX, type UploadVariant } from '../../lib/upload-keys'
 import type { ImageSize, ImageSizeLookup } from '../../lib/markdown'
 import { uploadsRepository, type UploadRow } from './repository'
-import type { UploadStorage } from './storage'
+import { StorageUnavailableError, type UploadStorage } from './storage'
 
 /**
  * Pictures members upload: checked by their bytes, decoded and re-encoded (no byte of the upload is
@@ -37,8 +37,14 @@ export const uploadMessages = {
   notImage: '只能上传 JPEG、PNG、GIF、WebP 格式的图片（按文件内容识别，修改扩展名无效）',
   corrupt: '图片文件已损坏或不完整，无法读取，请换一张图片',
   tooManyPixels: `图片尺寸过大（最多 ${MAX_PIXELS / 1_000_000} 百万像素），请缩小后再上传`,
-  tooManyFrames: `动图帧数过多（最多 ${MAX_FRAMES} 帧），请精简后再上传`
+  tooManyFrames: `动图帧数过多（最多 ${MAX_FRAMES} 帧），请精简后再上传`,
+  storageUnavailable: '服务器暂时无法保存图片（存储空间已满或不可写入），请稍后再试；图片没有保存'
 } as const
+
+/** The store cannot take the picture now (disk full, read-only): a 503, and nothing was stored. */
+export function storageRefusal (err: unknown): unknown {
+  return err instanceof StorageUnavailableError ? new HttpError(503, uploadMessages.storageUnavailable) : err
+}
 
 export function formatBytes (bytes: number): string {
   if (bytes >= 1024 * 1024) return `${Number((bytes / 1024 / 1024).toFixed(1))} MB`
@@ -163,9 +169,15 @@ export function uploadsService (options: UploadsServiceOptions) {
       const { ext, mime } = IMAGE_TYPES[type]
       // Files first, row last: a row always has its files; files without a row (a crash between the
       // two) are harmless and are written again by the next upload of the picture.
-      await storage.put(uploadKey(hash, ext, 'thumb'), thumb.data, { contentType: mime })
-      await storage.put(uploadKey(hash, ext, 'medium'), medium.data, { contentType: mime })
-      await storage.put(uploadKey(hash, ext), original.data, { contentType: mime })
+      try {
+        await storage.put(uploadKey(hash, ext, 'thumb'), thumb.data, { contentType: mime })
+        await storage.put(uploadKey(hash, ext, 'medium'), medium.data, { contentType: mime })
+        await storage.put(uploadKey(hash, ext), original.data, { contentType: mime })
+      } catch (err) {
+        // No row without its files: refused before the row. (A copy already written stays; content-
+        // addressed and harmless, it is written again by the next upload of the picture.)
+        throw storageRefusal(err)
+      }
       const row = await repo.insertOrExisting({
         user_id: opts.userId,
         purpose: opts.purpose,

@@ -17,7 +17,10 @@ export interface StoredObjectInfo {
 }
 
 export interface UploadStorage {
-  /** Stores bytes under a key; overwriting the same key is allowed (same key = same bytes). */
+  /**
+   * Stores bytes under a key; overwriting the same key is allowed (same key = same bytes). Throws
+   * StorageUnavailableError when the store cannot take them now (full, read-only), leaving no part behind.
+   */
   put: (key: string, bytes: Buffer, meta: { contentType: string }) => Promise<void>
   /** The object's bytes as a stream with its info, or null when there is none. */
   get: (key: string) => Promise<(StoredObjectInfo & { body: Readable }) | null>
@@ -32,6 +35,27 @@ export class InvalidStorageKeyError extends Error {
     this.name = 'InvalidStorageKeyError'
   }
 }
+
+/**
+ * The store cannot take bytes now: the disk is full, the folder read-only, not a folder, or not ours to
+ * write. Not the upload's fault and not a bug: the services answer it with a 503 and store no row.
+ */
+export class StorageUnavailableError extends Error {
+  readonly code: string
+  constructor (code: string, options: { cause: unknown }) {
+    super(`upload storage unavailable (${code})`, options)
+    this.name = 'StorageUnavailableError'
+    this.code = code
+  }
+}
+
+/**
+ * The file-system errors that say the disk cannot take a file (rather than that the key is wrong).
+ * ENOTDIR/EEXIST: a file where a folder of the path is expected (also how the tests make a folder
+ * unwritable when they run as root, where a read-only mode is ignored). ENOENT: Node's recursive mkdir
+ * on a read-only file system reports ENOENT, not EROFS (measured: test/process-faults/uploads-unwritable).
+ */
+const UNWRITABLE_CODES = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM', 'ENOTDIR', 'EEXIST', 'ENOENT', 'EIO', 'EMFILE', 'ENFILE'])
 
 /**
  * Keys a storage accepts: relative, no `..` or `.` segment, no NUL, no backslash (a separator on
@@ -69,12 +93,20 @@ export class LocalDiskStorage implements UploadStorage {
   // The content type is not written down: stat reads it back from the bytes (see the class comment).
   async put (key: string, bytes: Buffer, _meta?: { contentType: string }): Promise<void> {
     const file = this.fileOf(key)
-    await fs.promises.mkdir(path.dirname(file), { recursive: true })
     // Written under a temporary name and renamed: a reader never sees half a file, and two uploads of
     // the same picture at once both end with the whole file.
     const temp = `${file}.${crypto.randomBytes(6).toString('hex')}.tmp`
-    await fs.promises.writeFile(temp, bytes, { flag: 'wx' })
-    await fs.promises.rename(temp, file)
+    try {
+      await fs.promises.mkdir(path.dirname(file), { recursive: true })
+      await fs.promises.writeFile(temp, bytes, { flag: 'wx' })
+      await fs.promises.rename(temp, file)
+    } catch (err) {
+      // A full disk leaves the part written so far: removed, so a failed put leaves nothing behind.
+      await fs.promises.rm(temp, { force: true }).catch(() => {})
+      const code = (err as NodeJS.ErrnoException).code
+      if (code !== undefined && UNWRITABLE_CODES.has(code)) throw new StorageUnavailableError(code, { cause: err })
+      throw err
+    }
   }
 
   async stat (key: string): Promise<StoredObjectInfo | null> {
