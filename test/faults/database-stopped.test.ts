@@ -1,5 +1,4 @@
 import crypto from 'node:crypto'
-import type { Knex } from 'knex'
 import { createKnex } from '../../src/db/knex'
 import { CHECKS } from '../../scripts/bench/checks'
 import { MariaDbServer } from '../helpers/mariadb-server'
