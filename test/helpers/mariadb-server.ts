@@ -17,7 +17,10 @@ import mysql from 'mysql2/promise'
 
 function findBinary (env: string, name: string, places: readonly string[]): string {
   const given = process.env[env]
-  if (given !== undefined && given !== '') return given
+  if (given !== undefined && given !== '') {
+    if (!fs.existsSync(given)) throw new Error(`${env}=${given}: no such file. The fault tests start their own MariaDB server: name an installed ${name}.`)
+    return given
+  }
   for (const dir of [...(process.env.PATH ?? '').split(path.delimiter), ...places]) {
     const candidate = path.join(dir, name)
     if (dir !== '' && fs.existsSync(candidate)) return candidate
@@ -107,7 +110,12 @@ export class MariaDbServer {
     child.stderr?.setEncoding('utf8')
     child.stdout?.on('data', (c: string) => { this.log += c })
     child.stderr?.on('data', (c: string) => { this.log += c })
+    child.once('error', (err) => { this.log += `\n${String(err)}` })
     child.once('exit', () => { if (this.child === child) this.child = null })
+    // If the test process dies before afterAll (a timeout, ^C), the server must not outlive it.
+    const orphan = (): void => { child.kill('SIGKILL') }
+    process.once('exit', orphan)
+    child.once('exit', () => { process.removeListener('exit', orphan) })
     const deadline = Date.now() + 60_000
     for (;;) {
       if (this.child === null) throw new Error(`${this.name}: mariadbd exited while starting:\n${this.log.slice(-3000)}`)
