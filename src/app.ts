@@ -23,7 +23,7 @@ import viewPlugin, { STATIC_DIR } from './plugins/view'
 import authPlugin from './plugins/auth'
 import memberPagesPlugin from './plugins/member-pages'
 import inputTextPlugin from './plugins/input-text'
-import errorsPlugin, { clientErrorHandler, frameworkErrorHandler } from './plugins/errors'
+import errorsPlugin, { clientErrorHandler, frameworkErrorHandler, sendErrorPage } from './plugins/errors'
 import errorRingPlugin from './plugins/error-ring'
 import { loggerOptions, ReadableRequestLog } from './plugins/request-log'
 import membersFeature, { memberAuthSource } from './features/members'
@@ -54,6 +54,10 @@ import notificationsFeature, { withMemberBlocks } from './features/notifications
 import notificationDigestFeature from './features/notification-digest'
 import avatarsFeature from './features/avatars'
 import discuzImportFeature from './features/discuz-import'
+
+/** What a request gets that arrives while the process drains for a restart (SIGTERM): ask again shortly. */
+const RESTARTING_MESSAGE = '网站正在重启，请稍后再试'
+const RESTART_RETRY_AFTER_SECONDS = 5
 
 export interface BuildOptions {
   /** Defaults to the system clock; tests pass a ManualClock. */
@@ -110,7 +114,19 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
     frameworkErrors: frameworkErrorHandler,
     // Requests the HTTP parser refuses (a URL past 16 KB): Chinese, with the headers every page has.
     clientErrorHandler: clientErrorHandler(() => clientErrorHeaders),
-    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 }
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
+    // Fastify's own answer while closing is an English JSON 503; the hook below answers the site's page.
+    return503OnClosing: false
+  })
+  // A SIGTERM drain: requests already running finish; one arriving meanwhile on an open keep-alive socket
+  // gets the Chinese 503 page, Retry-After and Connection: close (so the client reconnects to a process
+  // that is up), and costs no work that could hold the drain past its deadline.
+  let closing = false
+  app.addHook('preClose', async () => { closing = true })
+  app.addHook('onRequest', async (request, reply) => {
+    if (!closing) return
+    void reply.header('Connection', 'close').header('Retry-After', String(RESTART_RETRY_AFTER_SECONDS))
+    return await sendErrorPage(request, reply, 503, RESTARTING_MESSAGE)
   })
 
   await app.register(routeTablePlugin)

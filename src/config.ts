@@ -16,8 +16,17 @@ export interface AppConfig {
   readonly port: number
   readonly host: string
   readonly database: DatabaseConfig
-  /** Optional replica for guest-facing reads (MySQL only). */
+  /**
+   * Optional replica for guest-facing reads (MySQL only). When it is unavailable, reads go to the primary
+   * and the replica is left alone for a few seconds (src/db/replica.ts).
+   */
   readonly readDatabase: DatabaseConfig | null
+  /**
+   * DATABASE_TIMEOUT_MS (MySQL): the longest the app waits to connect, for a pooled connection, and for
+   * one query, before answering 503 with Retry-After. A page facing a hung database answers within about
+   * twice this (a wait for the pool, then a query). Migrations and the CLI are not bounded by it.
+   */
+  readonly databaseTimeoutMs: number
   readonly sessionSecret: string
   /** Earlier SESSION_SECRETs still accepted on signed cookies while a rotation settles (SESSION_SECRET_PREVIOUS); new cookies use sessionSecret. */
   readonly previousSessionSecrets: readonly string[]
@@ -233,6 +242,7 @@ export function loadConfig (env: Env = process.env): AppConfig {
     host,
     database: parseDatabaseUrl('DATABASE_URL', env.DATABASE_URL ?? 'sqlite:data/luntan.sqlite3'),
     readDatabase,
+    databaseTimeoutMs: parseInteger(env, 'DATABASE_TIMEOUT_MS', 1000, 100, 600_000),
     sessionSecret: sessionSecret === '' ? DEV_SESSION_SECRET : sessionSecret,
     previousSessionSecrets: Object.freeze(previousSessionSecrets),
     siteTimezone,

@@ -48,7 +48,93 @@ function cachePreparedStatements (conn: SqliteConnection, max = 1000): void {
  */
 export const SQLITE_BUSY_TIMEOUT_MS = 5000
 
-export function knexOptions (database: DatabaseConfig, poolMax = 10): Knex.Config {
+/**
+ * How long the app waits on MySQL before it answers 503 instead (src/plugins/errors.ts): connecting,
+ * waiting for a pooled connection, one query. Without them a hung server (a network partition, a frozen
+ * process: test/faults/database-stopped.test.ts stops mariadbd with SIGSTOP) held each request until the
+ * kernel's TCP timeouts, minutes. Migrations and the CLI run without them (a long ALTER is legitimate).
+ */
+export interface DatabaseTimeouts {
+  readonly connectMs: number
+  readonly acquireMs: number
+  readonly queryMs: number
+}
+
+interface Mysql2Connection {
+  query: (options: unknown, values: unknown, callback?: (err: (Error & { code?: string }) | null, ...rest: unknown[]) => void) => unknown
+  destroy: () => void
+}
+
+/**
+ * Gives every query on this connection mysql2's own timeout, and closes the connection when one fires:
+ * mysql2 answers the caller but leaves the timed-out command queued, so the next query on the connection
+ * would wait behind it. Closed, it fails Knex's validation and the pool makes a new one (and the server
+ * rolls back whatever transaction the connection held, so a refused write is never half-stored).
+ */
+function boundQueries (conn: Mysql2Connection, queryMs: number, onTimeout: () => void): void {
+  const query = conn.query.bind(conn)
+  conn.query = (options, values, callback) => {
+    // Without a callback the caller streams the rows (an export): no bound on how long that may take.
+    if (typeof values !== 'function' && callback === undefined) return query(options, values)
+    const withTimeout = typeof options === 'object' && options !== null ? { timeout: queryMs, ...options } : { sql: options, timeout: queryMs }
+    const cb = typeof values === 'function' ? values as typeof callback : callback
+    const vals = typeof values === 'function' ? undefined : values
+    return query(withTimeout, vals, (err, ...rest) => {
+      if (err?.code === 'PROTOCOL_SEQUENCE_TIMEOUT') {
+        conn.destroy()
+        onTimeout()
+      }
+      cb?.(err, ...rest)
+    })
+  }
+}
+
+const RECENTLY_UNAVAILABLE = 'LUNTAN_DATABASE_RECENTLY_UNAVAILABLE'
+
+/**
+ * After the database failed to answer in time (a query or connection timed out, a connection was
+ * refused), further queries fail at once, as unavailable, for one timeout's length; then they try again.
+ * Without it each query of a page waited its own timeout: a page that reads settings, then the session,
+ * then its rows, answered a hung database's 503 after three timeouts, not one (the outage test measured
+ * 2.0–2.2 s with two). A lost single connection (ECONNRESET) does not trip it: the next one may be fine.
+ */
+class RecentOutage {
+  private until = 0
+  constructor (private readonly forMs: number) {}
+  trip (): void { this.until = Date.now() + this.forMs }
+  check (): void {
+    if (Date.now() < this.until) {
+      throw Object.assign(new Error('The database did not answer a moment ago: not waiting for it again yet'), { code: RECENTLY_UNAVAILABLE })
+    }
+  }
+}
+
+const OUTAGE_CODES = new Set(['ETIMEDOUT', 'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'PROTOCOL_SEQUENCE_TIMEOUT'])
+
+function isOutage (err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false
+  const { code, name } = err as { code?: unknown, name?: unknown }
+  return name === 'KnexTimeoutError' || (typeof code === 'string' && OUTAGE_CODES.has(code))
+}
+
+interface AcquiringClient { acquireConnection: () => Promise<unknown> }
+
+/** Fails acquires at once while `outage` holds, and trips it when an acquire times out or is refused. */
+function failFastDuringOutage (knex: Knex, outage: RecentOutage): void {
+  const client = knex.client as unknown as AcquiringClient
+  const acquire = client.acquireConnection.bind(client)
+  client.acquireConnection = async () => {
+    outage.check()
+    try {
+      return await acquire()
+    } catch (err) {
+      if (isOutage(err)) outage.trip()
+      throw err
+    }
+  }
+}
+
+export function knexOptions (database: DatabaseConfig, poolMax = 10, timeouts?: DatabaseTimeouts, outage?: RecentOutage): Knex.Config {
   if (database.client === 'sqlite') {
     return {
       client: 'better-sqlite3',
@@ -85,18 +171,35 @@ export function knexOptions (database: DatabaseConfig, poolMax = 10): Knex.Confi
       charset: 'utf8mb4',
       timezone: 'Z',
       supportBigNumbers: true,
-      bigNumberStrings: false
+      bigNumberStrings: false,
+      ...(timeouts === undefined ? {} : { connectTimeout: timeouts.connectMs })
     },
     migrations: migrationConfig,
-    pool: { min: 0, max: poolMax }
+    ...(timeouts === undefined ? {} : { acquireConnectionTimeout: timeouts.acquireMs }),
+    pool: {
+      min: 0,
+      max: poolMax,
+      ...(timeouts === undefined
+        ? {}
+        : {
+            afterCreate (conn: Mysql2Connection, done: (err: Error | null, conn: unknown) => void) {
+              boundQueries(conn, timeouts.queryMs, () => { outage?.trip() })
+              done(null, conn)
+            }
+          })
+    }
   }
 }
 
-export function createKnex (database: DatabaseConfig, poolMax?: number, log?: Knex.Logger): Knex {
+export function createKnex (database: DatabaseConfig, poolMax?: number, log?: Knex.Logger, timeouts?: DatabaseTimeouts): Knex {
   if (database.client === 'sqlite' && database.filename !== ':memory:') {
     fs.mkdirSync(path.dirname(path.resolve(database.filename)), { recursive: true })
   }
-  return knexFactory({ ...knexOptions(database, poolMax), ...(log === undefined ? {} : { log }) })
+  if (timeouts === undefined || database.client !== 'mysql') return knexFactory({ ...knexOptions(database, poolMax), ...(log === undefined ? {} : { log }) })
+  const outage = new RecentOutage(timeouts.queryMs)
+  const knex = knexFactory({ ...knexOptions(database, poolMax, timeouts, outage), ...(log === undefined ? {} : { log }) })
+  failFastDuringOutage(knex, outage)
+  return knex
 }
 
 export function isMysql (db: Knex): boolean {
@@ -147,7 +250,9 @@ const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EAI_AGAIN',
   'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'ER_CON_COUNT_ERROR', 'ER_SERVER_SHUTDOWN',
   // SQLite: still locked after busy_timeout (and transactionWithRetry's attempts); the file unopenable.
-  'SQLITE_BUSY', 'SQLITE_CANTOPEN'
+  'SQLITE_BUSY', 'SQLITE_CANTOPEN',
+  // Ours: the database timed out or refused a moment ago (RecentOutage), so this query did not wait for it.
+  RECENTLY_UNAVAILABLE
 ])
 
 /**

@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import type { Knex } from 'knex'
-import { createKnex } from '../db/knex'
+import { createKnex, type DatabaseTimeouts } from '../db/knex'
+import { fallBackToPrimary } from '../db/replica'
 import type { AppConfig } from '../config'
 
 declare module 'fastify' {
@@ -18,6 +19,9 @@ export interface DbPluginOptions {
   knex?: Knex
 }
 
+/** How long reads stay on the primary after the replica failed, before it is tried again. */
+export const REPLICA_DOWN_MS = 5_000
+
 export default fp<DbPluginOptions>(async (app, opts) => {
   const owned = opts.knex === undefined
   // Knex's own warnings go to the app's log, one line each: it printed every failed connection attempt
@@ -26,8 +30,18 @@ export default fp<DbPluginOptions>(async (app, opts) => {
     warn: (message: string) => { app.log.warn({ reason: message.split('\n')[0] }, 'knex') },
     error: (message: string) => { app.log.error({ reason: message.split('\n')[0] }, 'knex') }
   }
-  const db = opts.knex ?? createKnex(opts.config.database, undefined, log)
-  const dbRead = opts.config.readDatabase !== null ? createKnex(opts.config.readDatabase, undefined, log) : db
+  const ms = opts.config.databaseTimeoutMs
+  const timeouts: DatabaseTimeouts = { connectMs: ms, acquireMs: ms, queryMs: ms }
+  const db = opts.knex ?? createKnex(opts.config.database, undefined, log, timeouts)
+  const dbRead = opts.config.readDatabase !== null ? createKnex(opts.config.readDatabase, undefined, log, timeouts) : db
+  if (dbRead !== db) {
+    // A replica that fails as unavailable: its reads go to the primary for a few seconds (guests keep
+    // their pages; the primary carries the reads meanwhile), then it is tried again.
+    fallBackToPrimary(dbRead, db, {
+      downForMs: REPLICA_DOWN_MS,
+      onDown: (err) => { app.log.warn({ reason: err instanceof Error ? err.message : String(err) }, 'read replica unavailable: reading from the primary') }
+    })
+  }
   app.decorate('db', db)
   app.decorate('dbRead', dbRead)
   app.addHook('onClose', async () => {

@@ -68,7 +68,20 @@ export class KnexSessionStore implements SessionStore {
     this.recent = new MicroCache(cacheMs, SESSION_CACHE_MAX)
   }
 
+  /**
+   * Sessions of requests answered with a 5xx page: not saved. Whatever the failed request changed in its
+   * session goes with it (as its database writes were rolled back), and during an outage the save would
+   * need the database the page says is gone: its failure, after the error page was chosen, made Fastify
+   * answer with its own English JSON instead (test/faults/database-stopped.test.ts found it).
+   */
+  readonly discarded = new WeakSet<object>()
+
   set (sessionId: string, session: Session, callback: Callback): void {
+    if (this.discarded.has(session)) {
+      this.loaded.delete(sessionId)
+      callback()
+      return
+    }
     const expires = session.cookie.expires
     const expiresAt = Math.floor((expires instanceof Date ? expires.getTime() : this.clock.nowMs() + SESSION_MAX_AGE_MS) / 1000)
     const row = {
@@ -78,8 +91,16 @@ export class KnexSessionStore implements SessionStore {
       data: JSON.stringify(session),
       expires_at: expiresAt
     }
-    const loaded = this.loaded.get(sessionId)
+    let loaded = this.loaded.get(sessionId)
     this.loaded.delete(sessionId)
+    if (loaded === undefined) {
+      // Two requests of one member at once: the first to finish took the entry. The row this process read
+      // under a second ago stands in for it. Without it every overlapping request rewrote the row (an
+      // upsert, at that), and during a database outage that write failed an error page already on its
+      // way out, which Fastify then answered with its English JSON (test/faults/database-stopped.test.ts).
+      const cached = this.recent.get(sessionId, this.clock.nowMs())
+      if (cached !== undefined) loaded = { fingerprint: fingerprint(JSON.parse(cached.data)), expiresAt: cached.expiresAt }
+    }
     if (loaded !== undefined && expiresAt - loaded.expiresAt < EXPIRY_SLACK_SECONDS && fingerprint(session) === loaded.fingerprint) {
       callback()
       return
@@ -159,6 +180,10 @@ export default fp<{ config: AppConfig, cacheMs?: number }>(async (app, opts) => 
   }, SESSION_CLEANUP.everyMs)
   cleanup.unref()
   app.addHook('onClose', async () => { clearInterval(cleanup) })
+  // Before the session plugin's own onSend hook (hooks run in the order added), which saves the session.
+  app.addHook('onSend', async (request, reply) => {
+    if (reply.statusCode >= 500 && request.session !== undefined && request.session !== null) store.discarded.add(request.session)
+  })
   await app.register(fastifySession, {
     secret: secrets,
     cookieName: SESSION_COOKIE,

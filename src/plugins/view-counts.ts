@@ -54,9 +54,14 @@ function knexStore (db: Knex, tables: ReadonlyMap<string, string>): ViewStore {
         const cases = chunk.map(() => 'WHEN ? THEN ?').join(' ')
         const bindings: number[] = []
         for (const id of chunk) bindings.push(id, increments.get(id) ?? 0)
+        // No query timeout (DATABASE_TIMEOUT_MS, src/db/knex.ts): no request waits on a flush, and a
+        // timed-out UPDATE may still run once a hung server wakes up (it sits in the server's socket
+        // buffer; autocommit) while the increments go back for the next flush: counted twice. Waiting it
+        // out keeps the count exact; a flush still pending at shutdown is cut by SHUTDOWN_DEADLINE_MS.
         await db(table)
           .whereIn('id', chunk)
           .update({ views: db.raw(`views + CASE id ${cases} ELSE 0 END`, bindings) })
+          .options({ timeout: 0 })
       }
     }
   }

@@ -10,7 +10,8 @@ import { usernameSkeleton } from '../../src/lib/username-skeleton'
 import { CHECKS } from '../../scripts/bench/checks'
 
 /**
- * Real server processes (src/server.ts) and a mixed load against them, for the process-fault tests
+ * Real server processes (src/server.ts, as `npm start` runs it), logging members in through the forms,
+ * and a mixed load against them, for test/load/, test/faults/ and the process-fault tests
  * (test/process-faults/): the same workload as test/load/mixed-load.test.ts — guest reads, member reads,
  * comments (flood interval respected) and reactions — with every request's start, end and outcome kept,
  * so a test can say which requests were in flight when it sent a signal.
@@ -55,6 +56,11 @@ export class ServerProcess {
     this.child.kill(signal)
     const { code } = await this.exited
     return { code, ms: Date.now() - started }
+  }
+
+  /** SIGTERM; resolves with the exit code and how long the drain took. */
+  async stop (): Promise<{ code: number | null, ms: number }> {
+    return await this.signal('SIGTERM')
   }
 }
 
@@ -243,4 +249,33 @@ export async function driftReport (db: Knex, databaseUrl: string): Promise<Array
     }
   })))
   return report
+}
+
+export interface LoggedInMember { cookies: Map<string, string>, token: string }
+
+/**
+ * Logs a member in through the forms (GET /login, POST /login, GET /) and returns their cookies and a
+ * form token. While setting up, a starting server may shed a request with its 503 (the event loop busy
+ * compiling): asked again rather than failing the run on it.
+ */
+export async function logInMember (base: string, username: string, password: string): Promise<LoggedInMember> {
+  const patiently = async (url: string, init: RequestInit): Promise<Response> => {
+    let res = await fetch(url, init)
+    for (let tries = 0; res.status === 503 && tries < 40; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 250))
+      res = await fetch(url, init)
+    }
+    return res
+  }
+  const jar = new Map<string, string>()
+  const form = await patiently(base + 'login', { headers: { 'User-Agent': BROWSER } })
+  if (form.status !== 200) throw new Error(`GET /login: ${form.status}`)
+  keepCookies(jar, form)
+  const res = await patiently(base + 'login', { method: 'POST', redirect: 'manual', headers: { 'User-Agent': BROWSER, Cookie: cookieHeader(jar), 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ _csrf: tokenOf(await form.text()), login: username, password }) })
+  if (res.status !== 303) throw new Error(`login ${username}: ${res.status}`)
+  keepCookies(jar, res)
+  const home = await patiently(base, { headers: { 'User-Agent': BROWSER, Cookie: cookieHeader(jar) } })
+  if (home.status !== 200) throw new Error(`GET / as ${username}: ${home.status}`)
+  keepCookies(jar, home)
+  return { cookies: jar, token: tokenOf(await home.text()) }
 }

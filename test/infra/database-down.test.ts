@@ -79,6 +79,38 @@ describe('error pages when the MySQL server is not there at all (nothing listens
   })
 })
 
+describe('error pages when the MySQL server accepts connections but never answers (hung)', () => {
+  let app: Awaited<ReturnType<typeof buildApp>>
+  let hung: net.Server
+  const sockets: net.Socket[] = []
+
+  beforeAll(async () => {
+    // What a frozen mysqld looks like from outside: the connection is accepted, no greeting ever comes.
+    hung = net.createServer((socket) => { sockets.push(socket) })
+    const port = await new Promise<number>((resolve) => hung.listen(0, '127.0.0.1', () => { resolve((hung.address() as net.AddressInfo).port) }))
+    const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: `mysql://root@127.0.0.1:${port}/luntan`, DATABASE_TIMEOUT_MS: '300' })
+    app = await buildApp(config, { viewFlushIntervalMs: 3_600_000, guestCacheMs: 0 })
+    await app.ready()
+  })
+  afterAll(async () => {
+    await app?.close()
+    for (const socket of sockets) socket.destroy()
+    hung?.close()
+  })
+
+  it('answers 503 after about DATABASE_TIMEOUT_MS, then at once while it stays hung (not one timeout per query)', async () => {
+    // Past any fail-fast window a query at start-up opened: this request waits for the hung server.
+    await new Promise((resolve) => setTimeout(resolve, 400))
+    let started = Date.now()
+    expectUnavailablePage(await supertest(app.server).get('/forum').set('User-Agent', BROWSER))
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250)
+    expect(Date.now() - started).toBeLessThan(1_500)
+    started = Date.now()
+    for (const url of ['/', '/darkroom']) expectUnavailablePage(await supertest(app.server).get(url).set('User-Agent', BROWSER))
+    expect(Date.now() - started).toBeLessThan(1_000)
+  })
+})
+
 describe('which errors mean the database is unavailable', () => {
   it.each([
     ['ECONNREFUSED', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:3306'), { code: 'ECONNREFUSED' }), true],
@@ -86,6 +118,8 @@ describe('which errors mean the database is unavailable', () => {
     ['the pool\'s acquire timeout', Object.assign(new Error('Knex: Timeout acquiring a connection. The pool is probably full.'), { name: 'KnexTimeoutError' }), true],
     ['SQLITE_BUSY', Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' }), true],
     ['ETIMEDOUT as a cause', new Error('outer', { cause: Object.assign(new Error('inner'), { code: 'ETIMEDOUT' }) }), true],
+    ['a query timeout', Object.assign(new Error('Query inactivity timeout'), { code: 'PROTOCOL_SEQUENCE_TIMEOUT' }), true],
+    ['the database timed out a moment ago', Object.assign(new Error('not waiting again yet'), { code: 'LUNTAN_DATABASE_RECENTLY_UNAVAILABLE' }), true],
     ['ER_NO_SUCH_TABLE', Object.assign(new Error("Table 'x' doesn't exist"), { code: 'ER_NO_SUCH_TABLE' }), false],
     ['a unique violation', Object.assign(new Error('UNIQUE constraint failed'), { code: 'SQLITE_CONSTRAINT_UNIQUE' }), false],
     ['a TypeError', new TypeError('x is undefined'), false]

@@ -1,6 +1,5 @@
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import crypto from 'node:crypto'
-import path from 'node:path'
 import bcrypt from 'bcrypt'
 import { dialects, countRows } from '../helpers/database'
 import { useTestApp } from '../helpers/use-test-app'
@@ -9,6 +8,7 @@ import { createArticle, createCategory } from '../helpers/factories'
 import { createGroupWithBoard } from '../forum/factories'
 import { usernameSkeleton } from '../../src/lib/username-skeleton'
 import { CHECKS } from '../../scripts/bench/checks'
+import { BROWSER, ROOT, ServerProcess, cookieHeader, logInMember } from '../helpers/server-process'
 
 /**
  * `npm run test:load`: the mixed workload against a real server process (src/server.ts) the test
@@ -26,69 +26,15 @@ const SECONDS = Number(process.env.LOAD_SECONDS ?? 8)
 const CONNECTIONS = Number(process.env.LOAD_CONNECTIONS ?? 16)
 const MEMBERS = Number(process.env.LOAD_MEMBERS ?? 40)
 const WORKERS = process.env.LOAD_WORKERS ?? '1'
-// Two processes on one SQLite file answered 15 requests 5xx of a short run (docs/reliability.md): an open
-// defect, so CI runs one process until it is fixed; LOAD_SQLITE_PROCESSES=2 reproduces it.
+// One process per SQLite file here; two on one file are test/process-faults/sqlite-two-processes.test.ts
+// (LOAD_SQLITE_PROCESSES=2 runs this workload that way too).
 const SQLITE_PROCESSES = Number(process.env.LOAD_SQLITE_PROCESSES ?? 1)
-const ROOT = path.join(__dirname, '..', '..')
-const BROWSER = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36'
 const FLOOD_SECONDS = 15
 const ARTICLES = 20
 const THREADS = 20
 const REACTION_KINDS = ['luguo', 'leiren', 'woshou', 'xianhua', 'jidan']
 
 interface Member { id: number, username: string, cookies: Map<string, string>, token: string, nextWriteAt: number }
-
-class Server {
-  readonly child: ChildProcessWithoutNullStreams
-  output = ''
-  constructor (url: string) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-      cwd: ROOT,
-      env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'warn', DATABASE_URL: url, PORT: '0', BCRYPT_COST: '4', WORKERS, RATE_LIMIT_ALLOW: '127.0.0.1,::1,::ffff:127.0.0.1' }
-    })
-    this.child.stdout.setEncoding('utf8')
-    this.child.stderr.setEncoding('utf8')
-    this.child.stdout.on('data', (c: string) => { this.output += c })
-    this.child.stderr.on('data', (c: string) => { this.output += c })
-  }
-
-  async url (): Promise<string> {
-    for (let i = 0; i < 2400; i++) {
-      const m = /luntan 运行于 (http:\/\/\S+\/) /.exec(this.output)
-      if (m?.[1] !== undefined) return m[1]
-      if (this.child.exitCode !== null) break
-      await new Promise((resolve) => setTimeout(resolve, 50))
-    }
-    throw new Error(`the server did not start:\n${this.output}`)
-  }
-
-  /** SIGTERM; resolves with the exit code and how long the drain took. */
-  async stop (): Promise<{ code: number | null, ms: number }> {
-    const started = Date.now()
-    if (this.child.exitCode !== null) return { code: this.child.exitCode, ms: 0 }
-    const exited = new Promise<number | null>((resolve) => this.child.once('exit', (code) => resolve(code)))
-    this.child.kill('SIGTERM')
-    return { code: await exited, ms: Date.now() - started }
-  }
-}
-
-function cookieHeader (jar: Map<string, string>): string {
-  return [...jar].map(([k, v]) => `${k}=${v}`).join('; ')
-}
-
-function keepCookies (jar: Map<string, string>, res: Response): void {
-  for (const line of res.headers.getSetCookie()) {
-    const [pair = ''] = line.split(';')
-    const at = pair.indexOf('=')
-    jar.set(pair.slice(0, at), pair.slice(at + 1))
-  }
-}
-
-function tokenOf (html: string): string {
-  const m = /name="_csrf" value="([^"]+)"/.exec(html)
-  if (m?.[1] === undefined) throw new Error('no form token in the page')
-  return m[1]
-}
 
 describe.each(dialects)('mixed load against a server process on %s', (dialect) => {
   const ctx = useTestApp(dialect, { app: false })
@@ -114,40 +60,21 @@ describe.each(dialects)('mixed load against a server process on %s', (dialect) =
     for (let i = 0; i < memberRows.length; i += 50) await db('users').insert(memberRows.slice(i, i + 50))
 
     // With LOAD_SQLITE_PROCESSES=2 two server processes share the file (WAL): SQLITE_BUSY must be waited out, never shown.
-    const servers: Server[] = []
+    const servers: ServerProcess[] = []
     let stopped = false
     try {
       // One after the other: the first migrates and seeds; the second finds the schema up to date.
       const bases: string[] = []
       for (let i = 0; i < (dialect === 'sqlite' ? SQLITE_PROCESSES : 1); i++) {
-        const server = new Server(databaseUrl(ctx.db))
+        const server = new ServerProcess(databaseUrl(ctx.db), { WORKERS })
         servers.push(server)
         bases.push(await server.url())
       }
       const base = bases[0] ?? ''
       const members: Member[] = []
       for (const row of await db('users').where('username', 'like', 'load%').whereNot('username', 'loadadmin').select<Array<{ id: number, username: string }>>('id', 'username')) {
-        const jar = new Map<string, string>()
-        // Setting up (before the measured run), a starting server may shed a request with its 503
-        // (the event loop busy compiling): ask again rather than fail the run on it.
-        const patiently = async (url: string, init: RequestInit): Promise<Response> => {
-          let res = await fetch(url, init)
-          for (let tries = 0; res.status === 503 && tries < 40; tries++) {
-            await new Promise((resolve) => setTimeout(resolve, 250))
-            res = await fetch(url, init)
-          }
-          return res
-        }
-        const form = await patiently(base + 'login', { headers: { 'User-Agent': BROWSER } })
-        if (form.status !== 200) throw new Error(`GET /login: ${form.status}`)
-        keepCookies(jar, form)
-        const res = await patiently(base + 'login', { method: 'POST', redirect: 'manual', headers: { 'User-Agent': BROWSER, Cookie: cookieHeader(jar), 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ _csrf: tokenOf(await form.text()), login: row.username, password: 'password123' }) })
-        if (res.status !== 303) throw new Error(`login ${row.username}: ${res.status}`)
-        keepCookies(jar, res)
-        const home = await patiently(base, { headers: { 'User-Agent': BROWSER, Cookie: cookieHeader(jar) } })
-        if (home.status !== 200) throw new Error(`GET / as ${row.username}: ${home.status}`)
-        keepCookies(jar, home)
-        members.push({ id: row.id, username: row.username, cookies: jar, token: tokenOf(await home.text()), nextWriteAt: 0 })
+        const { cookies, token } = await logInMember(base, row.username, 'password123')
+        members.push({ id: row.id, username: row.username, cookies, token, nextWriteAt: 0 })
       }
 
       const guestUrls = ['', 'forum', `category/${category}`, 'archiver/', `forum/${boardId}`, 'darkroom', ...articles.map((a) => `article/${a}`), ...articles.slice(0, 5).map((a) => `article/${a}/comments`), ...threads.map((t) => `thread/${t}`)]
