@@ -1,4 +1,5 @@
 import { bbcodeToMarkdown } from '../../../lib/bbcode-markdown'
+import { updateByIds } from '../../../db/bulk-update'
 import { afterId, countOf, insertChunks, type ImportContext, type Issue, type Step } from '../runner'
 import { plainName, unescapeDiscuzText } from './portal'
 
@@ -53,7 +54,7 @@ export const boardsStep: Step<BoardRow> = {
       issues,
       write: async (trx) => {
         await insertChunks(trx, 'boards', out)
-        for (const p of parents) await trx('boards').where({ id: p.id }).update({ parent_id: p.parent })
+        await updateByIds(trx, 'boards', parents.map((p) => ({ id: p.id, values: { parent_id: p.parent } })))
       }
     }
   }

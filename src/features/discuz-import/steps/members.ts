@@ -1,5 +1,6 @@
 import { storedDiscuzHash } from '../../../lib/discuz-password'
 import { usernameKey, usernameSkeleton } from '../../../lib/username-skeleton'
+import { updateByIds } from '../../../db/bulk-update'
 import { afterId, countOf, insertChunks, type Issue, type Step } from '../runner'
 import { auditLog, type AuditEntry } from '../../moderation'
 
@@ -118,7 +119,7 @@ export const bansStep: Step<BanRow> = {
       issues,
       write: async (trx) => {
         await insertChunks(trx, 'bans', bans)
-        for (const a of active) await trx('users').where({ id: a.uid }).update({ ban_type: a.type, ban_until: a.until, ban_reason: a.reason })
+        await updateByIds(trx, 'users', active.map((a) => ({ id: a.uid, values: { ban_type: a.type, ban_until: a.until, ban_reason: a.reason } })))
       }
     }
   }
