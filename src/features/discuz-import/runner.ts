@@ -11,6 +11,9 @@ import type { ClickSlots } from '../../lib/discuz-click-slots'
 
 export interface Issue { key: string, kind: 'skipped' | 'changed', reason: string }
 
+/** 主题分类 as luntan keeps them: each board's labels in order, the label each Discuz typeid became, the changes per board. */
+export interface ThreadTypeLabels { byBoard: Map<number, string[]>, byType: Map<number, { fid: number, label: string }>, issues: Map<number, Issue[]> }
+
 export interface BatchPlan {
   imported: number
   issues: Issue[]
@@ -34,6 +37,8 @@ export interface ImportContext {
   /** The lowest-uid admin: the moderator of a ban whose Discuz operator was not imported. */
   fallbackModerator: number | null
   clickSlots: ClickSlots | null
+  /** forum_threadclass as labels, read by the first step that needs it (steps/forum.ts). */
+  threadTypes: ThreadTypeLabels | null
 }
 
 export interface Step<R> {
