@@ -77,8 +77,8 @@ describeWithSource.each(dialects)('import:discuz into %s', (dialect) => {
     expect(step('comments')).toMatchObject({ read: 3, imported: 2, skipped: 1 })
     expect(step('reactions')).toMatchObject({ read: 3, imported: 3, skipped: 0 })
     expect(step('boards')).toMatchObject({ read: 5, imported: 4, skipped: 1 })
-    expect(step('threads')).toMatchObject({ read: 4, imported: 3, skipped: 1 })
-    expect(step('posts')).toMatchObject({ read: 7, imported: 5, skipped: 2 })
+    expect(step('threads')).toMatchObject({ read: 5, imported: 4, skipped: 1 })
+    expect(step('posts')).toMatchObject({ read: 9, imported: 7, skipped: 2 })
     const issues = await ctx.db.knex('discuz_import_issues').orderBy('id').select<Array<{ step: string, source_key: string, kind: string, reason: string }>>('step', 'source_key', 'kind', 'reason')
     const has = (s: string, key: string, reason: RegExp): void => { expect(issues.some((i) => i.step === s && i.source_key === key && reason.test(i.reason))).toBe(true) }
     has('articles', '3', /作者 uid 99 未导入/)
@@ -100,7 +100,7 @@ describeWithSource.each(dialects)('import:discuz into %s', (dialect) => {
     const [id] = await ctx.db.knex('categories').insert({ name: '新频道', description: '', display_order: 9 })
     expect(Number(id)).toBe(3)
     const [tid] = await ctx.db.knex('threads').insert({ board_id: 2, author_id: 1, title: '新主题', created_at: NOW, last_post_at: NOW })
-    expect(Number(tid)).toBe(5)
+    expect(Number(tid)).toBe(6)
     await ctx.db.knex('threads').where({ id: tid }).delete()
     await ctx.db.knex('categories').where({ id }).delete()
   })
@@ -185,19 +185,20 @@ describeWithSource.each(dialects)('import:discuz into %s', (dialect) => {
       { id: 1, parent_id: null, is_group: true, guest_visible: true, thread_count: 0, post_count: 0 },
       { id: 2, parent_id: 1, is_group: false, guest_visible: true, thread_count: 1, post_count: 2 },
       { id: 3, parent_id: 1, is_group: false, guest_visible: false, thread_count: 1, post_count: 1 },
-      { id: 4, parent_id: 2, is_group: false, guest_visible: true, thread_count: 0, post_count: 0 }
+      { id: 4, parent_id: 2, is_group: false, guest_visible: true, thread_count: 1, post_count: 2 }
     ])
     const threads = await ctx.db.knex('threads').orderBy('id').select('id', 'pinned', 'closed', 'status', 'views', 'reply_count')
     expect(threads.map((r: Record<string, unknown>) => ({ ...r, pinned: Boolean(r.pinned), closed: Boolean(r.closed) }))).toEqual([
       { id: 1, pinned: true, closed: false, status: 'visible', views: 100, reply_count: 1 },
       { id: 2, pinned: false, closed: true, status: 'visible', views: 5, reply_count: 0 },
-      { id: 4, pinned: false, closed: false, status: 'pending', views: 0, reply_count: 0 }
+      { id: 4, pinned: false, closed: false, status: 'pending', views: 0, reply_count: 0 },
+      { id: 5, pinned: false, closed: false, status: 'visible', views: 7, reply_count: 1 }
     ])
     expect((await ctx.t.agent().get('/forum/2').expect(200)).text).toContain('置顶的主题')
     const guest = await ctx.t.agent().get('/thread/2')
     expect(guest.status).not.toBe(200)
     expect(guest.text).not.toContain('只有会员能看')
-    expect(await ctx.db.knex('posts').orderBy('id').pluck('status')).toEqual(['visible', 'visible', 'deleted', 'visible', 'pending'])
+    expect(await ctx.db.knex('posts').orderBy('id').pluck('status')).toEqual(['visible', 'visible', 'deleted', 'visible', 'pending', 'visible', 'visible'])
   })
 
   it('converts BBCode to Markdown: nested quotes, malformed tags, unsafe links and HTML, attachments', async () => {
@@ -274,13 +275,23 @@ describeWithSource.each(dialects)('import:discuz into %s', (dialect) => {
     }
   })
 
+  it('imports the posts of threads Discuz moved to a split table (forum_post_N by posttableid)', async () => {
+    expect(await ctx.db.knex('posts').where({ thread_id: 5 }).orderBy('position').select('id', 'author_id', 'position', 'body')).toEqual([
+      { id: 8, author_id: 5, position: 1, body: '分表里的**楼主**' },
+      { id: 9, author_id: 2, position: 2, body: '分表里的回复' }
+    ])
+    const page = await ctx.t.agent().get('/thread/5').expect(200)
+    expect(page.text).toContain('分表里的<strong>楼主</strong>')
+    expect(page.text).toContain('分表里的回复')
+  })
+
   it('imports 主题分类: each board\'s labels in Discuz\'s order, cut to our length, and each thread\'s label on its own board', async () => {
     const boards = await ctx.db.knex('boards').orderBy('id').select<Array<{ id: number, thread_types: string | null }>>('id', 'thread_types')
     expect(boards.map((b) => [b.id, b.thread_types === null ? null : JSON.parse(b.thread_types)])).toEqual([
       [1, null], [2, ['分享', '求助', '一个非常非常长的']], [3, ['公告']], [4, null]
     ])
     expect(await ctx.db.knex('threads').orderBy('id').select('id', 'type_label')).toEqual([
-      { id: 1, type_label: '求助' }, { id: 2, type_label: '' }, { id: 4, type_label: '' }
+      { id: 1, type_label: '求助' }, { id: 2, type_label: '' }, { id: 4, type_label: '' }, { id: 5, type_label: '' }
     ])
     const issues = await ctx.db.knex('discuz_import_issues').whereIn('step', ['boards', 'threads']).select<Array<{ step: string, source_key: string, reason: string }>>('step', 'source_key', 'reason')
     expect(issues).toContainEqual({ step: 'boards', source_key: 'threadclass:3', reason: '主题分类“一个非常非常长的分类名称”超过 8 个字，改为“一个非常非常长的”' })
@@ -347,7 +358,7 @@ describeWithSource.each(dialects)('import:discuz --dry-run and --resume into %s'
     for (const table of ['users', 'articles', 'posts', 'bans', 'reactions', 'discuz_import_checkpoints', 'discuz_import_issues', 'word_filters']) {
       expect([table, Number((await db.knex(table).count({ n: '*' }).first())?.n)]).toEqual([table, 0])
     }
-    expect(dry.steps.find((s) => s.step === 'posts')).toMatchObject({ read: 7, imported: 5, skipped: 2 })
+    expect(dry.steps.find((s) => s.step === 'posts')).toMatchObject({ read: 9, imported: 7, skipped: 2 })
     expect(dry.issues.some((i) => i.step === 'articles' && i.kind === 'skipped')).toBe(true)
   }, 60_000)
 
@@ -362,7 +373,7 @@ describeWithSource.each(dialects)('import:discuz --dry-run and --resume into %s'
     expect(cli([]).status).toBe(2)
     const dry = cli(['--from', site.url, '--dry-run'])
     expect([dry.status, dry.stderr.slice(-300)]).toEqual([0, expect.any(String)])
-    expect(dry.stdout).toMatch(/posts\s+7\s+5\s+2/)
+    expect(dry.stdout).toMatch(/posts\s+9\s+7\s+2/)
     expect(dry.stdout).toContain('--dry-run：未写入任何数据')
     expect(Number((await db.knex('users').count({ n: '*' }).first())?.n)).toBe(0)
     await db.knex('categories').insert({ name: '已有频道', description: '', display_order: 0 })

@@ -125,7 +125,7 @@ async function fill (db: Knex): Promise<void> {
     { fid: 1, fup: 0, type: 'group', name: '综合', status: 1, displayorder: 1 },
     { fid: 2, fup: 1, type: 'forum', name: '灌水', status: 1, displayorder: 1, threads: 2, posts: 3 },
     { fid: 3, fup: 1, type: 'forum', name: '会员区', status: 1, displayorder: 2, threads: 1, posts: 1 },
-    { fid: 4, fup: 2, type: 'sub', name: '子版', status: 1, displayorder: 1 },
+    { fid: 4, fup: 2, type: 'sub', name: '子版', status: 1, displayorder: 1, threads: 1, posts: 2 },
     { fid: 5, fup: 0, type: 'forum', name: '某群组', status: 3, displayorder: 1 }
   ])
   const field = (fid: number, viewperm: string): Record<string, unknown> => ({ fid, description: '', rules: '', moderators: '', viewperm, postperm: '', replyperm: '', threadtypes: '' })
@@ -134,7 +134,13 @@ async function fill (db: Knex): Promise<void> {
     { tid: 1, fid: 2, typeid: 1, authorid: 2, author: 'alice', subject: '置顶的主题', dateline: NOW - 9 * DAY, lastpost: NOW - 8 * DAY, lastposter: 'bob', views: 100, replies: 2, displayorder: 1, closed: 0, maxposition: 3 },
     { tid: 2, fid: 3, typeid: 1, authorid: 5, author: 'dave', subject: '会员区的主题', dateline: NOW - 7 * DAY, lastpost: NOW - 7 * DAY, lastposter: 'dave', views: 5, replies: 0, displayorder: 0, closed: 1, maxposition: 1 },
     { tid: 3, fid: 2, authorid: 2, author: 'alice', subject: '已移动', dateline: NOW - 6 * DAY, lastpost: NOW - 6 * DAY, lastposter: 'alice', views: 0, replies: 0, displayorder: 0, closed: 2, maxposition: 1 },
-    { tid: 4, fid: 2, authorid: 3, author: 'bob', subject: '待审核的主题', dateline: NOW - 5 * DAY, lastpost: NOW - 5 * DAY, lastposter: 'bob', views: 0, replies: 0, displayorder: -2, closed: 0, maxposition: 1 }
+    { tid: 4, fid: 2, authorid: 3, author: 'bob', subject: '待审核的主题', dateline: NOW - 5 * DAY, lastpost: NOW - 5 * DAY, lastposter: 'bob', views: 0, replies: 0, displayorder: -2, closed: 0, maxposition: 1 },
+    // Its posts were moved to the split table forum_post_1 (帖子分表).
+    { tid: 5, fid: 4, authorid: 5, author: 'dave', subject: '分表里的主题', dateline: NOW - 4 * DAY, lastpost: NOW - 3 * DAY, lastposter: 'alice', views: 7, replies: 1, displayorder: 0, closed: 0, maxposition: 2, posttableid: 1 }
+  ])
+  await db(t('forum_post_1')).insert([
+    { pid: 8, fid: 4, tid: 5, first: 1, authorid: 5, author: 'dave', dateline: NOW - 4 * DAY, message: '分表里的[b]楼主[/b]', invisible: 0, position: 1 },
+    { pid: 9, fid: 4, tid: 5, first: 0, authorid: 2, author: 'alice', dateline: NOW - 3 * DAY, message: '分表里的回复', invisible: 0, position: 2 }
   ])
   // 主题分类: 灌水 has three (stored out of display order, one with HTML, one too long), 会员区 one; thread 2
   // points at 灌水's 求助 although it is in 会员区 (a thread moved between boards keeps its typeid in Discuz).

@@ -39,6 +39,8 @@ export interface ImportContext {
   clickSlots: ClickSlots | null
   /** forum_threadclass as labels, read by the first step that needs it (steps/forum.ts). */
   threadTypes: ThreadTypeLabels | null
+  /** forum_post and the forum_post_N tables threads point to (steps/forum.ts), read once. */
+  postTables: string[] | null
 }
 
 export interface Step<R> {

@@ -84,7 +84,8 @@ export async function runDiscuzImport (o: DiscuzImportOptions): Promise<DiscuzIm
     usernameKeys: new Set(), usernameSkeletons: new Set(), emailKeys: new Set(),
     fallbackModerator: null,
     clickSlots: null,
-    threadTypes: null
+    threadTypes: null,
+    postTables: null
   }
   // Names already taken in luntan (an earlier, interrupted run): the renaming rules see them.
   for (const u of await o.db('users').select<Array<{ id: number, username_key: string, username_skeleton: string | null, email_key: string, role: string }>>('id', 'username_key', 'username_skeleton', 'email_key', 'role').orderBy('id')) {

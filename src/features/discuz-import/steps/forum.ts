@@ -1,3 +1,4 @@
+import type { Knex } from 'knex'
 import { bbcodeToMarkdown } from '../../../lib/bbcode-markdown'
 import { textLength, THREAD_TYPE_MAX, THREAD_TYPES_MAX } from '../../../lib/structure-form'
 import { updateByIds } from '../../../db/bulk-update'
@@ -209,11 +210,35 @@ export function postStatus (invisible: number): 'visible' | 'pending' | 'deleted
   return invisible === -2 ? 'pending' : 'deleted'
 }
 
+const POST_COLUMNS = ['pid', 'tid', 'authorid', 'dateline', 'message', 'invisible', 'htmlon', 'bbcodeoff', 'position'] as const
+
+/**
+ * Where the posts are: forum_post, and forum_post_N for each N a thread names in `posttableid` (Discuz's
+ * 帖子分表 moves whole threads' posts there). Read once per run; pids are unique across the tables.
+ */
+async function postTablesOf (ctx: ImportContext): Promise<string[]> {
+  if (ctx.postTables === null) {
+    const ids = await ctx.src.db(ctx.src.table('forum_thread')).where('posttableid', '>', 0).distinct('posttableid').pluck<number[]>('posttableid')
+    ctx.postTables = ['forum_post', ...ids.map(Number).filter((n) => Number.isInteger(n) && n > 0 && n < 10000).sort((a, b) => a - b).map((n) => `forum_post_${n}`)]
+  }
+  return ctx.postTables
+}
+
 export const postsStep: Step<PostRow> = {
   name: 'posts',
-  count: async ({ src }) => await countOf(src.db(src.table('forum_post'))),
-  read: async ({ src }, after, limit) => await src.db(src.table('forum_post')).where('pid', '>', afterId(after)).orderBy('pid').limit(limit)
-    .select('pid', 'tid', 'authorid', 'dateline', 'message', 'invisible', 'htmlon', 'bbcodeoff', 'position'),
+  count: async (ctx) => {
+    let n = 0
+    for (const table of await postTablesOf(ctx)) n += await countOf(ctx.src.db(ctx.src.table(table)))
+    return n
+  },
+  // Keyset over pid across the tables: each table's next `limit` rows, merged, the first `limit` of them.
+  read: async (ctx, after, limit) => {
+    const tables = await postTablesOf(ctx)
+    const one = (table: string): Knex.QueryBuilder => ctx.src.db(ctx.src.table(table)).where('pid', '>', afterId(after)).orderBy('pid').limit(limit).select(...POST_COLUMNS)
+    if (tables.length === 1) return await one(tables[0] ?? 'forum_post')
+    return await ctx.src.db.select('*').from(ctx.src.db.unionAll(tables.map((t) => ctx.src.db.select('*').from(one(t).as('part'))), true).as('p'))
+      .orderBy('pid').limit(limit)
+  },
   keyOf: (r) => String(r.pid),
   async map (ctx, rows) {
     const issues: Issue[] = []
