@@ -175,7 +175,7 @@ describe.each(dialects)('updateByIds on %s', (dialect) => {
     try {
       await db.knex.schema.createTable('bulk_probe', (t) => { t.integer('id').primary(); t.integer('n').nullable(); t.string('s', 20).notNullable().defaultTo('') })
       for (let from = 0; from < 5000; from += 250) await db.knex('bulk_probe').insert(Array.from({ length: 250 }, (_, i) => ({ id: from + i + 1, n: 0, s: '' })))
-      const rows = Array.from({ length: 4000 }, (_, i) => ({ id: i + 1, values: i % 2 === 0 ? { n: i, s: `第${i}` } : { n: null } }))
+      const rows = Array.from({ length: 4000 }, (_, i): { id: number, values: Record<string, number | string | null> } => ({ id: i + 1, values: i % 2 === 0 ? { n: i, s: `第${i}` } : { n: null } }))
       await db.knex.transaction(async (trx) => { await updateByIds(trx, 'bulk_probe', rows) })
       const got = await db.knex('bulk_probe').whereIn('id', [1, 2, 3999, 4000, 4001]).orderBy('id').select('id', 'n', 's')
       expect(got).toEqual([{ id: 1, n: 0, s: '第0' }, { id: 2, n: null, s: '' }, { id: 3999, n: 3998, s: '第3998' }, { id: 4000, n: null, s: '' }, { id: 4001, n: 0, s: '' }])
