@@ -28,9 +28,12 @@ function linkText (href: string, words: string): string {
 
 export interface DiscuzSignature { text: string, droppedImages: number }
 
+/** Far more than a 200-character signature needs, and a bound on the link patterns' work on odd input. */
+const SOURCE_MAX = 8000
+
 export function discuzSignatureText (sightml: string): DiscuzSignature {
   let droppedImages = 0
-  const text = sightml
+  const text = sightml.slice(0, SOURCE_MAX)
     .replace(/\r\n?/g, '\n')
     // Discuz's HTML keeps the author's line breaks as <br />; a raw newline next to one is not a second break.
     .replace(/\n?<br\s*\/?>\n?/gi, '\n')

@@ -146,6 +146,13 @@ describe('Discuz signatures as text', () => {
   ])('%s', (sightml, text, images) => {
     expect(discuzSignatureText(sightml)).toEqual({ text, droppedImages: images })
   })
+
+  it('reads at most 8000 characters of an odd one (unclosed links), quickly', () => {
+    const started = Date.now()
+    const out = discuzSignatureText('<a href="https://x.example/">'.repeat(20000))
+    expect(Date.now() - started).toBeLessThan(2000)
+    expect(out.text.length).toBeLessThanOrEqual(8000)
+  })
 })
 
 describe('主题分类 labels', () => {
