@@ -16,6 +16,14 @@ export function discuzDdl (prefix = 'pre_'): string[] {
     filesize int unsigned NOT NULL DEFAULT 0, attachment varchar(255) NOT NULL DEFAULT '', remote tinyint(1) NOT NULL DEFAULT 0,
     description varchar(255) NOT NULL DEFAULT '', isimage tinyint(1) NOT NULL DEFAULT 0, width smallint unsigned NOT NULL DEFAULT 0,
     thumb tinyint(1) NOT NULL DEFAULT 0, PRIMARY KEY (aid), KEY tid (tid), KEY pid (pid)) ${opts}`)
+  const postTable = (name: string): string => `CREATE TABLE ${t(name)} (
+      pid int unsigned NOT NULL, fid mediumint unsigned NOT NULL DEFAULT 0, tid mediumint unsigned NOT NULL DEFAULT 0, first tinyint(1) NOT NULL DEFAULT 0,
+      author varchar(15) NOT NULL DEFAULT '', authorid mediumint unsigned NOT NULL DEFAULT 0, subject varchar(80) NOT NULL DEFAULT '',
+      dateline int unsigned NOT NULL DEFAULT 0, message mediumtext NOT NULL, useip varchar(15) NOT NULL DEFAULT '',
+      invisible tinyint(1) NOT NULL DEFAULT 0, anonymous tinyint(1) NOT NULL DEFAULT 0, usesig tinyint(1) NOT NULL DEFAULT 0,
+      htmlon tinyint(1) NOT NULL DEFAULT 0, bbcodeoff tinyint(1) NOT NULL DEFAULT 0, smileyoff tinyint(1) NOT NULL DEFAULT 0,
+      attachment tinyint(1) NOT NULL DEFAULT 0, position int unsigned NOT NULL,
+      PRIMARY KEY (tid, position), UNIQUE KEY pid (pid), KEY fid (fid)) ${opts}`
   return [
     `CREATE TABLE ${t('common_member')} (
       uid mediumint unsigned NOT NULL AUTO_INCREMENT, email char(40) NOT NULL DEFAULT '', username char(15) COLLATE utf8mb4_bin NOT NULL DEFAULT '',
@@ -89,15 +97,23 @@ export function discuzDdl (prefix = 'pre_'): string[] {
       dateline int unsigned NOT NULL DEFAULT 0, lastpost int unsigned NOT NULL DEFAULT 0, lastposter char(15) NOT NULL DEFAULT '',
       views int unsigned NOT NULL DEFAULT 0, replies mediumint unsigned NOT NULL DEFAULT 0, displayorder tinyint(1) NOT NULL DEFAULT 0,
       digest tinyint(1) NOT NULL DEFAULT 0, closed mediumint unsigned NOT NULL DEFAULT 0, attachment tinyint(1) NOT NULL DEFAULT 0,
-      maxposition int unsigned NOT NULL DEFAULT 0, PRIMARY KEY (tid), KEY displayorder (fid, displayorder, lastpost)) ${opts}`,
-    `CREATE TABLE ${t('forum_post')} (
-      pid int unsigned NOT NULL, fid mediumint unsigned NOT NULL DEFAULT 0, tid mediumint unsigned NOT NULL DEFAULT 0, first tinyint(1) NOT NULL DEFAULT 0,
-      author varchar(15) NOT NULL DEFAULT '', authorid mediumint unsigned NOT NULL DEFAULT 0, subject varchar(80) NOT NULL DEFAULT '',
-      dateline int unsigned NOT NULL DEFAULT 0, message mediumtext NOT NULL, useip varchar(15) NOT NULL DEFAULT '',
-      invisible tinyint(1) NOT NULL DEFAULT 0, anonymous tinyint(1) NOT NULL DEFAULT 0, usesig tinyint(1) NOT NULL DEFAULT 0,
-      htmlon tinyint(1) NOT NULL DEFAULT 0, bbcodeoff tinyint(1) NOT NULL DEFAULT 0, smileyoff tinyint(1) NOT NULL DEFAULT 0,
-      attachment tinyint(1) NOT NULL DEFAULT 0, position int unsigned NOT NULL,
-      PRIMARY KEY (tid, position), UNIQUE KEY pid (pid), KEY fid (fid)) ${opts}`,
+      maxposition int unsigned NOT NULL DEFAULT 0, posttableid smallint unsigned NOT NULL DEFAULT 0,
+      PRIMARY KEY (tid), KEY displayorder (fid, displayorder, lastpost)) ${opts}`,
+    postTable('forum_post'),
+    // Discuz's 帖子分表: a thread's posts in forum_post_<forum_thread.posttableid> once an admin splits the table.
+    postTable('forum_post_1'),
+    `CREATE TABLE ${t('forum_threadclass')} (
+      typeid smallint unsigned NOT NULL AUTO_INCREMENT, fid mediumint unsigned NOT NULL DEFAULT 0, name varchar(255) NOT NULL DEFAULT '',
+      displayorder mediumint NOT NULL DEFAULT 0, icon varchar(255) NOT NULL DEFAULT '', moderators tinyint(1) NOT NULL DEFAULT 0,
+      PRIMARY KEY (typeid), KEY fid (fid, displayorder)) ${opts}`,
+    `CREATE TABLE ${t('forum_moderator')} (
+      uid mediumint unsigned NOT NULL DEFAULT 0, fid mediumint unsigned NOT NULL DEFAULT 0, displayorder tinyint NOT NULL DEFAULT 0,
+      inherited tinyint(1) NOT NULL DEFAULT 0, PRIMARY KEY (uid, fid)) ${opts}`,
+    `CREATE TABLE ${t('common_member_field_forum')} (
+      uid mediumint unsigned NOT NULL, publishfeed tinyint NOT NULL DEFAULT 0, customshow tinyint unsigned NOT NULL DEFAULT 26,
+      customstatus varchar(30) NOT NULL DEFAULT '', medals text NOT NULL, sightml text NOT NULL, groupterms text NOT NULL,
+      authstr varchar(20) NOT NULL DEFAULT '', \`groups\` mediumtext NOT NULL, attentiongroup varchar(255) NOT NULL DEFAULT '',
+      PRIMARY KEY (uid)) ${opts}`,
     `CREATE TABLE ${t('forum_attachment')} (
       aid mediumint unsigned NOT NULL AUTO_INCREMENT, tid mediumint unsigned NOT NULL DEFAULT 0, pid int unsigned NOT NULL DEFAULT 0,
       uid mediumint unsigned NOT NULL DEFAULT 0, tableid tinyint unsigned NOT NULL DEFAULT 0, downloads mediumint NOT NULL DEFAULT 0,

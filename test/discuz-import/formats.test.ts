@@ -4,7 +4,10 @@ import { discuzMd5, storedDiscuzHash, verifyDiscuzMd5 } from '../../src/lib/disc
 import { phpGet, phpSerialize, phpUnserialize, PhpUnserializeError } from '../../src/lib/php-unserialize'
 import { renderMarkdown } from '../../src/lib/markdown'
 import { needsRehash, verifyPassword } from '../../src/features/members/password'
-import { guestMayView, postStatus, threadStatus } from '../../src/features/discuz-import/steps/forum'
+import { guestMayView, postStatus, threadStatus, threadTypeLabels } from '../../src/features/discuz-import/steps/forum'
+import { discuzSignatureText } from '../../src/lib/discuz-signature'
+import { updateByIds } from '../../src/db/bulk-update'
+import { createTestDatabase, dialects } from '../helpers/database'
 import { avatarPath, safeRelativePath } from '../../src/features/discuz-import/steps/site'
 
 describe('PHP unserialize', () => {
@@ -129,4 +132,62 @@ describe('Discuz field rules', () => {
     expect(safeRelativePath('202311/05/abc.png')).toBe('202311/05/abc.png')
     for (const bad of ['../etc/passwd', '/etc/passwd', 'a/../../b', 'a//b', 'a\\..\\b', '']) expect(safeRelativePath(bad)).toBeNull()
   })
+})
+
+describe('Discuz signatures as text', () => {
+  it.each([
+    ['<a href="https://a.example.com/x" target="_blank">https://a.example.com/x</a>', 'https://a.example.com/x', 0],
+    ['看 <a href="https://a.example.com/">我的站</a>', '看 我的站 https://a.example.com/', 0],
+    ['<a href="javascript:alert(1)">点我</a>', '点我', 0],
+    ['<strong>粗</strong><br />第二行<br>第三行', '粗\n第二行\n第三行', 0],
+    ['&lt;b&gt; &amp; &#20320; &#x597D; &nbsp;', '<b> & 你 好', 0],
+    ['[b]粗[/b] [color=red]红[/color] [url=https://b.example.com]站[/url] [img]https://b.example.com/i.png[/img]', '粗 红 站 https://b.example.com', 1],
+    ['<img src="a.png" /><img src="b.png">', '', 2]
+  ])('%s', (sightml, text, images) => {
+    expect(discuzSignatureText(sightml)).toEqual({ text, droppedImages: images })
+  })
+
+  it('reads at most 8000 characters of an odd one (unclosed links), quickly', () => {
+    const started = Date.now()
+    const out = discuzSignatureText('<a href="https://x.example/">'.repeat(20000))
+    expect(Date.now() - started).toBeLessThan(2000)
+    expect(out.text.length).toBeLessThanOrEqual(8000)
+  })
+})
+
+describe('主题分类 labels', () => {
+  it('keeps display order, strips HTML and brackets, cuts to 8 characters, merges a repeated name and stops at 20', () => {
+    const rows = [
+      { typeid: 1, fid: 2, name: '<b>[求助]</b>' },
+      { typeid: 2, fid: 2, name: '求助' },
+      { typeid: 3, fid: 2, name: '一二三四五六七八九' },
+      { typeid: 4, fid: 3, name: '  ' },
+      ...Array.from({ length: 21 }, (_, i) => ({ typeid: 100 + i, fid: 9, name: `分类${i}` }))
+    ]
+    const labels = threadTypeLabels(rows)
+    expect(labels.byBoard.get(2)).toEqual(['求助', '一二三四五六七八'])
+    expect(labels.byType.get(2)).toEqual({ fid: 2, label: '求助' })
+    expect(labels.byType.has(4)).toBe(false)
+    expect(labels.byBoard.get(9)).toHaveLength(20)
+    expect(labels.byType.has(120)).toBe(false)
+    expect(labels.issues.get(2)?.map((i) => i.kind)).toEqual(['changed', 'changed'])
+    expect(labels.issues.get(3)).toEqual([{ key: 'threadclass:4', kind: 'skipped', reason: '主题分类名称为空' }])
+    expect(labels.issues.get(9)).toEqual([{ key: 'threadclass:120', kind: 'skipped', reason: '版块的主题分类超过 20 个' }])
+  })
+})
+
+describe.each(dialects)('updateByIds on %s', (dialect) => {
+  it('writes each row its own values in one statement per chunk, nulls and strings included, other rows untouched', async () => {
+    const db = await createTestDatabase(dialect)
+    try {
+      await db.knex.schema.createTable('bulk_probe', (t) => { t.integer('id').primary(); t.integer('n').nullable(); t.string('s', 20).notNullable().defaultTo('') })
+      for (let from = 0; from < 5000; from += 250) await db.knex('bulk_probe').insert(Array.from({ length: 250 }, (_, i) => ({ id: from + i + 1, n: 0, s: '' })))
+      const rows = Array.from({ length: 4000 }, (_, i): { id: number, values: Record<string, number | string | null> } => ({ id: i + 1, values: i % 2 === 0 ? { n: i, s: `第${i}` } : { n: null } }))
+      await db.knex.transaction(async (trx) => { await updateByIds(trx, 'bulk_probe', rows) })
+      const got = await db.knex('bulk_probe').whereIn('id', [1, 2, 3999, 4000, 4001]).orderBy('id').select('id', 'n', 's')
+      expect(got).toEqual([{ id: 1, n: 0, s: '第0' }, { id: 2, n: null, s: '' }, { id: 3999, n: 3998, s: '第3998' }, { id: 4000, n: null, s: '' }, { id: 4001, n: 0, s: '' }])
+    } finally {
+      await db.destroy()
+    }
+  }, 60_000)
 })

@@ -50,13 +50,13 @@ async function importInto (db: Knex, uploadsDir: string, extra: { dryRun?: boole
 
 /** Every imported table's rows, in id order, as JSON (passwords' random placeholders excluded). */
 async function snapshot (db: Knex): Promise<string> {
-  const tables = ['users', 'bans', 'moderation_log', 'categories', 'articles', 'comments', 'reactions', 'boards', 'threads', 'posts', 'word_filters', 'settings', 'discuz_import_issues']
+  const tables = ['users', 'board_moderators', 'bans', 'moderation_log', 'categories', 'articles', 'comments', 'reactions', 'boards', 'threads', 'posts', 'word_filters', 'settings', 'discuz_import_issues']
   const out: Record<string, unknown> = {}
   for (const table of tables) {
     const order = table === 'settings' ? 'key' : table === 'reactions' ? 'article_id' : 'id'
     const rows = await db(table).orderBy(order).orderBy(table === 'reactions' ? 'user_id' : order).select<Array<Record<string, unknown>>>('*')
     // Rows with ids of their own (not Discuz's) are compared without them: an interrupted run may have used one up.
-    const ownIds = ['reactions', 'moderation_log', 'bans', 'discuz_import_issues'].includes(table)
+    const ownIds = ['reactions', 'moderation_log', 'bans', 'board_moderators', 'discuz_import_issues'].includes(table)
     out[table] = rows.map((r) => ownIds ? Object.fromEntries(Object.entries(r).filter(([k]) => k !== 'id')) : r)
   }
   return JSON.stringify(out)
@@ -77,8 +77,8 @@ describeWithSource.each(dialects)('import:discuz into %s', (dialect) => {
     expect(step('comments')).toMatchObject({ read: 3, imported: 2, skipped: 1 })
     expect(step('reactions')).toMatchObject({ read: 3, imported: 3, skipped: 0 })
     expect(step('boards')).toMatchObject({ read: 5, imported: 4, skipped: 1 })
-    expect(step('threads')).toMatchObject({ read: 4, imported: 3, skipped: 1 })
-    expect(step('posts')).toMatchObject({ read: 7, imported: 5, skipped: 2 })
+    expect(step('threads')).toMatchObject({ read: 5, imported: 4, skipped: 1 })
+    expect(step('posts')).toMatchObject({ read: 9, imported: 7, skipped: 2 })
     const issues = await ctx.db.knex('discuz_import_issues').orderBy('id').select<Array<{ step: string, source_key: string, kind: string, reason: string }>>('step', 'source_key', 'kind', 'reason')
     const has = (s: string, key: string, reason: RegExp): void => { expect(issues.some((i) => i.step === s && i.source_key === key && reason.test(i.reason))).toBe(true) }
     has('articles', '3', /作者 uid 99 未导入/)
@@ -100,7 +100,7 @@ describeWithSource.each(dialects)('import:discuz into %s', (dialect) => {
     const [id] = await ctx.db.knex('categories').insert({ name: '新频道', description: '', display_order: 9 })
     expect(Number(id)).toBe(3)
     const [tid] = await ctx.db.knex('threads').insert({ board_id: 2, author_id: 1, title: '新主题', created_at: NOW, last_post_at: NOW })
-    expect(Number(tid)).toBe(5)
+    expect(Number(tid)).toBe(6)
     await ctx.db.knex('threads').where({ id: tid }).delete()
     await ctx.db.knex('categories').where({ id }).delete()
   })
@@ -128,7 +128,8 @@ describeWithSource.each(dialects)('import:discuz into %s', (dialect) => {
 
   it('maps groups to roles and bans: active bans in the darkroom with their reasons, expired ones as history', async () => {
     const roles = await ctx.db.knex('users').orderBy('id').pluck('role')
-    expect(roles).toEqual(['admin', 'member', 'member', 'member', 'member', 'member', 'moderator', 'member'])
+    // mod is Discuz's 版主 (group 3): a member here, with 版主 of their own boards (the board-moderators test).
+    expect(roles).toEqual(['admin', 'member', 'member', 'member', 'member', 'member', 'member', 'member'])
     const bans = await ctx.db.knex('bans').orderBy('user_id').select<Array<Record<string, unknown>>>('user_id', 'type', 'reason', 'expires_at', 'moderator_id', 'lifted_at')
     expect(bans).toEqual([
       { user_id: 3, type: 'post', reason: '灌水广告', expires_at: null, moderator_id: 1, lifted_at: null },
@@ -184,19 +185,20 @@ describeWithSource.each(dialects)('import:discuz into %s', (dialect) => {
       { id: 1, parent_id: null, is_group: true, guest_visible: true, thread_count: 0, post_count: 0 },
       { id: 2, parent_id: 1, is_group: false, guest_visible: true, thread_count: 1, post_count: 2 },
       { id: 3, parent_id: 1, is_group: false, guest_visible: false, thread_count: 1, post_count: 1 },
-      { id: 4, parent_id: 2, is_group: false, guest_visible: true, thread_count: 0, post_count: 0 }
+      { id: 4, parent_id: 2, is_group: false, guest_visible: true, thread_count: 1, post_count: 2 }
     ])
     const threads = await ctx.db.knex('threads').orderBy('id').select('id', 'pinned', 'closed', 'status', 'views', 'reply_count')
     expect(threads.map((r: Record<string, unknown>) => ({ ...r, pinned: Boolean(r.pinned), closed: Boolean(r.closed) }))).toEqual([
       { id: 1, pinned: true, closed: false, status: 'visible', views: 100, reply_count: 1 },
       { id: 2, pinned: false, closed: true, status: 'visible', views: 5, reply_count: 0 },
-      { id: 4, pinned: false, closed: false, status: 'pending', views: 0, reply_count: 0 }
+      { id: 4, pinned: false, closed: false, status: 'pending', views: 0, reply_count: 0 },
+      { id: 5, pinned: false, closed: false, status: 'visible', views: 7, reply_count: 1 }
     ])
     expect((await ctx.t.agent().get('/forum/2').expect(200)).text).toContain('置顶的主题')
     const guest = await ctx.t.agent().get('/thread/2')
     expect(guest.status).not.toBe(200)
     expect(guest.text).not.toContain('只有会员能看')
-    expect(await ctx.db.knex('posts').orderBy('id').pluck('status')).toEqual(['visible', 'visible', 'deleted', 'visible', 'pending'])
+    expect(await ctx.db.knex('posts').orderBy('id').pluck('status')).toEqual(['visible', 'visible', 'deleted', 'visible', 'pending', 'visible', 'visible'])
   })
 
   it('converts BBCode to Markdown: nested quotes, malformed tags, unsafe links and HTML, attachments', async () => {
@@ -273,6 +275,69 @@ describeWithSource.each(dialects)('import:discuz into %s', (dialect) => {
     }
   })
 
+  it('imports the posts of threads Discuz moved to a split table (forum_post_N by posttableid)', async () => {
+    expect(await ctx.db.knex('posts').where({ thread_id: 5 }).orderBy('position').select('id', 'author_id', 'position', 'body')).toEqual([
+      { id: 8, author_id: 5, position: 1, body: '分表里的**楼主**' },
+      { id: 9, author_id: 2, position: 2, body: '分表里的回复' }
+    ])
+    const page = await ctx.t.agent().get('/thread/5').expect(200)
+    expect(page.text).toContain('分表里的<strong>楼主</strong>')
+    expect(page.text).toContain('分表里的回复')
+  })
+
+  it('imports 主题分类: each board\'s labels in Discuz\'s order, cut to our length, and each thread\'s label on its own board', async () => {
+    const boards = await ctx.db.knex('boards').orderBy('id').select<Array<{ id: number, thread_types: string | null }>>('id', 'thread_types')
+    expect(boards.map((b) => [b.id, b.thread_types === null ? null : JSON.parse(b.thread_types)])).toEqual([
+      [1, null], [2, ['分享', '求助', '一个非常非常长的']], [3, ['公告']], [4, null]
+    ])
+    expect(await ctx.db.knex('threads').orderBy('id').select('id', 'type_label')).toEqual([
+      { id: 1, type_label: '求助' }, { id: 2, type_label: '' }, { id: 4, type_label: '' }, { id: 5, type_label: '' }
+    ])
+    const issues = await ctx.db.knex('discuz_import_issues').whereIn('step', ['boards', 'threads']).select<Array<{ step: string, source_key: string, reason: string }>>('step', 'source_key', 'reason')
+    expect(issues).toContainEqual({ step: 'boards', source_key: 'threadclass:3', reason: '主题分类“一个非常非常长的分类名称”超过 8 个字，改为“一个非常非常长的”' })
+    expect(issues).toContainEqual({ step: 'threads', source_key: '2', reason: '主题分类 1 不是本版块的分类，导入为无分类' })
+    const board = await ctx.t.agent().get('/forum/2').expect(200)
+    expect(board.text).toContain('<em class="thread-type">[求助]</em>')
+    const thread = await ctx.t.agent().get('/thread/1').expect(200)
+    expect(thread.text).toContain('[求助]</em>')
+    // The imported labels are the board's: a member opening a thread there picks one of them.
+    const member = ctx.t.agent()
+    const login = await member.get('/login').expect(200)
+    await member.post('/login').type('form').send({ _csrf: csrfFrom(login.text), login: 'alice', password: passwords.alice }).expect(303)
+    const form = await member.get('/forum/2/new').expect(200)
+    expect(form.text).toContain('<option value="分享">分享</option><option value="求助">求助</option><option value="一个非常非常长的">一个非常非常长的</option>')
+  })
+
+  it('imports 版主 per board (an inherited grant too), leaving out groups and members not imported', async () => {
+    expect(await ctx.db.knex('board_moderators').orderBy('board_id').select('board_id', 'user_id')).toEqual([
+      { board_id: 2, user_id: 7 }, { board_id: 4, user_id: 7 }
+    ])
+    expect((await ctx.t.app.boardModerators.boardsOf(7)).sort()).toEqual([2, 4])
+    expect((await ctx.t.app.boardModerators.listForBoards([2])).get(2)).toEqual(['mod'])
+    expect(step('board-moderators')).toMatchObject({ read: 4, imported: 2, skipped: 2 })
+    const issues = await ctx.db.knex('discuz_import_issues').where({ step: 'board-moderators' }).orderBy('source_key').select('source_key', 'kind', 'reason')
+    expect(issues).toEqual([
+      { source_key: '2:1', kind: 'skipped', reason: '分区 1 没有版主（请在其下的版块上设置）' },
+      { source_key: '99:2', kind: 'skipped', reason: '版主 uid 99 未导入' }
+    ])
+    expect((await ctx.t.agent().get('/forum/4').expect(200)).text).toContain('版主: <a href="/user/7" class="notabs">mod</a>')
+  })
+
+  it('imports signatures as text with their links (Discuz HTML and BBCode), shown under the member\'s floors', async () => {
+    const signatures = await ctx.db.knex('users').whereIn('id', [2, 3, 5]).orderBy('id').pluck('signature')
+    expect(signatures).toEqual(['欢迎访问 我的博客 https://alice.example.com/\n第二行 & 更多', '', '粗体签名 https://dave.example.com'])
+    expect(await ctx.t.app.signatures.get(2)).toBe(signatures[0])
+    expect(step('signatures')).toMatchObject({ read: 3, imported: 2, skipped: 1 })
+    const issues = await ctx.db.knex('discuz_import_issues').where({ step: 'signatures' }).orderBy('source_key').select('source_key', 'kind', 'reason')
+    expect(issues).toEqual([
+      { source_key: '2', kind: 'changed', reason: '签名中的 1 张图片未导入（签名只有文字）' },
+      { source_key: '99', kind: 'skipped', reason: '会员 uid 99 未导入' }
+    ])
+    const page = await ctx.t.agent().get('/thread/1').expect(200)
+    expect(page.text).toContain('<a href="https://alice.example.com/" rel="nofollow ugc noopener" target="_blank">https://alice.example.com/</a>')
+    expect(page.text).toContain('第二行 &amp; 更多')
+  })
+
   it('imports nothing twice when run again', async () => {
     const before = await snapshot(ctx.db.knex)
     const again = await importInto(ctx.db.knex, uploadsDir)
@@ -293,7 +358,7 @@ describeWithSource.each(dialects)('import:discuz --dry-run and --resume into %s'
     for (const table of ['users', 'articles', 'posts', 'bans', 'reactions', 'discuz_import_checkpoints', 'discuz_import_issues', 'word_filters']) {
       expect([table, Number((await db.knex(table).count({ n: '*' }).first())?.n)]).toEqual([table, 0])
     }
-    expect(dry.steps.find((s) => s.step === 'posts')).toMatchObject({ read: 7, imported: 5, skipped: 2 })
+    expect(dry.steps.find((s) => s.step === 'posts')).toMatchObject({ read: 9, imported: 7, skipped: 2 })
     expect(dry.issues.some((i) => i.step === 'articles' && i.kind === 'skipped')).toBe(true)
   }, 60_000)
 
@@ -308,7 +373,7 @@ describeWithSource.each(dialects)('import:discuz --dry-run and --resume into %s'
     expect(cli([]).status).toBe(2)
     const dry = cli(['--from', site.url, '--dry-run'])
     expect([dry.status, dry.stderr.slice(-300)]).toEqual([0, expect.any(String)])
-    expect(dry.stdout).toMatch(/posts\s+7\s+5\s+2/)
+    expect(dry.stdout).toMatch(/posts\s+9\s+7\s+2/)
     expect(dry.stdout).toContain('--dry-run：未写入任何数据')
     expect(Number((await db.knex('users').count({ n: '*' }).first())?.n)).toBe(0)
     await db.knex('categories').insert({ name: '已有频道', description: '', display_order: 0 })

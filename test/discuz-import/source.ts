@@ -125,16 +125,45 @@ async function fill (db: Knex): Promise<void> {
     { fid: 1, fup: 0, type: 'group', name: '综合', status: 1, displayorder: 1 },
     { fid: 2, fup: 1, type: 'forum', name: '灌水', status: 1, displayorder: 1, threads: 2, posts: 3 },
     { fid: 3, fup: 1, type: 'forum', name: '会员区', status: 1, displayorder: 2, threads: 1, posts: 1 },
-    { fid: 4, fup: 2, type: 'sub', name: '子版', status: 1, displayorder: 1 },
+    { fid: 4, fup: 2, type: 'sub', name: '子版', status: 1, displayorder: 1, threads: 1, posts: 2 },
     { fid: 5, fup: 0, type: 'forum', name: '某群组', status: 3, displayorder: 1 }
   ])
   const field = (fid: number, viewperm: string): Record<string, unknown> => ({ fid, description: '', rules: '', moderators: '', viewperm, postperm: '', replyperm: '', threadtypes: '' })
   await db(t('forum_forumfield')).insert([field(1, ''), field(2, ''), field(3, '\t1\t2\t3\t10\t'), field(4, '\t7\t10\t'), field(5, '')])
   await db(t('forum_thread')).insert([
-    { tid: 1, fid: 2, authorid: 2, author: 'alice', subject: '置顶的主题', dateline: NOW - 9 * DAY, lastpost: NOW - 8 * DAY, lastposter: 'bob', views: 100, replies: 2, displayorder: 1, closed: 0, maxposition: 3 },
-    { tid: 2, fid: 3, authorid: 5, author: 'dave', subject: '会员区的主题', dateline: NOW - 7 * DAY, lastpost: NOW - 7 * DAY, lastposter: 'dave', views: 5, replies: 0, displayorder: 0, closed: 1, maxposition: 1 },
+    { tid: 1, fid: 2, typeid: 1, authorid: 2, author: 'alice', subject: '置顶的主题', dateline: NOW - 9 * DAY, lastpost: NOW - 8 * DAY, lastposter: 'bob', views: 100, replies: 2, displayorder: 1, closed: 0, maxposition: 3 },
+    { tid: 2, fid: 3, typeid: 1, authorid: 5, author: 'dave', subject: '会员区的主题', dateline: NOW - 7 * DAY, lastpost: NOW - 7 * DAY, lastposter: 'dave', views: 5, replies: 0, displayorder: 0, closed: 1, maxposition: 1 },
     { tid: 3, fid: 2, authorid: 2, author: 'alice', subject: '已移动', dateline: NOW - 6 * DAY, lastpost: NOW - 6 * DAY, lastposter: 'alice', views: 0, replies: 0, displayorder: 0, closed: 2, maxposition: 1 },
-    { tid: 4, fid: 2, authorid: 3, author: 'bob', subject: '待审核的主题', dateline: NOW - 5 * DAY, lastpost: NOW - 5 * DAY, lastposter: 'bob', views: 0, replies: 0, displayorder: -2, closed: 0, maxposition: 1 }
+    { tid: 4, fid: 2, authorid: 3, author: 'bob', subject: '待审核的主题', dateline: NOW - 5 * DAY, lastpost: NOW - 5 * DAY, lastposter: 'bob', views: 0, replies: 0, displayorder: -2, closed: 0, maxposition: 1 },
+    // Its posts were moved to the split table forum_post_1 (帖子分表).
+    { tid: 5, fid: 4, authorid: 5, author: 'dave', subject: '分表里的主题', dateline: NOW - 4 * DAY, lastpost: NOW - 3 * DAY, lastposter: 'alice', views: 7, replies: 1, displayorder: 0, closed: 0, maxposition: 2, posttableid: 1 }
+  ])
+  await db(t('forum_post_1')).insert([
+    { pid: 8, fid: 4, tid: 5, first: 1, authorid: 5, author: 'dave', dateline: NOW - 4 * DAY, message: '分表里的[b]楼主[/b]', invisible: 0, position: 1 },
+    { pid: 9, fid: 4, tid: 5, first: 0, authorid: 2, author: 'alice', dateline: NOW - 3 * DAY, message: '分表里的回复', invisible: 0, position: 2 }
+  ])
+  // 主题分类: 灌水 has three (stored out of display order, one with HTML, one too long), 会员区 one; thread 2
+  // points at 灌水's 求助 although it is in 会员区 (a thread moved between boards keeps its typeid in Discuz).
+  await db(t('forum_threadclass')).insert([
+    { typeid: 1, fid: 2, name: '求助', displayorder: 1 },
+    { typeid: 2, fid: 2, name: '<font color="red">分享</font>', displayorder: 0 },
+    { typeid: 3, fid: 2, name: '一个非常非常长的分类名称', displayorder: 2 },
+    { typeid: 4, fid: 3, name: '公告', displayorder: 0 }
+  ])
+  // 版主: mod on 灌水 and (passed down, `inherited`) its 子版; a grant on the group 综合; one of a member not imported.
+  await db(t('forum_moderator')).insert([
+    { uid: 7, fid: 2, displayorder: 0, inherited: 0 },
+    { uid: 7, fid: 4, displayorder: 0, inherited: 1 },
+    { uid: 2, fid: 1, displayorder: 0, inherited: 0 },
+    { uid: 99, fid: 2, displayorder: 0, inherited: 0 }
+  ])
+  // 签名: Discuz's HTML (a link, a picture, an entity), BBCode left as typed, an empty one, a member not imported.
+  const fieldForum = (uid: number, sightml: string): Record<string, unknown> => ({ uid, medals: '', sightml, groupterms: '', groups: '' })
+  await db(t('common_member_field_forum')).insert([
+    fieldForum(2, '欢迎访问 <a href="https://alice.example.com/" target="_blank">我的博客</a><br />第二行 &amp; 更多<img src="static/image/sig.png" border="0" />'),
+    fieldForum(3, ''),
+    fieldForum(5, '[b]粗体签名[/b] [url]https://dave.example.com[/url]'),
+    fieldForum(99, '已删除会员的签名')
   ])
   const message = '[b]粗体[/b] [i]斜体[/i] [u]下划线[/u] [s]删除线[/s] [color=red]红字[/color] [size=5]大字[/size]\n' +
     '[quote][quote]最里层的引用[/quote]外层的引用[/quote]\n[url=https://example.com/a_b]链接[/url] [url=javascript:alert(1)]坏链接[/url]\n' +

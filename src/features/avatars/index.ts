@@ -10,6 +10,7 @@ import { signatures, type Signatures } from './signature'
 
 export type { AvatarsService, AvatarUrls } from './service'
 export type { Signatures } from './signature'
+export { importedSignature, storeImportedSignatures } from './signature'
 
 /**
  * The avatar service outside the app (the Discuz importer's CLI): the same rules and storage, over a Knex

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex'
+import { updateByIds } from '../../db/bulk-update'
 import { badRequest } from '../../lib/http-errors'
 import { normalizeSignature, SIGNATURE_MAX } from '../../lib/signature'
 
@@ -36,3 +37,17 @@ export function signatures (db: Knex, scanWords: (text: string) => Promise<WordS
 }
 
 export type Signatures = ReturnType<typeof signatures>
+
+/**
+ * Signatures written in bulk inside the caller's transaction (the Discuz importer): normalized and cut
+ * to SIGNATURE_MAX like `set`, one UPDATE per batch. No word scan: Discuz ran its own word list over a
+ * signature when it was saved, and an import has no one to show a refusal to (the caller reports cuts).
+ */
+export async function storeImportedSignatures (trx: Knex.Transaction, rows: ReadonlyArray<{ userId: number, text: string }>): Promise<void> {
+  await updateByIds(trx, 'users', rows.map((r) => ({ id: r.userId, values: { signature: importedSignature(r.text) } })))
+}
+
+/** What `storeImportedSignatures` keeps of a text: the caller compares it to report a cut. */
+export function importedSignature (raw: string): string {
+  return [...normalizeSignature(raw.replace(/[\u0000-\u0009\u000b-\u001f\u007f]/g, ''))].slice(0, SIGNATURE_MAX).join('').trim()
+}

@@ -33,6 +33,15 @@ export function withModeratedBoards (source: AuthUserSource, db: Knex): AuthUser
   }
 }
 
+/**
+ * 版主 granted in bulk inside the caller's transaction (the Discuz importer's forum_moderator step): the
+ * same rows `add` writes, without its per-grant checks and audit row, so the caller must pass only
+ * imported members and boards that are not groups (分区 have no 版主), as `add` would insist.
+ */
+export async function grantBoardModeratorsInBulk (trx: Knex.Transaction, grants: ReadonlyArray<{ boardId: number, userId: number, at: number }>): Promise<void> {
+  await boardModeratorsRepository(trx).insertMany(grants, trx)
+}
+
 export default fp(async (app) => {
   const service = boardModeratorsService({ db: app.db, repo: boardModeratorsRepository(app.db), audit: app.adminAudit })
   app.decorate('boardModerators', service)

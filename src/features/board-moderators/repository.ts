@@ -52,6 +52,14 @@ export function boardModeratorsRepository (db: Knex) {
       await trx('board_moderators').insert({ board_id: boardId, user_id: userId, created_at: at })
     },
 
+    /** Many grants at once (the Discuz import): a pair already granted stays as it is. */
+    async insertMany (grants: ReadonlyArray<{ boardId: number, userId: number, at: number }>, trx: Knex.Transaction): Promise<void> {
+      for (let i = 0; i < grants.length; i += 500) {
+        await trx('board_moderators').insert(grants.slice(i, i + 500).map((g) => ({ board_id: g.boardId, user_id: g.userId, created_at: g.at })))
+          .onConflict(['user_id', 'board_id']).ignore()
+      }
+    },
+
     async remove (boardId: number, userId: number, trx: Knex.Transaction): Promise<number> {
       return await trx('board_moderators').where({ board_id: boardId, user_id: userId }).delete()
     }

@@ -11,6 +11,9 @@ import type { ClickSlots } from '../../lib/discuz-click-slots'
 
 export interface Issue { key: string, kind: 'skipped' | 'changed', reason: string }
 
+/** 主题分类 as luntan keeps them: each board's labels in order, the label each Discuz typeid became, the changes per board. */
+export interface ThreadTypeLabels { byBoard: Map<number, string[]>, byType: Map<number, { fid: number, label: string }>, issues: Map<number, Issue[]> }
+
 export interface BatchPlan {
   imported: number
   issues: Issue[]
@@ -34,6 +37,10 @@ export interface ImportContext {
   /** The lowest-uid admin: the moderator of a ban whose Discuz operator was not imported. */
   fallbackModerator: number | null
   clickSlots: ClickSlots | null
+  /** forum_threadclass as labels, read by the first step that needs it (steps/forum.ts). */
+  threadTypes: ThreadTypeLabels | null
+  /** forum_post and the forum_post_N tables threads point to (steps/forum.ts), read once. */
+  postTables: string[] | null
 }
 
 export interface Step<R> {
@@ -76,32 +83,51 @@ export async function runStep<R> (ctx: ImportContext, step: Step<R>, batch: numb
   let batches = 0
   const size = step.batch ?? batch
   progress(step.name, report.read, total)
+  // Batch N+1 is read and mapped (Node's CPU: BBCode, names) while batch N is written (the database's
+  // CPU): on two cores the posts step's parse and insert overlap instead of taking turns. Maps still run
+  // one after another in key order, so what a map adds to ctx (ids, name keys) is seen by the next one.
+  const prepare = async (from: string): Promise<{ rows: R[], plan: BatchPlan | null }> => {
+    const rows = await step.read(ctx, from, size)
+    return { rows, plan: rows.length === 0 ? null : await step.map(ctx, rows) }
+  }
+  let current = await prepare(after)
   for (;;) {
-    const rows = await step.read(ctx, after, size)
+    const { rows, plan } = current
     const last = rows[rows.length - 1]
-    if (last === undefined) break
-    const plan = await step.map(ctx, rows)
+    if (last === undefined || plan === null) break
     after = step.keyOf(last)
+    const next = rows.length < size ? null : prepare(after)
+    // A failed write must not leave the next batch's read running against a source that is being closed.
+    next?.catch(() => {})
     const skipped = plan.issues.filter((i) => i.kind === 'skipped').length
     report.read += rows.length
     report.imported += plan.imported
     report.skipped += skipped
     report.changed += plan.issues.length - skipped
-    for (const issue of plan.issues) report.reasons.set(`${issue.kind === 'skipped' ? '跳过' : '改动'}: ${issue.reason.replace(/\d+/g, 'N')}`, (report.reasons.get(`${issue.kind === 'skipped' ? '跳过' : '改动'}: ${issue.reason.replace(/\d+/g, 'N')}`) ?? 0) + 1)
+    for (const issue of plan.issues) {
+      const reason = `${issue.kind === 'skipped' ? '跳过' : '改动'}: ${issue.reason.replace(/\d+/g, 'N')}`
+      report.reasons.set(reason, (report.reasons.get(reason) ?? 0) + 1)
+    }
     if (!ctx.dryRun) {
       const checkpoint = { step: step.name, last_key: after, rows_read: report.read, rows_imported: report.imported, rows_skipped: report.skipped, finished_at: null, updated_at: ctx.now }
-      await ctx.db.transaction(async (trx) => {
-        await plan.write(trx)
-        for (let i = 0; i < plan.issues.length; i += 500) {
-          await trx('discuz_import_issues').insert(plan.issues.slice(i, i + 500).map((x) => ({ step: step.name, source_key: x.key.slice(0, 64), kind: x.kind, reason: x.reason.slice(0, 255) })))
-        }
-        await trx('discuz_import_checkpoints').insert(checkpoint).onConflict('step').merge()
-        batches++
-        if (failAfterBatches !== undefined && batches >= failAfterBatches) throw new ImportInterrupted(`interrupted in ${step.name}`)
-      })
+      try {
+        await ctx.db.transaction(async (trx) => {
+          await plan.write(trx)
+          for (let i = 0; i < plan.issues.length; i += 500) {
+            await trx('discuz_import_issues').insert(plan.issues.slice(i, i + 500).map((x) => ({ step: step.name, source_key: x.key.slice(0, 64), kind: x.kind, reason: x.reason.slice(0, 255) })))
+          }
+          await trx('discuz_import_checkpoints').insert(checkpoint).onConflict('step').merge()
+          batches++
+          if (failAfterBatches !== undefined && batches >= failAfterBatches) throw new ImportInterrupted(`interrupted in ${step.name}`)
+        })
+      } catch (err) {
+        await next?.catch(() => {})
+        throw err
+      }
     }
     progress(step.name, Math.min(report.read, total), total)
-    if (rows.length < size) break
+    if (next === null) break
+    current = await next
   }
   if (!ctx.dryRun) {
     await ctx.db('discuz_import_checkpoints').insert({ step: step.name, last_key: after, rows_read: report.read, rows_imported: report.imported, rows_skipped: report.skipped, finished_at: ctx.now, updated_at: ctx.now })

@@ -6,6 +6,8 @@ import type { DiscuzSource } from './source'
 import { bansStep, crimesStep, membersStep } from './steps/members'
 import { articlesStep, categoriesStep, commentsStep, reactionsStep } from './steps/portal'
 import { boardsStep, postsStep, threadsStep } from './steps/forum'
+import { boardModeratorsStep } from './steps/moderators'
+import { signaturesStep } from './steps/signatures'
 import { avatarsStep, forumAttachmentsStep, portalAttachmentsStep, settingsStep, wordsStep } from './steps/site'
 import { articleCountersStep, boardCountersStep, memberCountersStep, threadCountersStep } from './steps/counters'
 
@@ -40,8 +42,8 @@ export interface DiscuzImportSummary {
 }
 
 type AnyStep = Step<never>
-const IMPORT_STEPS = [settingsStep, wordsStep, membersStep, bansStep, crimesStep, categoriesStep, articlesStep, commentsStep, reactionsStep,
-  boardsStep, threadsStep, postsStep, forumAttachmentsStep, portalAttachmentsStep, avatarsStep] as unknown as AnyStep[]
+const IMPORT_STEPS = [settingsStep, wordsStep, membersStep, signaturesStep, bansStep, crimesStep, categoriesStep, articlesStep, commentsStep, reactionsStep,
+  boardsStep, boardModeratorsStep, threadsStep, postsStep, forumAttachmentsStep, portalAttachmentsStep, avatarsStep] as unknown as AnyStep[]
 const COUNTER_STEPS = [articleCountersStep, threadCountersStep, boardCountersStep, memberCountersStep] as unknown as AnyStep[]
 
 /** Whether luntan's database holds content that an import did not write (then the import refuses). */
@@ -81,7 +83,9 @@ export async function runDiscuzImport (o: DiscuzImportOptions): Promise<DiscuzIm
     ids: { users, categories: await loadIds(o.db, 'categories'), articles: await loadIds(o.db, 'articles'), boards: await loadIds(o.db, 'boards'), threads: await loadIds(o.db, 'threads') },
     usernameKeys: new Set(), usernameSkeletons: new Set(), emailKeys: new Set(),
     fallbackModerator: null,
-    clickSlots: null
+    clickSlots: null,
+    threadTypes: null,
+    postTables: null
   }
   // Names already taken in luntan (an earlier, interrupted run): the renaming rules see them.
   for (const u of await o.db('users').select<Array<{ id: number, username_key: string, username_skeleton: string | null, email_key: string, role: string }>>('id', 'username_key', 'username_skeleton', 'email_key', 'role').orderBy('id')) {

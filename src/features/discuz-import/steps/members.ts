@@ -1,12 +1,17 @@
 import { storedDiscuzHash } from '../../../lib/discuz-password'
 import { usernameKey, usernameSkeleton } from '../../../lib/username-skeleton'
+import { updateByIds } from '../../../db/bulk-update'
 import { afterId, countOf, insertChunks, type Issue, type Step } from '../runner'
 import { auditLog, type AuditEntry } from '../../moderation'
 
-/** Discuz's groups and admin ids → our roles (禁止发言/禁止访问 become bans in the bans step). */
+/**
+ * Discuz's groups and admin ids → our roles (禁止发言/禁止访问 become bans in the bans step). 超级版主
+ * (2) moderate the whole forum: our moderator. 版主 (3) moderate only their boards: members here, with
+ * their boards granted from forum_moderator (the board-moderators step), not the run of the whole site.
+ */
 export function roleFor (groupid: number, adminid: number): 'admin' | 'moderator' | 'member' {
   if (adminid === 1 || groupid === 1) return 'admin'
-  if (adminid === 2 || adminid === 3 || groupid === 2 || groupid === 3) return 'moderator'
+  if (adminid === 2 || groupid === 2) return 'moderator'
   return 'member'
 }
 
@@ -118,7 +123,7 @@ export const bansStep: Step<BanRow> = {
       issues,
       write: async (trx) => {
         await insertChunks(trx, 'bans', bans)
-        for (const a of active) await trx('users').where({ id: a.uid }).update({ ban_type: a.type, ban_until: a.until, ban_reason: a.reason })
+        await updateByIds(trx, 'users', active.map((a) => ({ id: a.uid, values: { ban_type: a.type, ban_until: a.until, ban_reason: a.reason } })))
       }
     }
   }

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex'
 import { articleRenderColumns } from '../../../lib/article-render'
+import { updateByIds } from '../../../db/bulk-update'
 import { afterId, countOf, insertChunks, type Issue, type Step } from '../runner'
 
 /** Discuz names may carry HTML (a coloured category name); ours are text. */
@@ -39,7 +40,7 @@ export const categoriesStep: Step<CategoryRow> = {
       issues,
       write: async (trx) => {
         await insertChunks(trx, 'categories', rowsOut)
-        for (const p of parents) await trx('categories').where({ id: p.id }).update({ parent_id: p.parent })
+        await updateByIds(trx, 'categories', parents.map((p) => ({ id: p.id, values: { parent_id: p.parent } })))
       }
     }
   }

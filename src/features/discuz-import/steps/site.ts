@@ -44,7 +44,8 @@ export const settingsStep: Step<SettingRow> = {
       imported: Object.keys(settings).length,
       issues,
       write: async (trx) => {
-        for (const [key, v] of Object.entries(settings)) await trx('settings').insert({ key, value: v }).onConflict('key').merge()
+        const entries = Object.entries(settings).map(([key, value]) => ({ key, value }))
+        if (entries.length > 0) await trx('settings').insert(entries).onConflict('key').merge()
       }
     }
   }
@@ -74,7 +75,7 @@ export const wordsStep: Step<WordRow> = {
       const action = replacement === '{BANNED}' ? 'block' : replacement === '{MOD}' ? 'moderate' : 'replace'
       out.push({ word, word_key: key, action, replacement: action === 'replace' ? replacement.slice(0, 100) : '**', created_by: null, created_at: ctx.now, updated_at: ctx.now })
     }
-    return { imported: out.length, issues, write: async (trx) => { for (const w of out) await trx('word_filters').insert(w).onConflict('word_key').ignore() } }
+    return { imported: out.length, issues, write: async (trx) => { for (let i = 0; i < out.length; i += 400) await trx('word_filters').insert(out.slice(i, i + 400)).onConflict('word_key').ignore() } }
   }
 }
 
