@@ -73,8 +73,52 @@ export interface IndexedRow {
 
 const COLUMNS = ['d.id', 'd.kind', 'd.ref_id', 'd.parent_id', 'd.scope_id', 'd.author_id', 'd.created_at', 'd.title']
 
-export function searchRepository (db: Knex) {
+/**
+ * The longest a MariaDB/MySQL search may run (ms). InnoDB FULLTEXT reads a term's whole posting list
+ * whatever the LIMIT: on the bench's large set (1.1 million documents) a word in 470,000 of them took
+ * seconds. Past this the server stops the statement and the visitor is asked to narrow the search. InnoDB
+ * notices the limit only between phases of its FULLTEXT work, measured 0.5–1.4 s after a 0.4 s limit on the
+ * large set, so the search query's own client timeout is SEARCH_CLIENT_TIMEOUT_MS, not DATABASE_TIMEOUT_MS:
+ * that one's expiry closes the connection and fails the process's other queries for a moment
+ * (src/db/knex.ts), which one broad search must never do to the site.
+ */
+export const SEARCH_STATEMENT_MS = 250
+
+/** The search query's client-side timeout: the server's own limit above is meant to fire first. */
+export const SEARCH_CLIENT_TIMEOUT_MS = 5000
+
+/**
+ * The server gave up on a search too broad for it: stopped at its time limit (MariaDB's
+ * max_statement_time, MySQL's MAX_EXECUTION_TIME), or InnoDB's FULLTEXT result outgrew
+ * innodb_ft_result_cache_limit (a pair of common words on the large set: it was a 500 before).
+ */
+function isTooBroad (err: unknown): boolean {
+  const { code, errno } = (err ?? {}) as { code?: unknown, errno?: unknown }
+  // mysql2 names MySQL's 3024 but not MariaDB's 1969 (its code comes back undefined).
+  return code === 'ER_STATEMENT_TIMEOUT' || code === 'ER_QUERY_TIMEOUT' || errno === 1969 || errno === 3024 ||
+    code === 'HA_ERR_FTS_EXCEED_RESULT_CACHE_LIMIT' || errno === 188
+}
+
+export function searchRepository (db: Knex, options: { statementMs?: number } = {}) {
   const mysql = db.client.config.client === 'mysql2'
+  const statementMs = options.statementMs ?? SEARCH_STATEMENT_MS
+  let mariadb: Promise<boolean> | null = null
+  const isMariaDb = async (): Promise<boolean> => await (mariadb ??= db.raw<[Array<{ v: string }>]>('SELECT VERSION() AS v').then(([rows]) => /mariadb/i.test(rows?.[0]?.v ?? '')))
+
+  /** Runs a MariaDB/MySQL SELECT under the server's own statement time limit; null when the server gave up on it (isTooBroad). */
+  async function limited<T> (query: Knex.QueryBuilder): Promise<T[] | null> {
+    const { sql, bindings } = query.toSQL().toNative()
+    const bounded = await isMariaDb()
+      ? `SET STATEMENT max_statement_time = ${(statementMs / 1000).toFixed(6)} FOR ${sql}`
+      : sql.replace(/^select /i, `select /*+ MAX_EXECUTION_TIME(${Math.max(1, Math.round(statementMs))}) */ `)
+    try {
+      const [rows] = await db.raw<[T[]]>(bounded, bindings as Knex.ValueDict[]).options({ timeout: SEARCH_CLIENT_TIMEOUT_MS })
+      return rows ?? []
+    } catch (err) {
+      if (isTooBroad(err)) return null
+      throw err
+    }
+  }
 
   function filtered (q: Knex.QueryBuilder, f: MatchFilter): Knex.QueryBuilder {
     void q.where('d.listed', true).whereIn('d.kind', [...f.kinds]).whereIn('d.audience', [...f.audiences])
@@ -99,14 +143,16 @@ export function searchRepository (db: Knex) {
     /**
      * The newest `limit` matches (by index row: the order the engine reads its posting lists in, so a
      * common word stops after `limit` rows instead of scoring all of them), each with the opening of its
-     * body and the body's length for the app's ranking (src/lib/search-rank.ts).
+     * body and the body's length for the app's ranking (src/lib/search-rank.ts). null: MariaDB/MySQL
+     * stopped the search at SEARCH_STATEMENT_MS (too common a word for its FULLTEXT index).
      */
-    async candidates (f: MatchFilter, limit: number): Promise<CandidateRow[]> {
+    async candidates (f: MatchFilter, limit: number): Promise<CandidateRow[] | null> {
       const bodyColumns = mysql
         ? db.raw('SUBSTRING(d.body, 1, ?) AS body, CHAR_LENGTH(d.body) AS body_length', [SCORED_BODY_CHARS])
         : db.raw('substr(d.body, 1, ?) AS body, length(d.body) AS body_length', [SCORED_BODY_CHARS])
-      return await matching(f).select(...COLUMNS, bodyColumns)
-        .orderBy(mysql ? 'd.id' : 'search_fts.rowid', 'desc').limit(limit) as CandidateRow[]
+      const query = matching(f).select(...COLUMNS, bodyColumns).orderBy(mysql ? 'd.id' : 'search_fts.rowid', 'desc').limit(limit)
+      // FTS5 stops after `limit` rows in rowid order: no bound needed. InnoDB may not (SEARCH_STATEMENT_MS).
+      return mysql ? await limited<CandidateRow>(query) : await query as CandidateRow[]
     },
 
     async upsert (trx: Knex.Transaction, row: IndexedRow): Promise<void> {

@@ -90,6 +90,7 @@ export default async function searchRoutes (app: FastifyInstance, opts: { servic
       now: app.clock.now()
     })
     if (outcome.kind === 'error') return await render(400, { error: outcome.message })
+    if (outcome.kind === 'tooBroad') return await render(200, { error: outcome.message })
     const params = new URLSearchParams({ q, type: rawType })
     if (rawScope !== '') params.set('scope', rawScope)
     if (author !== '') params.set('author', author)

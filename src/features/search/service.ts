@@ -17,7 +17,8 @@ export const messages = {
   badTime: '时间范围只能是一天、一周、一月或一年',
   badScope: '版块或分类编号有误',
   unknownAuthor: '没有找到这个作者',
-  rateLimited: '搜索太频繁了，请一分钟后再试'
+  rateLimited: '搜索太频繁了，请一分钟后再试',
+  tooBroad: '这个关键词太常见，一时找不完：请再加一个词，或按类型、版块、作者、时间缩小范围'
 } as const
 
 export const RESULTS_PER_PAGE = 10
@@ -73,6 +74,8 @@ export interface MemberHit { id: number, username: string, createdAt: number, po
 
 export type SearchOutcome =
   | { kind: 'error', message: string }
+  /** A valid query the database could not finish in time (MariaDB/MySQL): shown with 200, asking for a narrower one. */
+  | { kind: 'tooBroad', message: string }
   | { kind: 'empty' }
   | { kind: 'content', hits: SearchHitView[], total: number, page: number, pageCount: number, capped: boolean }
   | { kind: 'members', members: MemberHit[] }
@@ -162,6 +165,7 @@ export function searchService (deps: { repo: SearchRepository, members: MemberDi
     const words = highlightWords(q)
     // One query: the newest candidates, ranked here (src/lib/search-rank.ts), then the page cut from them.
     const candidates = await repo.candidates(filter, SEARCH_CANDIDATES)
+    if (candidates === null) return { kind: 'tooBroad', message: messages.tooBroad }
     const ranked = candidates
       .map((row) => ({ row, score: relevanceScore({ title: row.title, ownsTitle: row.kind !== 'post', body: row.body, bodyLength: Number(row.body_length) }, words) }))
       .sort((a, b) => b.score - a.score || Number(b.row.created_at) - Number(a.row.created_at) || Number(b.row.id) - Number(a.row.id))
