@@ -26,7 +26,7 @@ describeOnMysql('a search too broad for MariaDB', () => {
   afterAll(async () => { await db.destroy() })
 
   const members = { byNamePrefix: async () => [], namesOf: async () => new Map<number, string>() }
-  const request = { q: '骑楼', type: 'all', page: 1, viewerId: null, now: Math.floor(Date.now() / 1000) + 10 }
+  const request = { q: '骑楼', type: 'all' as const, page: 1, viewerId: null, now: Math.floor(Date.now() / 1000) + 10 }
 
   it(`finds and ranks within the limit (${SEARCH_STATEMENT_MS} ms)`, async () => {
     const outcome = await searchService({ repo: searchRepository(db.knex), members }).search(request)
