@@ -39,3 +39,23 @@ describeOnMysql('a search too broad for MariaDB', () => {
     expect(outcome).toEqual({ kind: 'tooBroad', message: expect.stringContaining('这个关键词太常见') })
   })
 })
+
+describe.each(dialects)('searches running at once on %s', (dialect) => {
+  let db: TestDatabase
+  beforeAll(async () => {
+    db = await createTestDatabase(dialect)
+    await db.knex('search_documents').insert({ kind: 'article', ref_id: 1, parent_id: null, scope_id: 1, audience: 'all', listed: true, author_id: 1, created_at: 1, title: '骑楼', body: '骑楼', title_terms: indexText('骑楼'), body_terms: indexText('骑楼') })
+  })
+  afterAll(async () => { await db.destroy() })
+
+  it('beyond the per-process limit a search is told to come back, without waiting for the pool', async () => {
+    const members = { byNamePrefix: async () => [], namesOf: async () => new Map<number, string>() }
+    const service = searchService({ repo: searchRepository(db.knex), members, maxConcurrent: 1 })
+    const request = { q: '骑楼', type: 'all' as const, page: 1, viewerId: null, now: 100 }
+    const [first, second] = await Promise.all([service.search(request), service.search(request)])
+    expect(first.kind).toBe('content')
+    expect(second).toEqual({ kind: 'busy', message: '搜索的人太多了，请稍后再试' })
+    // The slot is given back: the next search runs.
+    expect((await service.search(request)).kind).toBe('content')
+  })
+})

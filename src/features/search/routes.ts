@@ -36,6 +36,9 @@ export interface ScopeOptions {
   boards: (viewer: AuthUser | null) => Promise<Array<{ id: number, name: string }>>
 }
 
+/** Seconds a visitor is asked to wait when MAX_CONCURRENT_SEARCHES are running. */
+const SEARCH_BUSY_RETRY_AFTER_SECONDS = 3
+
 export default async function searchRoutes (app: FastifyInstance, opts: { service: SearchService, scopes: ScopeOptions }): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>()
   const { service, scopes } = opts
@@ -91,6 +94,10 @@ export default async function searchRoutes (app: FastifyInstance, opts: { servic
     })
     if (outcome.kind === 'error') return await render(400, { error: outcome.message })
     if (outcome.kind === 'tooBroad') return await render(200, { error: outcome.message })
+    if (outcome.kind === 'busy') {
+      void reply.header('Retry-After', String(SEARCH_BUSY_RETRY_AFTER_SECONDS))
+      return await render(503, { error: outcome.message })
+    }
     const params = new URLSearchParams({ q, type: rawType })
     if (rawScope !== '') params.set('scope', rawScope)
     if (author !== '') params.set('author', author)

@@ -18,8 +18,18 @@ export const messages = {
   badScope: '版块或分类编号有误',
   unknownAuthor: '没有找到这个作者',
   rateLimited: '搜索太频繁了，请一分钟后再试',
-  tooBroad: '这个关键词太常见，一时找不完：请再加一个词，或按类型、版块、作者、时间缩小范围'
-} as const
+  tooBroad: '这个关键词太常见，一时找不完：请再加一个词，或按类型、版块、作者、时间缩小范围',
+  busy: '搜索的人太多了，请稍后再试'
+}
+
+/**
+ * Searches running against the database at once, per process. On MariaDB a broad search holds its
+ * connection up to its statement limit (and InnoDB's lateness past it): the bench's 16 concurrent broad
+ * searches took every pooled connection, page requests waited past DATABASE_TIMEOUT_MS, and the whole site
+ * answered 503 (2,268 of 2,276 answers). Beyond this many, a search is told to come back (503, Retry-After)
+ * without touching the pool; pages never wait for searches.
+ */
+export const MAX_CONCURRENT_SEARCHES = 2 as const
 
 export const RESULTS_PER_PAGE = 10
 /** Relevance-ranked results page by OFFSET, so the pager stops here (500 results); a narrower query finds the rest. */
@@ -76,6 +86,8 @@ export type SearchOutcome =
   | { kind: 'error', message: string }
   /** A valid query the database could not finish in time (MariaDB/MySQL): shown with 200, asking for a narrower one. */
   | { kind: 'tooBroad', message: string }
+  /** MAX_CONCURRENT_SEARCHES already running in this process: 503, ask again shortly. */
+  | { kind: 'busy', message: string }
   | { kind: 'empty' }
   | { kind: 'content', hits: SearchHitView[], total: number, page: number, pageCount: number, capped: boolean }
   | { kind: 'members', members: MemberHit[] }
@@ -116,8 +128,10 @@ export function indexedRow (doc: SearchDocument): IndexedRow {
   }
 }
 
-export function searchService (deps: { repo: SearchRepository, members: MemberDirectory }) {
+export function searchService (deps: { repo: SearchRepository, members: MemberDirectory, maxConcurrent?: number }) {
   const { repo, members } = deps
+  const maxConcurrent = deps.maxConcurrent ?? MAX_CONCURRENT_SEARCHES
+  let running = 0
 
   const index: SearchIndex = {
     put: async (trx, doc) => { await repo.upsert(trx, indexedRow(doc)) },
@@ -164,7 +178,14 @@ export function searchService (deps: { repo: SearchRepository, members: MemberDi
     const cap = MAX_PAGES * RESULTS_PER_PAGE
     const words = highlightWords(q)
     // One query: the newest candidates, ranked here (src/lib/search-rank.ts), then the page cut from them.
-    const candidates = await repo.candidates(filter, SEARCH_CANDIDATES)
+    if (running >= maxConcurrent) return { kind: 'busy', message: messages.busy }
+    running++
+    let candidates: Awaited<ReturnType<SearchRepository['candidates']>>
+    try {
+      candidates = await repo.candidates(filter, SEARCH_CANDIDATES)
+    } finally {
+      running--
+    }
     if (candidates === null) return { kind: 'tooBroad', message: messages.tooBroad }
     const ranked = candidates
       .map((row) => ({ row, score: relevanceScore({ title: row.title, ownsTitle: row.kind !== 'post', body: row.body, bodyLength: Number(row.body_length) }, words) }))
