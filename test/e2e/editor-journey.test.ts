@@ -166,8 +166,10 @@ describe.each(dialects)('an editor\'s journey in chromium on %s', (dialect) => {
     ctx.t.clock.advance(2 * 3600 + 60)
     await guest.goto(`${base}/`)
     expect(await guest.textContent('body')).toContain(TITLE)
-    // The home list shows its picture's thumbnail.
-    expect(await guest.evaluate<number>(`[...document.querySelectorAll('.article-thumb img')].filter((i) => i.closest('li').textContent.includes(${JSON.stringify(TITLE)})).map((i) => i.naturalWidth)[0] || 0`)).toBeGreaterThan(0)
+    // The home list shows its picture's thumbnail (waited for: a lazy picture loads after the page's load event).
+    const thumbWidth = `[...document.querySelectorAll('.article-thumb img')].filter((i) => i.closest('li').textContent.includes(${JSON.stringify(TITLE)})).map((i) => i.naturalWidth)[0] || 0`
+    await guest.waitForFunction(`(${thumbWidth}) > 0`, null, { timeout: 10_000 }).catch(() => {})
+    expect(await guest.evaluate<number>(thumbWidth)).toBeGreaterThan(0)
     await guest.goto(`${base}/category/${travelId}`)
     expect(await guest.textContent('body')).toContain(TITLE)
     await guest.goto(`${base}/archiver/cid-${travelId}.html`)
