@@ -13,8 +13,8 @@ import { normalizeSearchText } from './search-text'
  * The same formula on SQLite and MariaDB, so a query ranks the same on both.
  */
 
-/** How many matches are ranked at most: twice what the 50 result pages can show. */
-export const SEARCH_CANDIDATES = 1000
+/** How many matches are ranked at most: what the 50 result pages can show (each 1,000 more cost about 3 ms of SQLite on the large set). */
+export const SEARCH_CANDIDATES = 500
 
 /** The body's first characters read for the score (a long article is judged by its opening). */
 export const SCORED_BODY_CHARS = 4000
