@@ -249,8 +249,9 @@ const UNAVAILABLE_CODES = new Set([
   // The network or the server (mysql2 passes the socket's code through).
   'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EAI_AGAIN',
   'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'ER_CON_COUNT_ERROR', 'ER_SERVER_SHUTDOWN',
-  // SQLite: still locked after busy_timeout (and transactionWithRetry's attempts); the file unopenable.
-  'SQLITE_BUSY', 'SQLITE_CANTOPEN',
+  // SQLite: still locked after busy_timeout (and transactionWithRetry's attempts); the file unopenable;
+  // its disk full (the write is rolled back; test/process-faults/database-disk-full.test.ts).
+  'SQLITE_BUSY', 'SQLITE_CANTOPEN', 'SQLITE_FULL',
   // Ours: the database timed out or refused a moment ago (RecentOutage), so this query did not wait for it.
   RECENTLY_UNAVAILABLE
 ])
