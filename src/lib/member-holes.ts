@@ -47,7 +47,7 @@ export function sectionEnd (): string {
   return holeMarker(SECTION_END)
 }
 
-/** Whether text holds any hole marker (a page served to one member must hold none). */
+/** Whether text holds a hole marker (a page served to one member must hold none). */
 export function hasHoles (text: string): boolean {
   return text.includes(PREFIX)
 }

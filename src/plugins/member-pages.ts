@@ -8,7 +8,7 @@ import { VIEWS_MARKER, type GuestPageOptions } from './guest-pages'
 import type { RenderedPage } from './view'
 
 /**
- * The member copy (issue #19): a plain member's page is the page any plain member sees, rendered once
+ * The member copy (issue #19): a plain member's page is the page every plain member sees, rendered once
  * a second per (canonical URL, layout), with holes (src/lib/member-holes.ts) where one member's page
  * differs from another's; each request fills them from cheap data:
  * - `menu`: the header's member menu (avatar, name, 提醒 count, 设置, 退出), rendered per request from
@@ -21,7 +21,7 @@ import type { RenderedPage } from './view'
  * members (isPlainMember), a request whose URL is not canonical (`?quote=`, `?pending=1`), a member the
  * route's `personal` callback refuses (their pending comment on the article, a new member's posting wait),
  * a member the copy names in `fullRenderFor` (the article's author, authors of pending posts on the
- * page), and a member who wrote something (any successful POST) on this process after the copy was
+ * page), and a member who wrote something (a successful POST of theirs) on this process after the copy was
  * rendered, so their own comment, reply or 表态 shows on the page they are sent back to.
  *
  * A copy is rendered from one member's request with that member's data everywhere but in the holes;
@@ -52,7 +52,7 @@ export interface MemberPages {
   serveCached: (request: FastifyRequest, reply: FastifyReply, personal?: () => Promise<PersonalHoles>) => Promise<boolean>
   /** Locals for renderPage: in a copy render, form tokens and per-member parts become holes. */
   copyLocals: (request: FastifyRequest) => Record<string, unknown>
-  /** Sends a page just rendered: a copy is kept (when it names nobody) and filled for this member; any other page goes to guestPages.send. */
+  /** Sends a page just rendered: a copy is kept (when it names nobody) and filled for this member; every other page goes to guestPages.send. */
   send: (request: FastifyRequest, reply: FastifyReply, page: RenderedPage, options?: MemberCopyOptions) => Promise<FastifyReply>
   /** Answers given from a kept copy, and pages rendered with holes (kept or not): the tests tell reuse from rendering by them. */
   readonly answered: { fromCopy: number, copiesRendered: number }

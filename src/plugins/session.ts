@@ -18,7 +18,7 @@ declare module 'fastify' {
 
 export const SESSION_COOKIE = 'luntan_sid'
 /**
- * How long a remembered login (自动登录) keeps its cookie, rolling; also how long any session row lives
+ * How long a remembered login (自动登录) keeps its cookie, rolling; also how long a session row lives
  * on the server. A login without 自动登录 gets a browser-session cookie (no Expires) instead.
  */
 export const SESSION_MAX_AGE_MS = 30 * 24 * 3600 * 1000
@@ -167,7 +167,7 @@ export const SESSION_CLEANUP = { everyMs: CLEANUP_EVERY_MS, batch: 1000 } as con
 
 export default fp<{ config: AppConfig, cacheMs?: number }>(async (app, opts) => {
   // The secret signs the guest CSRF cookie (security.ts); the session cookie is signed by the session plugin.
-  // Both sign with the first secret and accept any of them: SESSION_SECRET_PREVIOUS keeps members logged in
+  // Both sign with the first secret and accept each of them: SESSION_SECRET_PREVIOUS keeps members logged in
   // while SESSION_SECRET is rotated (README, "Secrets").
   const secrets = [opts.config.sessionSecret, ...opts.config.previousSessionSecrets]
   await app.register(fastifyCookie, { secret: secrets })

@@ -41,10 +41,23 @@ export interface DiscuzImportSummary {
   seconds: number
 }
 
-type AnyStep = Step<never>
-const IMPORT_STEPS = [settingsStep, wordsStep, membersStep, signaturesStep, bansStep, crimesStep, categoriesStep, articlesStep, commentsStep, reactionsStep,
-  boardsStep, boardModeratorsStep, threadsStep, postsStep, forumAttachmentsStep, portalAttachmentsStep, avatarsStep] as unknown as AnyStep[]
-const COUNTER_STEPS = [articleCountersStep, threadCountersStep, boardCountersStep, memberCountersStep] as unknown as AnyStep[]
+/**
+ * A step with its row type kept inside: the list below holds steps of different row types, and each is
+ * run through runStep with its own (no cast that erases what a step reads and maps).
+ */
+interface PlannedStep {
+  name: string
+  run: (ctx: ImportContext, batch: number, progress: Progress, failAfterBatches?: number) => Promise<StepReport>
+}
+
+function planned<R> (step: Step<R>): PlannedStep {
+  return { name: step.name, run: async (ctx, batch, progress, failAfterBatches) => await runStep(ctx, step, batch, progress, failAfterBatches) }
+}
+
+const IMPORT_STEPS: PlannedStep[] = [planned(settingsStep), planned(wordsStep), planned(membersStep), planned(signaturesStep), planned(bansStep),
+  planned(crimesStep), planned(categoriesStep), planned(articlesStep), planned(commentsStep), planned(reactionsStep), planned(boardsStep),
+  planned(boardModeratorsStep), planned(threadsStep), planned(postsStep), planned(forumAttachmentsStep), planned(portalAttachmentsStep), planned(avatarsStep)]
+const COUNTER_STEPS: PlannedStep[] = [planned(articleCountersStep), planned(threadCountersStep), planned(boardCountersStep), planned(memberCountersStep)]
 
 /** Whether luntan's database holds content that an import did not write (then the import refuses). */
 export async function targetState (db: Knex): Promise<'empty' | 'imported' | 'foreign'> {
@@ -107,7 +120,7 @@ export async function runDiscuzImport (o: DiscuzImportOptions): Promise<DiscuzIm
   const steps: StepReport[] = []
   for (const step of [...IMPORT_STEPS, ...(o.dryRun ? [] : COUNTER_STEPS)]) {
     const failAfter = o.failAt?.step === step.name ? o.failAt.afterBatches : undefined
-    steps.push(await runStep(ctx, step, o.batch, progress, failAfter))
+    steps.push(await step.run(ctx, o.batch, progress, failAfter))
   }
   if (o.dryRun) notes.push('--dry-run：未写入任何数据；计数核对在正式导入时进行')
   const issues = o.dryRun

@@ -52,7 +52,7 @@ const captchaFields = { altcha: field(4000), captcha_answer: field(100) }
  * to `/` in safeReturnPath rather than failing the page; other query parameters are ignored.
  */
 const ReturnQuery = Type.Object({ return: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])) })
-// cookietime: Discuz's 自动登录 box (its value, 2592000, is the seconds it asks for; any value means checked).
+// cookietime: Discuz's 自动登录 box (its value, 2592000, is the seconds it asks for; a value of some kind means checked).
 const LoginBody = Type.Object({ ...formFields, ...captchaFields, login: field(200), password: field(200), cookietime: field(20) })
 const RegisterBody = Type.Object({ ...formFields, ...captchaFields, username: field(100), password: field(200), password2: field(200), email: field(300) })
 const SettingsBody = Type.Object({

@@ -273,7 +273,7 @@ export function notificationsService (deps: NotificationsDeps) {
       if (rows.length === 0) return null
       if (!await repo.claimDigest(trx, userId, now - DIGEST_EVERY_SECONDS, now)) return null
       const shown = rows.slice(0, DIGEST_MAX_NOTICES)
-      // Only those named: any beyond the cap wait for the next hour's digest (and are on /notifications now).
+      // Only those named: notices beyond the cap wait for the next hour's digest (and are on /notifications now).
       await repo.markEmailed(trx, userId, shown.map((r) => r.id), now)
       return { groups: groupByTarget(shown), count: shown.length, more: rows.length > DIGEST_MAX_NOTICES }
     },

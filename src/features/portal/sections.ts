@@ -31,7 +31,7 @@ export type ArticleHolesLoader = (ctx: ArticleHolesContext) => Promise<Record<st
 export interface ArticleSections {
   add: (name: string, loader: ArticleSectionLoader, holes?: ArticleHolesLoader) => void
   load: (ctx: ArticleSectionContext) => Promise<Record<string, unknown>>
-  /** Every section's hole values for this member, or null when any section wants the full render. */
+  /** Every section's hole values for this member, or null when one of the sections wants the full render. */
   holes: (ctx: ArticleHolesContext) => Promise<Record<string, string> | null>
 }
 
