@@ -182,15 +182,16 @@ export function searchService (deps: { repo: SearchRepository, members: MemberDi
     running++
     let candidates: Awaited<ReturnType<SearchRepository['candidates']>>
     try {
-      candidates = await repo.candidates(filter, SEARCH_CANDIDATES)
+      // One more than are ranked: it tells that more matched than the pages show (`capped`).
+      candidates = await repo.candidates(filter, SEARCH_CANDIDATES + 1)
     } finally {
       running--
     }
     if (candidates === null) return { kind: 'tooBroad', message: messages.tooBroad }
-    const ranked = candidates
+    const ranked = candidates.slice(0, SEARCH_CANDIDATES)
       .map((row) => ({ row, score: relevanceScore({ title: row.title, ownsTitle: row.kind !== 'post', body: row.body, bodyLength: Number(row.body_length) }, words) }))
       .sort((a, b) => b.score - a.score || Number(b.row.created_at) - Number(a.row.created_at) || Number(b.row.id) - Number(a.row.id))
-    const total = ranked.length
+    const total = candidates.length
     const pageCount = Math.max(1, Math.min(MAX_PAGES, Math.ceil(total / RESULTS_PER_PAGE)))
     const page = Math.min(Math.max(1, r.page), pageCount)
     const rows = ranked.slice((page - 1) * RESULTS_PER_PAGE, page * RESULTS_PER_PAGE).map((c) => c.row)
