@@ -34,8 +34,10 @@ describe('member holes', () => {
     for (const other of [
       { ...plain, role: 'editor' as const }, { ...plain, role: 'moderator' as const }, { ...plain, role: 'admin' as const },
       { ...plain, banType: 'post' as const }, { ...plain, mustChangePassword: true }, { ...plain, locked: true },
-      { ...plain, emailVerified: false }, { ...plain, moderatedBoards: [3] }, { ...plain, blockedIds: [2] }
+      { ...plain, moderatedBoards: [3] }, { ...plain, blockedIds: [2] }
     ]) expect(isPlainMember(other, now)).toBe(false)
+    // An unconfirmed address shows on no copied page.
+    expect(isPlainMember({ ...plain, emailVerified: false }, now)).toBe(true)
     // An expired ban no longer counts.
     expect(isPlainMember({ ...plain, banType: 'post', banUntil: now - 1 }, now)).toBe(true)
   })
