@@ -75,12 +75,15 @@ interface RequestState {
 const HTML = 'text/html; charset=utf-8'
 /** The oldest copy given while another request renders the next one (as for guests, guest-pages.ts). */
 const STALE_MAX_MS = 10_000
+/** Members' own hole values kept (one per member and page read within the second). */
+const PERSONAL_MAX = 20_000
 /** Writers remembered (their last successful POST): at most this many, the oldest forgotten first. */
 const WRITERS_MAX = 20_000
 
 export default fp<{ ttlMs?: number }>(async (app, opts) => {
   const ttlMs = opts.ttlMs ?? 1000
   const copies = new MicroCache<MemberCopy>(ttlMs)
+  const personalCache = new MicroCache<{ values: PersonalHoles, atMs: number }>(ttlMs, PERSONAL_MAX)
   const states = new WeakMap<FastifyRequest, RequestState>()
   const lastWriteMs = new Map<number, number>()
   /**
@@ -125,6 +128,21 @@ export default fp<{ ttlMs?: number }>(async (app, opts) => {
     return await reply.type(HTML).send(html)
   }
 
+  /**
+   * The page's own hole values for this member (their 表态, whether a comment of theirs waits for review
+   * there), reused for the copy's window: a member reading a page again within the second costs no
+   * query, as their session and user rows cost none (session.ts, auth.ts). Their own write on this process
+   * forgets it at once (lastWriteMs); one on another process shows within that second, the window a ban or
+   * a changed setting has.
+   */
+  async function personalValues (cacheKey: string, userId: number, nowMs: number, personal: () => Promise<PersonalHoles>): Promise<PersonalHoles> {
+    const cached = personalCache.get(cacheKey, nowMs)
+    if (cached !== undefined && cached.atMs > (lastWriteMs.get(userId) ?? -Infinity)) return cached.values
+    const values = await personal()
+    personalCache.set(cacheKey, { values, atMs: nowMs }, nowMs)
+    return values
+  }
+
   function copyMay (copy: MemberCopy, userId: number): boolean {
     return !copy.fullRenderFor.has(userId) && copy.renderedAtMs > (lastWriteMs.get(userId) ?? -Infinity)
   }
@@ -136,9 +154,9 @@ export default fp<{ ttlMs?: number }>(async (app, opts) => {
     if (canonicalCacheKey(request.url) !== request.url) return false
     const key = guestCacheKey(request.url, request.headers.cookie)
     if (key === null) return false
-    const values = personal === undefined ? {} : await personal()
-    if (values === null) return false
     const nowMs = app.clock.nowMs()
+    const values = personal === undefined ? {} : await personalValues(`${user.id}:${key}`, user.id, nowMs, personal)
+    if (values === null) return false
     const copy = copies.get(key, nowMs) ?? (rendering.has(key) ? copies.getStale(key, nowMs, STALE_MAX_MS) : undefined)
     if (copy !== undefined && copyMay(copy, user.id)) {
       if (copy.view !== null) await app.viewCounts.countView(copy.view.kind, copy.view.id, request)

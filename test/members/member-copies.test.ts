@@ -117,6 +117,28 @@ describe.each(dialects)('member copies on %s', (dialect) => {
     expect((await c.agent.get(`/article/${aid}`).expect(200)).text).toContain('丁刚发的评论')
   })
 
+  it('reads a member\'s own hole values once a second: their next page within it costs no query, their own write forgets them at once', async () => {
+    const aid = await article()
+    const a = await member('甲乙会员')
+    nextSecond()
+    const first = (await a.agent.get(`/article/${aid}`).expect(200)).text
+    expect(first).not.toContain('您的表态')
+    const statements: string[] = []
+    const record = (q: { sql: string }): void => { statements.push(q.sql) }
+    ctx.db.knex.on('query', record)
+    try {
+      const again = await a.agent.get(`/article/${aid}`).expect(200)
+      expect(again.text).toContain('>甲乙会员</a>')
+    } finally {
+      ctx.db.knex.off('query', record)
+    }
+    // Neither their 表态 nor their pending comments were read again (nor their session or user row).
+    expect(statements.filter((sql) => /reactions|comments/.test(sql))).toEqual([])
+    // Their own 表态 (a write on this process) shows on the next page at once, in the same second.
+    await a.agent.post(`/article/${aid}/react`).type('form').send({ _csrf: csrfFrom(first), kind: 'woshou' }).expect(303)
+    expect((await a.agent.get(`/article/${aid}`).expect(200)).text).toContain('您的表态：握手')
+  })
+
   it('gives a banned member the ban notice, the article author their own page, and a moderator the staff tools', async () => {
     const aid = await article()
     const a = await member('己会员')
