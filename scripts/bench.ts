@@ -350,8 +350,12 @@ function targetLines (rows: Row[]): string[] {
   }
   const writes = rows.filter((r) => (r.scenario.name === 'quick comment post' || r.scenario.name === 'forum reply post') && r.config.endsWith(' 1 conn.'))
   lines.push(`- comment and reply posts, median ≤ 15 ms under no load (1 connection): ${verdict(writes.map((r) => { const p50 = median(r.runs.map((m) => m.p50)); return { ok: p50 <= 15, text: `${r.config} ${r.scenario.name} ${p50} ms` } }))}`)
-  const loop = rows.map((r) => ({ r, max: Math.max(...r.runs.map((m) => m.loopMaxMs)) })).sort((a, b) => b.max - a.max)[0]
-  lines.push(`- no event-loop delay over 20 ms: ${loop === undefined ? '— (not measured)' : `${loop.max <= 20 ? '**met**' : '**not met**'}: largest ${loop.max} ms (${loop.r.config}, ${loop.r.scenario.name})`}`)
+  const largestLoop = (of: Row[]): { r: Row, max: number } | undefined => of.map((r) => ({ r, max: Math.max(...r.runs.map((m) => m.loopMaxMs)) })).sort((a, b) => b.max - a.max)[0]
+  // One connection: nothing waits behind a request, so the delay is what one request (or a collection) held the loop.
+  const alone = largestLoop(rows.filter((r) => r.config.endsWith(' 1 conn.')))
+  lines.push(`- no request blocks the event loop over 20 ms (its delay at 1 connection, every scenario): ${alone === undefined ? '— (not measured)' : `${alone.max <= 20 ? '**met**' : '**not met**'}: largest ${alone.max} ms (${alone.r.config}, ${alone.r.scenario.name})`}`)
+  const loaded = largestLoop(rows.filter((r) => !r.config.endsWith(' 1 conn.')))
+  if (loaded !== undefined) lines.push(`  - under load the delay also holds the requests answered in one turn of the loop (not a target): largest ${loaded.max} ms (${loaded.r.config}, ${loaded.r.scenario.name})`)
   return lines
 }
 
