@@ -275,7 +275,7 @@ async function logInMembers (base: string, db: Knex, count: number): Promise<Mem
   return sessions
 }
 
-interface Measurement { rps: number, p50: number, p99: number, errors: number, non2xx: number, bytes: number, ok: number, sent: number, loopMaxMs: number }
+interface Measurement { rps: number, p50: number, p99: number, errors: number, non2xx: number, bytes: number, ok: number, sent: number, loopMaxMs: number, codes: string }
 
 // Request numbers continue across runs, so a write scenario never repeats a (member, article) pair
 // from an earlier run (which would be refused as a repeat, not measured as a write).
@@ -310,7 +310,9 @@ async function measure (url: string, connections: number, duration: number, make
     ok: result['2xx'],
     // Includes requests still in flight when the clock stopped: the server answers (and counts) them too.
     sent: result.requests.sent,
-    loopMaxMs: 0
+    loopMaxMs: 0,
+    // Every status and how often (a write's 303 is its success; latencies are autocannon's, of 2xx only).
+    codes: Object.entries((result as typeof result & { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {}).map(([code, { count }]) => `${code}×${count}`).join(' ')
   }
 }
 
@@ -419,7 +421,7 @@ async function main (): Promise<void> {
                   }
                   row.runs.push(m)
                   row.hello.push(h.rps)
-                  process.stderr.write(`  ${config}, ${connections} conn. run ${run + 1}: ${scenario.name} ${Math.round(m.rps)} req/s (hello ${Math.round(h.rps)}), p99 ${m.p99} ms, loop max ${m.loopMaxMs} ms\n`)
+                  process.stderr.write(`  ${config}, ${connections} conn. run ${run + 1}: ${scenario.name} ${Math.round(m.rps)} req/s (hello ${Math.round(h.rps)}), p99 ${m.p99} ms, loop max ${m.loopMaxMs} ms, ${m.codes}\n`)
                 }
               }
             }
