@@ -53,7 +53,9 @@ export default fp<{ config: AppConfig }>(async (app, opts) => {
   // shows a change within the settings cache interval. Services read the same zone through
   // app.settings.timeZone() (今日 counts, the 表态 cap, typed-in dates).
   let tz = opts.config.siteTimezone
+  let environment: nunjucks.Environment | null = null
   const addFilters = (env: nunjucks.Environment): void => {
+    environment = env
     env.addFilter('datetime', (s: unknown) => typeof s === 'number' ? formatDateTime(s, tz) : '')
     env.addFilter('date', (s: unknown) => typeof s === 'number' ? formatDate(s, tz) : '')
     env.addFilter('ago', (s: unknown) => typeof s === 'number' ? humanizePast(s, app.clock.now(), tz) : '')
@@ -86,6 +88,17 @@ export default fp<{ config: AppConfig }>(async (app, opts) => {
   })
 
   const version = assetVersion()
+
+  // In production every template is compiled before the first request: nunjucks compiles a template on
+  // its first use (reading its file synchronously), which held the event loop 20–70 ms on the first
+  // member article page the bench asked for (docs/benchmarks.md). Tests build hundreds of apps and skip it.
+  if (opts.config.nodeEnv === 'production') {
+    app.addHook('onReady', async () => {
+      const env = environment
+      if (env === null) return
+      for (const name of templateNames(VIEWS_DIR)) env.getTemplate(name, true)
+    })
+  }
 
   app.decorateReply('renderPage', async function (this: FastifyReply, template: string, data: Record<string, unknown> = {}): Promise<RenderedPage> {
     const request = this.request
@@ -135,3 +148,14 @@ export default fp<{ config: AppConfig }>(async (app, opts) => {
     return this.send(page.html)
   })
 }, { name: 'view', dependencies: ['settings', 'clock', 'security'] })
+
+/** Every template under `dir`, as nunjucks names them (paths relative to it, with forward slashes). */
+export function templateNames (dir: string, prefix = ''): string[] {
+  const names: string[] = []
+  for (const entry of fs.readdirSync(path.join(dir, prefix), { withFileTypes: true })) {
+    const name = prefix === '' ? entry.name : `${prefix}/${entry.name}`
+    if (entry.isDirectory()) names.push(...templateNames(dir, name))
+    else if (entry.name.endsWith('.njk')) names.push(name)
+  }
+  return names.sort()
+}

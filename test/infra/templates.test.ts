@@ -1,0 +1,36 @@
+import nunjucks from 'nunjucks'
+import { dialects } from '../helpers/database'
+import { useTestApp } from '../helpers/use-test-app'
+import { VIEWS_DIR, templateNames } from '../../src/plugins/view'
+
+/**
+ * In production the view plugin compiles every template before the first request (src/plugins/view.ts):
+ * nunjucks would otherwise compile each on its first use, holding the event loop for tens of ms. The list
+ * it compiles is every .njk file, and each of them compiles.
+ */
+describe('templates compiled before the first request', () => {
+  it('lists every template, by the names pages and includes use, and each compiles', () => {
+    const names = templateNames(VIEWS_DIR)
+    expect(names).toEqual(expect.arrayContaining(['layouts/base.njk', 'portal/article.njk', 'partials/_member-menu.njk', 'errors/error.njk']))
+    expect(names.every((n) => n.endsWith('.njk') && !n.startsWith('/') && !n.includes('\\'))).toBe(true)
+    const env = new nunjucks.Environment(new nunjucks.FileSystemLoader(VIEWS_DIR), { autoescape: true, trimBlocks: true, lstripBlocks: true })
+    for (const name of names) expect(() => env.getTemplate(name, true)).not.toThrow()
+  })
+})
+
+describe.each(dialects)('a production app on %s', (dialect) => {
+  // Watches the compiles from before the app is built (useTestApp builds it in its beforeAll).
+  const compiles = jest.spyOn(nunjucks.Environment.prototype, 'getTemplate')
+  beforeAll(() => { compiles.mockClear() })
+  afterAll(() => { compiles.mockRestore() })
+  const ctx = useTestApp(dialect, { app: { env: { NODE_ENV: 'production', LOG_LEVEL: 'warn', SESSION_SECRET: 'templates-test-secret-templates-test-secret', SITE_URL: 'http://127.0.0.1:3000' } } })
+
+  it('starts with every template compiled and serves pages', async () => {
+    // Before any request: each template asked for once, compiled at once (eagerCompile).
+    const eager = compiles.mock.calls.filter((call) => call[1] === true).map((call) => call[0])
+    expect(eager).toEqual(templateNames(VIEWS_DIR))
+    const home = await ctx.t.agent().get('/').expect(200)
+    expect(home.text).toContain('</html>')
+    await ctx.t.agent().get('/login').expect(200)
+  })
+})
