@@ -54,16 +54,23 @@ export class MicroCache<V> {
     if (cached !== undefined) return cached
     let pending = this.loading.get(key)
     if (pending === undefined) {
-      pending = load().then((value) => {
-        this.set(key, value, nowMs)
+      const mine: Promise<V> = load().then((value) => {
+        // Not kept when the key was deleted meanwhile: a session ended during the load stays ended.
+        if (this.loading.get(key) === mine) this.set(key, value, nowMs)
         return value
-      }).finally(() => { this.loading.delete(key) })
+      }).finally(() => {
+        if (this.loading.get(key) === mine) this.loading.delete(key)
+      })
+      pending = mine
       this.loading.set(key, pending)
     }
     return await pending
   }
 
-  delete (key: string): void { this.entries.delete(key) }
+  delete (key: string): void {
+    this.entries.delete(key)
+    this.loading.delete(key)
+  }
 
   clear (): void { this.entries.clear() }
 }

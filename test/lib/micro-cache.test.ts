@@ -33,4 +33,16 @@ describe('MicroCache', () => {
     expect(cache.getStale('k', 15_000, 5000)).toBeUndefined()
     expect(cache.getStale('other', 11_000, 5000)).toBeUndefined()
   })
+
+  it('keeps no value whose load began before a delete (a session ended meanwhile stays ended)', async () => {
+    const cache = new MicroCache<string>(1000)
+    let release = (): void => {}
+    const slow = async (): Promise<string> => { await new Promise<void>((resolve) => { release = resolve }); return 'read before the logout' }
+    const waiting = cache.getOrLoad('s', 0, slow)
+    cache.delete('s')
+    release()
+    expect(await waiting).toBe('read before the logout') // the request already waiting gets what it asked for
+    expect(cache.get('s', 1)).toBeUndefined()
+    expect(await cache.getOrLoad('s', 1, async () => 'after')).toBe('after')
+  })
 })

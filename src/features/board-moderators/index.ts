@@ -26,9 +26,10 @@ export function withModeratedBoards (source: AuthUserSource, db: Knex): AuthUser
   const repo = boardModeratorsRepository(db)
   return {
     findAuthUser: async (id) => {
-      const user = await source.findAuthUser(id)
+      // Both at once, as withMemberBlocks does (a staff member's list is not needed and dropped).
+      const [user, moderatedBoards] = await Promise.all([source.findAuthUser(id), repo.boardsOf(id)])
       if (user === null || user.role === 'admin' || user.role === 'moderator') return user
-      return { ...user, moderatedBoards: await repo.boardsOf(user.id) }
+      return { ...user, moderatedBoards }
     }
   }
 }
