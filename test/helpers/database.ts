@@ -10,8 +10,15 @@ export type Dialect = 'sqlite' | 'mysql'
 
 const mysqlUrl = process.env.TEST_MYSQL_URL ?? ''
 
-/** SQLite always; MySQL/MariaDB too when TEST_MYSQL_URL is set (CI sets it and fails if it is unreachable). */
-export const dialects: Dialect[] = mysqlUrl === '' ? ['sqlite'] : ['sqlite', 'mysql']
+/**
+ * SQLite always; MySQL/MariaDB too when TEST_MYSQL_URL is set (CI sets it and fails if it is unreachable).
+ * TEST_DIALECTS=mysql (or sqlite) keeps one of them for a long run by hand (the fuzz suite's FUZZ_RUNS
+ * on each database in its own process, docs/reliability.md); CI never sets it.
+ */
+const allDialects: Dialect[] = mysqlUrl === '' ? ['sqlite'] : ['sqlite', 'mysql']
+const chosen = (process.env.TEST_DIALECTS ?? '').split(',').map((d) => d.trim()).filter((d) => d !== '')
+export const dialects: Dialect[] = chosen.length === 0 ? allDialects : allDialects.filter((d) => chosen.includes(d))
+if (chosen.length > 0 && dialects.length === 0) throw new Error(`TEST_DIALECTS=${chosen.join(',')} names no database this run has (TEST_MYSQL_URL ${mysqlUrl === '' ? 'unset' : 'set'})`)
 
 // Without TEST_MYSQL_URL, test/helpers/global-setup.ts says so once per run.
 

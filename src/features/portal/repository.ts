@@ -131,6 +131,19 @@ export function portalRepository (db: Knex, nowSec: () => number = () => Math.fl
         .limit(limit).select(...LIST_COLUMNS)
     },
 
+    /** These articles as list rows, in the order given, leaving out any no longer visible (a ranking read again). */
+    async listRowsByIds (ids: readonly number[]): Promise<ArticleListRow[]> {
+      if (ids.length === 0) return []
+      // By primary key only, visibility checked here (visibleNow's rule): with the status condition in the
+      // query, SQLite walked the (status, published_at) index instead, 8 ms where this takes 0.1.
+      const now = nowSec()
+      const rows = await db('articles').whereIn('id', [...new Set(ids)])
+        .select<Array<ArticleListRow & { status: string }>>(...LIST_COLUMNS, 'status')
+      const byId = new Map(rows.filter((r) => r.status === 'published' && Number(r.published_at) <= now)
+        .map((r): [number, ArticleListRow] => [Number(r.id), { id: r.id, category_id: r.category_id, title: r.title, summary: r.summary, published_at: r.published_at, views: r.views, comment_count: r.comment_count, cover_url: r.cover_url }]))
+      return ids.flatMap((id) => byId.get(id) ?? [])
+    },
+
     async hottestInCategory (categoryId: number, limit: number): Promise<ArticleListRow[]> {
       return await visible(db('articles').where({ category_id: categoryId }))
         .orderBy([{ column: 'views', order: 'desc' }, { column: 'id', order: 'desc' }])
