@@ -126,7 +126,7 @@ async function seedInTransaction (knex: Knex, config: AppConfig, now: number, st
 
     // The services the editor's pages use, built over this transaction: the articles are saved through
     // the same checks, rendering (pages, cover) and rules as /portal/write, the pictures through storeImage.
-    const portal = portalService({ db: trx, nowMs: () => now * 1000, cache: { countCacheMs: 0, articleCacheMs: 0, hotRankingMs: 0 } })
+    const portal = portalService({ db: trx, nowMs: () => now * 1000, cache: { countCacheMs: 0, articleCacheMs: 0 } })
     const publishing = publishingService({
       db: trx,
       timeZone: fixedTimeZone(config.siteTimezone),

@@ -39,7 +39,7 @@ export interface PortalOptions {
 
 export default fp<PortalOptions>(async (app, opts) => {
   // Tests turn the guest cache off; cached list counts go with it (a frozen test clock never expires them).
-  const cache = opts.guestCacheMs === 0 ? { countCacheMs: 0, articleCacheMs: 0, hotRankingMs: 0 } : {}
+  const cache = opts.guestCacheMs === 0 ? { countCacheMs: 0, articleCacheMs: 0 } : {}
   app.decorate('portal', portalService({ db: app.db, dbRead: app.dbRead, nowMs: () => app.clock.nowMs(), cache, searchIndex: app.siteSearch.index,
     // Looked up when a body is rendered: the uploads feature is registered after this one.
     imageSizes: async (urls) => await app.uploads.imageSizes(urls) }))

@@ -125,27 +125,19 @@ export function portalRepository (db: Knex, nowSec: () => number = () => Math.fl
     },
 
     /** The most viewed articles published since `since` (Discuz ranks its hot list this way). */
+    // 热门: walked down the views indexes ((status, views), (category_id, status, views)) until ten visible
+    // ones are found. `+published_at` keeps the date out of the index choice: given it, SQLite took the
+    // (status, published_at) index and sorted every visible article of the category or of the 90 days
+    // (40-60 ms at 100,000 articles, on the event loop at every page render; 0.2 ms this way). MariaDB
+    // chose the views index either way; the unary plus is plain SQL to both.
     async hottestSince (since: number, limit: number): Promise<ArticleListRow[]> {
-      return await visible(db('articles')).andWhere('published_at', '>=', since)
+      return await db('articles').where('status', 'published').whereRaw('+published_at <= ? AND +published_at >= ?', [nowSec(), since])
         .orderBy([{ column: 'views', order: 'desc' }, { column: 'id', order: 'desc' }])
         .limit(limit).select(...LIST_COLUMNS)
     },
 
-    /** These articles as list rows, in the order given, leaving out any no longer visible (a ranking read again). */
-    async listRowsByIds (ids: readonly number[]): Promise<ArticleListRow[]> {
-      if (ids.length === 0) return []
-      // By primary key only, visibility checked here (visibleNow's rule): with the status condition in the
-      // query, SQLite walked the (status, published_at) index instead, 8 ms where this takes 0.1.
-      const now = nowSec()
-      const rows = await db('articles').whereIn('id', [...new Set(ids)])
-        .select<Array<ArticleListRow & { status: string }>>(...LIST_COLUMNS, 'status')
-      const byId = new Map(rows.filter((r) => r.status === 'published' && Number(r.published_at) <= now)
-        .map((r): [number, ArticleListRow] => [Number(r.id), { id: r.id, category_id: r.category_id, title: r.title, summary: r.summary, published_at: r.published_at, views: r.views, comment_count: r.comment_count, cover_url: r.cover_url }]))
-      return ids.flatMap((id) => byId.get(id) ?? [])
-    },
-
     async hottestInCategory (categoryId: number, limit: number): Promise<ArticleListRow[]> {
-      return await visible(db('articles').where({ category_id: categoryId }))
+      return await db('articles').where({ category_id: categoryId, status: 'published' }).whereRaw('+published_at <= ?', [nowSec()])
         .orderBy([{ column: 'views', order: 'desc' }, { column: 'id', order: 'desc' }])
         .limit(limit).select(...LIST_COLUMNS)
     },

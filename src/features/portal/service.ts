@@ -63,22 +63,12 @@ type CachedArticle = Omit<ArticleView, 'bodyHtml' | 'page' | 'pageCount'> & { pa
 const CATEGORY_CACHE_MS = 5000
 const COUNT_CACHE_MS = 5000
 const ARTICLE_CACHE_MS = 1000
-/**
- * How long a 热门 ranking is kept (Discuz caches such blocks for an hour). Ranking sorts every visible
- * article of a category, or of the last HOT_WINDOW_DAYS, by views: 40–60 ms of SQLite on the event loop
- * at 100,000 articles, which the one-second caches paid every second on every hot page (the member pages'
- * event-loop delay and p99, docs/benchmarks.md). The ranked articles themselves are read again by id
- * with the list each second, so a hidden or deleted one leaves it as fast as from any other list.
- */
-export const HOT_RANKING_MS = 60_000
 
 export interface PortalCacheOptions {
   /** List totals (COUNT) are reused this long (default 5 s). */
   countCacheMs?: number
   /** An article with its neighbours and hot list is reused this long for every reader (default 1 s). */
   articleCacheMs?: number
-  /** A 热门 ranking is reused this long (default HOT_RANKING_MS); its rows are read with the list. */
-  hotRankingMs?: number
 }
 
 /**
@@ -122,12 +112,6 @@ function portalReader (db: Knex, writeRepo: PortalRepository, nowMs: () => numbe
   const articles = new MicroCache<CachedArticle>(options.articleCacheMs ?? ARTICLE_CACHE_MS)
   // The home and category lists, shared for the same second like articles.
   const lists = new MicroCache<{ rows: ArticleListRow[], hot: ArticleListRow[], total: number }>(options.articleCacheMs ?? ARTICLE_CACHE_MS)
-  const hotRankings = new MicroCache<number[]>(options.hotRankingMs ?? HOT_RANKING_MS)
-  /** A 热门 list: its ranking as kept (HOT_RANKING_MS), its rows as they are now. */
-  async function hotList (key: string, rank: () => Promise<ArticleListRow[]>): Promise<ArticleListRow[]> {
-    const ids = await hotRankings.getOrLoad(key, nowMs(), async () => (await rank()).map((r) => Number(r.id)))
-    return await repo.listRowsByIds(ids)
-  }
   async function countIn (ids: readonly number[]): Promise<number> {
     return await counts.getOrLoad(ids.join(','), nowMs(), async () => await repo.countInCategories(ids))
   }
@@ -146,7 +130,7 @@ function portalReader (db: Knex, writeRepo: PortalRepository, nowMs: () => numbe
     const tree = await categoryTree()
     const [neighbours, related, article] = await Promise.all([
       repo.neighbours(found),
-      hotList(`category:${found.category_id}`, async () => await repo.hottestInCategory(found.category_id, HOT_LIST_SIZE)),
+      repo.hottestInCategory(found.category_id, HOT_LIST_SIZE),
       storedRender(found)
     ])
     return {
@@ -162,7 +146,7 @@ function portalReader (db: Knex, writeRepo: PortalRepository, nowMs: () => numbe
   return {
     categoryTree,
     /** Drops this reader's category tree and list caches (after an admin's change commits here). */
-    forgetCategories: (): void => { cachedTree = null; counts.clear(); lists.clear(); hotRankings.clear() },
+    forgetCategories: (): void => { cachedTree = null; counts.clear(); lists.clear() },
 
     async home (requestedPage: number, now: number): Promise<{ newest: ArticleListRow[], page: Page, hot: ArticleListRow[], tree: CategoryTree }> {
       const tree = await categoryTree()
@@ -173,7 +157,7 @@ function portalReader (db: Knex, writeRepo: PortalRepository, nowMs: () => numbe
       const list = await lists.getOrLoad(`home:${page.page}`, nowMs(), async () => {
         const [rows, hot] = await Promise.all([
           repo.newestPage(page.offset, page.perPage),
-          hotList('home', async () => await repo.hottestSince(now - HOT_WINDOW_DAYS * 86400, HOT_LIST_SIZE))
+          repo.hottestSince(now - HOT_WINDOW_DAYS * 86400, HOT_LIST_SIZE)
         ])
         return { rows, hot, total }
       })
@@ -190,7 +174,7 @@ function portalReader (db: Knex, writeRepo: PortalRepository, nowMs: () => numbe
       const list = await lists.getOrLoad(`category:${id}:${page.page}`, nowMs(), async () => {
         const [rows, hot] = await Promise.all([
           repo.pageInCategories(ids, page.offset, page.perPage),
-          hotList(`category:${id}`, async () => await repo.hottestInCategory(id, HOT_LIST_SIZE))
+          repo.hottestInCategory(id, HOT_LIST_SIZE)
         ])
         return { rows, hot, total }
       })
