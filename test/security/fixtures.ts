@@ -91,7 +91,8 @@ export async function createResources (db: Knex, cast: Cast): Promise<Resources>
   const pageSlug = `page${serial}`
   const [page] = await db('pages').insert({ slug: pageSlug, title: '关于', body: '原文', body_html: '<p>原文</p>', render_version: 1, created_at: at, updated_at: at, updated_by: null })
   const [word] = await db('word_filters').insert({ word: `坏词${serial}`, word_key: `坏词${serial}`, action: 'block', replacement: '**', created_at: at, updated_at: at })
-  const [ipBan] = await db('ip_bans').insert({ range: `203.0.113.${serial % 250}`, reason: '测试', created_at: at })
+  // One address per serial (198.18.0.0/15, the benchmarking range): a long fuzz run makes thousands of resources.
+  const [ipBan] = await db('ip_bans').insert({ range: `198.${18 + ((serial >> 16) & 1)}.${(serial >> 8) & 255}.${serial & 255}`, reason: '测试', created_at: at })
   const victim = await createUser(db, { username: `victim${serial}` })
   const editor = await createUser(db, { username: `granted${serial}`, role: 'editor' })
   await db('category_editors').insert({ user_id: editor.id, category_id: spareCategory, created_at: at })
