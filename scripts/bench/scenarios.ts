@@ -44,7 +44,7 @@ export async function hotArticleId (db: Knex): Promise<number | null> {
 
 /**
  * Reads are measured under load (16, 64) and alone (1): one connection queues nothing behind a request,
- * so the event loop's delay there is the longest any single request (or collection) held it, while at
+ * so the event loop's delay there is the longest one request (or a collection) held it, while at
  * 64 connections it also holds the requests answered in one turn of the loop. A run with
  * `--connections 1` measures the writes' latency without load.
  */

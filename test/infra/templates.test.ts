@@ -26,7 +26,7 @@ describe.each(dialects)('a production app on %s', (dialect) => {
   const ctx = useTestApp(dialect, { app: { env: { NODE_ENV: 'production', LOG_LEVEL: 'warn', SESSION_SECRET: 'templates-test-secret-templates-test-secret', SITE_URL: 'http://127.0.0.1:3000' } } })
 
   it('starts with every template compiled and serves pages', async () => {
-    // Before any request: each template asked for once, compiled at once (eagerCompile).
+    // Before the first request: each template asked for once, compiled at once (eagerCompile).
     const eager = compiles.mock.calls.filter((call) => call[1] === true).map((call) => call[0])
     expect(eager).toEqual(templateNames(VIEWS_DIR))
     const home = await ctx.t.agent().get('/').expect(200)
