@@ -87,10 +87,13 @@ describe.each(dialects)('the site time zone in services on %s', (dialect) => {
     ctx.t.clock.set(at('2026-11-30T15:30:00Z'))
     await setZone('UTC', { reactions_daily_cap: '1' })
     const author = await createUser(ctx.db.knex)
+    // Dated by the test's clock: the factory's default is ten minutes before the real time, which on
+    // the day this date names, later than 15:40 UTC, made these articles scheduled (a 404) at the clock's time.
+    const publishedAt = ctx.t.clock.now() - 3600
     const ids = [
-      await createArticle(ctx.db.knex, { categoryId, authorId: author.id }),
-      await createArticle(ctx.db.knex, { categoryId, authorId: author.id }),
-      await createArticle(ctx.db.knex, { categoryId, authorId: author.id })
+      await createArticle(ctx.db.knex, { categoryId, authorId: author.id, publishedAt }),
+      await createArticle(ctx.db.knex, { categoryId, authorId: author.id, publishedAt }),
+      await createArticle(ctx.db.knex, { categoryId, authorId: author.id, publishedAt })
     ]
     const member = await createUser(ctx.db.knex)
     const agent = await login(ctx.t.agent(), member.username, member.password)
