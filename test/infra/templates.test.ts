@@ -19,9 +19,10 @@ describe('templates compiled before the first request', () => {
 })
 
 describe.each(dialects)('a production app on %s', (dialect) => {
-  // Watches the compiles from before the app is built (useTestApp builds it in its beforeAll).
-  const compiles = jest.spyOn(nunjucks.Environment.prototype, 'getTemplate')
-  beforeAll(() => { compiles.mockClear() })
+  // Watches the compiles from before the app is built (useTestApp builds it in its beforeAll, declared
+  // after this one); made per database, as the previous one restored the method in its afterAll.
+  let compiles: jest.SpiedFunction<typeof nunjucks.Environment.prototype.getTemplate>
+  beforeAll(() => { compiles = jest.spyOn(nunjucks.Environment.prototype, 'getTemplate') })
   afterAll(() => { compiles.mockRestore() })
   const ctx = useTestApp(dialect, { app: { env: { NODE_ENV: 'production', LOG_LEVEL: 'warn', SESSION_SECRET: 'templates-test-secret-templates-test-secret', SITE_URL: 'http://127.0.0.1:3000' } } })
 
