@@ -311,7 +311,7 @@ async function measure (url: string, connections: number, duration: number, make
     // Includes requests still in flight when the clock stopped: the server answers (and counts) them too.
     sent: result.requests.sent,
     loopMaxMs: 0,
-    // Every status and how often (a write's 303 is its success; latencies are autocannon's, of 2xx only).
+    // Every status and how often (a write's 303 is its success; autocannon's latencies count every answer).
     codes: Object.entries((result as typeof result & { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {}).map(([code, { count }]) => `${code}×${count}`).join(' ')
   }
 }

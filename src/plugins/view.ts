@@ -90,8 +90,9 @@ export default fp<{ config: AppConfig }>(async (app, opts) => {
   const version = assetVersion()
 
   // In production every template is compiled before the first request: nunjucks compiles a template on
-  // its first use (reading its file synchronously), which held the event loop 20–70 ms on the first
-  // member article page the bench asked for (docs/benchmarks.md). Tests build hundreds of apps and skip it.
+  // its first use, reading its file synchronously, up to 12 ms each on this machine (all 85 take 0.2 s
+  // here at start), so a page's first render held the event loop for its layout and partials together.
+  // Tests build hundreds of apps and skip it.
   if (opts.config.nodeEnv === 'production') {
     app.addHook('onReady', async () => {
       const env = environment

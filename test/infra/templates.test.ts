@@ -5,7 +5,7 @@ import { VIEWS_DIR, templateNames } from '../../src/plugins/view'
 
 /**
  * In production the view plugin compiles every template before the first request (src/plugins/view.ts):
- * nunjucks would otherwise compile each on its first use, holding the event loop for tens of ms. The list
+ * nunjucks would otherwise compile each on its first use, holding the event loop up to 12 ms each. The list
  * it compiles is every .njk file, and each of them compiles.
  */
 describe('templates compiled before the first request', () => {

@@ -11,9 +11,9 @@ import { ARTICLE_NOT_FOUND, CATEGORY_NOT_FOUND } from '../portal'
 import { messages as forumMessages } from '../forum'
 import type { AppConfig } from '../../config'
 
-
 /** The longest /archiver?… URL whose query is carried to /archiver/?… (Discuz's forms are a few dozen characters). */
 const ARCHIVER_QUERY_MAX = 512
+
 /**
  * Archiver: text-only pages for slow phones and crawlers, under Discuz's own URLs. One small HTML
  * response each (own layout, inline CSS, no script or images), ETag/Last-Modified from the
