@@ -1,6 +1,7 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
+import { setImmediate as setImmediatePromise } from 'node:timers/promises'
 import fp from 'fastify-plugin'
 import fastifyView from '@fastify/view'
 import nunjucks from 'nunjucks'
@@ -92,12 +93,17 @@ export default fp<{ config: AppConfig }>(async (app, opts) => {
   // In production every template is compiled before the first request: nunjucks compiles a template on
   // its first use, reading its file synchronously, up to 12 ms each on this machine (all 85 take 0.2 s
   // here at start), so a page's first render held the event loop for its layout and partials together.
-  // Tests build hundreds of apps and skip it.
+  // Tests build hundreds of apps and skip it. One template per turn of the event loop: compiled in one go
+  // on a busy machine (CI) they held the loop past a second, and @fastify/under-pressure then shed the
+  // first requests with 503s.
   if (opts.config.nodeEnv === 'production') {
     app.addHook('onReady', async () => {
       const env = environment
       if (env === null) return
-      for (const name of templateNames(VIEWS_DIR)) env.getTemplate(name, true)
+      for (const name of templateNames(VIEWS_DIR)) {
+        env.getTemplate(name, true)
+        await setImmediatePromise()
+      }
     })
   }
 
