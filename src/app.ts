@@ -1,9 +1,9 @@
 import fs from 'node:fs'
 import path from 'node:path'
+import zlib from 'node:zlib'
 import Fastify, { type FastifyInstance } from 'fastify'
 import formbody from '@fastify/formbody'
 import fastifyStatic from '@fastify/static'
-import zlib from 'node:zlib'
 import compress from '@fastify/compress'
 import type { Knex } from 'knex'
 import type { AppConfig } from './config'
@@ -139,8 +139,8 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   // page larger than that through a compression stream, which cost more than the whole render.
   // Brotli at quality 1, not the plugin's 4: what goes through here is compressed on every response (a
   // member's pages; guests get the cache's stored gzip). A 15–18 KB page took 56–77 µs at 1 and 250–300
-  // µs at 4, for 3.3–4.2 KB instead of 2.8–3.5 KB; with 64 members reading, member pages served about
-  // 1.5 times as many requests (docs/benchmarks.md, "Fifth pass").
+  // µs at 4, for 3.3–4.2 KB instead of 2.8–3.5 KB; with 64 members reading, member pages served 1.1 to
+  // 1.7 times as many requests (docs/benchmarks.md, "Fifth pass").
   await app.register(compress, {
     threshold: COMPRESS_THRESHOLD,
     syncThreshold: 256 * 1024,
