@@ -32,6 +32,8 @@ describe.each(dialects)('a production app on %s', (dialect) => {
   const countTurn = (): void => { turns++; if (counting) setImmediate(countTurn) }
   const turnOfEachCompile: number[] = []
   beforeAll(() => {
+    // Called back with the environment as `this` (Function.apply below): unbound on purpose.
+    // eslint-disable-next-line @typescript-eslint/unbound-method
     const getTemplate = nunjucks.Environment.prototype.getTemplate
     compiles = jest.spyOn(nunjucks.Environment.prototype, 'getTemplate').mockImplementation(function (this: nunjucks.Environment, ...args: Parameters<typeof getTemplate>) {
       if (args[1] === true) {
@@ -40,7 +42,7 @@ describe.each(dialects)('a production app on %s', (dialect) => {
         if (turnOfEachCompile.length >= names.length) counting = false
       }
       return getTemplate.apply(this, args)
-    } as typeof getTemplate)
+    })
   })
   afterAll(() => { counting = false; compiles.mockRestore() })
   const ctx = useTestApp(dialect, { app: { env: { NODE_ENV: 'production', LOG_LEVEL: 'warn', SESSION_SECRET: 'templates-test-secret-templates-test-secret', SITE_URL: 'http://127.0.0.1:3000' } } })
