@@ -133,7 +133,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(routeTablePlugin)
   await app.register(clockPlugin, { clock: options.clock ?? systemClock })
   await app.register(dbPlugin, { config, knex: options.knex })
-  await app.register(settingsPlugin, { defaultTimeZone: config.siteTimezone })
+  await app.register(settingsPlugin, { defaultTimeZone: config.siteTimezone, defaultSiteUrl: config.siteUrl })
   await app.register(formbody)
   // Pages are compressed in one synchronous call: the plugin's default on two cores (8 KB) sent every
   // page larger than that through a compression stream, which cost more than the whole render.
@@ -184,7 +184,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(errorRingPlugin)
   await app.register(errorsPlugin)
   // Shared services features contribute to (before the features that use them).
-  await app.register(sitemapPlugin, { urlsPerFile: options.sitemapUrlsPerFile, siteUrl: config.siteUrl })
+  await app.register(sitemapPlugin, { urlsPerFile: options.sitemapUrlsPerFile })
   await app.register(legacyUrlsPlugin)
   // Anti-abuse and moderation first: comments and the forum check contributions through app.antiAbuse,
   // add ban hooks to app.banHooks and record staff actions in app.moderation.audit.

@@ -5,6 +5,7 @@
  */
 
 import { isTimeZone } from './time-zone'
+import { normalizeSiteUrl } from './site-url'
 
 export interface FooterLinkRow { label: string, url: string }
 
@@ -152,7 +153,8 @@ export function validateSettings (form: SettingsForm): FormErrors {
     else if ([...value].length > rule.max) errors[key] = `${rule.label}最多 ${rule.max} 个字符`
   }
   const v = form.values
-  if (errors.site_url === undefined && v.site_url !== '' && (!isHttpUrl(v.site_url) || /\s/.test(v.site_url))) errors.site_url = '站点网址须以 http:// 或 https:// 开头，例如 https://bbs.example.com'
+  // What the address rule would take (src/lib/site-url.ts): a value it would skip must not look saved and working.
+  if (errors.site_url === undefined && v.site_url !== '' && normalizeSiteUrl(v.site_url) === null) errors.site_url = '站点网址须以 http:// 或 https:// 开头，不带 ? 和 #，例如 https://bbs.example.com'
   if (errors.site_timezone === undefined && v.site_timezone !== '' && !isTimeZone(v.site_timezone)) errors.site_timezone = '时区须为 IANA 时区名，例如 Asia/Shanghai；留空使用默认时区'
   for (const key of ['site_hotline', 'report_phone'] as const) {
     if (errors[key] === undefined && !PHONE.test(v[key])) errors[key] = `${TEXT_FIELDS[key].label}只能包含数字、空格和 + - ( )`

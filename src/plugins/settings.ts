@@ -2,6 +2,7 @@ import fp from 'fastify-plugin'
 import type { Knex } from 'knex'
 import type { Clock } from '../lib/clock'
 import { effectiveTimeZone } from '../lib/time-zone'
+import { effectiveSiteUrl } from '../lib/site-url'
 
 /**
  * Site settings live in the `settings` table (key → value text), so admins change them without a deploy.
@@ -78,8 +79,11 @@ export class SettingsService {
   private loadedAt = 0
   private loading: Promise<Map<string, string>> | null = null
 
-  /** `defaultTimeZone`: SITE_TIMEZONE, the zone while 站点设置 → 时区 is blank. */
-  constructor (private readonly db: Knex, private readonly clock: Clock, readonly defaultTimeZone = 'Asia/Shanghai') {}
+  /**
+   * `defaultTimeZone`: SITE_TIMEZONE, the zone while 站点设置 → 时区 is blank. `defaultSiteUrl`: SITE_URL,
+   * the address while 站点设置 → 站点网址 is blank.
+   */
+  constructor (private readonly db: Knex, private readonly clock: Clock, readonly defaultTimeZone = 'Asia/Shanghai', readonly defaultSiteUrl: string | null = null) {}
 
   private async load (trx?: Knex.Transaction): Promise<Map<string, string>> {
     if (this.cache !== null && this.clock.nowMs() - this.loadedAt < CACHE_MS) return this.cache
@@ -143,6 +147,15 @@ export class SettingsService {
     return effectiveTimeZone(await this.get('site_timezone', trx), this.defaultTimeZone)
   }
 
+  /**
+   * The site's public address as it is now, for absolute links (sitemap, robots.txt, feeds, mail links):
+   * 站点设置 → 站点网址, else SITE_URL, else `fallback` (the request's origin; development and test only,
+   * see effectiveSiteUrl). Read like every setting: another process's change shows within CACHE_MS.
+   */
+  async siteOrigin (fallback: string): Promise<string> {
+    return effectiveSiteUrl(await this.get('site_url'), this.defaultSiteUrl, fallback)
+  }
+
   /** The zone as last read, without a query: for synchronous code (a refusal's message). */
   lastKnownTimeZone (): string {
     return effectiveTimeZone(this.lastKnown().site_timezone, this.defaultTimeZone)
@@ -186,6 +199,6 @@ declare module 'fastify' {
   }
 }
 
-export default fp<{ defaultTimeZone?: string }>(async (app, opts) => {
-  app.decorate('settings', new SettingsService(app.db, app.clock, opts.defaultTimeZone))
+export default fp<{ defaultTimeZone?: string, defaultSiteUrl?: string | null }>(async (app, opts) => {
+  app.decorate('settings', new SettingsService(app.db, app.clock, opts.defaultTimeZone, opts.defaultSiteUrl ?? null))
 }, { name: 'settings', dependencies: ['db', 'clock'] })

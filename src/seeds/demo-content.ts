@@ -8,7 +8,8 @@ import type { DemoPictureKey } from './demo-pictures'
 
 export const DEMO_SETTINGS: Partial<Record<SettingKey, string>> = {
   site_name: '濠江社区',
-  site_url: 'http://127.0.0.1:3000',
+  // No 站点网址: it would outrank SITE_URL (src/lib/site-url.ts), sending a demo on another host or port to
+  // 127.0.0.1:3000 in its sitemap and mail links. Blank: SITE_URL, or the request's own origin in development.
   site_hotline: '0754-8800 1234',
   site_icp: '粤ICP备20260001号-1',
   site_police_record: '粤公网安备 44050702000001号',

@@ -32,6 +32,7 @@ describe.each(dialects)('站点设置 /admin/settings on %s', (dialect) => {
     ['site_name', { site_name: '' }, '站点名称不能为空'],
     ['site_name', { site_name: '名'.repeat(41) }, '站点名称最多 40 个字符'],
     ['site_url', { site_url: 'ftp://x.example.com' }, '站点网址须以 http:// 或 https:// 开头'],
+    ['site_url (with a query)', { site_url: 'https://x.example.com/?from=a' }, '站点网址须以 http:// 或 https:// 开头，不带 ? 和 #'],
     ['site_hotline', { site_hotline: '打电话' }, '服务热线只能包含数字'],
     ['site_copyright', { site_copyright: '' }, '版权信息不能为空'],
     ['site_icp', { site_icp: 'x'.repeat(41) }, 'ICP 备案号最多 40 个字符'],

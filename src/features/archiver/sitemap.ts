@@ -23,10 +23,11 @@ declare module 'fastify' {
   interface FastifyInstance {
     sitemap: { add: (source: SitemapSource) => void }
     /**
-     * The site's absolute origin for links leaving the site (sitemap, feeds, og:url): SITE_URL, or in
-     * development and test the request's own origin.
+     * The site's absolute origin for links leaving the site (sitemap, feeds, og:url, mail links):
+     * 站点设置 → 站点网址, else SITE_URL, else in development and test the request's own origin
+     * (app.settings.siteOrigin owns the rule).
      */
-    siteOrigin: (request: FastifyRequest) => string
+    siteOrigin: (request: FastifyRequest) => Promise<string>
   }
 }
 
@@ -40,16 +41,15 @@ function isoDate (unixSeconds: number): string {
   return new Date(unixSeconds * 1000).toISOString().slice(0, 10)
 }
 
-export default fp<{ urlsPerFile?: number, siteUrl: string | null }>(async (app: FastifyInstance, opts) => {
+export default fp<{ urlsPerFile?: number }>(async (app: FastifyInstance, opts) => {
   const perFile = opts.urlsPerFile ?? URLS_PER_SITEMAP
   /**
-   * The configured SITE_URL, never the Host header (anyone can send one: a forged Host put its host into
-   * the sitemap crawlers read). Without it (development and test only: production refuses to start,
-   * src/config.ts) the request's own origin stands in.
+   * The configured address (站点网址 or SITE_URL), never the Host header (anyone can send one: a forged
+   * Host put its host into the sitemap crawlers read). Without either (development and test only:
+   * production refuses to start without SITE_URL, src/config.ts) the request's own origin stands in.
    */
-  const siteUrl = opts.siteUrl
-  function origin (request: FastifyRequest): string {
-    return siteUrl ?? `${request.protocol}://${request.host}`
+  async function origin (request: FastifyRequest): Promise<string> {
+    return await app.settings.siteOrigin(`${request.protocol}://${request.host}`)
   }
   app.decorate('siteOrigin', origin)
   const sources: SitemapSource[] = []
@@ -65,13 +65,13 @@ export default fp<{ urlsPerFile?: number, siteUrl: string | null }>(async (app: 
       'Disallow: /register',
       // The public ban list: members' names and reasons should not outlive a ban in search results (/darkroom.json too).
       'Disallow: /darkroom',
-      `Sitemap: ${origin(request)}/sitemap.xml`
+      `Sitemap: ${await origin(request)}/sitemap.xml`
     ]
     return await reply.type('text/plain; charset=utf-8').header('Cache-Control', 'public, max-age=3600').send(lines.join('\n') + '\n')
   })
 
   async function urlset (request: FastifyRequest, source: SitemapSource, offset: number): Promise<string> {
-    const base = origin(request)
+    const base = await origin(request)
     const entries = await source.list(offset, perFile)
     const urls = entries.map((e) => `<url><loc>${escapeXml(base + e.path)}</loc><lastmod>${isoDate(e.lastModified)}</lastmod></url>`)
     return `<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n${urls.join('\n')}\n</urlset>\n`
@@ -82,14 +82,14 @@ export default fp<{ urlsPerFile?: number, siteUrl: string | null }>(async (app: 
     const total = counts.reduce((a, c) => a + c.count, 0)
     void reply.type('application/xml; charset=utf-8').header('Cache-Control', 'public, max-age=3600')
     if (total <= perFile) {
-      const base = origin(request)
+      const base = await origin(request)
       const urls: string[] = []
       for (const { source } of counts) {
         for (const e of await source.list(0, perFile)) urls.push(`<url><loc>${escapeXml(base + e.path)}</loc><lastmod>${isoDate(e.lastModified)}</lastmod></url>`)
       }
       return await reply.send(`<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n${urls.join('\n')}\n</urlset>\n`)
     }
-    const base = origin(request)
+    const base = await origin(request)
     const files: string[] = []
     for (const { source, count } of counts) {
       for (let n = 1; n <= Math.ceil(count / perFile); n++) files.push(`<sitemap><loc>${escapeXml(`${base}/sitemap-${source.name}-${n}.xml`)}</loc></sitemap>`)
@@ -108,4 +108,4 @@ export default fp<{ urlsPerFile?: number, siteUrl: string | null }>(async (app: 
     return await reply.type('application/xml; charset=utf-8').header('Cache-Control', 'public, max-age=3600')
       .send(await urlset(request, source, (n - 1) * perFile))
   })
-}, { name: 'sitemap' })
+}, { name: 'sitemap', dependencies: ['settings'] })

@@ -21,11 +21,11 @@ export default async function feedRoutes (app: FastifyInstance): Promise<void> {
   }
 
   r.get('/rss.xml', async (request, reply) => {
-    return await answer(request, reply, await app.feeds.feed(app.siteOrigin(request), null))
+    return await answer(request, reply, await app.feeds.feed(await app.siteOrigin(request), null))
   })
 
   r.get('/category/:catid/rss.xml', { schema: { params: Type.Object({ catid: PathParam }) } }, async (request, reply) => {
     const id = parseId(request.params.catid, CATEGORY_NOT_FOUND)
-    return await answer(request, reply, await app.feeds.feed(app.siteOrigin(request), id))
+    return await answer(request, reply, await app.feeds.feed(await app.siteOrigin(request), id))
   })
 }

@@ -51,7 +51,7 @@ export default async function accountRoutes (app: FastifyInstance): Promise<void
       return await reply.render('members/forgot.njk', { sent: null, error: '请输入 Email 地址' })
     }
     // The same answer whether or not the address is registered (and whether or not a mail went out).
-    await links.requestPasswordReset(email, app.siteOrigin(request))
+    await links.requestPasswordReset(email, await app.siteOrigin(request))
     return await reply.redirect('/password/forgot?sent=1', 303)
   })
 
@@ -98,7 +98,7 @@ export default async function accountRoutes (app: FastifyInstance): Promise<void
   }, async (request, reply) => {
     const user = request.user
     if (user === null) throw new HttpError(401, '您需要先登录才能继续本操作', { loginUrl: '/login?return=%2Femail%2Fverify' })
-    const outcome = await links.resendVerification(user.id, app.siteOrigin(request))
+    const outcome = await links.resendVerification(user.id, await app.siteOrigin(request))
     request.session.flash = outcome === 'sent' ? linkMessages.verifySent : outcome === 'verified' ? linkMessages.alreadyVerified : linkMessages.verifyTooOften
     return await reply.redirect('/email/verify', 303)
   })

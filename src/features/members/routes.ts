@@ -186,7 +186,7 @@ export default async function membersRoutes (app: FastifyInstance, opts: { confi
     }
     try {
       // The account starts unverified: the link goes to the address in the same transaction.
-      const id = await members.register(input, 'member', { verifyOrigin: app.siteOrigin(request) })
+      const id = await members.register(input, 'member', { verifyOrigin: await app.siteOrigin(request) })
       // A new member stays logged in as before (the form has no 自动登录 box).
       await startSession(request, id, app.clock.now(), true)
       return await reply.redirect(returnTo, 303)
@@ -256,7 +256,7 @@ export default async function membersRoutes (app: FastifyInstance, opts: { confi
         })
         request.session.flash = messages.passwordChanged
       } else if (body.form === 'email') {
-        await members.changeEmail(user.id, { email: body.email ?? '', password: body.emailPassword ?? '' }, { verifyOrigin: app.siteOrigin(request) })
+        await members.changeEmail(user.id, { email: body.email ?? '', password: body.emailPassword ?? '' }, { verifyOrigin: await app.siteOrigin(request) })
         request.session.flash = `${messages.emailChanged}。${linkMessages.verifySent}`
       } else {
         throw new HttpError(400, '请求有误')

@@ -39,7 +39,8 @@ export default fp<NotificationDigestPluginOptions>(async (app, opts) => {
     },
     siteName: async () => await app.settings.get('site_name'),
     timeZone: async () => await app.settings.timeZone(),
-    origin: config.siteUrl ?? `http://localhost:${config.port}`,
+    // No request to take an origin from: without 站点网址 and SITE_URL (development and test) this process's own.
+    origin: async () => await app.settings.siteOrigin(`http://localhost:${config.port}`),
     log: app.log
   })
   app.decorate('notificationDigest', service)

@@ -33,8 +33,8 @@ export interface NotificationDigestDeps {
   recipient: (userId: number) => Promise<DigestRecipient | null>
   siteName: () => Promise<string>
   timeZone: () => Promise<string>
-  /** The site's absolute address (SITE_URL), for the links: no request to take it from. */
-  origin: string
+  /** The site's absolute address as it is now (站点网址, else SITE_URL), for the links: no request to take it from. */
+  origin: () => Promise<string>
   log: DigestLog
 }
 
@@ -59,14 +59,14 @@ export function notificationDigestService (deps: NotificationDigestDeps) {
   let running: Promise<number> | null = null
 
   /** One member's digest: true when a mail was queued. */
-  async function sendTo (userId: number, now: number, siteName: string, timeZone: string): Promise<boolean> {
+  async function sendTo (userId: number, now: number, siteName: string, timeZone: string, origin: string): Promise<boolean> {
     // Read before the transaction: on SQLite the transaction holds the only connection.
     const to = await deps.recipient(userId)
     if (to === null) return false
     return await db.transaction(async (trx) => {
       const digest = await notifications.takeDigest(trx, userId, now)
       if (digest === null) return false
-      const { subject, text } = digestMail({ username: to.username, siteName, origin: deps.origin, timeZone, ...digest })
+      const { subject, text } = digestMail({ username: to.username, siteName, origin, timeZone, ...digest })
       if (!await mail.enqueue(trx, { to: to.email, subject, text })) throw new Error('mail outbox full: digest kept for the next pass')
       return true
     })
@@ -74,14 +74,14 @@ export function notificationDigestService (deps: NotificationDigestDeps) {
 
   async function pass (): Promise<number> {
     const now = clock.now()
-    const [siteName, timeZone] = [await deps.siteName(), await deps.timeZone()]
+    const [siteName, timeZone, origin] = [await deps.siteName(), await deps.timeZone(), await deps.origin()]
     let sent = 0
     let after = 0
     for (;;) {
       const ids = await notifications.digestCandidates(after, now, BATCH)
       for (const id of ids) {
         try {
-          if (await sendTo(id, now, siteName, timeZone)) sent++
+          if (await sendTo(id, now, siteName, timeZone, origin)) sent++
         } catch (err) {
           // One member's failure (a full outbox, a lost connection) must not stop the others' digests.
           log.error({ err, userId: id }, 'notification digest failed')

@@ -84,7 +84,7 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
       views: viewsMarker(),
       crumbs: [{ label: '门户', url: '/' }, ...view.categoryPath.map((c) => ({ label: c.name, url: `/category/${c.id}` })), { label: '查看内容' }],
       articlePager: articlePager(id, view.page, view.pageCount),
-      share: shareMeta(app.siteOrigin(request), view)
+      share: shareMeta(await app.siteOrigin(request), view)
     })
     // The article's author sees their page unlike others (表态 disabled on their own article): never the shared copy.
     return await app.memberPages.send(request, reply, page, { view: { kind: 'article', id, stored: view.article.views }, fullRenderFor: [view.article.author_id] })
