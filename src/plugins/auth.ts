@@ -37,6 +37,9 @@ export interface AuthUserSource {
 // Exact paths (with or without a query), so `/login-anything` or `/logout/x` stay behind the gate.
 const VISIT_BAN_ALLOWED = /^\/(?:(?:login|logout)(?:\?|$)|static\/)/
 
+/** The admin centre's routes: `/admin` and everything under `/admin/`. */
+const ADMIN_ROUTE = /^\/admin(?:\/|$)/
+
 /** How long a process reuses a member it loaded (issue #19): a ban, a lock or a new role applies within it, as a setting does. */
 export const AUTH_USER_CACHE_MS = 1000
 const AUTH_USER_CACHE_MAX = 20000
@@ -80,20 +83,29 @@ export default fp<{ config: AppConfig, users: AuthUserSource, cacheMs?: number }
     if (request.user !== null && !request.url.startsWith('/static/') && !String(reply.getHeader('cache-control') ?? '').includes('immutable')) void reply.header('Cache-Control', PRIVATE_NO_STORE)
   })
 
-  app.addHook('preHandler', async (request) => {
+  // preValidation, not preHandler: the member is known before the route's body schema runs, so the
+  // admin gate below answers a non-admin 403 before any form validation (a 400 naming the form's fields
+  // told an editor what the form wants). After the CSRF check (src/plugins/security.ts, registered
+  // earlier: hooks of one stage run in registration order), so a forged request is still refused first.
+  app.addHook('preValidation', async (request) => {
     const userId = request.session.userId
-    if (userId === undefined) return
-    const user = await users.findAuthUser(userId)
-    if (user === null || user.locked === true) {
-      // The account is gone, or an admin locked it: drop the stale login.
-      delete request.session.userId
-      return
+    if (userId !== undefined) {
+      const user = await users.findAuthUser(userId)
+      if (user === null || user.locked === true) {
+        // The account is gone, or an admin locked it: drop the stale login.
+        delete request.session.userId
+      } else {
+        request.user = user
+        const ban = activeBan(user, app.clock.now())
+        if (ban?.type === 'visit' && !VISIT_BAN_ALLOWED.test(request.url)) {
+          const until = ban.until === null ? '永不过期' : formatDateTime(ban.until, app.settings.lastKnownTimeZone())
+          throw new HttpError(403, '抱歉，您已被禁止访问', { reason: ban.reason, until, banned: 'visit' })
+        }
+      }
     }
-    request.user = user
-    const ban = activeBan(user, app.clock.now())
-    if (ban?.type === 'visit' && !VISIT_BAN_ALLOWED.test(request.url)) {
-      const until = ban.until === null ? '永不过期' : formatDateTime(ban.until, app.settings.lastKnownTimeZone())
-      throw new HttpError(403, '抱歉，您已被禁止访问', { reason: ban.reason, until, banned: 'visit' })
-    }
+    // The one gate of the admin centre: every route under /admin is for admins, whatever its module
+    // (each handler still asks requirePermission for the admin it acts as). By the route's pattern, not
+    // the URL typed, so /admin.php (Discuz's old address, a 404) stays outside.
+    if (ADMIN_ROUTE.test(request.routeOptions.url ?? '')) app.requirePermission(request, { action: 'admin' })
   })
 }, { name: 'auth', dependencies: ['db', 'clock', 'settings', 'session'] })

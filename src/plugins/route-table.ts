@@ -1,7 +1,10 @@
 import fp from 'fastify-plugin'
 
-/** One route as it was declared: a method and the URL pattern (`/thread/:tid/pin`). */
-export interface RouteEntry { readonly method: string, readonly url: string }
+/**
+ * One route as it was declared: a method and the URL pattern (`/thread/:tid/pin`), and whether it
+ * declared a schema and a rate limit (the admin centre's routes must: test/admin/access.test.ts).
+ */
+export interface RouteEntry { readonly method: string, readonly url: string, readonly schema: boolean, readonly rateLimit: boolean }
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -23,7 +26,8 @@ export default fp(async (app) => {
     for (const method of methods) {
       // Fastify adds a HEAD twin to each GET (exposeHeadRoutes): it answers as the GET does.
       if (method === 'HEAD' && route.exposeHeadRoute !== false && routes.some((r) => r.method === 'GET' && r.url === route.url)) continue
-      if (!routes.some((r) => r.method === method && r.url === route.url)) routes.push({ method, url: route.url })
+      const rateLimit = (route.config as { rateLimit?: unknown } | undefined)?.rateLimit !== undefined
+      if (!routes.some((r) => r.method === method && r.url === route.url)) routes.push({ method, url: route.url, schema: route.schema !== undefined, rateLimit })
     }
   })
 }, { name: 'route-table' })

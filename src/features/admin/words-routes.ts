@@ -35,7 +35,7 @@ const DoneQuery = Type.Object({ page: Type.Optional(Type.String()), imported: Ty
 const IMPORT_LIMIT = { rateLimit: { max: 20, timeWindow: '1 minute' } }
 
 interface ImportView { text: string, lines?: WordLine[], errors?: WordLineError[] }
-const WRITE_LIMIT = { rateLimit: { max: 60, timeWindow: '1 minute' } }
+const ADMIN_LIMIT = { rateLimit: { max: 60, timeWindow: '1 minute' } }
 
 export default async function adminWordsRoutes (app: FastifyInstance): Promise<void> {
   const antiAbuse = app.antiAbuse
@@ -52,14 +52,14 @@ export default async function adminWordsRoutes (app: FastifyInstance): Promise<v
     })
   }
 
-  r.get('/admin/words', { schema: { querystring: DoneQuery } }, async (request, reply) => {
+  r.get('/admin/words', { config: ADMIN_LIMIT, schema: { querystring: DoneQuery } }, async (request, reply) => {
     app.requirePermission(request, { action: 'admin' })
     const imported = request.query.imported
     const notice = imported !== undefined && /^\d{1,5}$/.test(imported) ? `已导入 ${imported} 个屏蔽词` : ''
     return await render(reply, parsePageParam(request.query.page), { notice })
   })
 
-  r.post('/admin/words', { config: WRITE_LIMIT, schema: { body: WordBody } }, async (request, reply) => {
+  r.post('/admin/words', { config: ADMIN_LIMIT, schema: { body: WordBody } }, async (request, reply) => {
     const admin = app.requirePermission(request, { action: 'admin' })
     const body = request.body
     try {
@@ -78,7 +78,7 @@ export default async function adminWordsRoutes (app: FastifyInstance): Promise<v
   })
 
   // The whole list as text: what the import reads back unchanged.
-  r.get('/admin/words/export.txt', { config: IMPORT_LIMIT }, async (request, reply) => {
+  r.get('/admin/words/export.txt', { config: IMPORT_LIMIT, schema: { querystring: Type.Object({}) } }, async (request, reply) => {
     app.requirePermission(request, { action: 'admin' })
     const words = await antiAbuse.words.all()
     const body = words.map((w) => formatWordLine(w)).join('\n') + (words.length > 0 ? '\n' : '')
@@ -107,7 +107,7 @@ export default async function adminWordsRoutes (app: FastifyInstance): Promise<v
     return await reply.redirect(`/admin/words?imported=${lines.length}`, 303)
   })
 
-  r.post('/admin/words/:id/delete', { config: WRITE_LIMIT, schema: { params: WordParams } }, async (request, reply) => {
+  r.post('/admin/words/:id/delete', { config: ADMIN_LIMIT, schema: { params: WordParams } }, async (request, reply) => {
     const admin = app.requirePermission(request, { action: 'admin' })
     await antiAbuse.words.remove(parseId(request.params.id, '该屏蔽词不存在'), async (trx, before) => {
       await app.moderation.audit.record({

@@ -56,7 +56,7 @@ export default async function pagesRoutes (app: FastifyInstance, opts: { service
     })
   }
 
-  r.get('/admin/pages/new', { config: { rateLimit: ADMIN_RATE_LIMIT } }, async (request, reply) => {
+  r.get('/admin/pages/new', { schema: { querystring: Type.Object({}) }, config: { rateLimit: ADMIN_RATE_LIMIT } }, async (request, reply) => {
     app.requirePermission(request, { action: 'admin' })
     return await renderForm(reply, { slug: '', title: '', body: '' }, {}, null)
   })

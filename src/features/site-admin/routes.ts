@@ -41,7 +41,8 @@ export default async function siteAdminRoutes (app: FastifyInstance, opts: { ser
   const service = opts.service
   const crumbs = (label: string): Array<{ label: string, url?: string }> => [{ label: '管理中心', url: '/admin' }, { label }]
 
-  r.get('/admin', { config: { rateLimit: ADMIN_RATE_LIMIT } }, async (request, reply) => {
+  // No query parameters; unknown ones are allowed as everywhere (src/lib/route-schemas.ts).
+  r.get('/admin', { schema: { querystring: Type.Object({}) }, config: { rateLimit: ADMIN_RATE_LIMIT } }, async (request, reply) => {
     app.requirePermission(request, { action: 'admin' })
     // This process's row is fresh whatever the timer's phase; the others are as their last beat left them.
     await app.processHeartbeat.beat().catch((err: unknown) => { request.log.warn({ err }, 'heartbeat failed') })
@@ -65,7 +66,7 @@ export default async function siteAdminRoutes (app: FastifyInstance, opts: { ser
   const renderSettings = async (reply: import('fastify').FastifyReply, form: SettingsForm, errors: FormErrors, notice = ''): Promise<import('fastify').FastifyReply> => {
     return await reply.render('admin/settings.njk', {
       adminActive: 'settings', adminTitle: '站点设置', crumbs: crumbs('站点设置'), notice,
-      form, errors, errorCount: Object.keys(errors).length, defaultTimeZone: opts.timeZone,
+      form, errors, errorCount: Object.keys(errors).length, defaultTimeZone: opts.timeZone, defaultSiteUrl: app.settings.defaultSiteUrl ?? '',
       textFields: TEXT_FIELDS, switchFields: SWITCH_FIELDS, numberFields: NUMBER_FIELDS
     })
   }
