@@ -91,6 +91,23 @@ describe.each(dialects)('表态 kinds in /admin/reactions on %s', (dialect) => {
     expect(JSON.parse(row?.after_state ?? '{}')).toEqual({ order: ['luguo', 'leiren', 'xianhua', 'woshou', 'jidan'] })
   })
 
+  it('changes 握手\'s icon: stored, audited, and the article widget shows the new picture for guests and members', async () => {
+    const iconOf = (html: string, name: string): string | undefined => new RegExp(`class="react-button"[^>]*><img src="([^"]*)"[^>]*><span>${name}</span>`).exec(html)?.[1]
+    const m = await createUser(ctx.db.knex)
+    const member = await login(ctx.t.agent(), m.username, m.password)
+    expect(iconOf((await ctx.t.agent().get(`/article/${articleId}`).expect(200)).text, '握手')).toBe('/static/img/reactions/woshou.svg')
+    const res = await post('/admin/reactions/woshou', { name: '握手', icon: '/static/img/reactions/xianhua.svg', enabled: '1' })
+    expect(res.status).toBe(303)
+    expect((await kinds()).find((k) => k.key === 'woshou')?.icon).toBe('/static/img/reactions/xianhua.svg')
+    expect(iconOf((await ctx.t.agent().get(`/article/${articleId}`).expect(200)).text, '握手')).toBe('/static/img/reactions/xianhua.svg')
+    expect(iconOf((await member.get(`/article/${articleId}`).expect(200)).text, '握手')).toBe('/static/img/reactions/xianhua.svg')
+    const [row] = await auditLog(ctx.db.knex).list({ action: 'reaction_kind_update' }, 1)
+    expect(JSON.parse(row?.before_state ?? '{}')).toMatchObject({ key: 'woshou', icon: '/static/img/reactions/woshou.svg' })
+    expect(JSON.parse(row?.after_state ?? '{}')).toMatchObject({ key: 'woshou', icon: '/static/img/reactions/xianhua.svg' })
+    // Its own icon back, for the tests after this one.
+    expect((await post('/admin/reactions/woshou', { name: '握手', icon: '/static/img/reactions/woshou.svg', enabled: '1' })).status).toBe(303)
+  })
+
   it.each([
     ['an empty name', { name: '  ' }, '名称需为 1–8 个字'],
     ['a name of 9 characters', { name: '一二三四五六七八九' }, '名称需为 1–8 个字'],

@@ -1,7 +1,7 @@
 import { auditLog } from '../../src/features/moderation/audit'
 import { dialects, type TestDatabase } from '../helpers/database'
 import { useTestApp } from '../helpers/use-test-app'
-import { buildTestApp, login } from '../helpers/app'
+import { buildTestApp, login, LOCAL_CLIENTS_UNLIMITED } from '../helpers/app'
 import { createUser, type CreatedUser } from '../helpers/factories'
 import { postSettings, settingsWith, VALID_SETTINGS } from './helpers'
 
@@ -11,7 +11,8 @@ async function storedSettings (db: TestDatabase): Promise<Record<string, string>
 }
 
 describe.each(dialects)('站点设置 /admin/settings on %s', (dialect) => {
-  const ctx = useTestApp(dialect)
+  // Every test logs the admin in: more logins from one address than the login limit lets through.
+  const ctx = useTestApp(dialect, { app: { env: LOCAL_CLIENTS_UNLIMITED } })
   let admin: CreatedUser
 
   beforeAll(async () => {
@@ -37,6 +38,13 @@ describe.each(dialects)('站点设置 /admin/settings on %s', (dialect) => {
     ['site_copyright', { site_copyright: '' }, '版权信息不能为空'],
     ['site_icp', { site_icp: 'x'.repeat(41) }, 'ICP 备案号最多 40 个字符'],
     ['report_email', { report_email: 'not-an-email' }, '举报邮箱格式不正确'],
+    ['report_phone', { report_phone: '请拨打110' }, '举报电话只能包含数字、空格和 + - ( )'],
+    ['report_phone (too long)', { report_phone: '1'.repeat(41) }, '举报电话最多 40 个字符'],
+    ['site_police_record', { site_police_record: '粤公网安备 ' + '4'.repeat(40) + '号' }, '公安备案号最多 40 个字符'],
+    ['search_per_minute (zero)', { search_per_minute: '0' }, '每分钟搜索次数上限须为 1 到 1000 之间的整数'],
+    ['search_per_minute (not a number)', { search_per_minute: '十次' }, '每分钟搜索次数上限须为 1 到 1000 之间的整数'],
+    ['captcha_login_failures (above 5)', { captcha_login_failures: '6' }, '登录失败几次后需要验证码须为 0 到 5 之间的整数'],
+    ['captcha_login_failures (negative)', { captcha_login_failures: '-1' }, '登录失败几次后需要验证码须为 0 到 5 之间的整数'],
     ['comment_max_length', { comment_max_length: '5' }, '评论最大长度须为 10 到 10000 之间的整数'],
     ['reactions_daily_cap', { reactions_daily_cap: 'abc' }, '每人每日表态上限须为 1 到 10000 之间的整数'],
     ['view_dedupe_hours', { view_dedupe_hours: '-1' }, '浏览量去重时长须为 0 到 168 之间的整数'],

@@ -1,7 +1,7 @@
 import type supertest from 'supertest'
 import { dialects } from '../helpers/database'
 import { useTestApp } from '../helpers/use-test-app'
-import { login } from '../helpers/app'
+import { csrfToken, login } from '../helpers/app'
 import { createArticle, createCategory, createUser, type CreatedUser } from '../helpers/factories'
 import { createBoard, createGroupWithBoard } from '../forum/factories'
 import { BROWSER, pageToken, postReply, postThread, staffPost } from '../forum/helpers'
@@ -108,6 +108,19 @@ describe.each(dialects)('搜索 /search on %s', (dialect) => {
     expect(titles((await search(guest(), { q: '停车位' })).text)).toHaveLength(2)
     expect(titles((await search(guest(), { q: '充电桩' })).text)).toHaveLength(1)
     expect(secret).toBeGreaterThan(0)
+  })
+
+  it('drops a board made members-only at /admin/boards from guests\' results at once; members still find its threads and replies', async () => {
+    const board = await createBoard(ctx.db.knex, { parentId: groupId, name: '楼宇议事' })
+    const thread = await postThread(ctx.t, memberAgent, board, '电梯更换的议程', '三号楼电梯更换的表决安排。')
+    await postReply(ctx.t, memberAgent, thread, '电梯更换要先公示报价。')
+    expect(titles((await search(guest(), { q: '电梯更换' })).text)).toHaveLength(2)
+    const res = await adminAgent.post(`/admin/boards/${board}`).type('form').send({
+      _csrf: await csrfToken(adminAgent, '/'), name: '楼宇议事', description: '', parent_id: String(groupId), display_order: '0', members_only: '1'
+    })
+    expect(res.status).toBe(303)
+    expect(titles((await search(guest(), { q: '电梯更换' })).text)).toEqual([])
+    expect(titles((await search(memberAgent, { q: '电梯更换' })).text).sort()).toEqual(['[主题] 电梯更换的议程', '[回复] 回复：电梯更换的议程'].sort())
   })
 
   it('keeps the index consistent after an edit, a reply deletion and a thread deletion', async () => {

@@ -205,8 +205,16 @@ describe.each(dialects)('论坛版块 /admin/boards on %s', (dialect) => {
     const second = await createBoard(ctx.db.knex, { parentId: groupId, name: '第二版块' })
     const order = async (): Promise<number[]> => (await ctx.db.knex('boards').where({ parent_id: groupId }).orderBy([{ column: 'display_order' }, { column: 'id' }]).pluck<number[]>('id')).map(Number)
     expect(await order()).toEqual([boardId, second])
+    const displayOrders = async (): Promise<Record<string, number>> => Object.fromEntries((await ctx.db.knex('boards').where({ parent_id: groupId }).select<Array<{ id: number, display_order: number }>>('id', 'display_order')).map((r) => [String(r.id), Number(r.display_order)]))
+    const ordersBefore = await displayOrders()
     expect((await postForm(agent, `/admin/boards/${second}/order`, { dir: 'up' })).status).toBe(303)
     expect(await order()).toEqual([second, boardId])
+    // One audit row: the siblings' display orders before and after, by id.
+    const [ordered] = await auditLog(ctx.db.knex).list({ action: 'board_order' }, 5)
+    expect(ordered).toMatchObject({ actor_id: admin.id, target_type: 'board', target_id: second })
+    expect(JSON.parse(ordered?.before_state ?? '{}')).toEqual(ordersBefore)
+    expect(JSON.parse(ordered?.after_state ?? '{}')).toEqual(await displayOrders())
+    expect(await displayOrders()).not.toEqual(ordersBefore)
 
     const poster = await login(ctx.t.agent().set('User-Agent', BROWSER), member.username, member.password)
     const thread = await postThread(ctx.t, poster, boardId, '挡住删除的主题')
