@@ -231,6 +231,73 @@ describe.each(dialects)('提醒 notifications on %s', (dialect) => {
     expect(list.text).toContain('多次发布广告')
   })
 
+  it('comments: approved and removed by a moderator, each told to the author once; removing one\'s own tells nobody', async () => {
+    await ctx.t.app.antiAbuse.words.add({ word: '评论待审', action: 'moderate', by: null, now: ctx.t.clock.now() })
+    const mod = await createUser(ctx.db.knex, { role: 'moderator' })
+    const modAgent = await login(ctx.t.agent(), mod.username, mod.password)
+    const author = await createUser(ctx.db.knex, { role: 'editor' })
+    const aid = await createArticle(ctx.db.knex, { categoryId: await createCategory(ctx.db.knex), authorId: author.id, title: '审核评论的文章' })
+    const a = await member()
+    const byKind = async (kind: string): Promise<Array<[string, number]>> =>
+      (await ctx.db.knex('notifications').where({ user_id: a.user.id, kind }).orderBy('id').select<Array<{ target_type: string, target_id: number }>>('target_type', 'target_id')).map((r) => [r.target_type, Number(r.target_id)])
+    const pendingComment = async (message: string): Promise<number> => {
+      ctx.t.clock.advance(600)
+      expect((await postComment(a.agent, aid, { message })).status).toBe(303)
+      const row = await ctx.db.knex('comments').where({ article_id: aid, author_id: a.user.id }).orderBy('id', 'desc').first<{ id: number, status: string }>('id', 'status')
+      expect(row?.status).toBe('pending')
+      return Number(row?.id)
+    }
+    const moderate = async (single: string): Promise<void> => {
+      const token = await pageToken(modAgent, '/mod/comments')
+      await modAgent.post('/mod/comments').type('form').send({ _csrf: token, single }).expect(303)
+    }
+
+    const first = await pendingComment('这条评论评论待审')
+    expect(await notices(a.user.id)).toHaveLength(0)
+    await moderate(`approve:${first}`)
+    await moderate(`approve:${first}`) // already handled: nothing changes, nobody is told again
+    expect(await byKind('approved')).toEqual([['comment', first]])
+    expect(await unread(a.user.id)).toBe(1)
+
+    // A visible comment deleted by the moderator from the article page.
+    const token = await pageToken(modAgent, `/article/${aid}`)
+    await modAgent.post(`/comments/${first}/delete`).type('form').send({ _csrf: token }).expect(303)
+    expect(await byKind('removed')).toEqual([['comment', first]])
+
+    // A pending one refused in the queue.
+    const second = await pendingComment('第二条评论待审')
+    await moderate(`delete:${second}`)
+    await moderate(`delete:${second}`)
+    expect(await byKind('removed')).toEqual([['comment', first], ['comment', second]])
+    expect(await byKind('approved')).toEqual([['comment', first]])
+
+    // The author's own deletion is no moderation: no notice.
+    ctx.t.clock.advance(600)
+    expect((await postComment(a.agent, aid, { message: '我自己删掉的评论' })).status).toBe(303)
+    const own = Number((await ctx.db.knex('comments').where({ article_id: aid, author_id: a.user.id, status: 'visible' }).first<{ id: number }>('id'))?.id)
+    await a.agent.post(`/comments/${own}/delete`).type('form').send({ _csrf: await pageToken(a.agent, `/article/${aid}`) }).expect(303)
+    expect(await notices(a.user.id)).toHaveLength(3)
+    expect(await unread(a.user.id)).toBe(3)
+  })
+
+  it('a whole thread removed by a moderator is told to its author once, with the thread as the target', async () => {
+    const mod = await createUser(ctx.db.knex, { role: 'moderator' })
+    const modAgent = await login(ctx.t.agent(), mod.username, mod.password)
+    const a = await member()
+    const threadId = await postThread(ctx.t, a.agent, boardId, '将被删除的主题')
+    const own = await postThread(ctx.t, modAgent, boardId, '版主自己的主题')
+    await staffPost(modAgent, `/thread/${threadId}/delete`, { reason: '重复发帖' }).then((r) => { expect(r.status).toBe(303) })
+    expect((await staffPost(modAgent, `/thread/${threadId}/delete`, { reason: '再删一次' })).status).toBeGreaterThanOrEqual(400)
+    const rows = await ctx.db.knex('notifications').where({ user_id: a.user.id }).select<Array<{ kind: string, target_type: string, target_id: number, title: string }>>('kind', 'target_type', 'target_id', 'title')
+    expect(rows.map((r) => [r.kind, r.target_type, Number(r.target_id), r.title])).toEqual([['removed', 'thread', threadId, '将被删除的主题']])
+    expect(await unread(a.user.id)).toBe(1)
+    const list = await a.agent.get('/notifications').expect(200)
+    expect(list.text).toContain('将被删除的主题')
+    // A moderator removing their own thread is not told.
+    await staffPost(modAgent, `/thread/${own}/delete`).then((r) => { expect(r.status).toBe(303) })
+    expect(await notices(mod.id)).toHaveLength(0)
+  })
+
   it('an event that fails leaves no notice (same transaction)', async () => {
     await ctx.t.app.antiAbuse.words.add({ word: '违禁词', action: 'block', by: null, now: ctx.t.clock.now() })
     const a = await member()
