@@ -179,6 +179,30 @@ describe.each(dialects)('提醒 notifications on %s', (dialect) => {
     expect(await notices(author.id)).toHaveLength(2)
   })
 
+  it('@mentions in comments: linked in the comment, each person told once, at most ten, never oneself, the author once', async () => {
+    const author = await createUser(ctx.db.knex, { role: 'editor' })
+    const aid = await createArticle(ctx.db.knex, { categoryId: await createCategory(ctx.db.knex), authorId: author.id, title: '点名的文章' })
+    const a = await member()
+    const named = await Promise.all(Array.from({ length: 11 }, async () => await createUser(ctx.db.knex)))
+    const first = named[0]
+    if (first === undefined) throw new Error('no member')
+    // The author named too: told once (of the comment), not twice.
+    const message = `@${author.username} ${named.map((u) => `@${u.username}`).join(' ')} @${a.user.username} @${first.username} 来看看`
+    ctx.t.clock.advance(600)
+    expect((await postComment(a.agent, aid, { message })).status).toBe(303)
+    const told = await Promise.all(named.map(async (u) => (await notices(u.id)).map((r) => r.kind)))
+    // Ten names at most, counted in order: the author's name is the first of them.
+    expect(told).toEqual([...Array(9).fill(['mention']), [], []])
+    expect((await notices(author.id)).map((r) => r.kind)).toEqual(['article_comment'])
+    expect(await notices(a.user.id)).toHaveLength(0)
+    const page = await ctx.t.agent().get(`/article/${aid}`).expect(200)
+    expect(page.text).toContain(`<a href="/u/${first.username}" class="mention">@${first.username}</a>`)
+    expect(page.text).not.toContain(`class="mention">@${named[10]?.username ?? ''}</a>`)
+    const agent = await login(ctx.t.agent(), first.username, first.password)
+    const list = await agent.get('/notifications').expect(200)
+    expect(list.text).toContain('在评论中提到了您')
+  })
+
   it('reactions on an article are one grouped notice: 3 人对你的文章表态', async () => {
     const author = await createUser(ctx.db.knex, { role: 'editor' })
     const categoryId = await createCategory(ctx.db.knex)
