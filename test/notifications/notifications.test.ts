@@ -145,6 +145,32 @@ describe.each(dialects)('提醒 notifications on %s', (dialect) => {
     await ctx.t.agent().get('/notifications').expect(401)
   })
 
+  it('/notifications groups notices by target: several replies to one thread under one heading, another thread apart', async () => {
+    const a = await member()
+    const repliers = [await member(), await member(), await member()]
+    const one = await postThread(ctx.t, a.agent, boardId, '分组主题甲')
+    const two = await postThread(ctx.t, a.agent, boardId, '分组主题乙')
+    const reply = async (i: number, threadId: number): Promise<void> => {
+      ctx.t.clock.advance(600)
+      await postReply(ctx.t, repliers[i]?.agent ?? a.agent, threadId, `第 ${i} 位的回复`)
+    }
+    // Newest first: 甲 (third replier), 乙 (second), 甲 (first) — two groups, 甲's two notices together.
+    await reply(0, one)
+    await reply(1, two)
+    await reply(2, one)
+    const page = await a.agent.get('/notifications').expect(200)
+    const groups = page.text.split('<div class="notice-group">').slice(1)
+    expect(groups).toHaveLength(2)
+    const heading = (g: string): string => /<h4>(.*?)<\/h4>/.exec(g)?.[1] ?? ''
+    const actors = (g: string): string[] => [...g.matchAll(/<a href="\/user\/(\d+)">/g)].map((m) => m[1] ?? '')
+    expect(heading(groups[0] ?? '')).toContain('分组主题甲')
+    expect(heading(groups[0] ?? '')).toContain(`href="/thread/${one}`)
+    expect(actors(groups[0] ?? '')).toEqual([String(repliers[2]?.user.id), String(repliers[0]?.user.id)])
+    expect(heading(groups[1] ?? '')).toContain('分组主题乙')
+    expect(actors(groups[1] ?? '')).toEqual([String(repliers[1]?.user.id)])
+    expect((page.text.match(/class="notice-item unread"/g) ?? [])).toHaveLength(3)
+  })
+
   it('全部标记为已读 and per-kind preferences (off: nothing stored)', async () => {
     const a = await member()
     const b = await member()
