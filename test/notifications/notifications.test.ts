@@ -254,6 +254,23 @@ describe.each(dialects)('提醒 notifications on %s', (dialect) => {
     expect((await notices(author.id)).map((r) => r.actor_count)).toEqual([3, 1])
   })
 
+  it('10 members react to one article at once: one grouped notice of 10, the counter says 1, the reaction counts add up', async () => {
+    const author = await createUser(ctx.db.knex, { role: 'editor' })
+    const aid = await createArticle(ctx.db.knex, { categoryId: await createCategory(ctx.db.knex), authorId: author.id, title: '同时表态的文章' })
+    const kinds = ['luguo', 'leiren', 'woshou', 'xianhua', 'jidan']
+    const members = await Promise.all(Array.from({ length: 10 }, async () => await member()))
+    const tokens = await Promise.all(members.map(async (m) => await pageToken(m.agent, `/article/${aid}`)))
+    const results = await Promise.all(members.map(async (m, i) =>
+      await m.agent.post(`/article/${aid}/react`).set('Accept', 'application/json').type('form').send({ _csrf: tokens[i], kind: kinds[i % 5] })))
+    expect(results.map((r) => r.status)).toEqual(Array(10).fill(200))
+    const rows = await notices(author.id)
+    expect(rows.map((r) => [r.kind, r.actor_count])).toEqual([['article_reaction', 10]])
+    expect(await ctx.db.knex('notification_actors').where({ notification_id: rows[0]?.id })).toHaveLength(10)
+    expect(await unread(author.id)).toBe(1)
+    const counts = await ctx.db.knex('articles').where({ id: aid }).first<Record<string, number>>(kinds.map((k) => `react_${k}`))
+    expect(kinds.map((k) => Number(counts?.[`react_${k}`]))).toEqual([2, 2, 2, 2, 2])
+  }, 60_000)
+
   it('moderators: approval and removal are told to the author; a ban and its lift with the reason', async () => {
     await ctx.t.app.antiAbuse.words.add({ word: '待审词', action: 'moderate', by: null, now: ctx.t.clock.now() })
     const mod = await createUser(ctx.db.knex, { role: 'moderator' })
