@@ -376,4 +376,63 @@ describe.each(dialects)('提醒 notifications on %s', (dialect) => {
     expect(await notices(a.user.id)).toHaveLength(0)
     expect(await unread(a.user.id)).toBe(0)
   })
+
+  it('an event whose transaction fails after its notice was written leaves no notice and no counter change (a ban)', async () => {
+    // A ban hook runs after the ban's notice, in the ban's transaction: one that throws rolls the ban back.
+    // It records what the transaction held when it failed: the notice and the counter, already written.
+    let seen: { notices: number, unread: number } | null = null
+    const failing = await ctx.secondApp({
+      env: LOCAL_CLIENTS_UNLIMITED,
+      routes: (app) => {
+        app.banHooks.add('test-failure', async (event, trx) => {
+          if (!event.reason.includes('故障')) return undefined
+          const row = await trx('users').where({ id: event.userId }).first<{ unread_notifications: number }>('unread_notifications')
+          seen = { notices: (await trx('notifications').where({ user_id: event.userId })).length, unread: Number(row?.unread_notifications) }
+          throw new Error('a later statement of the ban failed')
+        })
+      }
+    })
+    try {
+      const mod = await createUser(ctx.db.knex, { role: 'moderator' })
+      const modAgent = await login(failing.agent(), mod.username, mod.password)
+      const b = await createUser(ctx.db.knex)
+      const res = await staffPost(modAgent, `/mod/ban/${b.id}`, { type: 'post', duration: '7', reason: '模拟故障' })
+      expect(res.status).toBe(500)
+      expect(seen).toEqual({ notices: 1, unread: 1 })
+      expect(await notices(b.id)).toHaveLength(0)
+      expect(await unread(b.id)).toBe(0)
+      expect(await ctx.db.knex('bans').where({ user_id: b.id })).toHaveLength(0)
+      // The same ban without the failure: one notice, the counter 1 (the hook is no reason for silence).
+      await staffPost(modAgent, `/mod/ban/${b.id}`, { type: 'post', duration: '7', reason: '正常禁言' }).then((r) => { expect(r.status).toBe(303) })
+      expect((await notices(b.id)).map((r) => [r.kind, r.title])).toEqual([['banned', '正常禁言']])
+      expect(await unread(b.id)).toBe(1)
+    } finally {
+      await failing.close()
+      await failing.app.db.destroy()
+    }
+  })
+
+  it('notices written by the service in a transaction that then throws are gone, grouped ones and counters too', async () => {
+    const author = await createUser(ctx.db.knex, { role: 'editor' })
+    const a = await member()
+    const b = await member()
+    const c = await member()
+    const before = await ctx.db.knex('notification_actors').count<Array<{ n: number }>>({ n: '*' }).first()
+    const { notifications } = ctx.t.app
+    await expect(ctx.t.app.db.transaction(async (trx) => {
+      expect(await notifications.contribution(trx, {
+        actor: { id: a.user.id, name: a.user.username }, text: `@${b.user.username} 你好`, target: { type: 'thread', id: 999_001 }, title: '回滚的主题', url: '/thread/999001',
+        recipients: [{ to: c.user.id, kind: 'thread_reply' }]
+      }, ctx.t.clock.now())).toEqual([c.user.id, b.user.id])
+      expect(await notifications.notify(trx, { to: author.id, kind: 'article_reaction', actor: { id: a.user.id, name: a.user.username }, target: { type: 'article', id: 999_002 }, title: '回滚的文章', url: '/article/999002' }, ctx.t.clock.now())).toBe(true)
+      // Written, in this transaction: then a later statement fails.
+      expect(Number((await trx('users').where({ id: c.user.id }).first<{ unread_notifications: number }>('unread_notifications'))?.unread_notifications)).toBe(1)
+      throw new Error('the event failed after its notices')
+    })).rejects.toThrow('the event failed after its notices')
+    for (const id of [author.id, b.user.id, c.user.id]) {
+      expect(await notices(id)).toHaveLength(0)
+      expect(await unread(id)).toBe(0)
+    }
+    expect(await ctx.db.knex('notification_actors').count<Array<{ n: number }>>({ n: '*' }).first()).toEqual(before)
+  })
 })
