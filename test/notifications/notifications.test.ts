@@ -98,6 +98,44 @@ describe.each(dialects)('提醒 notifications on %s', (dialect) => {
     expect(await ctx.db.knex('member_blocks').where({ user_id: a.user.id })).toHaveLength(0)
   })
 
+  it('a blocked member\'s comments collapse behind <details> for the blocker only, as floors do', async () => {
+    const author = await createUser(ctx.db.knex, { role: 'editor' })
+    const aid = await createArticle(ctx.db.knex, { categoryId: await createCategory(ctx.db.knex), authorId: author.id, title: '屏蔽评论的文章' })
+    const a = await member()
+    const b = await member()
+    const c = await member()
+    const token = await pageToken(a.agent, `/user/${b.user.id}`)
+    await a.agent.post(`/user/${b.user.id}/block`).type('form').send({ _csrf: token }).expect(303)
+    ctx.t.clock.advance(600)
+    expect((await postComment(b.agent, aid, { message: '被屏蔽者的评论' })).status).toBe(303)
+    ctx.t.clock.advance(600)
+    expect((await postComment(c.agent, aid, { message: '旁人的评论' })).status).toBe(303)
+    const collapsed = '<details class="blocked-post"><summary class="xg1">已屏蔽该用户的内容（点击展开）</summary><div class="comment-text">被屏蔽者的评论</div></details>'
+    for (const path of [`/article/${aid}`, `/article/${aid}/comments`]) {
+      const seen = await a.agent.get(path).expect(200)
+      expect(seen.text).toContain(collapsed)
+      expect(seen.text).toContain('<div class="comment-text">旁人的评论</div>')
+      expect(seen.text.match(/class="blocked-post"/g)).toHaveLength(1)
+      for (const other of [b.agent, c.agent, ctx.t.agent()]) {
+        const page = await other.get(path).expect(200)
+        expect(page.text).toContain('<div class="comment-text">被屏蔽者的评论</div>')
+        expect(page.text).not.toContain('blocked-post')
+      }
+    }
+    // With the page caches on (as in production): a plain member's copy first, then the blocker.
+    const cached = await ctx.secondApp({ env: LOCAL_CLIENTS_UNLIMITED, guestCacheMs: 60_000 })
+    try {
+      const plain = await login(cached.agent(), c.user.username, c.user.password)
+      const blocker = await login(cached.agent(), a.user.username, a.user.password)
+      for (let i = 0; i < 2; i++) expect((await plain.get(`/article/${aid}`).expect(200)).text).not.toContain('blocked-post')
+      expect((await blocker.get(`/article/${aid}`).expect(200)).text).toContain(collapsed)
+      expect((await plain.get(`/article/${aid}`).expect(200)).text).not.toContain('blocked-post')
+    } finally {
+      await cached.close()
+      await cached.app.db.destroy()
+    }
+  })
+
   it('20 replies at once: 20 notices, the counter says 20', async () => {
     const a = await member()
     const threadId = await postThread(ctx.t, a.agent, boardId, '热门主题')
