@@ -6,7 +6,8 @@ import type supertest from 'supertest'
 import { dialects } from '../helpers/database'
 import { useTestApp } from '../helpers/use-test-app'
 import { LOCAL_CLIENTS_UNLIMITED, csrfFrom, login } from '../helpers/app'
-import { createUser, type CreatedUser } from '../helpers/factories'
+import { createArticle, createCategory, createUser, type CreatedUser } from '../helpers/factories'
+import { postComment } from '../comments/helpers'
 import { createGroupWithBoard } from '../forum/factories'
 import { postThread } from '../forum/helpers'
 import { uploadMessages } from '../../src/features/uploads/service'
@@ -110,6 +111,22 @@ describe.each(dialects)('头像 avatars on %s', (dialect) => {
     await agent.post('/settings/avatar/reset').type('form').send({ _csrf: csrfFrom(page.text) }).expect(303)
     expect(await avatarRow(user.id)).toBeUndefined()
     expect((await ctx.t.agent().get(`/uc_server/avatar.php?uid=${user.id}&size=small`).expect(301)).headers.location).toBe(`/avatar/default/${user.id}/small.svg`)
+  })
+
+  it('shown on comments: each commenter\'s own small avatar, lazy, with width and height', async () => {
+    const author = await createUser(ctx.db.knex, { role: 'editor' })
+    const aid = await createArticle(ctx.db.knex, { categoryId: await createCategory(ctx.db.knex), authorId: author.id, publishedAt: ctx.t.clock.now() - 60 })
+    const other = await createUser(ctx.db.knex)
+    const otherAgent = await login(ctx.t.agent(), other.username, other.password)
+    ctx.t.clock.advance(600) // past the flood interval after this member's thread above
+    expect((await postComment(agent, aid, { message: '头像评论一' })).status).toBe(303)
+    ctx.t.clock.advance(600)
+    expect((await postComment(otherAgent, aid, { message: '头像评论二' })).status).toBe(303)
+    const page = await ctx.t.agent().get(`/article/${aid}`).expect(200)
+    for (const [uid, name] of [[user.id, user.username], [other.id, other.username]] as const) {
+      expect(page.text).toContain(`<img src="/uc_server/avatar.php?uid=${uid}&amp;size=small" width="24" height="24" loading="lazy" alt="" class="avatar-s"> <a href="/user/${uid}" class="comment-author">${name}</a>`)
+    }
+    expect(page.text).not.toContain(`avatar.php?uid=${author.id}&amp;size=small" width="24"`)
   })
 
   it('a guest cannot upload', async () => {

@@ -2,9 +2,10 @@ import { solveChallenge, type Challenge } from 'altcha-lib'
 import { deriveKey } from 'altcha-lib/algorithms/sha'
 import { dialects, countRows } from '../helpers/database'
 import { useTestApp } from '../helpers/use-test-app'
-import { csrfFrom, LOCAL_CLIENTS_UNLIMITED } from '../helpers/app'
+import { csrfFrom, LOCAL_CLIENTS_UNLIMITED, login } from '../helpers/app'
 import { createArticle, createCategory, createUser, type CreatedUser } from '../helpers/factories'
 import { registration } from '../members/_helpers'
+import { postSettings, settingsWith } from '../admin/helpers'
 import type supertest from 'supertest'
 
 /** Solves a challenge from the site as the widget does (altcha-lib's own solver); returns the form field's value. */
@@ -125,5 +126,24 @@ describe.each(dialects)('captcha on %s', (dialect) => {
     await ctx.t.app.settings.set('captcha_guest_comments', '0')
     expect((await guest.get(`/article/${aid}`)).text).not.toContain('altcha-widget')
     expect((await send({})).status).toBe(303)
+  })
+
+  it('takes the no-JavaScript question the admin sets in 站点设置: shown on the form, the new answer passes, the old one is refused', async () => {
+    const admin = await createUser(ctx.db.knex, { role: 'admin' })
+    const agent = await login(ctx.t.agent(), admin.username, admin.password)
+    const saved = await postSettings(agent, settingsWith({ captcha_register: '1', captcha_question: '本站所在的城市叫什么（两个汉字）？', captcha_answer: '汕头' }))
+    expect(saved.status).toBe(303)
+    expect(saved.headers.location).toBe('/admin/settings?saved=1')
+
+    const page = await ctx.t.agent().get('/register').expect(200)
+    expect(page.text).toMatch(/<noscript>[\s\S]*本站所在的城市叫什么（两个汉字）？[\s\S]*name="captcha_answer"/)
+    expect(page.text).not.toContain('请输入“论坛”两个字的拼音')
+    const old = await register(ctx.t.agent(), { captcha_answer: 'luntan' })
+    expect(old.res.status).toBe(400)
+    expect(old.res.text).toContain('验证问题的答案不正确')
+    expect(await users(old.username)).toBe(0)
+    const human = await register(ctx.t.agent(), { captcha_answer: '汕头' })
+    expect(human.res.status).toBe(303)
+    expect(await users(human.username)).toBe(1)
   })
 })

@@ -129,4 +129,38 @@ describe.each(dialects)('a member\'s mail and captcha journey in chromium on %s'
     await context.close()
     expect(problems).toEqual([])
   }, 150_000)
+
+  it('keeps a bot without the captcha out: JavaScript off, no answer to the question, refused in Chinese, no account', async () => {
+    const problems: string[] = []
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, javaScriptEnabled: false })
+    watch(context, problems)
+    const page = await context.newPage()
+    await page.goto(`${base}/register`)
+    // Without JavaScript the widget never runs: the no-JavaScript question is what the page asks.
+    expect(await page.locator('#captcha_answer').isVisible()).toBe(true)
+    expect(await page.textContent('label[for=captcha_answer]')).toContain('请输入“论坛”两个字的拼音')
+    const fill = async (): Promise<void> => {
+      await page.fill('#username', 'spambot20')
+      await page.fill('#password', 'spambot-pass-20')
+      await page.fill('#password2', 'spambot-pass-20')
+      await page.fill('#email', 'spambot20@example.com')
+    }
+    await fill()
+    const [refused] = await Promise.all([page.waitForResponse((res) => res.request().method() === 'POST'), page.click('form[action="/register"] [type=submit]')])
+    expect(refused.status()).toBe(400)
+    expect(await page.textContent('#captcha-error')).toContain('请完成验证')
+    await page.screenshot({ path: path.join(SHOTS, `${dialect}-mail-register-bot-refused.png`), fullPage: true })
+    // A guess at the question is refused too.
+    await fill()
+    await page.fill('#captcha_answer', 'lun tan')
+    const [wrong] = await Promise.all([page.waitForResponse((res) => res.request().method() === 'POST'), page.click('form[action="/register"] [type=submit]')])
+    expect(wrong.status()).toBe(400)
+    expect(await page.textContent('#captcha-error')).toContain('验证问题的答案不正确')
+    expect(await countRows(ctx.db.knex, 'users', { username: 'spambot20' })).toBe(0)
+    expect(await countRows(ctx.db.knex, 'users', { email: 'spambot20@example.com' })).toBe(0)
+    await context.close()
+    // The two refusals (each also logged by chromium as a failed load) are the only errors the pages had.
+    expect(problems.filter((p) => p === '400 for /register')).toHaveLength(2)
+    expect(problems.filter((p) => p !== '400 for /register' && !/on http:\/\/127\.0\.0\.1:\d+\/register: Failed to load resource: the server responded with a status of 400/.test(p))).toEqual([])
+  }, 120_000)
 })

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { Knex } from 'knex'
 import supertest from 'supertest'
-import { buildApp } from '../../src/app'
+import { buildApp, type BuildOptions } from '../../src/app'
 import { loadConfig, type AppConfig } from '../../src/config'
 import { ManualClock } from '../../src/lib/clock'
 import type { TestDatabase } from './database'
@@ -32,6 +32,10 @@ export interface TestAppOptions {
   digestIntervalMs?: number
   /** Routes that exist only in this test app (a crash, a bad header), added before it is ready. */
   routes?: (app: FastifyInstance) => void
+  /** Where the log goes when `env` turns it on (NODE_ENV=development: readable lines a test can read). */
+  logDestination?: NodeJS.WritableStream
+  /** Load shedding over the app's defaults (NODE_ENV=test turns it off; a development app turns it off with `{ maxEventLoopDelay: 0 }`). */
+  loadShedding?: BuildOptions['loadShedding']
 }
 
 /** `env` for an app whose tests log in many times from one client: the per-IP rate limits would refuse them. */
@@ -59,7 +63,7 @@ const TEST_HEARTBEAT_MS = 3_600_000
 export async function buildTestApp (db: TestDatabase, options: TestAppOptions = {}): Promise<TestApp> {
   const config = testConfig(db, options.env)
   const clock = options.clock ?? new ManualClock()
-  const app = await buildApp(config, { clock, knex: options.knex ?? db.knex, viewFlushIntervalMs: options.viewFlushIntervalMs ?? TEST_VIEW_FLUSH_MS, guestCacheMs: options.guestCacheMs ?? 0, memberCacheMs: options.memberCacheMs ?? 0, heartbeatMs: TEST_HEARTBEAT_MS, sitemapUrlsPerFile: options.sitemapUrlsPerFile, mailPollMs: options.mailPollMs ?? 0, digestIntervalMs: options.digestIntervalMs ?? 0 })
+  const app = await buildApp(config, { clock, knex: options.knex ?? db.knex, viewFlushIntervalMs: options.viewFlushIntervalMs ?? TEST_VIEW_FLUSH_MS, guestCacheMs: options.guestCacheMs ?? 0, memberCacheMs: options.memberCacheMs ?? 0, heartbeatMs: TEST_HEARTBEAT_MS, sitemapUrlsPerFile: options.sitemapUrlsPerFile, mailPollMs: options.mailPollMs ?? 0, digestIntervalMs: options.digestIntervalMs ?? 0, logDestination: options.logDestination, loadShedding: options.loadShedding })
   options.routes?.(app)
   await app.ready()
   return {

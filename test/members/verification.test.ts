@@ -1,6 +1,8 @@
 import { dialects, countRows } from '../helpers/database'
 import { useTestApp } from '../helpers/use-test-app'
-import { csrfFrom, LOCAL_CLIENTS_UNLIMITED } from '../helpers/app'
+import { csrfFrom, LOCAL_CLIENTS_UNLIMITED, login } from '../helpers/app'
+import { createGroupWithBoard } from '../forum/factories'
+import { pageToken, postThread, sendReply } from '../forum/helpers'
 import { createArticle, createCategory, createUser } from '../helpers/factories'
 import { postRegister, registration } from './_helpers'
 import { VERIFY_PER_HOUR } from '../../src/features/members/account-links'
@@ -64,6 +66,35 @@ describe.each(dialects)('e-mail verification on %s', (dialect) => {
     expect(await countRows(ctx.db.knex, 'comments', { body: '验证后的评论' })).toBe(1)
     // The link works once.
     expect((await ctx.t.agent().get(path)).status).toBe(400)
+  })
+
+  it('holds back forum threads and replies too until the address is verified', async () => {
+    const { boardId } = await createGroupWithBoard(ctx.db.knex)
+    const verified = await createUser(ctx.db.knex)
+    const threadId = await postThread(ctx.t, await login(ctx.t.agent(), verified.username, verified.password), boardId, '已验证会员的主题')
+    const { agent, email } = await newMember()
+    await ctx.t.app.settings.set('email_verification_required', '1')
+    const newThread = async (title: string): Promise<supertest.Response> =>
+      await agent.post(`/forum/${boardId}/new`).type('form').send({ _csrf: await pageToken(agent, '/forum'), title, body: '未验证会员的正文' })
+
+    const thread = await newThread('未验证会员的主题')
+    expect(thread.status).toBe(403)
+    expect(thread.text).toContain('请先验证您的 Email 地址')
+    expect(thread.text).toContain('href="/email/verify"')
+    expect(await countRows(ctx.db.knex, 'threads', { title: '未验证会员的主题' })).toBe(0)
+    const reply = await sendReply(agent, threadId, '未验证会员的回复')
+    expect(reply.status).toBe(403)
+    expect(reply.text).toContain('请先验证您的 Email 地址')
+    expect(await countRows(ctx.db.knex, 'posts', { body: '未验证会员的回复' })).toBe(0)
+    // Reading the board and the thread is not posting.
+    await agent.get(`/forum/${boardId}`).expect(200)
+    await agent.get(`/thread/${threadId}`).expect(200)
+
+    await ctx.t.agent().get(await verifyPath(email)).expect(200)
+    expect((await newThread('验证后的主题')).status).toBe(303)
+    expect(await countRows(ctx.db.knex, 'threads', { title: '验证后的主题' })).toBe(1)
+    expect((await sendReply(agent, threadId, '验证后的回复')).status).toBe(303)
+    expect(await countRows(ctx.db.knex, 'posts', { body: '验证后的回复' })).toBe(1)
   })
 
   it('lets an unverified member post while the setting is off', async () => {

@@ -98,6 +98,44 @@ describe.each(dialects)('提醒 notifications on %s', (dialect) => {
     expect(await ctx.db.knex('member_blocks').where({ user_id: a.user.id })).toHaveLength(0)
   })
 
+  it('a blocked member\'s comments collapse behind <details> for the blocker only, as floors do', async () => {
+    const author = await createUser(ctx.db.knex, { role: 'editor' })
+    const aid = await createArticle(ctx.db.knex, { categoryId: await createCategory(ctx.db.knex), authorId: author.id, title: '屏蔽评论的文章' })
+    const a = await member()
+    const b = await member()
+    const c = await member()
+    const token = await pageToken(a.agent, `/user/${b.user.id}`)
+    await a.agent.post(`/user/${b.user.id}/block`).type('form').send({ _csrf: token }).expect(303)
+    ctx.t.clock.advance(600)
+    expect((await postComment(b.agent, aid, { message: '被屏蔽者的评论' })).status).toBe(303)
+    ctx.t.clock.advance(600)
+    expect((await postComment(c.agent, aid, { message: '旁人的评论' })).status).toBe(303)
+    const collapsed = '<details class="blocked-post"><summary class="xg1">已屏蔽该用户的内容（点击展开）</summary><div class="comment-text">被屏蔽者的评论</div></details>'
+    for (const path of [`/article/${aid}`, `/article/${aid}/comments`]) {
+      const seen = await a.agent.get(path).expect(200)
+      expect(seen.text).toContain(collapsed)
+      expect(seen.text).toContain('<div class="comment-text">旁人的评论</div>')
+      expect(seen.text.match(/class="blocked-post"/g)).toHaveLength(1)
+      for (const other of [b.agent, c.agent, ctx.t.agent()]) {
+        const page = await other.get(path).expect(200)
+        expect(page.text).toContain('<div class="comment-text">被屏蔽者的评论</div>')
+        expect(page.text).not.toContain('blocked-post')
+      }
+    }
+    // With the page caches on (as in production): a plain member's copy first, then the blocker.
+    const cached = await ctx.secondApp({ env: LOCAL_CLIENTS_UNLIMITED, guestCacheMs: 60_000 })
+    try {
+      const plain = await login(cached.agent(), c.user.username, c.user.password)
+      const blocker = await login(cached.agent(), a.user.username, a.user.password)
+      for (let i = 0; i < 2; i++) expect((await plain.get(`/article/${aid}`).expect(200)).text).not.toContain('blocked-post')
+      expect((await blocker.get(`/article/${aid}`).expect(200)).text).toContain(collapsed)
+      expect((await plain.get(`/article/${aid}`).expect(200)).text).not.toContain('blocked-post')
+    } finally {
+      await cached.close()
+      await cached.app.db.destroy()
+    }
+  })
+
   it('20 replies at once: 20 notices, the counter says 20', async () => {
     const a = await member()
     const threadId = await postThread(ctx.t, a.agent, boardId, '热门主题')
@@ -145,6 +183,32 @@ describe.each(dialects)('提醒 notifications on %s', (dialect) => {
     await ctx.t.agent().get('/notifications').expect(401)
   })
 
+  it('/notifications groups notices by target: several replies to one thread under one heading, another thread apart', async () => {
+    const a = await member()
+    const repliers = [await member(), await member(), await member()]
+    const one = await postThread(ctx.t, a.agent, boardId, '分组主题甲')
+    const two = await postThread(ctx.t, a.agent, boardId, '分组主题乙')
+    const reply = async (i: number, threadId: number): Promise<void> => {
+      ctx.t.clock.advance(600)
+      await postReply(ctx.t, repliers[i]?.agent ?? a.agent, threadId, `第 ${i} 位的回复`)
+    }
+    // Newest first: 甲 (third replier), 乙 (second), 甲 (first) — two groups, 甲's two notices together.
+    await reply(0, one)
+    await reply(1, two)
+    await reply(2, one)
+    const page = await a.agent.get('/notifications').expect(200)
+    const groups = page.text.split('<div class="notice-group">').slice(1)
+    expect(groups).toHaveLength(2)
+    const heading = (g: string): string => /<h4>(.*?)<\/h4>/.exec(g)?.[1] ?? ''
+    const actors = (g: string): string[] => [...g.matchAll(/<a href="\/user\/(\d+)">/g)].map((m) => m[1] ?? '')
+    expect(heading(groups[0] ?? '')).toContain('分组主题甲')
+    expect(heading(groups[0] ?? '')).toContain(`href="/thread/${one}`)
+    expect(actors(groups[0] ?? '')).toEqual([String(repliers[2]?.user.id), String(repliers[0]?.user.id)])
+    expect(heading(groups[1] ?? '')).toContain('分组主题乙')
+    expect(actors(groups[1] ?? '')).toEqual([String(repliers[1]?.user.id)])
+    expect((page.text.match(/class="notice-item unread"/g) ?? [])).toHaveLength(3)
+  })
+
   it('全部标记为已读 and per-kind preferences (off: nothing stored)', async () => {
     const a = await member()
     const b = await member()
@@ -179,6 +243,30 @@ describe.each(dialects)('提醒 notifications on %s', (dialect) => {
     expect(await notices(author.id)).toHaveLength(2)
   })
 
+  it('@mentions in comments: linked in the comment, each person told once, at most ten, never oneself, the author once', async () => {
+    const author = await createUser(ctx.db.knex, { role: 'editor' })
+    const aid = await createArticle(ctx.db.knex, { categoryId: await createCategory(ctx.db.knex), authorId: author.id, title: '点名的文章' })
+    const a = await member()
+    const named = await Promise.all(Array.from({ length: 11 }, async () => await createUser(ctx.db.knex)))
+    const first = named[0]
+    if (first === undefined) throw new Error('no member')
+    // The author named too: told once (of the comment), not twice.
+    const message = `@${author.username} ${named.map((u) => `@${u.username}`).join(' ')} @${a.user.username} @${first.username} 来看看`
+    ctx.t.clock.advance(600)
+    expect((await postComment(a.agent, aid, { message })).status).toBe(303)
+    const told = await Promise.all(named.map(async (u) => (await notices(u.id)).map((r) => r.kind)))
+    // Ten names at most, counted in order: the author's name is the first of them.
+    expect(told).toEqual([...Array(9).fill(['mention']), [], []])
+    expect((await notices(author.id)).map((r) => r.kind)).toEqual(['article_comment'])
+    expect(await notices(a.user.id)).toHaveLength(0)
+    const page = await ctx.t.agent().get(`/article/${aid}`).expect(200)
+    expect(page.text).toContain(`<a href="/u/${first.username}" class="mention">@${first.username}</a>`)
+    expect(page.text).not.toContain(`class="mention">@${named[10]?.username ?? ''}</a>`)
+    const agent = await login(ctx.t.agent(), first.username, first.password)
+    const list = await agent.get('/notifications').expect(200)
+    expect(list.text).toContain('在评论中提到了您')
+  })
+
   it('reactions on an article are one grouped notice: 3 人对你的文章表态', async () => {
     const author = await createUser(ctx.db.knex, { role: 'editor' })
     const categoryId = await createCategory(ctx.db.knex)
@@ -203,6 +291,23 @@ describe.each(dialects)('提醒 notifications on %s', (dialect) => {
     await m.agent.post(`/article/${aid}/react`).type('form').send({ _csrf: csrfFrom(page.text), kind }).expect(303)
     expect((await notices(author.id)).map((r) => r.actor_count)).toEqual([3, 1])
   })
+
+  it('10 members react to one article at once: one grouped notice of 10, the counter says 1, the reaction counts add up', async () => {
+    const author = await createUser(ctx.db.knex, { role: 'editor' })
+    const aid = await createArticle(ctx.db.knex, { categoryId: await createCategory(ctx.db.knex), authorId: author.id, title: '同时表态的文章' })
+    const kinds = ['luguo', 'leiren', 'woshou', 'xianhua', 'jidan']
+    const members = await Promise.all(Array.from({ length: 10 }, async () => await member()))
+    const tokens = await Promise.all(members.map(async (m) => await pageToken(m.agent, `/article/${aid}`)))
+    const results = await Promise.all(members.map(async (m, i) =>
+      await m.agent.post(`/article/${aid}/react`).set('Accept', 'application/json').type('form').send({ _csrf: tokens[i], kind: kinds[i % 5] })))
+    expect(results.map((r) => r.status)).toEqual(Array(10).fill(200))
+    const rows = await notices(author.id)
+    expect(rows.map((r) => [r.kind, r.actor_count])).toEqual([['article_reaction', 10]])
+    expect(await ctx.db.knex('notification_actors').where({ notification_id: rows[0]?.id })).toHaveLength(10)
+    expect(await unread(author.id)).toBe(1)
+    const counts = await ctx.db.knex('articles').where({ id: aid }).first<Record<string, number>>(kinds.map((k) => `react_${k}`))
+    expect(kinds.map((k) => Number(counts?.[`react_${k}`]))).toEqual([2, 2, 2, 2, 2])
+  }, 60_000)
 
   it('moderators: approval and removal are told to the author; a ban and its lift with the reason', async () => {
     await ctx.t.app.antiAbuse.words.add({ word: '待审词', action: 'moderate', by: null, now: ctx.t.clock.now() })
@@ -231,6 +336,73 @@ describe.each(dialects)('提醒 notifications on %s', (dialect) => {
     expect(list.text).toContain('多次发布广告')
   })
 
+  it('comments: approved and removed by a moderator, each told to the author once; removing one\'s own tells nobody', async () => {
+    await ctx.t.app.antiAbuse.words.add({ word: '评论待审', action: 'moderate', by: null, now: ctx.t.clock.now() })
+    const mod = await createUser(ctx.db.knex, { role: 'moderator' })
+    const modAgent = await login(ctx.t.agent(), mod.username, mod.password)
+    const author = await createUser(ctx.db.knex, { role: 'editor' })
+    const aid = await createArticle(ctx.db.knex, { categoryId: await createCategory(ctx.db.knex), authorId: author.id, title: '审核评论的文章' })
+    const a = await member()
+    const byKind = async (kind: string): Promise<Array<[string, number]>> =>
+      (await ctx.db.knex('notifications').where({ user_id: a.user.id, kind }).orderBy('id').select<Array<{ target_type: string, target_id: number }>>('target_type', 'target_id')).map((r) => [r.target_type, Number(r.target_id)])
+    const pendingComment = async (message: string): Promise<number> => {
+      ctx.t.clock.advance(600)
+      expect((await postComment(a.agent, aid, { message })).status).toBe(303)
+      const row = await ctx.db.knex('comments').where({ article_id: aid, author_id: a.user.id }).orderBy('id', 'desc').first<{ id: number, status: string }>('id', 'status')
+      expect(row?.status).toBe('pending')
+      return Number(row?.id)
+    }
+    const moderate = async (single: string): Promise<void> => {
+      const token = await pageToken(modAgent, '/mod/comments')
+      await modAgent.post('/mod/comments').type('form').send({ _csrf: token, single }).expect(303)
+    }
+
+    const first = await pendingComment('这条评论评论待审')
+    expect(await notices(a.user.id)).toHaveLength(0)
+    await moderate(`approve:${first}`)
+    await moderate(`approve:${first}`) // already handled: nothing changes, nobody is told again
+    expect(await byKind('approved')).toEqual([['comment', first]])
+    expect(await unread(a.user.id)).toBe(1)
+
+    // A visible comment deleted by the moderator from the article page.
+    const token = await pageToken(modAgent, `/article/${aid}`)
+    await modAgent.post(`/comments/${first}/delete`).type('form').send({ _csrf: token }).expect(303)
+    expect(await byKind('removed')).toEqual([['comment', first]])
+
+    // A pending one refused in the queue.
+    const second = await pendingComment('第二条评论待审')
+    await moderate(`delete:${second}`)
+    await moderate(`delete:${second}`)
+    expect(await byKind('removed')).toEqual([['comment', first], ['comment', second]])
+    expect(await byKind('approved')).toEqual([['comment', first]])
+
+    // The author's own deletion is no moderation: no notice.
+    ctx.t.clock.advance(600)
+    expect((await postComment(a.agent, aid, { message: '我自己删掉的评论' })).status).toBe(303)
+    const own = Number((await ctx.db.knex('comments').where({ article_id: aid, author_id: a.user.id, status: 'visible' }).first<{ id: number }>('id'))?.id)
+    await a.agent.post(`/comments/${own}/delete`).type('form').send({ _csrf: await pageToken(a.agent, `/article/${aid}`) }).expect(303)
+    expect(await notices(a.user.id)).toHaveLength(3)
+    expect(await unread(a.user.id)).toBe(3)
+  })
+
+  it('a whole thread removed by a moderator is told to its author once, with the thread as the target', async () => {
+    const mod = await createUser(ctx.db.knex, { role: 'moderator' })
+    const modAgent = await login(ctx.t.agent(), mod.username, mod.password)
+    const a = await member()
+    const threadId = await postThread(ctx.t, a.agent, boardId, '将被删除的主题')
+    const own = await postThread(ctx.t, modAgent, boardId, '版主自己的主题')
+    await staffPost(modAgent, `/thread/${threadId}/delete`, { reason: '重复发帖' }).then((r) => { expect(r.status).toBe(303) })
+    expect((await staffPost(modAgent, `/thread/${threadId}/delete`, { reason: '再删一次' })).status).toBeGreaterThanOrEqual(400)
+    const rows = await ctx.db.knex('notifications').where({ user_id: a.user.id }).select<Array<{ kind: string, target_type: string, target_id: number, title: string }>>('kind', 'target_type', 'target_id', 'title')
+    expect(rows.map((r) => [r.kind, r.target_type, Number(r.target_id), r.title])).toEqual([['removed', 'thread', threadId, '将被删除的主题']])
+    expect(await unread(a.user.id)).toBe(1)
+    const list = await a.agent.get('/notifications').expect(200)
+    expect(list.text).toContain('将被删除的主题')
+    // A moderator removing their own thread is not told.
+    await staffPost(modAgent, `/thread/${own}/delete`).then((r) => { expect(r.status).toBe(303) })
+    expect(await notices(mod.id)).toHaveLength(0)
+  })
+
   it('an event that fails leaves no notice (same transaction)', async () => {
     await ctx.t.app.antiAbuse.words.add({ word: '违禁词', action: 'block', by: null, now: ctx.t.clock.now() })
     const a = await member()
@@ -241,5 +413,64 @@ describe.each(dialects)('提醒 notifications on %s', (dialect) => {
     expect(res.status).toBe(400)
     expect(await notices(a.user.id)).toHaveLength(0)
     expect(await unread(a.user.id)).toBe(0)
+  })
+
+  it('an event whose transaction fails after its notice was written leaves no notice and no counter change (a ban)', async () => {
+    // A ban hook runs after the ban's notice, in the ban's transaction: one that throws rolls the ban back.
+    // It records what the transaction held when it failed: the notice and the counter, already written.
+    let seen: { notices: number, unread: number } | null = null
+    const failing = await ctx.secondApp({
+      env: LOCAL_CLIENTS_UNLIMITED,
+      routes: (app) => {
+        app.banHooks.add('test-failure', async (event, trx) => {
+          if (!event.reason.includes('故障')) return undefined
+          const row = await trx('users').where({ id: event.userId }).first<{ unread_notifications: number }>('unread_notifications')
+          seen = { notices: (await trx('notifications').where({ user_id: event.userId })).length, unread: Number(row?.unread_notifications) }
+          throw new Error('a later statement of the ban failed')
+        })
+      }
+    })
+    try {
+      const mod = await createUser(ctx.db.knex, { role: 'moderator' })
+      const modAgent = await login(failing.agent(), mod.username, mod.password)
+      const b = await createUser(ctx.db.knex)
+      const res = await staffPost(modAgent, `/mod/ban/${b.id}`, { type: 'post', duration: '7', reason: '模拟故障' })
+      expect(res.status).toBe(500)
+      expect(seen).toEqual({ notices: 1, unread: 1 })
+      expect(await notices(b.id)).toHaveLength(0)
+      expect(await unread(b.id)).toBe(0)
+      expect(await ctx.db.knex('bans').where({ user_id: b.id })).toHaveLength(0)
+      // The same ban without the failure: one notice, the counter 1 (the hook is no reason for silence).
+      await staffPost(modAgent, `/mod/ban/${b.id}`, { type: 'post', duration: '7', reason: '正常禁言' }).then((r) => { expect(r.status).toBe(303) })
+      expect((await notices(b.id)).map((r) => [r.kind, r.title])).toEqual([['banned', '正常禁言']])
+      expect(await unread(b.id)).toBe(1)
+    } finally {
+      await failing.close()
+      await failing.app.db.destroy()
+    }
+  })
+
+  it('notices written by the service in a transaction that then throws are gone, grouped ones and counters too', async () => {
+    const author = await createUser(ctx.db.knex, { role: 'editor' })
+    const a = await member()
+    const b = await member()
+    const c = await member()
+    const before = await ctx.db.knex('notification_actors').count<Array<{ n: number }>>({ n: '*' }).first()
+    const { notifications } = ctx.t.app
+    await expect(ctx.t.app.db.transaction(async (trx) => {
+      expect(await notifications.contribution(trx, {
+        actor: { id: a.user.id, name: a.user.username }, text: `@${b.user.username} 你好`, target: { type: 'thread', id: 999_001 }, title: '回滚的主题', url: '/thread/999001',
+        recipients: [{ to: c.user.id, kind: 'thread_reply' }]
+      }, ctx.t.clock.now())).toEqual([c.user.id, b.user.id])
+      expect(await notifications.notify(trx, { to: author.id, kind: 'article_reaction', actor: { id: a.user.id, name: a.user.username }, target: { type: 'article', id: 999_002 }, title: '回滚的文章', url: '/article/999002' }, ctx.t.clock.now())).toBe(true)
+      // Written, in this transaction: then a later statement fails.
+      expect(Number((await trx('users').where({ id: c.user.id }).first<{ unread_notifications: number }>('unread_notifications'))?.unread_notifications)).toBe(1)
+      throw new Error('the event failed after its notices')
+    })).rejects.toThrow('the event failed after its notices')
+    for (const id of [author.id, b.user.id, c.user.id]) {
+      expect(await notices(id)).toHaveLength(0)
+      expect(await unread(id)).toBe(0)
+    }
+    expect(await ctx.db.knex('notification_actors').count<Array<{ n: number }>>({ n: '*' }).first()).toEqual(before)
   })
 })

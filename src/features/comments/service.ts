@@ -143,6 +143,7 @@ export function commentsService (db: Knex, deps: CommentsDeps) {
       actor: { id: c.authorId, name: c.authorName ?? '' },
       text: c.body,
       target: { type: 'article', id: c.articleId },
+      mentionTarget: { type: 'comment', id: c.id },
       title: article.title,
       url: `/article/${c.articleId}#comment-${c.id}`,
       recipients: [{ to: quoted, kind: 'comment_quote' }, { to: article.authorId, kind: 'article_comment' }]

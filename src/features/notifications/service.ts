@@ -58,6 +58,11 @@ export interface ContributionNotices {
   actor: Actor
   text: string
   target: { type: string, id: number }
+  /**
+   * What an @mention points at when it is not `target`: a comment's mention names the comment (its notice
+   * reads 在评论中提到了您), while the author's notice of the comment stays with the article's others.
+   */
+  mentionTarget?: { type: string, id: number }
   title: string
   url: string
   /** Recipients the event itself has (the quoted author, the thread's author, the article's author) in priority order. */
@@ -219,7 +224,7 @@ export function notificationsService (deps: NotificationsDeps) {
         for (const id of (await resolveNames(trx, names)).values()) {
           if (told.has(id)) continue
           told.add(id)
-          if (await notify(trx, { ...base, to: id, kind: 'mention' }, now)) notified.push(id)
+          if (await notify(trx, { ...base, target: c.mentionTarget ?? c.target, to: id, kind: 'mention' }, now)) notified.push(id)
         }
       }
       return notified
