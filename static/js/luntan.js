@@ -25,6 +25,14 @@ function luntanPostForm (form) {
   'use strict'
   // Features add their enhancers below, each guarded by the presence of its markup.
 
+  // ---- 菜单 on a phone: a checkbox (it opens without this file, with Space); Enter opens it too, as on a button ----
+  document.addEventListener('keydown', function (event) {
+    var target = event.target
+    if (event.key !== 'Enter' || !(target instanceof HTMLInputElement) || !target.classList.contains('nav-toggle')) return
+    event.preventDefault()
+    target.click()
+  })
+
   // ---- 快速评论 (comments): Ctrl+Enter, posting in place, 引用, delete confirmation ----
   document.addEventListener('keydown', function (event) {
     var target = event.target

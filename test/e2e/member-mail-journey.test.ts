@@ -8,6 +8,7 @@ import { useTestApp } from '../helpers/use-test-app'
 import { LOCAL_CLIENTS_UNLIMITED } from '../helpers/app'
 import { createUser } from '../helpers/factories'
 import { linkIn, recipient, startTestSmtp, type TestSmtp } from '../helpers/smtp'
+import { checkPage } from '../helpers/browser'
 
 /**
  * Issue 20 (first half), tried in a real browser (Debian's chromium through playwright-core): a member who
@@ -64,35 +65,44 @@ describe.each(dialects)('a member\'s mail and captcha journey in chromium on %s'
     await smtp?.close()
   })
 
-  it('resets a forgotten password from a mail that went through SMTP, and logs in with it', async () => {
-    const member = await createUser(ctx.db.knex, { username: 'forgetful', email: 'forgetful@example.com' })
+  // With JavaScript on and off (every form works without it); axe needs the page's timers, so only with it.
+  it.each([['on', true], ['off', false]] as const)('JavaScript %s: resets a forgotten password from a mail that went through SMTP, and logs in with it', async (label, js) => {
+    const email = `forgetful_${label}@example.com`
+    const member = await createUser(ctx.db.knex, { username: `forgetful_${label}`, email })
     const problems: string[] = []
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
+    const check = async (p: Page): Promise<void> => { await checkPage(p, problems, { axe: js }) }
+    const mailsBefore = smtp.received.length
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, javaScriptEnabled: js })
     watch(context, problems)
     const page = await context.newPage()
 
     await page.goto(`${base}/login`)
+    await check(page)
     await Promise.all([page.waitForURL(`${base}/password/forgot`), page.click('a[href="/password/forgot"]')])
-    await page.fill('input[name=email]', 'forgetful@example.com')
+    await check(page)
+    await page.fill('input[name=email]', email)
     await Promise.all([page.waitForURL(/\/password\/forgot\?sent=1$/), page.click('form[action="/password/forgot"] [type=submit]')])
     expect(await page.textContent('.alert-msg')).toContain('如果该 Email 地址已注册')
+    await check(page)
 
-    const [mail] = await smtp.waitFor(1, 30_000)
-    expect(recipient(mail!)).toBe('forgetful@example.com')
+    const mail = (await smtp.waitFor(mailsBefore + 1, 30_000)).filter((m) => recipient(m) === email).at(-1)
+    expect(recipient(mail!)).toBe(email)
     expect(mail?.subject).toContain('重设密码')
     const link = linkIn(mail!, '/password/reset/')
     expect(link.startsWith(`${base}/password/reset/`)).toBe(true)
 
     await page.goto(link)
+    await check(page)
     await page.fill('#password', 'remembered-now-20')
     await page.fill('#password2', 'remembered-now-20')
-    await page.screenshot({ path: path.join(SHOTS, `${dialect}-mail-reset-form.png`), fullPage: true })
+    await page.screenshot({ path: path.join(SHOTS, `${dialect}-mail-reset-form-js-${label}.png`), fullPage: true })
     await Promise.all([page.waitForURL(`${base}/settings`), page.click('form[action^="/password/reset/"] [type=submit]')])
     expect(await page.content()).toContain('密码已重设，您已登录')
     expect(await page.textContent('#toptb')).toContain(member.username)
+    await check(page)
 
     // Another browser: the old password is refused, the new one logs in.
-    const other = await browser.newContext()
+    const other = await browser.newContext({ javaScriptEnabled: js })
     watch(other, [])
     const second = await other.newPage()
     await second.goto(`${base}/login`)

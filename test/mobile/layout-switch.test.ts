@@ -84,6 +84,10 @@ describe.each(dialects)('手机版 / 电脑版 switch, manifest and the header\'
     const home = await ctx.t.agent().get('/').expect(200)
     expect(home.text).toContain('<meta name="theme-color" content="#2B7ACD">')
     expect(home.text).toContain('<link rel="manifest" href="/manifest.webmanifest">')
+    // The Archiver has a tiny layout of its own: added to a home screen it looks the same.
+    const archiver = await ctx.t.agent().get('/archiver/').expect(200)
+    expect(archiver.text).toContain('<meta name="theme-color" content="#2B7ACD">')
+    expect(archiver.text).toContain('<link rel="manifest" href="/manifest.webmanifest">')
   })
 
   it('shows a guest the quick login box (without a token: the page is shared) and a member their links', async () => {

@@ -66,6 +66,16 @@ describe.each(dialects)('article body pictures carry their stored width/height o
     expect(imgTag(html, missing)).not.toMatch(/width=/)
   })
 
+  it('the editor\'s previews (the 预览 button without JavaScript, the live one beside the body) size the pictures too', async () => {
+    const body = `![海港](${picture.mediumUrl})`
+    const page = await agent.get('/portal/write').expect(200)
+    const form = await agent.post('/portal/write').type('form')
+      .send({ _csrf: csrfFrom(page.text), title: '预览有图', catid: String(categoryId), body, status: 'draft', preview: '1' }).expect(200)
+    expect(imgTag(form.text, picture.mediumUrl)).toContain('width="760" height="380"')
+    const live = await agent.post('/portal/preview').type('form').send({ _csrf: csrfFrom(page.text), body }).expect(200)
+    expect(imgTag((live.body as { html: string }).html, picture.mediumUrl)).toContain('width="760" height="380"')
+  })
+
   it('a body stored by an older renderer is rendered again once with the sizes (render_version bumped)', async () => {
     const id = await createArticle(ctx.db.knex, { categoryId, authorId: admin.id, title: '旧文章', body: `旧图：\n\n![旧图](${picture.mediumUrl})` })
     await ctx.db.knex('articles').where({ id }).update({ body_html: `<p><img src="${picture.mediumUrl}" alt="旧图" loading="lazy" /></p>`, render_version: RENDERER_VERSION - 1 })

@@ -4,7 +4,7 @@ import { Type, type Static } from 'typebox'
 import type { AppConfig } from '../../config'
 import { forbidden, parseId } from '../../lib/http-errors'
 import { ARTICLE_STATUS_NAMES, ARTICLE_STATUSES, formatSiteDateTime, type ArticleFormErrors, type ArticleFormInput } from '../../lib/article-form'
-import { renderBody } from '../../lib/markdown'
+import { imageSizesFor, renderBody, sizeImages } from '../../lib/markdown'
 import { gmtLabel } from '../../lib/dates'
 import { PathParam, QueryValue, singleValue } from '../../lib/route-schemas'
 import { publishingMessages, type Actor, type SaveResult } from './publishing'
@@ -113,8 +113,15 @@ export default async function writeRoutes (app: FastifyInstance, opts: { config:
   }
 
   /** 预览 without JavaScript: the same form with the rendered body above it (or the renderer's refusal on the body field). */
-  function previewOf (form: ArticleFormInput): { previewHtml?: string, errors?: ArticleFormErrors } {
-    const rendered = renderBody(form.body)
+  /** A preview's HTML with its uploaded pictures sized as the saved article's are: the preview does not jump as they load. */
+  async function renderPreview (body: string): Promise<{ html: string } | { refusal: string }> {
+    const rendered = renderBody(body)
+    if ('refusal' in rendered) return rendered
+    return { html: sizeImages(rendered.html, await imageSizesFor(body, async (urls) => await app.uploads.imageSizes(urls))) }
+  }
+
+  async function previewOf (form: ArticleFormInput): Promise<{ previewHtml?: string, errors?: ArticleFormErrors }> {
+    const rendered = await renderPreview(form.body)
     return 'refusal' in rendered ? { errors: { body: rendered.refusal } } : { previewHtml: rendered.html }
   }
 
@@ -136,7 +143,7 @@ export default async function writeRoutes (app: FastifyInstance, opts: { config:
   r.post('/portal/write', { schema: { body: ArticleBody }, config: { rateLimit: previewRateLimit } }, async (request, reply) => {
     const actor = await actorFor(request)
     const form = formInput(request.body)
-    if (request.body.preview !== undefined) return await renderForm(reply, actor, { form, ...previewOf(form) })
+    if (request.body.preview !== undefined) return await renderForm(reply, actor, { form, ...await previewOf(form) })
     const result = await publishing.create(actor, form)
     if (result.kind === 'invalid') return await renderForm(reply, actor, { form, errors: result.errors })
     if (result.kind !== 'saved') throw new Error('unexpected save result')
@@ -166,7 +173,7 @@ export default async function writeRoutes (app: FastifyInstance, opts: { config:
     const article = await publishing.editable(actor, id)
     const form = formInput(request.body)
     const opened = Number(request.body.version ?? article.version)
-    if (request.body.preview !== undefined) return await renderForm(reply, actor, { form, article, version: opened, ...previewOf(form) })
+    if (request.body.preview !== undefined) return await renderForm(reply, actor, { form, article, version: opened, ...await previewOf(form) })
     const result = await publishing.update(actor, id, opened, form)
     if (result.kind === 'invalid') return await renderForm(reply, actor, { form, article, version: opened, errors: result.errors })
     if (result.kind === 'conflict') {
@@ -180,7 +187,7 @@ export default async function writeRoutes (app: FastifyInstance, opts: { config:
   // The live side-by-side preview: the same renderer and bounds as saving, JSON in and out.
   r.post('/portal/preview', { schema: { body: Type.Object({ body: Type.Optional(Type.String()) }) }, config: { rateLimit: previewRateLimit } }, async (request, reply) => {
     await actorFor(request)
-    const rendered = renderBody(request.body.body ?? '')
+    const rendered = await renderPreview(request.body.body ?? '')
     if ('refusal' in rendered) return await reply.code(400).send({ error: rendered.refusal })
     return await reply.send({ html: rendered.html })
   })
