@@ -50,6 +50,10 @@ describe.each(dialects)('bad input to every route on %s', (dialect) => {
   let cases = 0
 
   beforeAll(async () => {
+    // One listening server for the whole run: given a server that is not listening, supertest listens on a
+    // fresh port for every request, and a long run (1,000 cases a route, two shards at once) ran out of
+    // ports (EADDRINUSE on listen) with the old ones in TIME_WAIT.
+    await ctx.t.app.listen({ port: 0, host: '127.0.0.1' })
     cast = await createCast(ctx.db.knex)
     resources = await createResources(ctx.db.knex, cast)
     for (const actor of ACTORS_FUZZED) sessions.set(actor, await openSession(ctx.t, cast, actor))
