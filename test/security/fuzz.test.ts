@@ -37,7 +37,7 @@ interface Case { actor: Actor, params: string[], query: Record<string, FieldValu
 const ACTORS_FUZZED: Actor[] = ['guest', 'member', 'admin']
 
 // The database's setup (migrations, seeding with bcrypt) outlasts the default 30 s on a busy MariaDB; a
-// long run's case costs about 12 ms of CPU (docs/reliability.md), more where an accepted post makes fresh
+// long run's case costs about 4–5 ms of CPU (docs/reliability.md), more where an accepted post makes fresh
 // resources and sessions.
 jest.setTimeout(Math.max(120_000, RUNS * 100))
 
