@@ -1,4 +1,5 @@
 import type { Knex } from 'knex'
+import { PHRASES } from '../../src/db/bulk-seed'
 
 /**
  * The benchmark's scenarios. Adding one is a few lines: a name, whether it reads or writes, and
@@ -48,6 +49,17 @@ export async function hotArticleId (db: Knex): Promise<number | null> {
  * 64 connections it also holds the requests answered in one turn of the loop. A run with
  * `--connections 1` measures the writes' latency without load.
  */
+/**
+ * Queries no earlier request asked (for `search cold (every query new)`): two pieces (2–4 characters) of one
+ * bulk phrase, so each finds documents. Thousands of them, taken in turn across runs by one counter.
+ */
+const NEW_QUERIES: string[] = PHRASES.flatMap((phrase) => {
+  const chars = Array.from(phrase)
+  const pieces = [...new Set(chars.flatMap((_, i) => [2, 3, 4].map((n) => chars.slice(i, i + n).join('')).filter((p) => Array.from(p).length >= 2)))]
+  return pieces.flatMap((a) => pieces.filter((b) => !a.includes(b) && !b.includes(a)).map((b) => `${a} ${b}`))
+})
+let newQueryTurn = 0
+
 const UNDER_LOAD = [1, 16, 64] as const
 
 export const SCENARIOS: Scenario[] = [
@@ -270,7 +282,9 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     // 搜索 (issue 23): words of the bulk text, each in a tenth to a fifth of the documents (the bulk bodies
-    // combine ten phrases), rotated so one cached answer cannot serve them; a guest, 10 results a page.
+    // combine ten phrases), rotated; a guest, 10 results a page. Ten words and three pages: after the first
+    // requests these are served from the kept rankings (RANKING_CACHE_MS), as a reader paging through
+    // results or a popular word would be. `search cold (every query new)` measures the engine itself.
     name: 'search',
     kind: 'read',
     guestOnly: true,
@@ -279,6 +293,18 @@ export const SCENARIOS: Scenario[] = [
       if (row === undefined) return 'the search index is empty (npm run cli -- search:reindex)'
       const words = ['骑楼', '早茶', '渡轮', '牛肉丸', '科技节', '糕点', '海滩 志愿者', '榕树', '堤岸', '公交线路']
       return (n) => ({ method: 'GET', path: `/search?q=${encodeURIComponent(words[n % words.length] ?? '')}&page=${1 + (n % 3)}`, headers: browserHeaders() })
+    }
+  },
+  {
+    // 搜索 without the kept rankings: every request a query this process has not answered before (two
+    // pieces of one bulk phrase, so each matches a tenth to a fifth of the documents), page 1.
+    name: 'search cold (every query new)',
+    kind: 'read',
+    guestOnly: true,
+    async prepare ({ db }) {
+      const row = await db('search_documents').first<{ id: number } | undefined>('id')
+      if (row === undefined) return 'the search index is empty (npm run cli -- search:reindex)'
+      return () => ({ method: 'GET', path: `/search?q=${encodeURIComponent(NEW_QUERIES[newQueryTurn++ % NEW_QUERIES.length] ?? '')}`, headers: browserHeaders() })
     }
   },
   {

@@ -34,7 +34,8 @@ export interface BulkContext {
 
 export type BulkGenerator = (ctx: BulkContext) => Promise<void>
 
-const PHRASES = ['海风吹过老街的骑楼', '街坊在榕树下喝早茶', '渡轮准时靠岸', '社区图书馆新增了童书', '夜市的牛肉丸香气四溢',
+/** The phrases bulk bodies are made of (the bench's search queries are cut from them too). */
+export const PHRASES = ['海风吹过老街的骑楼', '街坊在榕树下喝早茶', '渡轮准时靠岸', '社区图书馆新增了童书', '夜市的牛肉丸香气四溢',
   '志愿者清理了海滩', '公交线路调整方便了居民', '学校举办了科技节', '老字号糕点店重新开张', '晨练的人们沿着堤岸慢跑']
 
 // Bulk bodies repeat (a few phrases combined), so each distinct one is rendered once: stored like any

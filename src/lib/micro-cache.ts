@@ -72,5 +72,9 @@ export class MicroCache<V> {
     this.loading.delete(key)
   }
 
-  clear (): void { this.entries.clear() }
+  /** Everything forgotten, loads in flight included: what they bring back is not kept. */
+  clear (): void {
+    this.entries.clear()
+    this.loading.clear()
+  }
 }

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex'
 import { highlightWords, indexText, queryTerms, snippet, type SnippetPart } from '../../lib/search-text'
 import { relevanceScore, SEARCH_CANDIDATES } from '../../lib/search-rank'
+import { MicroCache } from '../../lib/micro-cache'
 import type { Audience, IndexedRow, MatchFilter, SearchDocument, SearchKind, SearchRepository } from './repository'
 
 /**
@@ -30,6 +31,19 @@ export const messages = {
  * without touching the pool; pages never wait for searches.
  */
 export const MAX_CONCURRENT_SEARCHES = 2 as const
+
+/**
+ * How long a query's ranking is kept (per process), like Discuz's 搜索缓存: a reader paging through the
+ * results, and other readers of the same words, are answered from it. A search ranks up to
+ * SEARCH_CANDIDATES rows; from the ranking a page reads its ten rows by id. Writes through this process's
+ * index forget every ranking at once; another process's new content shows within this time, and what it
+ * deletes or hides never shows (the page's rows are read again with the filter).
+ */
+export const RANKING_CACHE_MS = 60_000
+/** Rankings kept: each is at most SEARCH_CANDIDATES + 1 ids (about 4 KB). */
+const RANKINGS_KEPT = 1000
+
+interface Ranking { ids: number[], total: number }
 
 export const RESULTS_PER_PAGE = 10
 /** Relevance-ranked results page by OFFSET, so the pager stops here (500 results); a narrower query finds the rest. */
@@ -128,22 +142,62 @@ export function indexedRow (doc: SearchDocument): IndexedRow {
   }
 }
 
-export function searchService (deps: { repo: SearchRepository, members: MemberDirectory, maxConcurrent?: number }) {
+export function searchService (deps: { repo: SearchRepository, members: MemberDirectory, maxConcurrent?: number, rankingCacheMs?: number }) {
   const { repo, members } = deps
   const maxConcurrent = deps.maxConcurrent ?? MAX_CONCURRENT_SEARCHES
   let running = 0
+  // null: the database gave up on the query (too broad): kept too, so a crowd asking for one very common
+  // word on MariaDB costs the server one attempt a minute, not one each.
+  const rankings = new MicroCache<Ranking | null>(deps.rankingCacheMs ?? RANKING_CACHE_MS, RANKINGS_KEPT)
+
+  /** The engine's newest candidates, ranked here (src/lib/search-rank.ts): the ids in order, and how many matched. */
+  async function rank (filter: MatchFilter, words: readonly string[]): Promise<Ranking | null> {
+    running++
+    let candidates: Awaited<ReturnType<SearchRepository['candidates']>>
+    try {
+      // One more than are ranked: it tells that more matched than the pages show (`capped`).
+      candidates = await repo.candidates(filter, SEARCH_CANDIDATES + 1)
+    } finally {
+      running--
+    }
+    if (candidates === null) return null
+    const ids = candidates.slice(0, SEARCH_CANDIDATES)
+      .map((row) => ({ row, score: relevanceScore({ title: row.title, ownsTitle: row.kind !== 'post', body: row.body, bodyLength: Number(row.body_length) }, words) }))
+      .sort((a, b) => b.score - a.score || Number(b.row.created_at) - Number(a.row.created_at) || Number(b.row.id) - Number(a.row.id))
+      .map((c) => Number(c.row.id))
+    return { ids, total: candidates.length }
+  }
+
+  /**
+   * A write through the index forgets every ranking, now and again when its transaction ends: a search
+   * that read the rows before the commit must not keep them (MicroCache.clear also drops loads in flight).
+   */
+  function forgetRankings (trx: Knex.Transaction): void {
+    rankings.clear()
+    const forget = (): void => { rankings.clear() }
+    trx.executionPromise?.then(forget, forget)
+  }
 
   const index: SearchIndex = {
-    put: async (trx, doc) => { await repo.upsert(trx, indexedRow(doc)) },
-    remove: async (trx, kind, refId) => { await repo.remove(trx, kind, refId) },
+    put: async (trx, doc) => {
+      forgetRankings(trx)
+      await repo.upsert(trx, indexedRow(doc))
+    },
+    remove: async (trx, kind, refId) => {
+      forgetRankings(trx)
+      await repo.remove(trx, kind, refId)
+    },
     updateReplies: async (trx, threadId, f) => {
+      forgetRankings(trx)
       await repo.updateChildren(trx, 'post', threadId, { title: Array.from(f.title).slice(0, 191).join(''), scope_id: f.scopeId, audience: f.audience, listed: f.listed })
     },
     updateScope: async (trx, kinds, scopeId, f) => {
       const fields: { scope_id?: number, audience?: Audience } = {}
       if (f.scopeId !== undefined) fields.scope_id = f.scopeId
       if (f.audience !== undefined) fields.audience = f.audience
-      if (Object.keys(fields).length > 0) await repo.updateScope(trx, kinds, scopeId, fields)
+      if (Object.keys(fields).length === 0) return
+      forgetRankings(trx)
+      await repo.updateScope(trx, kinds, scopeId, fields)
     }
   }
 
@@ -177,25 +231,25 @@ export function searchService (deps: { repo: SearchRepository, members: MemberDi
     if (kinds.length === 0) return { kind: 'content', hits: [], total: 0, page: 1, pageCount: 1, capped: false }
     const cap = MAX_PAGES * RESULTS_PER_PAGE
     const words = highlightWords(q)
-    // One query: the newest candidates, ranked here (src/lib/search-rank.ts), then the page cut from them.
-    if (running >= maxConcurrent) return { kind: 'busy', message: messages.busy }
-    running++
-    let candidates: Awaited<ReturnType<SearchRepository['candidates']>>
-    try {
-      // One more than are ranked: it tells that more matched than the pages show (`capped`).
-      candidates = await repo.candidates(filter, SEARCH_CANDIDATES + 1)
-    } finally {
-      running--
+    // The ranking of a query is kept a while (RANKING_CACHE_MS): its next pages, and the next reader of
+    // the same words, are cut from it without asking the engine again. The time bounds are not in the key
+    // (they move every second): the page's rows are read again below, with the filter as it is now.
+    const key = JSON.stringify([filter.terms, words, kinds, filter.audiences, filter.scopeIds ?? null, authorId ?? null, r.time ?? null])
+    const nowMs = r.now * 1000
+    let ranking = rankings.get(key, nowMs)
+    if (ranking === undefined) {
+      if (running >= maxConcurrent) return { kind: 'busy', message: messages.busy }
+      ranking = await rankings.getOrLoad(key, nowMs, async () => await rank(filter, words))
     }
-    if (candidates === null) return { kind: 'tooBroad', message: messages.tooBroad }
-    const ranked = candidates.slice(0, SEARCH_CANDIDATES)
-      .map((row) => ({ row, score: relevanceScore({ title: row.title, ownsTitle: row.kind !== 'post', body: row.body, bodyLength: Number(row.body_length) }, words) }))
-      .sort((a, b) => b.score - a.score || Number(b.row.created_at) - Number(a.row.created_at) || Number(b.row.id) - Number(a.row.id))
-    const total = candidates.length
+    if (ranking === null) return { kind: 'tooBroad', message: messages.tooBroad }
+    const total = ranking.total
     const pageCount = Math.max(1, Math.min(MAX_PAGES, Math.ceil(total / RESULTS_PER_PAGE)))
     const page = Math.min(Math.max(1, r.page), pageCount)
-    const rows = ranked.slice((page - 1) * RESULTS_PER_PAGE, page * RESULTS_PER_PAGE).map((c) => c.row)
-    const names = await members.namesOf([...new Set(rows.map((row) => row.author_id))])
+    const pageIds = ranking.ids.slice((page - 1) * RESULTS_PER_PAGE, page * RESULTS_PER_PAGE)
+    // Read again, filtered as now: a result deleted, hidden or moved out of reach since the ranking is left out.
+    const fresh = new Map((await repo.results(pageIds, filter)).map((row) => [Number(row.id), row]))
+    const rows = pageIds.flatMap((id) => fresh.get(id) ?? [])
+    const names = await members.namesOf([...new Set(rows.map((row) => Number(row.author_id)))])
     const hits = rows.map((row): SearchHitView => ({
       kind: row.kind,
       refId: Number(row.ref_id),
@@ -215,7 +269,10 @@ export function searchService (deps: { repo: SearchRepository, members: MemberDi
     index,
     search,
     /** Every row of a kind removed (search:reindex starts from nothing). */
-    clear: async (kind: SearchKind): Promise<number> => await repo.removeKind(kind),
+    clear: async (kind: SearchKind): Promise<number> => {
+      rankings.clear()
+      return await repo.removeKind(kind)
+    },
     stats: async () => await repo.stats()
   }
 }
