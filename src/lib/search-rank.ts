@@ -1,4 +1,4 @@
-import { normalizeSearchText } from './search-text'
+import { foldForWords } from './search-text'
 
 /**
  * The relevance of one candidate document to a query's words, computed in the app for both databases.
@@ -51,8 +51,8 @@ function saturated (tf: number, length: number, average: number): number {
 
 /** The score of a candidate for the query's words (normalised as the index normalises: highlightWords). */
 export function relevanceScore (candidate: RankCandidate, words: readonly string[]): number {
-  const title = normalizeSearchText(candidate.title)
-  const body = normalizeSearchText(candidate.body)
+  const title = foldForWords(candidate.title)
+  const body = foldForWords(candidate.body)
   const titleWeight = candidate.ownsTitle ? TITLE_WEIGHT : BORROWED_TITLE_WEIGHT
   let score = 0
   for (const word of words) {

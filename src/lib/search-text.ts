@@ -30,6 +30,23 @@ export function normalizeSearchText (text: string): string {
   return text.normalize('NFKC').toLowerCase()
 }
 
+/**
+ * Characters NFKC leaves alone, or turns from punctuation or space into punctuation or space (full-width
+ * ，：！ and the ideographic space): ASCII, CJK punctuation up to U+3035, the unified ideographs, full-width
+ * punctuation. Checked over every BMP code point (test/lib/search-text.test.ts).
+ */
+const NFKC_NOT_NEEDED = /^[\u0000-\u007f\u3000-\u3035\u4e00-\u9fff\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff5e]*$/
+
+/**
+ * normalizeSearchText for finding query words (letters, digits, CJK: never punctuation) in a text: the
+ * same places and lengths, NFKC skipped when the text has nothing it would change there. The ranking folds
+ * about a thousand titles and bodies a search; typical Chinese text (ideographs and full-width
+ * punctuation) took 1.1 ms through NFKC and 0.4 ms with this check.
+ */
+export function foldForWords (text: string): string {
+  return NFKC_NOT_NEEDED.test(text) ? text.toLowerCase() : normalizeSearchText(text)
+}
+
 export interface TextRun { kind: 'cjk' | 'word', text: string }
 
 /** The runs of indexable characters: CJK runs and alphabetic/digit words; everything else separates. */
