@@ -21,7 +21,9 @@ const RUNS = Number(process.env.FUZZ_RUNS ?? 6)
 // FUZZ_SHARD=k/n fuzzes every n-th route from the k-th, so a long run can use every core: one process per
 // shard (this process runs the app and the client on one thread).
 const [SHARD, SHARDS] = (process.env.FUZZ_SHARD ?? '1/1').split('/').map(Number)
-const ROUTES = Object.keys(ACCESS).filter((_, i) => i % (SHARDS ?? 1) === (SHARD ?? 1) - 1)
+// FUZZ_ROUTES='POST /login,GET /user/:uid' runs only these routes (to run again the ones a long run left unfinished).
+const ONLY = process.env.FUZZ_ROUTES === undefined || process.env.FUZZ_ROUTES === '' ? null : process.env.FUZZ_ROUTES.split(',').map((r) => r.trim())
+const ROUTES = Object.keys(ACCESS).filter((key) => ONLY === null || ONLY.includes(key)).filter((_, i) => i % (SHARDS ?? 1) === (SHARD ?? 1) - 1)
 const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED)
 // The delay is of this whole process: the app and the client that builds 1 MB bodies and counts rows.
 // On a quiet machine the 99th percentile stays under 50 ms (set FUZZ_MAX_LOOP_DELAY_MS=50); the shared
@@ -125,6 +127,10 @@ describe.each(dialects)('bad input to every route on %s', (dialect) => {
         } else {
           // Accepted (a hostile title is still a title): the next case gets fresh things and a fresh session.
           resources = await createResources(ctx.db.knex, cast)
+          // The fuzzing of POST /login fails thousands of logins from this address, and after a few the
+          // site asks this address for a captcha (captcha_login_failures) for a while: the harness's own
+          // login would then be refused with 400. Its record is not what is tested here (test/members/).
+          await ctx.db.knex('login_attempts').delete()
           sessions.set(c.actor, await openSession(ctx.t, cast, c.actor))
         }
       }
