@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import fc from 'fast-check'
 import type supertest from 'supertest'
@@ -29,6 +30,12 @@ const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.en
 // On a quiet machine the 99th percentile stays under 50 ms (set FUZZ_MAX_LOOP_DELAY_MS=50); the shared
 // 2-core CI box, at a load average of 15, measured p99 ≈ 150 ms, so CI's bound is 250 ms.
 const MAX_LOOP_DELAY_MS = Number(process.env.FUZZ_MAX_LOOP_DELAY_MS ?? 250)
+// FUZZ_PROGRESS_FILE=<path>: a line per route as it finishes (Jest prints only when the whole file is
+// done, and a long run stopped early would leave no record of the routes it finished).
+const PROGRESS_FILE = process.env.FUZZ_PROGRESS_FILE
+function progress (line: string): void {
+  if (PROGRESS_FILE !== undefined && PROGRESS_FILE !== '') appendFileSync(PROGRESS_FILE, `${new Date().toISOString()} ${line}\n`)
+}
 const ONE_MB = 'x'.repeat(1024 * 1024)
 const STACK_TRACE = /\n\s+at [^\n]+:\d+:\d+|node_modules\/|\/src\/[\w/-]+\.ts/
 const CHINESE = /[\u4e00-\u9fff]/
@@ -104,6 +111,18 @@ describe.each(dialects)('bad input to every route on %s', (dialect) => {
 
   it.each(ROUTES)('%s: no 5xx, no stack trace, a readable 4xx, nothing stored when refused', async (key) => {
     const [method = 'GET', pattern = '/'] = key.split(' ')
+    const started = Date.now()
+    const casesBefore = cases
+    try {
+      await fuzzRoute(method, pattern)
+      progress(`${dialect} ${key}: ${cases - casesBefore} cases, ok, ${((Date.now() - started) / 1000).toFixed(0)} s`)
+    } catch (err) {
+      progress(`${dialect} ${key}: FAILED after ${cases - casesBefore} cases: ${String(err).slice(0, 2000)}`)
+      throw err
+    }
+  })
+
+  async function fuzzRoute (method: string, pattern: string): Promise<void> {
     await fc.assert(fc.asyncProperty(arbitraryCase, async (c) => {
       const session = sessions.get(c.actor)
       if (session === undefined) throw new Error('no session')
@@ -135,7 +154,7 @@ describe.each(dialects)('bad input to every route on %s', (dialect) => {
         }
       }
     }), { numRuns: RUNS, seed: SEED, endOnFailure: true })
-  })
+  }
 
   it(`never delayed the event loop past ${MAX_LOOP_DELAY_MS} ms at the 99th percentile`, () => {
     const p99 = loop.percentile(99) / 1e6
