@@ -60,6 +60,12 @@ const NEW_QUERIES: string[] = PHRASES.flatMap((phrase) => {
 })
 let newQueryTurn = 0
 
+/** Why the search scenarios cannot run (an empty index), or null. */
+async function searchIndexEmpty (db: Knex): Promise<string | null> {
+  const row = await db('search_documents').first<{ id: number } | undefined>('id')
+  return row === undefined ? 'the search index is empty (npm run cli -- search:reindex)' : null
+}
+
 const UNDER_LOAD = [1, 16, 64] as const
 
 export const SCENARIOS: Scenario[] = [
@@ -289,8 +295,8 @@ export const SCENARIOS: Scenario[] = [
     kind: 'read',
     guestOnly: true,
     async prepare ({ db }) {
-      const row = await db('search_documents').first<{ id: number } | undefined>('id')
-      if (row === undefined) return 'the search index is empty (npm run cli -- search:reindex)'
+      const empty = await searchIndexEmpty(db)
+      if (empty !== null) return empty
       const words = ['骑楼', '早茶', '渡轮', '牛肉丸', '科技节', '糕点', '海滩 志愿者', '榕树', '堤岸', '公交线路']
       return (n) => ({ method: 'GET', path: `/search?q=${encodeURIComponent(words[n % words.length] ?? '')}&page=${1 + (n % 3)}`, headers: browserHeaders() })
     }
@@ -302,8 +308,8 @@ export const SCENARIOS: Scenario[] = [
     kind: 'read',
     guestOnly: true,
     async prepare ({ db }) {
-      const row = await db('search_documents').first<{ id: number } | undefined>('id')
-      if (row === undefined) return 'the search index is empty (npm run cli -- search:reindex)'
+      const empty = await searchIndexEmpty(db)
+      if (empty !== null) return empty
       return () => ({ method: 'GET', path: `/search?q=${encodeURIComponent(NEW_QUERIES[newQueryTurn++ % NEW_QUERIES.length] ?? '')}`, headers: browserHeaders() })
     }
   },
