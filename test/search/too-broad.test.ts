@@ -1,7 +1,7 @@
 import { createTestDatabase, dialects, type TestDatabase } from '../helpers/database'
-import { searchRepository, SEARCH_STATEMENT_MS } from '../../src/features/search/repository'
+import { searchRepository, SEARCH_STATEMENT_MS, type MatchFilter } from '../../src/features/search/repository'
 import { searchService } from '../../src/features/search/service'
-import { indexText } from '../../src/lib/search-text'
+import { indexText, queryTerms } from '../../src/lib/search-text'
 
 /**
  * A search MariaDB cannot finish in time (issue 23, the large set: a common word's FULLTEXT posting list
@@ -18,8 +18,9 @@ describeOnMysql('a search too broad for MariaDB', () => {
     db = await createTestDatabase('mysql')
     const now = Math.floor(Date.now() / 1000)
     const rows = Array.from({ length: 3000 }, (_, i) => {
-      const body = `第${i}篇：骑楼下的早茶铺子，渡轮码头边的牛肉丸，${'骑楼早茶'.repeat(i % 7 + 1)}`
-      return { kind: 'article', ref_id: i + 1, parent_id: null, scope_id: 1, audience: 'all', listed: true, author_id: 1, created_at: now - i, title: `骑楼${i}`, body, title_terms: indexText(`骑楼${i}`), body_terms: indexText(body) }
+      const body = `第${i}篇：骑楼下的早茶铺子，渡轮码头边的牛肉丸，${'骑楼早茶'.repeat(i % 7 + 1)}${i % 10 === 0 ? '，老街' : ''}`
+      const title = `骑楼${i}${i % 3 === 0 ? '' : '榕树'}`
+      return { kind: 'article', ref_id: i + 1, parent_id: null, scope_id: 1, audience: 'all', listed: true, author_id: 1, created_at: now - i, title, body, title_terms: indexText(title), body_terms: indexText(body) }
     })
     for (let i = 0; i < rows.length; i += 500) await db.knex('search_documents').insert(rows.slice(i, i + 500))
   })
@@ -32,6 +33,32 @@ describeOnMysql('a search too broad for MariaDB', () => {
     const outcome = await searchService({ repo: searchRepository(db.knex), members }).search(request)
     expect(outcome.kind).toBe('content')
     if (outcome.kind === 'content') expect({ total: outcome.total, capped: outcome.capped }).toEqual({ total: 500, capped: true })
+  })
+
+  it('a common word is answered from the newest rows, with the candidates FULLTEXT finds', async () => {
+    const fulltextOnly = searchRepository(db.knex, { recentScanRows: 0 })
+    const newestFirst = searchRepository(db.knex, { recentScanRows: 1000 })
+    const filter = (query: string, more: Partial<MatchFilter> = {}): MatchFilter => ({ terms: queryTerms(query), kinds: ['article'], audiences: ['all'], until: request.now, ...more })
+    // [query, filter, candidates, whether FULLTEXT is asked]
+    const queries: Array<[string, Partial<MatchFilter>, number, boolean]> = [
+      ['骑楼', {}, 501, false], // in every row: the newest 1,000 hold 501 matches
+      ['榕树', {}, 501, false], // a title word in two rows of three
+      ['老街', {}, 300, true], // one row in ten: 100 among the newest 1,000
+      ['骑楼 老街', {}, 300, true],
+      ['骑楼', { authorId: 2 }, 0, true],
+      ['没有这个', {}, 0, true]
+    ]
+    const statements: string[] = []
+    const record = (q: { sql: string }): void => { statements.push(q.sql) }
+    for (const [query, more, expected, fulltext] of queries) {
+      const want = await fulltextOnly.candidates(filter(query, more), 501)
+      statements.length = 0
+      db.knex.on('query', record)
+      const got = await newestFirst.candidates(filter(query, more), 501)
+      db.knex.off('query', record)
+      expect({ query, n: got?.length, fulltext: statements.some((sql) => sql.includes('MATCH(')) }).toEqual({ query, n: expected, fulltext })
+      expect(got).toEqual(want)
+    }
   })
 
   it('answers "too broad" when the server stops the statement at its limit', async () => {

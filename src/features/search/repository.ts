@@ -102,6 +102,14 @@ const RESULT_COLUMNS = ['d.id', 'd.kind', 'd.ref_id', 'd.parent_id', 'd.scope_id
  */
 export const SEARCH_STATEMENT_MS = 250
 
+/**
+ * MariaDB/MySQL: how many of the newest rows a search reads in id order before it asks FULLTEXT. A word
+ * common enough to stall InnoDB FULLTEXT (its whole posting list is built before any LIMIT) has its newest
+ * 500 matches among the newest rows; a rare word does not, and FULLTEXT answers it quickly. Either way the
+ * candidates are the newest matches, as FTS5's on SQLite (docs/search.md, "very common words").
+ */
+export const RECENT_SCAN_ROWS = 20_000
+
 /** The search query's client-side timeout: the server's own limit above is meant to fire first. */
 export const SEARCH_CLIENT_TIMEOUT_MS = 5000
 
@@ -126,9 +134,10 @@ function passes (row: Pick<ResultRow, 'kind' | 'scope_id' | 'author_id' | 'creat
     (f.since === undefined || createdAt >= f.since)
 }
 
-export function searchRepository (db: Knex, options: { statementMs?: number } = {}) {
+export function searchRepository (db: Knex, options: { statementMs?: number, recentScanRows?: number } = {}) {
   const mysql = db.client.config.client === 'mysql2'
   const statementMs = options.statementMs ?? SEARCH_STATEMENT_MS
+  const recentScanRows = options.recentScanRows ?? RECENT_SCAN_ROWS
   let mariadb: Promise<boolean> | null = null
   const isMariaDb = async (): Promise<boolean> => await (mariadb ??= db.raw<[Array<{ v: string }>]>('SELECT VERSION() AS v').then(([rows]) => /mariadb/i.test(rows?.[0]?.v ?? '')))
 
@@ -166,6 +175,21 @@ export function searchRepository (db: Knex, options: { statementMs?: number } = 
     return filtered(db('search_fts').join('search_documents as d', 'd.id', 'search_fts.rowid').whereRaw('search_fts MATCH ?', [expression]), f)
   }
 
+  /**
+   * MariaDB/MySQL: the newest rows (at most recentScanRows of them, in primary-key order) that hold every
+   * term, found by reading the token columns as the FULLTEXT parser splits them (tokens are [0-9a-z],
+   * separated by single spaces: no LIKE wildcard can be among them). The same rows FULLTEXT matches.
+   */
+  function recentMatching (f: MatchFilter, newestId: number): Knex.QueryBuilder {
+    const q = filtered(db('search_documents as d').where('d.id', '>', newestId - recentScanRows), f)
+    for (const term of f.terms) {
+      if (!/^[0-9a-z]+$/.test(term)) throw new Error(`search term is not a token: ${term}`)
+      const padded = `% ${term} %`
+      void q.andWhere((w) => { void w.whereRaw("CONCAT(' ', d.title_terms, ' ') LIKE ?", [padded]).orWhereRaw("CONCAT(' ', d.body_terms, ' ') LIKE ?", [padded]) })
+    }
+    return q
+  }
+
   return {
     /**
      * The newest `limit` matches (by index row: the order the engine reads its posting lists in, so a
@@ -177,9 +201,17 @@ export function searchRepository (db: Knex, options: { statementMs?: number } = 
       const bodyColumns = mysql
         ? db.raw('SUBSTRING(d.body, 1, ?) AS body, CHAR_LENGTH(d.body) AS body_length', [SCORED_BODY_CHARS])
         : db.raw('substr(d.body, 1, ?) AS body, length(d.body) AS body_length', [SCORED_BODY_CHARS])
-      const query = matching(f).select(...CANDIDATE_COLUMNS, bodyColumns).orderBy(mysql ? 'd.id' : 'search_fts.rowid', 'desc').limit(limit)
-      // FTS5 stops after `limit` rows in rowid order: no bound needed. InnoDB may not (SEARCH_STATEMENT_MS).
-      return mysql ? await limited<CandidateRow>(query) : await query as CandidateRow[]
+      // FTS5 stops after `limit` rows in rowid order: no bound needed.
+      if (!mysql) return await matching(f).select(...CANDIDATE_COLUMNS, bodyColumns).orderBy('search_fts.rowid', 'desc').limit(limit) as CandidateRow[]
+      // InnoDB FULLTEXT does not stop early: the newest rows first, where a common word's matches are.
+      // Found `limit` there: they are the newest matches. Fewer: the word is rarer, FULLTEXT answers it.
+      if (recentScanRows > 0 && f.terms.length > 0) {
+        const newest = await db('search_documents').max<{ id: number | null } | undefined>('id as id').first()
+        const recent = await limited<CandidateRow>(recentMatching(f, Number(newest?.id ?? 0)).select(...CANDIDATE_COLUMNS, bodyColumns).orderBy('d.id', 'desc').limit(limit))
+        if (recent === null || recent.length >= limit) return recent
+      }
+      // InnoDB may not finish a common word at all (SEARCH_STATEMENT_MS).
+      return await limited<CandidateRow>(matching(f).select(...CANDIDATE_COLUMNS, bodyColumns).orderBy('d.id', 'desc').limit(limit))
     },
 
     /**
