@@ -185,7 +185,7 @@ export function searchRepository (db: Knex, options: { statementMs?: number, rec
     for (const term of f.terms) {
       if (!/^[0-9a-z]+$/.test(term)) throw new Error(`search term is not a token: ${term}`)
       const padded = `% ${term} %`
-      void q.andWhere((w) => { void w.whereRaw("CONCAT(' ', d.title_terms, ' ') LIKE ?", [padded]).orWhereRaw("CONCAT(' ', d.body_terms, ' ') LIKE ?", [padded]) })
+      void q.andWhere((w) => { void w.whereRaw("CONCAT(' ', d.title_terms, ' ') LIKE CAST(? AS BINARY)", [padded]).orWhereRaw("CONCAT(' ', d.body_terms, ' ') LIKE CAST(? AS BINARY)", [padded]) })
     }
     return q
   }
