@@ -62,7 +62,9 @@ describeOnMysql('a search too broad for MariaDB', () => {
   })
 
   it('answers "too broad" when the server stops the statement at its limit', async () => {
-    const outcome = await searchService({ repo: searchRepository(db.knex, { statementMs: 0.001 }), members }).search(request)
+    // Without the newest-rows scan, which now finds a word this common before the server looks at its
+    // clock: FULLTEXT is what a pair of a common and a rare word still reaches on the large set.
+    const outcome = await searchService({ repo: searchRepository(db.knex, { statementMs: 0.001, recentScanRows: 0 }), members }).search(request)
     expect(outcome).toEqual({ kind: 'tooBroad', message: expect.stringContaining('这个关键词太常见') })
   })
 })
