@@ -77,10 +77,17 @@ describe.each(dialects)('searches running at once on %s', (dialect) => {
   })
   afterAll(async () => { await db.destroy() })
 
-  it('beyond the per-process limit a search is told to come back, without waiting for the pool', async () => {
-    const members = { byNamePrefix: async () => [], namesOf: async () => new Map<number, string>() }
-    const service = searchService({ repo: searchRepository(db.knex), members, maxConcurrent: 1 })
-    const request = { q: '骑楼', type: 'all' as const, page: 1, viewerId: null, now: 100 }
+  const members = { byNamePrefix: async () => [], namesOf: async () => new Map<number, string>() }
+  const request = { q: '骑楼', type: 'all' as const, page: 1, viewerId: null, now: 100 }
+
+  it('beyond the per-process limit a search waits its turn, without waiting for the pool', async () => {
+    const service = searchService({ repo: searchRepository(db.knex), members, maxConcurrent: 1, rankingCacheMs: 0 })
+    const outcomes = await Promise.all([service.search(request), service.search(request), service.search(request)])
+    expect(outcomes.map((o) => o.kind)).toEqual(['content', 'content', 'content'])
+  })
+
+  it('is told to come back when no turn comes in time', async () => {
+    const service = searchService({ repo: searchRepository(db.knex), members, maxConcurrent: 1, waitMs: 0, rankingCacheMs: 0 })
     const [first, second] = await Promise.all([service.search(request), service.search(request)])
     expect(first.kind).toBe('content')
     expect(second).toEqual({ kind: 'busy', message: '搜索的人太多了，请稍后再试' })
