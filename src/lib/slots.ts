@@ -39,7 +39,7 @@ export class Slots {
     else if (this.held > 0) this.held--
   }
 
-  /** Holders and waiters now (for tests and the status page). */
+  /** Holders and waiters now (what the tests read). */
   get usage (): { held: number, waiting: number } {
     return { held: this.held, waiting: this.line.length }
   }
