@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import knexFactory, { type Knex } from 'knex'
+import BetterSqlite3Client from 'knex/lib/dialects/better-sqlite3'
 import type { DatabaseConfig } from '../config'
 
 export const MIGRATIONS_DIR = path.join(__dirname, '..', '..', 'migrations')
@@ -38,6 +39,30 @@ function cachePreparedStatements (conn: SqliteConnection, max = 1000): void {
       statements.set(sql, statement)
     }
     return statement
+  }
+}
+
+interface ReaderStatement { raw: (on: boolean) => unknown, all: (params: unknown[]) => unknown[] }
+
+/**
+ * Knex's better-sqlite3 client with mysql2's `rowsAsArray` query option, so that
+ * `.options({ rowsAsArray: true })` returns each row as an array of its columns on either database.
+ * better-sqlite3 builds a row object one property at a time: for the 501 candidates a search ranks, that
+ * was a third of the query (2.3 ms against 1.6 ms as arrays, on the bench's large set). Only a reading
+ * statement may ask for it. The statement is shared (cachePreparedStatements), so it is put back to
+ * objects at once; `all` runs to completion synchronously, so no other query can see it in between.
+ */
+class SqliteClient extends BetterSqlite3Client {
+  override async _query (connection: unknown, obj: Parameters<BetterSqlite3Client['_query']>[1]): ReturnType<BetterSqlite3Client['_query']> {
+    if (obj.options?.rowsAsArray !== true) return await super._query(connection, obj)
+    const statement = (connection as { prepare: (sql: string) => ReaderStatement }).prepare(obj.sql)
+    statement.raw(true)
+    try {
+      obj.response = statement.all(this._formatBindings(obj.bindings))
+    } finally {
+      statement.raw(false)
+    }
+    return obj
   }
 }
 
@@ -137,7 +162,7 @@ function failFastDuringOutage (knex: Knex, outage: RecentOutage): void {
 export function knexOptions (database: DatabaseConfig, poolMax = 10, timeouts?: DatabaseTimeouts, outage?: RecentOutage): Knex.Config {
   if (database.client === 'sqlite') {
     return {
-      client: 'better-sqlite3',
+      client: SqliteClient,
       connection: { filename: database.filename },
       useNullAsDefault: true,
       migrations: migrationConfig,

@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import { searchRepository } from './repository'
 import { searchService, type MemberDirectory, type SearchService } from './service'
+import { inProcessRanker, workerRanker } from './ranker'
 import searchRoutes from './routes'
 
 /**
@@ -33,7 +34,13 @@ export default fp(async (app) => {
       return new Map(rows.map((m) => [m.id, m.username]))
     }
   }
-  app.decorate('siteSearch', searchService({ repo: searchRepository(app.db), members }))
+  const repo = searchRepository(app.db)
+  // SQLite on a file: the ranking runs in a worker thread, off the event loop (workerRanker says why).
+  const { filename } = (app.db.client.config as { connection?: { filename?: string } }).connection ?? {}
+  const ranker = app.db.client.config.client !== 'mysql2' && typeof filename === 'string' && filename !== ':memory:' ? workerRanker(filename) : inProcessRanker(repo)
+  const service = searchService({ repo, members, ranker })
+  app.decorate('siteSearch', service)
+  app.addHook('onClose', async () => { await service.close() })
 }, { name: 'search', dependencies: ['db', 'members'] })
 
 export const searchPagesPlugin = fp(async (app) => {

@@ -32,16 +32,12 @@ export interface SearchDocument {
   body: string
 }
 
-/** What the ranking reads of each candidate: the fewer columns, the less a search costs (below). */
-export interface CandidateRow {
-  id: number
-  kind: SearchKind
-  created_at: number
-  title: string
-  /** The body's opening (SCORED_BODY_CHARS characters). */
-  body: string
-  body_length: number
-}
+/**
+ * What the ranking reads of each candidate, as an array (`rowsAsArray`, src/db/knex.ts): a row object per
+ * candidate cost a third of the query. [id, kind, created_at, title, the body's opening
+ * (SCORED_BODY_CHARS characters), the body's length].
+ */
+export type CandidateRow = [id: number, kind: SearchKind, createdAt: number, title: string, body: string, bodyLength: number]
 
 /** A result shown on the page. */
 export interface ResultRow {
@@ -83,10 +79,10 @@ export interface IndexedRow {
 }
 
 /**
- * The candidates carry only what the ranking reads. Reading a row's columns into JavaScript is most of a
- * search's SQLite time: on the bench's large set, 501 candidates of a common word took 0.2–0.3 ms to find
- * in FTS5 and 0.5 ms with the join and filters, but 1.8–2.8 ms with the ten columns the page needs.
- * The page's own columns are read for its ten results only (`results`).
+ * The candidates carry only what the ranking reads (CandidateRow, in that order). Reading a row's columns
+ * into JavaScript is most of a search's SQLite time: on the bench's large set, 501 candidates of a common
+ * word took 0.2–0.3 ms to find in FTS5 and 0.5 ms with the join and filters, but 1.8–2.8 ms with the ten
+ * columns the page needs. The page's own columns are read for its ten results only (`results`).
  */
 const CANDIDATE_COLUMNS = ['d.id', 'd.kind', 'd.created_at', 'd.title']
 const RESULT_COLUMNS = ['d.id', 'd.kind', 'd.ref_id', 'd.parent_id', 'd.scope_id', 'd.author_id', 'd.created_at', 'd.title']
@@ -142,13 +138,13 @@ export function searchRepository (db: Knex, options: { statementMs?: number, rec
   const isMariaDb = async (): Promise<boolean> => await (mariadb ??= db.raw<[Array<{ v: string }>]>('SELECT VERSION() AS v').then(([rows]) => /mariadb/i.test(rows?.[0]?.v ?? '')))
 
   /** Runs a MariaDB/MySQL SELECT under the server's own statement time limit; null when the server gave up on it (isTooBroad). */
-  async function limited<T> (query: Knex.QueryBuilder): Promise<T[] | null> {
+  async function limited<T> (query: Knex.QueryBuilder, options: { rowsAsArray?: boolean } = {}): Promise<T[] | null> {
     const { sql, bindings } = query.toSQL().toNative()
     const bounded = await isMariaDb()
       ? `SET STATEMENT max_statement_time = ${(statementMs / 1000).toFixed(6)} FOR ${sql}`
       : sql.replace(/^select /i, `select /*+ MAX_EXECUTION_TIME(${Math.max(1, Math.round(statementMs))}) */ `)
     try {
-      const [rows] = await db.raw<[T[]]>(bounded, bindings as Knex.ValueDict[]).options({ timeout: SEARCH_CLIENT_TIMEOUT_MS })
+      const [rows] = await db.raw<[T[]]>(bounded, bindings as Knex.ValueDict[]).options({ ...options, timeout: SEARCH_CLIENT_TIMEOUT_MS })
       return rows ?? []
     } catch (err) {
       if (isTooBroad(err)) return null
@@ -202,16 +198,16 @@ export function searchRepository (db: Knex, options: { statementMs?: number, rec
         ? db.raw('SUBSTRING(d.body, 1, ?) AS body, CHAR_LENGTH(d.body) AS body_length', [SCORED_BODY_CHARS])
         : db.raw('substr(d.body, 1, ?) AS body, length(d.body) AS body_length', [SCORED_BODY_CHARS])
       // FTS5 stops after `limit` rows in rowid order: no bound needed.
-      if (!mysql) return await matching(f).select(...CANDIDATE_COLUMNS, bodyColumns).orderBy('search_fts.rowid', 'desc').limit(limit) as CandidateRow[]
+      if (!mysql) return await matching(f).select(...CANDIDATE_COLUMNS, bodyColumns).orderBy('search_fts.rowid', 'desc').limit(limit).options({ rowsAsArray: true })
       // InnoDB FULLTEXT does not stop early: the newest rows first, where a common word's matches are.
       // Found `limit` there: they are the newest matches. Fewer: the word is rarer, FULLTEXT answers it.
       if (recentScanRows > 0 && f.terms.length > 0) {
         const newest = await db('search_documents').max<{ id: number | null } | undefined>('id as id').first()
-        const recent = await limited<CandidateRow>(recentMatching(f, Number(newest?.id ?? 0)).select(...CANDIDATE_COLUMNS, bodyColumns).orderBy('d.id', 'desc').limit(limit))
+        const recent = await limited<CandidateRow>(recentMatching(f, Number(newest?.id ?? 0)).select(...CANDIDATE_COLUMNS, bodyColumns).orderBy('d.id', 'desc').limit(limit), { rowsAsArray: true })
         if (recent === null || recent.length >= limit) return recent
       }
       // InnoDB may not finish a common word at all (SEARCH_STATEMENT_MS).
-      return await limited<CandidateRow>(matching(f).select(...CANDIDATE_COLUMNS, bodyColumns).orderBy('d.id', 'desc').limit(limit))
+      return await limited<CandidateRow>(matching(f).select(...CANDIDATE_COLUMNS, bodyColumns).orderBy('d.id', 'desc').limit(limit), { rowsAsArray: true })
     },
 
     /**

@@ -1,9 +1,9 @@
 import type { Knex } from 'knex'
 import { highlightWords, indexText, queryTerms, snippet, type SnippetPart } from '../../lib/search-text'
-import { relevanceScore, SEARCH_CANDIDATES } from '../../lib/search-rank'
 import { MicroCache } from '../../lib/micro-cache'
 import { Slots } from '../../lib/slots'
 import type { Audience, IndexedRow, MatchFilter, SearchDocument, SearchKind, SearchRepository } from './repository'
+import { inProcessRanker, type Ranker, type Ranking } from './ranker'
 
 /**
  * 搜索: the index other features write to (in their own transactions) and the search readers run.
@@ -52,8 +52,6 @@ export const SEARCHES_WAITING = 64
 export const RANKING_CACHE_MS = 60_000
 /** Rankings kept: each is at most SEARCH_CANDIDATES + 1 ids (about 4 KB). */
 const RANKINGS_KEPT = 1000
-
-interface Ranking { ids: number[], total: number }
 
 export const RESULTS_PER_PAGE = 10
 /** Relevance-ranked results page by OFFSET, so the pager stops here (500 results); a narrower query finds the rest. */
@@ -152,24 +150,13 @@ export function indexedRow (doc: SearchDocument): IndexedRow {
   }
 }
 
-export function searchService (deps: { repo: SearchRepository, members: MemberDirectory, maxConcurrent?: number, waitMs?: number, rankingCacheMs?: number }) {
+export function searchService (deps: { repo: SearchRepository, members: MemberDirectory, ranker?: Ranker, maxConcurrent?: number, waitMs?: number, rankingCacheMs?: number }) {
   const { repo, members } = deps
+  const ranker = deps.ranker ?? inProcessRanker(repo)
   const searching = new Slots(deps.maxConcurrent ?? MAX_CONCURRENT_SEARCHES, SEARCHES_WAITING, deps.waitMs ?? SEARCH_WAIT_MS)
   // null: the database gave up on the query (too broad): kept too, so a crowd asking for one very common
   // word on MariaDB costs the server one attempt a minute, not one each.
   const rankings = new MicroCache<Ranking | null>(deps.rankingCacheMs ?? RANKING_CACHE_MS, RANKINGS_KEPT)
-
-  /** The engine's newest candidates, ranked here (src/lib/search-rank.ts): the ids in order, and how many matched. */
-  async function rank (filter: MatchFilter, words: readonly string[]): Promise<Ranking | null> {
-    // One more than are ranked: it tells that more matched than the pages show (`capped`).
-    const candidates = await repo.candidates(filter, SEARCH_CANDIDATES + 1)
-    if (candidates === null) return null
-    const ids = candidates.slice(0, SEARCH_CANDIDATES)
-      .map((row) => ({ row, score: relevanceScore({ title: row.title, ownsTitle: row.kind !== 'post', body: row.body, bodyLength: Number(row.body_length) }, words) }))
-      .sort((a, b) => b.score - a.score || Number(b.row.created_at) - Number(a.row.created_at) || Number(b.row.id) - Number(a.row.id))
-      .map((c) => Number(c.row.id))
-    return { ids, total: candidates.length }
-  }
 
   /**
    * A write through the index forgets every ranking, now and again when its transaction ends: a search
@@ -243,7 +230,7 @@ export function searchService (deps: { repo: SearchRepository, members: MemberDi
     if (ranking === undefined) {
       if (!await searching.take()) return { kind: 'busy', message: messages.busy }
       try {
-        ranking = await rankings.getOrLoad(key, nowMs, async () => await rank(filter, words))
+        ranking = await rankings.getOrLoad(key, nowMs, async () => await ranker.rank(filter, words))
       } finally {
         searching.release()
       }
@@ -280,7 +267,11 @@ export function searchService (deps: { repo: SearchRepository, members: MemberDi
       rankings.clear()
       return await repo.removeKind(kind)
     },
-    stats: async () => await repo.stats()
+    stats: async () => await repo.stats(),
+    /** Threads the ranking runs in besides the app's: 1 on SQLite once a search ran (workerRanker), 0 on MariaDB/MySQL. */
+    rankingThreads: () => ranker.threads(),
+    /** Stops the ranker's worker thread, if it has one (the app's onClose). */
+    close: async () => { await ranker.close() }
   }
 }
 

@@ -1,0 +1,69 @@
+import path from 'node:path'
+import Piscina from 'piscina'
+import { relevanceScore, SEARCH_CANDIDATES } from '../../lib/search-rank'
+import type { MatchFilter, SearchRepository } from './repository'
+
+/** A query's ranked matches: the ids in order (at most SEARCH_CANDIDATES), and how many matched (one more than are ranked tells that more matched). */
+export interface Ranking { ids: number[], total: number }
+
+/** Finds and ranks a query's matches. null: the database gave up on the query (too broad). */
+export interface Ranker {
+  rank: (filter: MatchFilter, words: readonly string[]) => Promise<Ranking | null>
+  /** The threads it runs in besides the app's (0 in process). */
+  threads: () => number
+  close: () => Promise<void>
+}
+
+/** The engine's newest candidates, ranked here (src/lib/search-rank.ts). */
+export async function rankMatches (repo: SearchRepository, filter: MatchFilter, words: readonly string[]): Promise<Ranking | null> {
+  // One more than are ranked: it tells that more matched than the pages show (`capped`).
+  const candidates = await repo.candidates(filter, SEARCH_CANDIDATES + 1)
+  if (candidates === null) return null
+  const ids = candidates.slice(0, SEARCH_CANDIDATES)
+    .map(([id, kind, createdAt, title, body, bodyLength]) => ({ id: Number(id), createdAt: Number(createdAt), score: relevanceScore({ title, ownsTitle: kind !== 'post', body, bodyLength: Number(bodyLength) }, words) }))
+    .sort((a, b) => b.score - a.score || b.createdAt - a.createdAt || b.id - a.id)
+    .map((c) => c.id)
+  return { ids, total: candidates.length }
+}
+
+/** MariaDB/MySQL (and tests that hand in a repository): the query is I/O to the server, the ranking a fraction of a millisecond. */
+export function inProcessRanker (repo: SearchRepository): Ranker {
+  return { rank: async (filter, words) => await rankMatches(repo, filter, words), threads: () => 0, close: async () => {} }
+}
+
+/** What the worker is asked (src/features/search/rank-worker.ts). */
+export interface RankTask { filter: MatchFilter, words: readonly string[] }
+
+/**
+ * SQLite: the candidates are read and ranked in a worker thread, on its own connection to the same file.
+ * better-sqlite3 is synchronous: in the app's thread a cold search held the event loop for its 1.5–2 ms
+ * of SQLite and 0.3 ms of ranking, and every page request of the process waited behind it (with 16
+ * searches at once, behind all of them). In the worker, the thread that serves pages only sends the
+ * query and gets the ids back. WAL lets the worker read while the app writes; each of its statements sees
+ * what was committed before it began, as the app's own connection would.
+ *
+ * One thread: a second would compete with the app's thread for the same cores. The thread starts with
+ * the first search (not at boot: most processes and every test app never search) and stays.
+ */
+export function workerRanker (filename: string): Ranker & { readonly pool: Piscina<RankTask, Ranking | null> } {
+  const workerFile = path.join(__dirname, `rank-worker${path.extname(__filename)}`)
+  const pool = new Piscina<RankTask, Ranking | null>({
+    filename: workerFile,
+    minThreads: 0,
+    maxThreads: 1,
+    idleTimeout: Number.POSITIVE_INFINITY,
+    workerData: { filename },
+    // Only the TypeScript loader when the app runs from source (`node --import tsx`; Jest has no loader
+    // for threads): not the process's other flags, such as the bench's event-loop probe (--import), which
+    // listens for a signal a thread cannot have, or --cpu-prof.
+    execArgv: workerFile.endsWith('.ts') ? ['--import', 'tsx'] : [],
+    // The thread holds one query's candidates at a time (501 short rows); a runaway must not grow the process.
+    resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 }
+  })
+  return {
+    pool,
+    rank: async (filter, words) => await pool.run({ filter, words }),
+    threads: () => pool.threads.length,
+    close: async () => { await pool.close() }
+  }
+}
