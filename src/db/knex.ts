@@ -48,7 +48,7 @@ interface ReaderStatement { raw: (on: boolean) => unknown, all: (params: unknown
  * Knex's better-sqlite3 client with mysql2's `rowsAsArray` query option, so that
  * `.options({ rowsAsArray: true })` returns each row as an array of its columns on either database.
  * better-sqlite3 builds a row object one property at a time: for the 501 candidates a search ranks, that
- * was a third of the query (2.3 ms against 1.6 ms as arrays, on the bench's large set). Only a reading
+ * took 1.85 ms through Knex against 1.55 ms as arrays (the bench's large set). Only a reading
  * statement may ask for it. The statement is shared (cachePreparedStatements), so it is put back to
  * objects at once; `all` runs to completion synchronously, so no other query can see it in between.
  */

@@ -55,10 +55,9 @@ export function workerRanker (filename: string): Ranker & { readonly pool: Pisci
     workerData: { filename },
     // Only the TypeScript loader when the app runs from source (`node --import tsx`; Jest has no loader
     // for threads): not the process's other flags, such as the bench's event-loop probe (--import), which
-    // listens for a signal a thread cannot have, or --cpu-prof.
-    // Its heap follows the process's V8 flags (`npm start`'s --max-old-space-size and
-    // --max-semi-space-size apply to every thread). A young generation of 8 MB of its own, tried first,
-    // made each search 1 ms slower than in the app's thread.
+    // listens for a signal a thread cannot have, or --cpu-prof. No resourceLimits: its heap follows the
+    // process's V8 flags (`npm start`'s), which apply to every thread; a young generation of 8 MB of its
+    // own, tried first, made each search about 1 ms slower than in the app's thread.
     execArgv: workerFile.endsWith('.ts') ? ['--import', 'tsx'] : []
   })
   return {

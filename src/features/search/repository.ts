@@ -34,7 +34,7 @@ export interface SearchDocument {
 
 /**
  * What the ranking reads of each candidate, as an array (`rowsAsArray`, src/db/knex.ts): a row object per
- * candidate cost a third of the query. [id, kind, created_at, title, the body's opening
+ * candidate cost a sixth of SQLite's query. [id, kind, created_at, title, the body's opening
  * (SCORED_BODY_CHARS characters), the body's length].
  */
 export type CandidateRow = [id: number, kind: SearchKind, createdAt: number, title: string, body: string, bodyLength: number]
