@@ -43,7 +43,7 @@ export interface RankTask { filter: MatchFilter, words: readonly string[] }
  * what was committed before it began, as the app's own connection would.
  *
  * One thread: a second would compete with the app's thread for the same cores. The thread starts with
- * the first search (not at boot: most processes and every test app never search) and stays.
+ * the first search (not at boot: the CLI and most test apps never search) and stays.
  */
 export function workerRanker (filename: string): Ranker & { readonly pool: Piscina<RankTask, Ranking | null> } {
   const workerFile = path.join(__dirname, `rank-worker${path.extname(__filename)}`)
