@@ -4,7 +4,7 @@ import { banHiding } from './ban-hiding'
 import { boardsAdmin } from './boards-admin'
 import { byAuthor } from './by-author'
 import { counters } from './counters'
-import { forumContext, type ForumServiceOptions } from './context'
+import { forumContext, type BoardReadOptions, type ForumServiceOptions } from './context'
 import { listing } from './listing'
 import { forumModeration } from './moderation'
 import { opening } from './opening'
@@ -32,8 +32,8 @@ export type { PostView, ThreadPageView, ThreadTextView } from './threads'
 export function forumService (options: ForumServiceOptions) {
   const ctx = forumContext(options)
   return {
-    /** The board tree (fresh, or through a transaction). */
-    boardTree: async (now: number, trx?: Knex.Transaction): Promise<BoardTree> => await ctx.boardTree(now, { trx }),
+    /** The board tree: fresh, through a transaction, or (reads.boardsMaxAgeMs) at most that old. */
+    boardTree: async (now: number, trx?: Knex.Transaction, reads: BoardReadOptions = {}): Promise<BoardTree> => await ctx.boardTree(now, { trx, ...reads }),
     ...listing(ctx),
     ...threads(ctx),
     ...opening(ctx),

@@ -24,6 +24,9 @@ export type { SearchIndex, SearchService } from './service'
 export type { SearchDocument, SearchKind, Audience } from './repository'
 export { searchCommands, reindex, type SearchSource } from './cli'
 
+/** How old the board tree behind the search form's 范围 list may be. */
+const SEARCH_BOARDS_MAX_AGE_MS = 1000
+
 export default fp(async (app) => {
   const members: MemberDirectory = {
     byNamePrefix: async (prefix, limit) => (await app.memberAdmin.search({ kind: 'name', prefix }, limit))
@@ -52,7 +55,9 @@ export const searchPagesPlugin = fp(async (app) => {
         return tree.nodes().map((c) => ({ id: c.id, name: c.name, ids: tree.subtreeIds(c.id) }))
       },
       boards: async (viewer) => {
-        const tree = await app.forum.boardTree(app.clock.now())
+        // The form's board list (and the check of a chosen board) may be a second old, like the Archiver's:
+        // read fresh, the boards cost every search a query.
+        const tree = await app.forum.boardTree(app.clock.now(), undefined, { boardsMaxAgeMs: SEARCH_BOARDS_MAX_AGE_MS })
         return tree.visibleBoardIds(viewer).map((id) => ({ id, name: tree.get(id)?.name ?? '' }))
       }
     }
