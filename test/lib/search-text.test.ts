@@ -1,5 +1,5 @@
 import fc from 'fast-check'
-import { foldForWords, highlightWords, normalizeSearchText } from '../../src/lib/search-text'
+import { foldForWords, highlightWords, normalizeSearchText, snippet, snippetByCharacters } from '../../src/lib/search-text'
 
 /**
  * foldForWords skips NFKC for text it would not change where words are found. It must find the same
@@ -39,5 +39,30 @@ describe('foldForWords', () => {
     expect(foldForWords('ＡＢＣ骑楼')).toBe('abc骑楼')
     expect(foldForWords('ﬁ⑴')).toBe(normalizeSearchText('ﬁ⑴'))
     expect(foldForWords('骑楼，早茶。')).toBe('骑楼，早茶。')
+  })
+})
+
+describe('snippet', () => {
+  // snippet() cuts text by string offsets when nothing in it is beyond the BMP; snippetByCharacters by
+  // characters, for any text. They must give the same parts: over generated texts and queries (with
+  // full-width forms, compatibility characters, case, an emoji), of every length around the cut.
+  it('gives the parts snippetByCharacters gives, for any text, query and length', () => {
+    const pieces = fc.constantFrom('骑楼', '早茶', '骑', '，', '。', '　', 'ＡＢＣ', 'abc', 'ABC', '１２３', '123', 'ﬁ', '㈱', '⑴', '信號', ' ', '！', 'Ⅻ', 'ｶﾀｶﾅ', '😀', '<b>', '&')
+    fc.assert(fc.property(fc.array(pieces, { maxLength: 60 }), fc.array(pieces, { minLength: 1, maxLength: 3 }), fc.integer({ min: 1, max: 40 }), (textParts, queryParts, length) => {
+      const text = textParts.join('')
+      const words = highlightWords(queryParts.join(''))
+      expect(snippet(text, words, length)).toEqual(snippetByCharacters(text, words, length))
+    }), { numRuns: 2000 })
+  })
+
+  it('cuts around the first match with … on each cut side, the words marked as hits', () => {
+    const body = '甲'.repeat(100) + '骑楼早茶' + '乙'.repeat(100)
+    const parts = snippet(body, highlightWords('早茶 骑楼'), 20)
+    expect(parts).toEqual([
+      { text: '…' + '甲'.repeat(5), hit: false },
+      { text: '骑楼早茶', hit: true },
+      { text: '乙'.repeat(11) + '…', hit: false }
+    ])
+    expect(snippet('ＡＢＣ骑楼', highlightWords('abc'))).toEqual([{ text: 'ＡＢＣ', hit: true }, { text: '骑楼', hit: false }])
   })
 })
