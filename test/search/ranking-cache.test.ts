@@ -28,14 +28,20 @@ describe.each(dialects)('the kept ranking of a query on %s', (dialect) => {
   const titles = (o: SearchOutcome): string[] => o.kind === 'content' ? o.hits.map((h) => h.title) : [`(${o.kind})`]
 
   let engineCalls = 0
+  let rowReads = 0
   const countingRepo = (): ReturnType<typeof searchRepository> => {
     const repo = searchRepository(db.knex)
-    return { ...repo, candidates: async (...args) => { engineCalls++; return await repo.candidates(...args) } }
+    return {
+      ...repo,
+      candidates: async (...args) => { engineCalls++; return await repo.candidates(...args) },
+      results: async (...args) => { rowReads++; return await repo.results(...args) }
+    }
   }
 
   beforeEach(async () => {
     db = await createTestDatabase(dialect)
     engineCalls = 0
+    rowReads = 0
     for (let i = 1; i <= 15; i++) await writtenElsewhere(doc(i, `骑楼第${i}号`))
   })
   afterEach(async () => { await db.destroy() })
@@ -43,9 +49,13 @@ describe.each(dialects)('the kept ranking of a query on %s', (dialect) => {
   it('pages through one ranking: the engine is asked once for page 1, page 2 and a second reader', async () => {
     const service = searchService({ repo: countingRepo(), members })
     const p1 = await service.search(request())
+    // The page a search ranks is shown from the ranking's own rows: they are not read again.
+    expect(rowReads).toBe(0)
     const p2 = await service.search(request({ page: 2, now: now + 30 }))
     const again = await service.search(request({ now: now + 59 }))
     expect(engineCalls).toBe(1)
+    // The kept ranking's pages are read again, with the filter as it is now.
+    expect(rowReads).toBe(2)
     expect(titles(p1)).toHaveLength(10)
     expect(titles(p2)).toHaveLength(5)
     expect(new Set([...titles(p1), ...titles(p2)]).size).toBe(15)
@@ -55,6 +65,10 @@ describe.each(dialects)('the kept ranking of a query on %s', (dialect) => {
     await service.search(request({ type: 'article' }))
     await service.search(request({ viewerId: 7 }))
     expect(engineCalls).toBe(4)
+    // A first search for a page past the last one is moved back to the last page, read by id.
+    const past = await service.search(request({ q: '号', page: 9 }))
+    expect(past).toMatchObject({ kind: 'content', page: 2 })
+    expect(titles(past)).toHaveLength(5)
   })
 
   it('a write through this process’s index is found at once, and a committed removal is gone at once', async () => {

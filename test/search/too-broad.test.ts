@@ -18,7 +18,7 @@ describeOnMysql('a search too broad for MariaDB', () => {
     db = await createTestDatabase('mysql')
     const now = Math.floor(Date.now() / 1000)
     const rows = Array.from({ length: 3000 }, (_, i) => {
-      const body = `第${i}篇：骑楼下的早茶铺子，渡轮码头边的牛肉丸，${'骑楼早茶'.repeat(i % 7 + 1)}${i % 10 === 0 ? '，老街' : ''}`
+      const body = `第${i}篇：骑楼下的早茶铺子，渡轮码头边的牛肉丸，${'骑楼早茶'.repeat(i % 7 + 1)}${i % 10 === 0 ? '，老街' : ''}${i % 10 === 0 ? '' : ' javascript'}`
       const title = `骑楼${i}${i % 3 === 0 ? '' : '榕树'}`
       return { kind: 'article', ref_id: i + 1, parent_id: null, scope_id: 1, audience: 'all', listed: true, author_id: 1, created_at: now - i, title, body, title_terms: indexText(title), body_terms: indexText(body) }
     })
@@ -45,6 +45,13 @@ describeOnMysql('a search too broad for MariaDB', () => {
       ['榕树', {}, 501, false], // a title word in two rows of three
       ['老街', {}, 300, true], // one row in ten: 100 among the newest 1,000
       ['骑楼 老街', {}, 300, true],
+      // One character: its token begins every bigram token of that character (骑 → 骑楼), and a title's
+      // first or last token has no space of the column's own around it.
+      ['骑', {}, 501, false],
+      ['树', {}, 501, false],
+      // A word's token begins the token of a longer word (in nine rows of ten): only whole tokens match.
+      ['javascript', {}, 501, false],
+      ['java', {}, 0, true],
       ['骑楼', { authorId: 2 }, 0, true],
       ['没有这个', {}, 0, true]
     ]

@@ -12,6 +12,7 @@ describe('the search worker thread on SQLite', () => {
   let db: TestDatabase
   let worker: ReturnType<typeof workerRanker>
   const now = 1_800_000_000
+  const firstPage = { start: 0, count: 10 }
   const filter = (q: string): MatchFilter => ({ terms: queryTerms(q), kinds: ['article', 'thread', 'post'], audiences: ['all'], until: now })
   const insert = async (id: number, title: string, body: string): Promise<void> => {
     await db.knex('search_documents').insert({
@@ -36,29 +37,32 @@ describe('the search worker thread on SQLite', () => {
     const here = inProcessRanker(searchRepository(db.knex))
     expect(worker.threads()).toBe(0) // started by the first search, not before
     for (const q of ['骑楼', '海风 老街', '早茶', '童书 图书馆', '第5', '没有这个词']) {
-      const expected = await here.rank(filter(q), [q])
+      const expected = await here.rank(filter(q), [q], firstPage)
       expect(expected).not.toBeNull()
-      expect({ q, ranking: await worker.rank(filter(q), [q]) }).toEqual({ q, ranking: expected })
+      expect({ q, ranking: await worker.rank(filter(q), [q], firstPage) }).toEqual({ q, ranking: expected })
     }
     expect(worker.threads()).toBe(1)
-    const common = await worker.rank(filter('第'), ['第'])
-    expect(common).toMatchObject({ total: 501 })
-    expect(common?.ids).toHaveLength(500)
+    const common = await worker.rank(filter('第'), ['第'], { start: 20, count: 10 })
+    expect(common?.ranking).toMatchObject({ total: 501 })
+    expect(common?.ranking.ids).toHaveLength(500)
+    // The rows of the slice asked for come back with the ranking, in its order, with what a result shows.
+    expect(common?.shown.map((row) => row.id)).toEqual(common?.ranking.ids.slice(20, 30))
+    expect(common?.shown[0]).toMatchObject({ kind: expect.any(String), ref_id: common?.shown[0]?.id, scope_id: 1, author_id: 1, parent_id: null })
   })
 
   it('sees what the app committed on its own connection', async () => {
-    expect((await worker.rank(filter('榴莲'), ['榴莲']))?.ids).toEqual([])
+    expect((await worker.rank(filter('榴莲'), ['榴莲'], firstPage))?.ranking.ids).toEqual([])
     await insert(601, '榴莲节', '今年的榴莲节在海边')
-    expect((await worker.rank(filter('榴莲'), ['榴莲']))?.total).toBe(1)
+    expect((await worker.rank(filter('榴莲'), ['榴莲'], firstPage))?.ranking.total).toBe(1)
   })
 
   it('goes on after its thread dies: the next search gets a new one', async () => {
-    await worker.rank(filter('骑楼'), ['骑楼'])
+    await worker.rank(filter('骑楼'), ['骑楼'], firstPage)
     const [thread] = worker.pool.threads
     if (thread === undefined) throw new Error('no worker thread')
     // Ended from outside, as a crash would end it.
     await thread.terminate()
-    expect((await worker.rank(filter('骑楼'), ['骑楼']))?.total).toBeGreaterThan(0)
+    expect((await worker.rank(filter('骑楼'), ['骑楼'], firstPage))?.ranking.total).toBeGreaterThan(0)
     expect(worker.threads()).toBe(1)
     expect(worker.pool.threads[0]).not.toBe(thread)
   })

@@ -1,38 +1,52 @@
 import path from 'node:path'
 import Piscina from 'piscina'
 import { relevanceScore, SEARCH_CANDIDATES } from '../../lib/search-rank'
-import type { MatchFilter, SearchRepository } from './repository'
+import { candidateResult, type MatchFilter, type ResultRow, type SearchRepository } from './repository'
 
 /** A query's ranked matches: the ids in order (at most SEARCH_CANDIDATES), and how many matched (one more than are ranked tells that more matched). */
 export interface Ranking { ids: number[], total: number }
 
+/** Which of the ranked results the search will show (start: index in the ranking): handed back with the ranking. */
+export interface ShownSlice { start: number, count: number }
+
+/**
+ * A ranking as a search just made it, with the rows of the slice it will show: read by the same query
+ * (candidateResult), so the page needs no second read of them. Only the ranking is kept.
+ */
+export interface RankedSearch { ranking: Ranking, shown: ResultRow[] }
+
 /** Finds and ranks a query's matches. null: the database gave up on the query (too broad). */
 export interface Ranker {
-  rank: (filter: MatchFilter, words: readonly string[]) => Promise<Ranking | null>
+  rank: (filter: MatchFilter, words: readonly string[], shown: ShownSlice) => Promise<RankedSearch | null>
   /** The threads it runs in besides the app's (0 in process). */
   threads: () => number
   close: () => Promise<void>
 }
 
 /** The engine's newest candidates, ranked here (src/lib/search-rank.ts). */
-export async function rankMatches (repo: SearchRepository, filter: MatchFilter, words: readonly string[]): Promise<Ranking | null> {
+export async function rankMatches (repo: SearchRepository, filter: MatchFilter, words: readonly string[], shown: ShownSlice): Promise<RankedSearch | null> {
   // One more than are ranked: it tells that more matched than the pages show (`capped`).
   const candidates = await repo.candidates(filter, SEARCH_CANDIDATES + 1)
   if (candidates === null) return null
-  const ids = candidates.slice(0, SEARCH_CANDIDATES)
-    .map(([id, kind, createdAt, title, body, bodyLength]) => ({ id: Number(id), createdAt: Number(createdAt), score: relevanceScore({ title, ownsTitle: kind !== 'post', body, bodyLength: Number(bodyLength) }, words) }))
+  const ranked = candidates.slice(0, SEARCH_CANDIDATES)
+    .map((row) => {
+      const [id, kind, createdAt, title, body, bodyLength] = row
+      return { row, id: Number(id), createdAt: Number(createdAt), score: relevanceScore({ title, ownsTitle: kind !== 'post', body, bodyLength: Number(bodyLength) }, words) }
+    })
     .sort((a, b) => b.score - a.score || b.createdAt - a.createdAt || b.id - a.id)
-    .map((c) => c.id)
-  return { ids, total: candidates.length }
+  return {
+    ranking: { ids: ranked.map((c) => c.id), total: candidates.length },
+    shown: ranked.slice(shown.start, shown.start + shown.count).map((c) => candidateResult(c.row))
+  }
 }
 
 /** MariaDB/MySQL (and tests that hand in a repository): the query is I/O to the server, the ranking a fraction of a millisecond. */
 export function inProcessRanker (repo: SearchRepository): Ranker {
-  return { rank: async (filter, words) => await rankMatches(repo, filter, words), threads: () => 0, close: async () => {} }
+  return { rank: async (filter, words, shown) => await rankMatches(repo, filter, words, shown), threads: () => 0, close: async () => {} }
 }
 
 /** What the worker is asked (src/features/search/rank-worker.ts). */
-export interface RankTask { filter: MatchFilter, words: readonly string[] }
+export interface RankTask { filter: MatchFilter, words: readonly string[], shown: ShownSlice }
 
 /**
  * SQLite: the candidates are read and ranked in a worker thread, on its own connection to the same file.
@@ -45,9 +59,9 @@ export interface RankTask { filter: MatchFilter, words: readonly string[] }
  * One thread: a second would compete with the app's thread for the same cores. The thread starts with
  * the first search (not at boot: the CLI and most test apps never search) and stays.
  */
-export function workerRanker (filename: string): Ranker & { readonly pool: Piscina<RankTask, Ranking | null> } {
+export function workerRanker (filename: string): Ranker & { readonly pool: Piscina<RankTask, RankedSearch | null> } {
   const workerFile = path.join(__dirname, `rank-worker${path.extname(__filename)}`)
-  const pool = new Piscina<RankTask, Ranking | null>({
+  const pool = new Piscina<RankTask, RankedSearch | null>({
     filename: workerFile,
     minThreads: 0,
     maxThreads: 1,
@@ -62,7 +76,7 @@ export function workerRanker (filename: string): Ranker & { readonly pool: Pisci
   })
   return {
     pool,
-    rank: async (filter, words) => await pool.run({ filter, words }),
+    rank: async (filter, words, shown) => await pool.run({ filter, words, shown }),
     threads: () => pool.threads.length,
     close: async () => { await pool.close() }
   }

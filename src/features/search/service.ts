@@ -2,7 +2,7 @@ import type { Knex } from 'knex'
 import { highlightWords, indexText, queryTerms, snippet, type SnippetPart } from '../../lib/search-text'
 import { MicroCache } from '../../lib/micro-cache'
 import { Slots } from '../../lib/slots'
-import type { Audience, IndexedRow, MatchFilter, SearchDocument, SearchKind, SearchRepository } from './repository'
+import type { Audience, IndexedRow, MatchFilter, ResultRow, SearchDocument, SearchKind, SearchRepository } from './repository'
 import { inProcessRanker, type Ranker, type Ranking } from './ranker'
 
 /**
@@ -227,10 +227,16 @@ export function searchService (deps: { repo: SearchRepository, members: MemberDi
     const key = JSON.stringify([filter.terms, words, kinds, filter.audiences, filter.scopeIds ?? null, authorId ?? null, r.time ?? null])
     const nowMs = r.now * 1000
     let ranking = rankings.get(key, nowMs)
+    // The asked page's rows, when this request ranked the query itself: read by the ranking's own query.
+    let shown: ResultRow[] = []
     if (ranking === undefined) {
       if (!await searching.take()) return { kind: 'busy', message: messages.busy }
       try {
-        ranking = await rankings.getOrLoad(key, nowMs, async () => await ranker.rank(filter, words))
+        ranking = await rankings.getOrLoad(key, nowMs, async () => {
+          const ranked = await ranker.rank(filter, words, { start: (Math.max(1, r.page) - 1) * RESULTS_PER_PAGE, count: RESULTS_PER_PAGE })
+          shown = ranked?.shown ?? []
+          return ranked?.ranking ?? null
+        })
       } finally {
         searching.release()
       }
@@ -240,8 +246,11 @@ export function searchService (deps: { repo: SearchRepository, members: MemberDi
     const pageCount = Math.max(1, Math.min(MAX_PAGES, Math.ceil(total / RESULTS_PER_PAGE)))
     const page = Math.min(Math.max(1, r.page), pageCount)
     const pageIds = ranking.ids.slice((page - 1) * RESULTS_PER_PAGE, page * RESULTS_PER_PAGE)
-    // Read again, filtered as now: a result deleted, hidden or moved out of reach since the ranking is left out.
-    const fresh = new Map((await repo.results(pageIds, filter)).map((row) => [Number(row.id), row]))
+    const fresh = new Map(shown.map((row) => [Number(row.id), row]))
+    // A kept ranking's page (or one past the last page, moved back): read again, filtered as now, so a
+    // result deleted, hidden or moved out of reach since the ranking is left out.
+    const unread = pageIds.filter((id) => !fresh.has(id))
+    if (unread.length > 0) for (const row of await repo.results(unread, filter)) fresh.set(Number(row.id), row)
     const rows = pageIds.flatMap((id) => fresh.get(id) ?? [])
     const names = await members.namesOf([...new Set(rows.map((row) => Number(row.author_id)))])
     const hits = rows.map((row): SearchHitView => ({
