@@ -140,9 +140,8 @@ async function waitForHttp (url: string, child: ChildProcess): Promise<void> {
   throw new Error(`${url} did not answer within 120 s`)
 }
 
-// The same V8 heap settings as `npm start` (package.json): a small young generation and a capped old
-// space keep a process's memory flat under load instead of letting garbage pile up between collections.
-const NODE_FLAGS = ['--max-old-space-size=128', '--max-semi-space-size=4']
+// The same V8 heap settings as `npm start` (package.json, README "Speed" says why these sizes).
+const NODE_FLAGS = ['--max-old-space-size=256', '--max-semi-space-size=16']
 
 /** BENCH_CPU_PROF=<dir>: the app process writes a V8 CPU profile there when it stops (docs/benchmarks.md reads one). */
 function startProcess (script: string, args: string[], env: Record<string, string>, app = false): ChildProcess {
