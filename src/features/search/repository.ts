@@ -190,7 +190,9 @@ export function searchRepository (db: Knex, options: { statementMs?: number, rec
    * round trip.
    */
   function recentMatching (f: MatchFilter): Knex.QueryBuilder {
-    const q = filtered(db('search_documents as d').where('d.id', '>', db.raw('(SELECT CAST(MAX(id) AS SIGNED) FROM search_documents) - ?', [recentScanRows])), f)
+    // FORCE INDEX: the plan is the primary key's range either way, but the optimizer weighed the other
+    // indexes for the filter's columns first: 0.1 ms of each 1.7–2.2 ms scan on the large set.
+    const q = filtered(db.from(db.raw('?? AS d FORCE INDEX (PRIMARY)', ['search_documents'])).where('d.id', '>', db.raw('(SELECT CAST(MAX(id) AS SIGNED) FROM search_documents) - ?', [recentScanRows])), f)
     for (const term of f.terms) {
       if (!/^[0-9a-z]+$/.test(term)) throw new Error(`search term is not a token: ${term}`)
       // Both columns in one string: a token between spaces lies in one of them. LOCATE of a binary needle
