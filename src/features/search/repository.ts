@@ -87,10 +87,12 @@ export interface IndexedRow {
 }
 
 /**
- * The candidates carry only what the ranking reads (CandidateRow, in that order). Reading a row's columns
- * into JavaScript is most of a search's SQLite time: on the bench's large set, 501 candidates of a common
- * word took 0.2–0.3 ms to find in FTS5 and 0.5 ms with the join and filters, but 1.8–2.8 ms with the ten
- * columns the page needs. The page's own columns are read for its ten results only (`results`).
+ * The candidates carry what the ranking reads, and besides only four numbers (CandidateRow, in that
+ * order). Reading a row's text columns into JavaScript is most of a search's SQLite time: on the bench's
+ * large set, 501 candidates of a common word took 0.2–0.3 ms to find in FTS5 and 0.5 ms with the join and
+ * filters, but 1.8–2.8 ms with every column a page shows (the whole body among them). A page's ten results
+ * take the rest (the body's opening for the snippet) from the candidates, or from `results` for a page
+ * of a kept ranking.
  */
 const CANDIDATE_COLUMNS = ['d.id', 'd.kind', 'd.created_at', 'd.title']
 const CANDIDATE_RESULT_COLUMNS = ['d.ref_id', 'd.parent_id', 'd.scope_id', 'd.author_id']
