@@ -45,7 +45,7 @@ export const SEARCHES_WAITING = 64
 /**
  * How long a query's ranking is kept (per process), like Discuz's 搜索缓存: a reader paging through the
  * results, and other readers of the same words, are answered from it. A search ranks up to
- * SEARCH_CANDIDATES rows; from the ranking a page reads its ten rows by id. Writes through this process's
+ * SEARCH_CANDIDATES rows; a page cut from a kept ranking reads its ten rows by id. Writes through this process's
  * index forget every ranking at once; another process's new content shows within this time, and what it
  * deletes or hides never shows (the page's rows are read again with the filter).
  */
@@ -223,7 +223,7 @@ export function searchService (deps: { repo: SearchRepository, members: MemberDi
     const words = highlightWords(q)
     // The ranking of a query is kept a while (RANKING_CACHE_MS): its next pages, and the next reader of
     // the same words, are cut from it without asking the engine again. The time bounds are not in the key
-    // (they move every second): the page's rows are read again below, with the filter as it is now.
+    // (they move every second): a kept ranking's page has its rows read again below, with the filter as it is now.
     const key = JSON.stringify([filter.terms, words, kinds, filter.audiences, filter.scopeIds ?? null, authorId ?? null, r.time ?? null])
     const nowMs = r.now * 1000
     let ranking = rankings.get(key, nowMs)
